@@ -1,0 +1,1 @@
+"""synchub: an integration hub for commerce."""

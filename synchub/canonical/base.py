@@ -1,0 +1,193 @@
+"""Building blocks of every canonical entity: money, UTC time, source, content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
+
+# ISO 4217 minor units that differ from 2; everything else has 2 decimals.
+MINOR_UNITS: dict[str, int] = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
+    "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "CLF": 4, "UYW": 4,
+}
+
+CANONICAL_NAMESPACE = uuid.UUID("6f0c5e43-2d1c-4c55-9a63-5b1f0e6c9a10")
+
+
+def _to_decimal(value: Any) -> Any:
+    if isinstance(value, float):
+        # floats are not exact; accept them only through their shortest repr, never binary
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _finite(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("amount must be a finite decimal number")
+    return value
+
+
+def _upper_currency(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal),
+    AfterValidator(_finite),
+    PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$",
+                    "description": "Exact decimal amount as a string."}),
+]
+CurrencyCode = Annotated[
+    str,
+    BeforeValidator(_upper_currency),
+    Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code."),
+]
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamp must carry a timezone (naive times are ambiguous)")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[
+    datetime,
+    AfterValidator(_utc),
+    PlainSerializer(lambda d: d.isoformat().replace("+00:00", "Z"), return_type=str,
+                    when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time",
+                    "description": "Timezone-aware timestamp, in UTC."}),
+]
+Quantity = Annotated[int, Field(description="Whole units.")]
+ExternalId = Annotated[
+    str,
+    BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
+    Field(min_length=1, description="An id as the source system spells it, always a string."),
+]
+
+
+class Strict(BaseModel):
+    """Base of all canonical models: unknown fields are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, ser_json_inf_nan="strings")
+
+
+class Money(Strict):
+    """An exact amount in one currency: ``{"amount": "12.34", "currency": "EUR"}``."""
+
+    amount: Amount
+    currency: CurrencyCode
+
+    @model_validator(mode="after")
+    def _scale(self) -> Money:
+        # "5", "5.0" and "5.00" EUR are one amount: pad to the currency's minor units
+        # so that equal money hashes equal; extra precision a source sends is kept.
+        units = MINOR_UNITS.get(self.currency, 2)
+        exp = self.amount.as_tuple().exponent
+        if isinstance(exp, int) and -exp < units:
+            self.amount = self.amount.quantize(Decimal(1).scaleb(-units))
+        return self
+
+    @property
+    def minor_units(self) -> int:
+        return MINOR_UNITS.get(self.currency, 2)
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(amount=self.amount + other.amount, currency=self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(amount=self.amount - other.amount, currency=self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(amount=-self.amount, currency=self.currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} with {other.currency}")
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(amount=Decimal(0), currency=currency)
+
+
+class SourceRef(Strict):
+    """Where a record came from: the hub connection, its system, and the id it has there."""
+
+    connection: str = Field(min_length=1)
+    system: str = Field(min_length=1)
+    external_id: ExternalId
+
+
+class Warning_(Strict):
+    """Something the hub noticed and kept rather than silently fixing."""
+
+    code: str
+    message: str
+
+
+def canonical_id(connection: str, entity: str, external_id: str) -> str:
+    """Stable canonical id for a record first seen as ``external_id`` on ``connection``."""
+    return str(uuid.uuid5(CANONICAL_NAMESPACE, f"{connection}\x1f{entity}\x1f{external_id}"))
+
+
+_HASH_EXCLUDE = frozenset({"id", "content_hash", "source"})
+
+
+class CanonicalRecord(Strict):
+    """Common identity of every canonical entity.
+
+    ``id`` is the hub's id (stable per connection, entity and external id); ``source`` says
+    where it came from; ``content_hash`` is the SHA-256 of the rest of the record, used to
+    skip unchanged records.
+    """
+
+    entity: ClassVar[str] = "record"
+    schema_version: ClassVar[str] = "1"
+
+    id: str = Field(default="", description="Hub id of the record.")
+    source: SourceRef
+    content_hash: str = Field(default="", description="SHA-256 of the record's content.")
+
+    @model_validator(mode="after")
+    def _identity(self) -> CanonicalRecord:
+        self.check()
+        if not self.id:
+            self.id = canonical_id(self.source.connection, self.entity, self.source.external_id)
+        if not self.content_hash:
+            self.content_hash = self.compute_hash()
+        return self
+
+    def check(self) -> None:
+        """Entity-level rules; runs before the id and hash are set (override, call super)."""
+
+    def compute_hash(self) -> str:
+        payload = self.model_dump(mode="json", exclude=set(_HASH_EXCLUDE))
+        raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The record as the feed contract spells it (JSON-ready types)."""
+        return self.model_dump(mode="json")

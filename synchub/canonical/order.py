@@ -1,0 +1,147 @@
+"""Canonical Order: lines, shipping, taxes, discounts, refunds; totals that reconcile."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from synchub.canonical.base import (
+    CanonicalRecord,
+    CurrencyCode,
+    ExternalId,
+    Money,
+    Quantity,
+    Strict,
+    UtcDatetime,
+    Warning_,
+)
+from synchub.canonical.common import Address, PartyRef, TaxLine
+
+OrderStatus = Literal["pending", "open", "on_hold", "completed", "cancelled", "failed"]
+FinancialStatus = Literal[
+    "pending", "authorized", "partially_paid", "paid", "partially_refunded", "refunded",
+    "voided", "unknown",
+]
+FulfillmentStatus = Literal["unfulfilled", "partial", "fulfilled", "restocked", "unknown"]
+
+
+class OrderLine(Strict):
+    """One line: ``total = unit_price * quantity - discount`` (tax shown apart in ``tax``)."""
+
+    external_id: ExternalId
+    sku: str | None = Field(default=None, description="None when the source has no SKU.")
+    product_external_id: str | None = None
+    variant_external_id: str | None = None
+    title: str | None = None
+    quantity: Quantity
+    unit_price: Money
+    discount: Money
+    tax: Money
+    total: Money
+    tax_lines: list[TaxLine] = Field(default_factory=list)
+    refunded_quantity: Quantity = 0
+
+
+class ShippingLine(Strict):
+    """A shipping charge: ``total = price - discount``."""
+
+    external_id: str | None = None
+    title: str | None = None
+    code: str | None = None
+    price: Money
+    discount: Money
+    tax: Money
+    total: Money
+
+
+class RefundLine(Strict):
+    """Units of one order line given back in a refund."""
+
+    line_external_id: str | None = None
+    sku: str | None = None
+    quantity: Quantity
+    amount: Money
+    restock: bool = False
+
+
+class OrderRefund(Strict):
+    """A refund on an order. Amounts are positive whatever sign the source uses."""
+
+    external_id: ExternalId
+    created_at: UtcDatetime | None = None
+    amount: Money
+    reason: str | None = None
+    lines: list[RefundLine] = Field(default_factory=list)
+
+
+class Adjustment(Strict):
+    """An explicit amount that makes the source's own figures add up to its total."""
+
+    reason: str
+    amount: Money
+
+
+class Order(CanonicalRecord):
+    """A sales order from any channel.
+
+    ``total = subtotal - discount_total + shipping_total + (0 if taxes_included else tax_total)
+    + sum(adjustments)``. When the source's figures do not add up to the total it reports,
+    the difference is kept as an explicit adjustment with a warning; no number is changed.
+    """
+
+    entity: ClassVar[str] = "order"
+
+    external_id: ExternalId
+    number: str | None = None
+    connection: str
+    channel: str = Field(description="The sales channel's system, e.g. shopify.")
+    status: OrderStatus
+    financial_status: FinancialStatus = "unknown"
+    fulfillment_status: FulfillmentStatus = "unknown"
+    currency: CurrencyCode
+    placed_at: UtcDatetime
+    updated_at: UtcDatetime
+    cancelled_at: UtcDatetime | None = None
+    customer: PartyRef | None = None
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    subtotal: Money = Field(description="Sum of unit_price x quantity over lines.")
+    discount_total: Money
+    shipping_total: Money
+    tax_total: Money
+    total: Money
+    refunded_total: Money
+    taxes_included: bool
+    lines: list[OrderLine] = Field(default_factory=list)
+    shipping_lines: list[ShippingLine] = Field(default_factory=list)
+    tax_lines: list[TaxLine] = Field(default_factory=list)
+    discount_codes: list[str] = Field(default_factory=list)
+    refunds: list[OrderRefund] = Field(default_factory=list)
+    adjustments: list[Adjustment] = Field(default_factory=list)
+    warnings: list[Warning_] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+    def check(self) -> None:
+        """Same currency everywhere; an explicit adjustment where the source's sum is off."""
+        cur = self.currency
+        money = [self.subtotal, self.discount_total, self.shipping_total, self.tax_total,
+                 self.total, self.refunded_total]
+        for line in self.lines:
+            money += [line.unit_price, line.discount, line.tax, line.total]
+        for m in money:
+            if m.currency != cur:
+                raise ValueError(f"amount in {m.currency} on an order in {cur}")
+        expected = (self.subtotal.amount - self.discount_total.amount
+                    + self.shipping_total.amount
+                    + (Decimal(0) if self.taxes_included else self.tax_total.amount)
+                    + sum((a.amount.amount for a in self.adjustments), Decimal(0)))
+        gap = self.total.amount - expected
+        if gap != 0:
+            self.adjustments.append(Adjustment(
+                reason="source_total_mismatch", amount=Money(amount=gap, currency=cur)))
+            self.warnings.append(Warning_(
+                code="total_mismatch",
+                message=f"source total {self.total.amount} differs from the sum of its parts "
+                        f"{expected} by {gap}; kept as an adjustment"))

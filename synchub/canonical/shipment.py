@@ -1,0 +1,50 @@
+"""Canonical Shipment with a closed set of tracking statuses."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from synchub.canonical.base import CanonicalRecord, ExternalId, Quantity, Strict, UtcDatetime
+
+TrackingStatus = Literal[
+    "pending", "info_received", "in_transit", "out_for_delivery", "delivered",
+    "failed_attempt", "exception", "returned", "expired", "unknown",
+]
+
+
+class TrackingEvent(Strict):
+    """One scan or status change reported by the carrier."""
+
+    at: UtcDatetime
+    status: TrackingStatus
+    description: str | None = None
+    location: str | None = None
+
+
+class ShipmentLine(Strict):
+    """Units of one SKU in a shipment."""
+
+    sku: str | None = None
+    line_external_id: str | None = None
+    quantity: Quantity
+
+
+class Shipment(CanonicalRecord):
+    """A parcel sent for an order, with its carrier tracking."""
+
+    entity: ClassVar[str] = "shipment"
+
+    external_id: ExternalId
+    order_external_id: str | None = None
+    carrier: str | None = None
+    service: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    status: TrackingStatus = "unknown"
+    events: list[TrackingEvent] = Field(default_factory=list)
+    lines: list[ShipmentLine] = Field(default_factory=list)
+    shipped_at: UtcDatetime | None = None
+    delivered_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
