@@ -1,0 +1,5 @@
+"""The hub's DAGs: ``sync__<connection>`` for every connection in hub.yaml."""
+
+from synchub_factory import build_dags
+
+globals().update(build_dags())

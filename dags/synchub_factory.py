@@ -1,0 +1,167 @@
+"""Build the hub's Airflow DAGs from ``hub.yaml``.
+
+At parse time this reads only local YAML (the hub file and its connector files, cached by
+modification time); it touches no network, database, Connection or Variable. Everything
+else happens inside tasks, which hand one call to the engine and return a small summary.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import DAG, Asset, TriggerRule, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+START_DATE = datetime(2025, 1, 1, tzinfo=UTC)
+_cache: dict[str, tuple[float, Any]] = {}
+
+
+def hub_path() -> Path:
+    """``$SYNCHUB_HUB``, else the project's ``hub.yaml``."""
+    return Path(os.environ.get("SYNCHUB_HUB") or PROJECT_ROOT / "hub.yaml")
+
+
+def entity_asset(entity: str) -> Asset:
+    """The Asset a stream updates when it changed records of ``entity``."""
+    plural = entity if entity.endswith("s") else f"{entity}s"
+    return Asset(f"synchub://canonical/{plural}", group="synchub")
+
+
+def _load_hub(path: Path) -> Any:
+    from synchub.config.hub import load_hub
+
+    # mappings are compiled inside tasks; the DAG shape needs only hub + connector files
+    key = str(path)
+    mtimes = sum(p.stat().st_mtime for p in [path, *path.parent.glob("connectors/*/*.yaml")])
+    hit = _cache.get(key)
+    if hit and hit[0] == mtimes:
+        return hit[1]
+    hub = load_hub(path, load_mappings=False)
+    _cache[key] = (mtimes, hub)
+    return hub
+
+
+def _window_end() -> datetime | None:
+    """End of the incremental window: the data interval end for scheduled runs.
+
+    A manual run (UI trigger, ``dags test``) syncs up to the moment it was triggered.
+    """
+    ctx = get_current_context()
+    dag_run = ctx.get("dag_run")
+    run_type = str(getattr(dag_run, "run_type", "") or "").lower()
+    end = ctx.get("data_interval_end")
+    if end is not None and ("scheduled" in run_type or "backfill" in run_type):
+        return end
+    return getattr(dag_run, "run_after", None) or end
+
+
+def run_stream_task(connection: str, stream: str) -> dict[str, Any]:
+    """Body of a stream task: one engine call, returns counts and cursor (never records)."""
+    from airflow.sdk import Connection
+
+    from synchub.config.hub import load_hub
+    from synchub.runtime import ConnectionInfo
+    from synchub.store import Store
+    from synchub.sync import sync_stream
+
+    hub = load_hub(hub_path())
+    plan = hub.connection(connection)
+    ac = Connection.get(plan.config.conn_id)
+    info = ConnectionInfo(conn_id=ac.conn_id, conn_type=ac.conn_type, host=ac.host,
+                          login=ac.login, password=ac.password, port=ac.port,
+                          schema=ac.schema, extra=ac.extra_dejson or {})
+    params = get_current_context().get("params") or {}
+    full_refresh = True if params.get("full_refresh") else None
+    store = Store.from_url(hub.store_url())
+    try:
+        store.migrate()
+        summary = sync_stream(hub, connection, stream, store=store, conn_info=info,
+                              window_end=_window_end(), full_refresh=full_refresh)
+    finally:
+        store.dispose()
+    return summary.as_dict()
+
+
+def emit_task(entity: str, summaries: list[dict[str, Any] | None]) -> dict[str, int]:
+    """Emit the entity's Asset event when any stream changed it; otherwise skip (no event)."""
+    changed = sum((s or {}).get("changed", {}).get(entity, 0) for s in summaries)
+    if not changed:
+        raise AirflowSkipException(f"no {entity} records changed")
+    ctx = get_current_context()
+    ctx["outlet_events"][entity_asset(entity)].extra = {
+        "changed": changed,
+        "streams": [s["stream"] for s in summaries if s and s.get("changed", {}).get(entity)],
+    }
+    return {"changed": changed}
+
+
+def build_sync_dag(hub: Any, connection: str) -> DAG:
+    """``sync__<connection>``: one task per stream, one Asset emitter per entity."""
+    plan = hub.connection(connection)
+    defaults = hub.file.defaults
+    cfg = plan.config
+    streams = list(plan.streams)
+    entities: dict[str, list[str]] = {}
+    for s in streams:
+        for mname in plan.connector.streams[s].mappings:
+            entities.setdefault(_entity_of(hub, plan.system, mname), []).append(s)
+
+    @dag(
+        dag_id=f"sync__{connection}",
+        schedule=cfg.schedule if cfg.schedule is not None else defaults.schedule,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=["synchub", "sync", plan.system],
+        params={"full_refresh": False},
+        doc_md=(f"Pulls {', '.join(streams)} from **{connection}** ({plan.system}, Airflow "
+                f"Connection `{cfg.conn_id}`) into the hub store. Each stream task commits "
+                "page by page and returns counts and the cursor it reached."),
+        default_args={
+            "retries": cfg.retries if cfg.retries is not None else defaults.retries,
+            "retry_delay": defaults.retry_delay,
+            "retry_exponential_backoff": True,
+            "max_retry_delay": defaults.max_retry_delay,
+            "execution_timeout": defaults.execution_timeout,
+            "pool": f"synchub__{connection}",
+        },
+    )
+    def sync_dag() -> None:
+        results = {}
+        for s in streams:
+            results[s] = task(task_id=s)(run_stream_task)(connection, s)
+        for entity, producers in sorted(entities.items()):
+            task(task_id=f"emit_{entity}", outlets=[entity_asset(entity)],
+                 trigger_rule=TriggerRule.ALL_DONE, retries=0)(emit_task)(
+                entity, [results[p] for p in producers])
+
+    return sync_dag()
+
+
+def _entity_of(hub: Any, system: str, mapping_name: str) -> str:
+    """Read a mapping file's ``entity:`` key without compiling the mapping."""
+    import yaml
+
+    path = hub.root / hub.file.mappings_dir / system / f"{mapping_name}.yaml"
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("entity:"):
+                    return str(yaml.safe_load(line)["entity"])
+    except OSError:
+        pass
+    return "unknown"
+
+
+def build_dags() -> dict[str, DAG]:
+    """Every DAG the hub file describes, by dag id."""
+    hub = _load_hub(hub_path())
+    dags = {}
+    for name in hub.connections:
+        d = build_sync_dag(hub, name)
+        dags[d.dag_id] = d
+    return dags

@@ -1,0 +1,288 @@
+"""The hub file (``hub.yaml``): which systems, their Airflow conn ids, streams, schedules, roles.
+
+``load_hub`` validates the hub file, every connector it names and every mapping those
+connectors' streams use, before any I/O against a remote system, and reports all problems
+it finds at once, each naming the file, line and key path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from synchub.config.loader import ConfigErrors, YamlDocument, format_key_path, load_yaml, parse_model
+from synchub.errors import ConfigError
+
+if TYPE_CHECKING:
+    from synchub.config.connector import ConnectorSpec
+    from synchub.mapping import CompiledMapping
+
+Role = Literal["channel", "marketplace", "erp", "wms", "crm", "carrier", "payments", "feed"]
+NAME = r"^[a-z][a-z0-9_]{0,62}$"
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``30s``, ``10m``, ``2h``, ``1d`` or a number of seconds -> timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            n, unit = int(m[1]), m[2]
+            return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours",
+                                 "d": "days"}[unit]: n})
+    raise ValueError("expected a duration such as 30s, 10m, 2h or 1d")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StreamSettings(_Model):
+    """Per-stream overrides in the hub file."""
+
+    enabled: bool = True
+    full_refresh: bool = Field(default=False, description="Ignore the cursor on every run.")
+
+
+class TaskDefaults(_Model):
+    """How the DAGs run their tasks."""
+
+    schedule: str | None = Field(default="@hourly", description="Cron, preset, or null.")
+    retries: int = Field(default=3, ge=0, le=20)
+    retry_delay: Duration = timedelta(seconds=30)
+    max_retry_delay: Duration = timedelta(minutes=10)
+    pool_slots: int = Field(default=2, ge=1, le=64,
+                            description="Concurrent tasks per connection (an Airflow pool).")
+    execution_timeout: Duration = timedelta(hours=2)
+
+
+class ConnectionConfig(_Model):
+    """One system the hub talks to."""
+
+    connector: str = Field(pattern=NAME, description="Folder name under connectors/.")
+    conn_id: str = Field(min_length=1, description="Airflow Connection id with the credentials.")
+    roles: list[Role] = Field(default_factory=lambda: ["channel"])
+    streams: dict[str, StreamSettings] | None = Field(
+        default=None, description="Streams to sync (default: all of the connector's).")
+    schedule: str | None = None
+    retries: int | None = Field(default=None, ge=0, le=20)
+    pool_slots: int | None = Field(default=None, ge=1, le=64)
+    description: str | None = None
+
+    @field_validator("streams", mode="before")
+    @classmethod
+    def _list_form(cls, value: Any) -> Any:
+        # `streams: [orders, customers]` is shorthand for `{orders: {}, customers: {}}`
+        if isinstance(value, list):
+            out: dict[str, Any] = {}
+            for item in value:
+                if not isinstance(item, str):
+                    raise ValueError("stream names must be strings")
+                if item in out:
+                    raise ValueError(f"stream {item!r} listed twice")
+                out[item] = {}
+            return out
+        return value
+
+
+class StoreConfig(_Model):
+    """Where the hub keeps its records."""
+
+    url_env: str = Field(default="SYNCHUB_STORE_URL",
+                         description="Environment variable holding the store URL.")
+    default_url: str = Field(default="sqlite:///var/hub.db",
+                             description="Used when the variable is unset; relative paths "
+                                         "are relative to the hub file.")
+
+
+class HubFile(_Model):
+    """Top level of ``hub.yaml``."""
+
+    version: Literal[1] = 1
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    defaults: TaskDefaults = Field(default_factory=TaskDefaults)
+    connectors_dir: str = "connectors"
+    mappings_dir: str = "mappings"
+    connections: dict[Annotated[str, Field(pattern=NAME)], ConnectionConfig] = Field(
+        min_length=1)
+
+
+@dataclass
+class StreamPlan:
+    """One stream of one connection, resolved: its connector stream and mappings."""
+
+    name: str
+    full_refresh: bool
+    mappings: list[CompiledMapping]
+
+    @property
+    def entities(self) -> list[str]:
+        return sorted({m.entity for m in self.mappings})
+
+
+@dataclass
+class ConnectionPlan:
+    """One connection, resolved against its connector."""
+
+    name: str
+    config: ConnectionConfig
+    connector: ConnectorSpec
+    streams: dict[str, StreamPlan] = field(default_factory=dict)
+
+    @property
+    def system(self) -> str:
+        return self.config.connector
+
+
+@dataclass
+class Hub:
+    """The validated hub: every connection with its connector, streams and mappings."""
+
+    path: Path
+    file: HubFile
+    connections: dict[str, ConnectionPlan]
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def store_url(self, environ: dict[str, str] | None = None) -> str:
+        env = os.environ if environ is None else environ
+        url = env.get(self.file.store.url_env) or self.file.store.default_url
+        return absolutize_sqlite(url, self.root)
+
+    def connection(self, name: str) -> ConnectionPlan:
+        try:
+            return self.connections[name]
+        except KeyError:
+            known = ", ".join(sorted(self.connections)) or "none"
+            raise ConfigError(f"unknown connection {name!r}; configured: {known}",
+                              file=str(self.path), key="connections") from None
+
+
+def absolutize_sqlite(url: str, base: Path) -> str:
+    """Make a relative SQLite path absolute against ``base`` (and create its folder)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        path = (base / url[len(prefix):]).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return prefix + str(path)
+    return url
+
+
+def _line(doc: YamlDocument, *keys: str | int) -> int | None:
+    return doc.line_of(tuple(keys))
+
+
+def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
+    """Load and cross-check ``hub.yaml``, its connectors and (optionally) their mappings."""
+    from synchub.config.connector import load_connector
+    from synchub.mapping import load_mapping
+
+    hub_path = Path(path).resolve()
+    doc = load_yaml(hub_path)
+    hub_file = parse_model(HubFile, doc)
+    errors: list[ConfigError] = []
+    connectors: dict[str, ConnectorSpec] = {}
+    mapping_cache: dict[Path, CompiledMapping] = {}
+    plans: dict[str, ConnectionPlan] = {}
+    conn_dir = (hub_path.parent / hub_file.connectors_dir)
+    map_dir = (hub_path.parent / hub_file.mappings_dir)
+    seen_conn_ids: dict[str, str] = {}
+
+    for name, cfg in hub_file.connections.items():
+        where = ("connections", name)
+        if cfg.conn_id in seen_conn_ids:
+            errors.append(ConfigError(
+                f"conn_id {cfg.conn_id!r} is already used by connection "
+                f"{seen_conn_ids[cfg.conn_id]!r}", file=str(hub_path),
+                key=format_key_path((*where, "conn_id")), line=_line(doc, *where, "conn_id")))
+        seen_conn_ids.setdefault(cfg.conn_id, name)
+        spec = connectors.get(cfg.connector)
+        if spec is None:
+            cfile = conn_dir / cfg.connector / "connector.yaml"
+            if not cfile.is_file():
+                known = sorted(p.name for p in conn_dir.iterdir()
+                               if (p / "connector.yaml").is_file()) if conn_dir.is_dir() else []
+                errors.append(ConfigError(
+                    f"unknown connector {cfg.connector!r}; available: {', '.join(known) or 'none'}",
+                    file=str(hub_path), key=format_key_path((*where, "connector")),
+                    line=_line(doc, *where, "connector")))
+                continue
+            try:
+                spec = load_connector(cfile)
+            except ConfigErrors as exc:
+                errors.extend(exc.errors)
+                continue
+            except ConfigError as exc:
+                errors.append(exc)
+                continue
+            connectors[cfg.connector] = spec
+        plan = ConnectionPlan(name=name, config=cfg, connector=spec)
+        wanted = cfg.streams if cfg.streams is not None else {
+            s: StreamSettings() for s in spec.streams}
+        for sname, settings in wanted.items():
+            if sname not in spec.streams:
+                errors.append(ConfigError(
+                    f"unknown stream {sname!r} for connector {cfg.connector!r}; "
+                    f"available: {', '.join(sorted(spec.streams))}",
+                    file=str(hub_path), key=format_key_path((*where, "streams", sname)),
+                    line=_line(doc, *where, "streams", sname)))
+                continue
+            if not settings.enabled:
+                continue
+            compiled: list[CompiledMapping] = []
+            for mname in spec.streams[sname].mappings:
+                mfile = map_dir / cfg.connector / f"{mname}.yaml"
+                if not load_mappings:
+                    continue
+                if mfile not in mapping_cache:
+                    if not mfile.is_file():
+                        errors.append(ConfigError(
+                            f"stream {sname!r} names mapping {mname!r} but {mfile} does not exist",
+                            file=str(conn_dir / cfg.connector / "connector.yaml"),
+                            key=f"streams.{sname}.mappings"))
+                        continue
+                    try:
+                        mapping_cache[mfile] = load_mapping(mfile)
+                    except ConfigErrors as exc:
+                        errors.extend(exc.errors)
+                        continue
+                    except ConfigError as exc:
+                        errors.append(exc)
+                        continue
+                compiled.append(mapping_cache[mfile])
+            plan.streams[sname] = StreamPlan(sname, settings.full_refresh, compiled)
+        plans[name] = plan
+
+    if errors:
+        raise ConfigErrors(_dedupe(errors))
+    return Hub(path=hub_path, file=hub_file, connections=plans)
+
+
+def _dedupe(errors: list[ConfigError]) -> list[ConfigError]:
+    seen: set[str] = set()
+    out = []
+    for e in errors:
+        if e.message not in seen:
+            seen.add(e.message)
+            out.append(e)
+    return out
+
+
+def default_hub_path() -> Path:
+    """``$SYNCHUB_HUB`` or ``./hub.yaml``."""
+    return Path(os.environ.get("SYNCHUB_HUB", "hub.yaml"))

@@ -1,0 +1,174 @@
+"""Pydantic models of a mapping file (``mappings/<system>/<name>.yaml``).
+
+A mapping turns one raw source record into canonical records. A field spec is either a
+path string (JMESPath, optionally prefixed by a scope: ``$root.``, ``$parent.``) or a
+mapping with exactly one value source (``path``, ``const``, ``context``, ``money``, ``op``,
+``cases``, ``match``, ``each`` or a bare ``fields`` block) plus optional ``transform`` and
+``default``. The engine in :mod:`synchub.mapping` compiles these models once per file.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+TransformRef = str | dict[str, Any]
+OpName = Literal["add", "sub", "mul", "div", "concat", "join", "coalesce"]
+
+# keys of FieldSpec that produce the value; exactly one may be given (fields may pair with
+# path or each, which give it its scope)
+VALUE_SOURCES = ("path", "const", "context", "money", "op", "cases", "match", "each")
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _path_shorthand(value: Any) -> Any:
+    # "a.b" is short for {"path": "a.b"}: most fields are plain paths
+    return {"path": value} if isinstance(value, str) else value
+
+
+class CaseSpec(_Spec):
+    """One branch of ``cases``: the first whose ``when`` is truthy gives the value."""
+
+    when: str = Field(description="JMESPath condition (scope prefix allowed).")
+    value: FieldSpec
+
+
+class MatchSpec(_Spec):
+    """Items of a list whose keys equal values of the current scope (a join)."""
+
+    items: str = Field(description="Path to the list to search (scope prefix allowed).")
+    where: dict[str, FieldSpec] = Field(
+        description="item key -> spec evaluated in the current scope; all must be equal.")
+    value: str | None = Field(default=None, description="Path in each matching item; "
+                              "the whole item when omitted.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _where_paths(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("where"), dict):
+            data = {**data, "where": {k: _path_shorthand(v) for k, v in data["where"].items()}}
+        return data
+
+
+class MoneySpec(_Spec):
+    """``{amount, currency}``; ``currency`` defaults to the mapping's top-level ``currency``."""
+
+    amount: FieldSpec
+    currency: FieldSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"amount": {"path": data}}
+        if isinstance(data, dict) and "amount" not in data:
+            return {"amount": data}
+        if isinstance(data, dict):
+            data = dict(data)
+            data["amount"] = _path_shorthand(data["amount"])
+            if "currency" in data:
+                data["currency"] = _path_shorthand(data["currency"])
+        return data
+
+
+class FieldSpec(_Spec):
+    """How one canonical field gets its value from the raw record."""
+
+    path: str | None = Field(default=None, description="JMESPath; `$root.`/`$parent.` "
+                             "prefix evaluates it against the record / the enclosing scope.")
+    const: Any = None
+    context: str | None = Field(default=None, description="Name of a connector context "
+                                "value (connection, system, shop_currency...).")
+    money: MoneySpec | None = None
+    op: OpName | None = None
+    args: list[FieldSpec] | None = None
+    sep: str | None = None
+    cases: list[CaseSpec] | None = None
+    match: MatchSpec | None = None
+    each: str | None = Field(default=None, description="Path to a list; `fields` maps "
+                             "each element.")
+    fields: dict[str, FieldSpec] | None = None
+    transform: TransformRef | list[TransformRef] | None = None
+    default: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalize(cls, data: Any) -> Any:
+        data = _path_shorthand(data)
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("args",):
+                if isinstance(data.get(key), list):
+                    data[key] = [_path_shorthand(v) for v in data[key]]
+            if isinstance(data.get("fields"), dict):
+                data["fields"] = {k: _path_shorthand(v) for k, v in data["fields"].items()}
+        return data
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldSpec:
+        given = [k for k in VALUE_SOURCES if k in self.model_fields_set]
+        if not given and self.fields is None:
+            raise ValueError(f"give one of {', '.join(VALUE_SOURCES)} or fields")
+        if len(given) > 1:
+            raise ValueError(f"give only one of {', '.join(given)}")
+        if self.each is not None and self.fields is None:
+            raise ValueError("each needs fields")
+        if self.fields is not None and given and given[0] not in ("path", "each"):
+            raise ValueError(f"fields cannot be combined with {given[0]}")
+        if self.op is not None and not self.args:
+            raise ValueError("op needs args")
+        if self.args is not None and self.op is None:
+            raise ValueError("args needs op")
+        return self
+
+
+class ExplodeSpec(_Spec):
+    """One canonical record per element of a list; ``id`` names each (source external id)."""
+
+    path: str
+    id: FieldSpec
+
+    @model_validator(mode="before")
+    @classmethod
+    def _id_path(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "id" in data:
+            data = {**data, "id": _path_shorthand(data["id"])}
+        return data
+
+
+class MappingSpec(_Spec):
+    """A mapping file: one raw record -> zero, one or many records of one canonical entity."""
+
+    entity: str = Field(description="Canonical entity name (order, product, ...).")
+    description: str | None = None
+    id: FieldSpec = Field(description="The raw record's id: source external id and the "
+                          "name of the record in errors.")
+    when: str | None = Field(default=None, description="JMESPath; falsy -> no record.")
+    explode: ExplodeSpec | None = None
+    envelopes: list[str] = Field(default_factory=list, description="Keys (or paths) that "
+                                 "wrap records in API and webhook payloads.")
+    currency: FieldSpec | None = Field(default=None, description="Default currency of "
+                                       "money specs, evaluated against the record.")
+    fields: dict[str, FieldSpec]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthands(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("id", "currency"):
+                if key in data:
+                    data[key] = _path_shorthand(data[key])
+            if isinstance(data.get("fields"), dict):
+                data["fields"] = {k: _path_shorthand(v) for k, v in data["fields"].items()}
+        return data
+
+
+CaseSpec.model_rebuild()
+MatchSpec.model_rebuild()
+MoneySpec.model_rebuild()
+FieldSpec.model_rebuild()

@@ -1,0 +1,153 @@
+"""The local environment `make demo` and `make airflow` run in: paths, sandbox, Airflow env.
+
+Everything lives under ``var/`` beside the hub file: the embedded store, Airflow's home
+and metadata database, the sandbox's ready file and logs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from synchub.errors import SynchubError
+
+SANDBOX_PORT = int(os.environ.get("SYNCHUB_SANDBOX_PORT", "8765"))
+# volume of the demo stores; small enough for a quick first run, big enough to page
+DEMO_STORES = [
+    "shopify:demo:orders=600,customers=150,products=40",
+    "woocommerce:demo:orders=400,customers=120,products=30",
+]
+
+
+@dataclass
+class LocalEnv:
+    """Paths of one local deployment rooted at the hub file's folder."""
+
+    root: Path
+
+    @property
+    def var(self) -> Path:
+        return self.root / "var"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.var / "airflow"
+
+    @property
+    def sandbox_ready(self) -> Path:
+        return self.var / "sandbox.json"
+
+    @property
+    def bin_dir(self) -> Path:
+        return Path(sys.executable).parent
+
+    def airflow_env(self, sandbox: dict[str, Any] | None) -> dict[str, str]:
+        """Environment for Airflow commands: home, DAG folder, hub, store, Connections."""
+        env = dict(os.environ)
+        env.update({
+            "AIRFLOW_HOME": str(self.airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(self.root / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "SYNCHUB_HUB": str(self.root / "hub.yaml"),
+            "PATH": f"{self.bin_dir}{os.pathsep}{env.get('PATH', '')}",
+        })
+        env.setdefault("SYNCHUB_STORE_URL", f"sqlite:///{self.var / 'hub.db'}")
+        if sandbox:
+            env.update(sandbox_connections(sandbox))
+        return env
+
+
+def sandbox_connections(ready: dict[str, Any]) -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` variables pointing the demo connections at the sandbox."""
+    out = {}
+    for store in ready.get("stores", []):
+        system, name = store["system"], store["name"]
+        if system == "shopify":
+            conn = {"conn_type": "http", "host": store["url"], "password": store["access_token"]}
+            out[f"AIRFLOW_CONN_SHOPIFY_{name.upper()}"] = json.dumps(conn)
+        elif system == "woocommerce":
+            conn = {"conn_type": "http", "host": store["url"], "login": store["consumer_key"],
+                    "password": store["consumer_secret"]}
+            out[f"AIRFLOW_CONN_WOO_{name.upper()}"] = json.dumps(conn)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def sandbox_status(env: LocalEnv) -> dict[str, Any] | None:
+    """The running sandbox's ready document, or None when it is not up."""
+    try:
+        ready = json.loads(env.sandbox_ready.read_text())
+    except (OSError, ValueError):
+        return None
+    if not _alive(int(ready.get("pid", 0))):
+        return None
+    try:
+        requests.get(f"{ready['base_url']}/_sandbox/health", timeout=2).raise_for_status()
+    except requests.RequestException:
+        return None
+    return ready
+
+
+def ensure_sandbox(env: LocalEnv, timeout: float = 30.0) -> tuple[dict[str, Any], bool]:
+    """Start the sandbox in the background unless it runs; return (ready doc, started now)."""
+    ready = sandbox_status(env)
+    if ready:
+        return ready, False
+    env.var.mkdir(parents=True, exist_ok=True)
+    env.sandbox_ready.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "synchub.sandbox", "--host", "127.0.0.1",
+           "--port", str(SANDBOX_PORT), "--ready-file", str(env.sandbox_ready)]
+    for s in DEMO_STORES:
+        cmd += ["--store", s]
+    with (env.var / "sandbox.log").open("ab") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SynchubError(f"the sandbox exited with status {proc.returncode}; "
+                               f"see {env.var / 'sandbox.log'}")
+        ready = sandbox_status(env)
+        if ready:
+            return ready, True
+        time.sleep(0.2)
+    proc.terminate()
+    raise SynchubError(f"the sandbox did not come up within {timeout:.0f}s; "
+                       f"see {env.var / 'sandbox.log'}")
+
+
+def stop_sandbox(env: LocalEnv) -> bool:
+    """Stop a sandbox started by ``ensure_sandbox``; True if one was running."""
+    try:
+        ready = json.loads(env.sandbox_ready.read_text())
+    except (OSError, ValueError):
+        return False
+    pid = int(ready.get("pid", 0))
+    if not pid or not _alive(pid):
+        env.sandbox_ready.unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(50):
+        if not _alive(pid):
+            break
+        time.sleep(0.1)
+    env.sandbox_ready.unlink(missing_ok=True)
+    return True

@@ -1,0 +1,117 @@
+"""Rows the store writes: entity rows with their typed columns, outbox rows, dead letters."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from synchub.canonical import CanonicalRecord, Customer, InventoryLevel, Order, Product
+from synchub.store.engine import dumps
+from synchub.store.types import DeadLetterIn
+
+
+def _typed_values(record: CanonicalRecord) -> dict[str, Any]:
+    # Read straight from the model (exact Decimal, aware datetime), not from the JSON dump.
+    if isinstance(record, Order):
+        return {
+            "number": record.number,
+            "status": record.status,
+            "currency": record.currency,
+            "total_amount": record.total.amount,
+            "placed_at": record.placed_at,
+            "source_updated_at": record.updated_at,
+        }
+    if isinstance(record, Product):
+        return {"sku": record.sku}
+    if isinstance(record, InventoryLevel):
+        return {
+            "sku": record.sku,
+            "location_external_id": record.location_external_id,
+            "available": record.available,
+        }
+    if isinstance(record, Customer):
+        return {"source_updated_at": record.updated_at}
+    return {}
+
+
+def entity_row(record: CanonicalRecord, now: datetime) -> dict[str, Any]:
+    """The row of one canonical record; ``data`` is its JSON document, dumped once."""
+    row: dict[str, Any] = {
+        "id": record.id,
+        "connection": record.source.connection,
+        "external_id": record.source.external_id,
+        "content_hash": record.content_hash,
+        "data": record.model_dump(mode="json"),
+        "first_seen_at": now,
+        "updated_at": now,
+    }
+    row.update(_typed_values(record))
+    return row
+
+
+def binding_row(record: CanonicalRecord, now: datetime) -> dict[str, Any]:
+    """The id-map row of a record: (connection, entity, external id) -> canonical id."""
+    return {
+        "connection": record.source.connection,
+        "entity": record.entity,
+        "external_id": record.source.external_id,
+        "canonical_id": record.id,
+        "first_seen_at": now,
+    }
+
+
+def outbox_row(record: CanonicalRecord, event: str, now: datetime) -> dict[str, Any]:
+    """One outbox event; the key makes a replay of the same content a no-op."""
+    return {
+        "entity": record.entity,
+        "record_id": record.id,
+        "connection": record.source.connection,
+        "event": event,
+        "content_hash": record.content_hash,
+        "idempotency_key": f"{record.entity}:{record.id}:{record.content_hash}",
+        "created_at": now,
+        "status": "pending",
+        "attempts": 0,
+        "available_at": now,
+        "sink": None,
+    }
+
+
+def dead_letter_key(letter: DeadLetterIn) -> str:
+    """Identity of "the same problem with the same record": record id (or raw hash) + reason."""
+    if letter.record_id is not None:
+        who = f"id:{letter.record_id}"
+    else:
+        raw = dumps(letter.raw, sort_keys=True)
+        who = "raw:" + hashlib.sha256(raw.encode()).hexdigest()
+    return hashlib.sha256(f"{who}\x1f{letter.reason}".encode()).hexdigest()
+
+
+def dead_letter_rows(
+    letters: Iterable[DeadLetterIn], connection: str, stream: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Rows for the dead-letter upsert, one per dedupe key (repeats in a page add attempts)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for letter in letters:
+        key = dead_letter_key(letter)
+        if key in rows:
+            rows[key]["attempts"] += 1
+            rows[key]["raw"] = letter.raw
+            continue
+        rows[key] = {
+            "connection": connection,
+            "stream": stream,
+            "entity": letter.entity,
+            "record_id": letter.record_id,
+            "dedupe_key": key,
+            "reason": letter.reason,
+            "field": letter.field,
+            "raw": letter.raw,
+            "attempts": 1,
+            "first_seen_at": now,
+            "last_seen_at": now,
+            "resolved_at": None,
+        }
+    return list(rows.values())

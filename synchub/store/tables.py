@@ -1,0 +1,171 @@
+"""The store's tables as SQLAlchemy Core objects (the schema itself comes from the migrations)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+metadata = sa.MetaData()
+
+# The canonical document: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
+JsonDoc = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+Timestamp = sa.DateTime(timezone=True)
+# Exact money; 4 decimals covers every ISO 4217 minor unit.
+Amount = sa.Numeric(20, 4)
+
+# entity name (as in synchub.canonical.ENTITIES) -> table name
+ENTITY_TABLE_NAMES: dict[str, str] = {
+    "order": "orders",
+    "product": "products",
+    "inventory_level": "inventory_levels",
+    "customer": "customers",
+    "shipment": "shipments",
+    "refund": "refunds",
+    "payout": "payouts",
+    "ledger_entry": "ledger_entries",
+}
+
+def _typed_columns(entity: str) -> list[sa.Column]:
+    """Typed columns kept beside the document so views and queries need not parse JSON."""
+    if entity == "order":
+        return [
+            sa.Column("number", sa.String(64)),
+            sa.Column("status", sa.String(32)),
+            sa.Column("currency", sa.String(3)),
+            sa.Column("total_amount", Amount),
+            sa.Column("placed_at", Timestamp),
+            sa.Column("source_updated_at", Timestamp),
+        ]
+    if entity == "product":
+        return [sa.Column("sku", sa.String(255))]
+    if entity == "inventory_level":
+        return [
+            sa.Column("sku", sa.String(255)),
+            sa.Column("location_external_id", sa.String(255)),
+            sa.Column("available", sa.BigInteger),
+        ]
+    if entity == "customer":
+        return [sa.Column("source_updated_at", Timestamp)]
+    return []
+
+
+def _entity_table(entity: str, name: str) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("connection", sa.String(255), nullable=False),
+        sa.Column("external_id", sa.String(255), nullable=False),
+        sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("data", JsonDoc, nullable=False),
+        sa.Column("change_seq", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("first_seen_at", Timestamp, nullable=False),
+        sa.Column("updated_at", Timestamp, nullable=False),
+        *_typed_columns(entity),
+        sa.UniqueConstraint("connection", "external_id", name=f"uq_{name}_source"),
+        sa.Index(f"ix_{name}_change_seq", "change_seq"),
+    )
+
+
+ENTITY_TABLES: dict[str, sa.Table] = {
+    entity: _entity_table(entity, name) for entity, name in ENTITY_TABLE_NAMES.items()
+}
+sa.Index("ix_products_sku", ENTITY_TABLES["product"].c.sku)
+sa.Index("ix_inventory_levels_sku", ENTITY_TABLES["inventory_level"].c.sku)
+
+bindings = sa.Table(
+    "bindings",
+    metadata,
+    sa.Column("connection", sa.String(255), primary_key=True),
+    sa.Column("entity", sa.String(64), primary_key=True),
+    sa.Column("external_id", sa.String(255), primary_key=True),
+    sa.Column("canonical_id", sa.String(64), nullable=False),
+    sa.Column("first_seen_at", Timestamp, nullable=False),
+    sa.Index("ix_bindings_canonical_id", "canonical_id"),
+)
+
+sync_state = sa.Table(
+    "sync_state",
+    metadata,
+    sa.Column("connection", sa.String(255), primary_key=True),
+    sa.Column("stream", sa.String(255), primary_key=True),
+    sa.Column("state", JsonDoc, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("connection", sa.String(255), nullable=False),
+    sa.Column("stream", sa.String(255), nullable=False),
+    sa.Column("entity", sa.String(64)),
+    sa.Column("record_id", sa.String(255)),
+    # sha256 of (record id, or the raw record's hash when it has none) and the reason: the
+    # identity of "the same problem again", short enough for a unique index
+    sa.Column("dedupe_key", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("field", sa.String(255)),
+    sa.Column("raw", JsonDoc),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("first_seen_at", Timestamp, nullable=False),
+    sa.Column("last_seen_at", Timestamp, nullable=False),
+    sa.Column("resolved_at", Timestamp),
+    sa.UniqueConstraint("connection", "stream", "dedupe_key", name="uq_dead_letters_dedupe"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("entity", sa.String(64), nullable=False),
+    sa.Column("record_id", sa.String(64), nullable=False),
+    sa.Column("connection", sa.String(255), nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("idempotency_key", sa.String(255), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("available_at", Timestamp, nullable=False),
+    sa.Column("sink", sa.String(255)),
+    sa.UniqueConstraint("idempotency_key", name="uq_outbox_idempotency_key"),
+    sa.Index("ix_outbox_pending", "status", "available_at"),
+)
+
+change_counters = sa.Table(
+    "change_counters",
+    metadata,
+    sa.Column("entity", sa.String(64), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+sync_runs = sa.Table(
+    "sync_runs",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("connection", sa.String(255), nullable=False),
+    sa.Column("stream", sa.String(255), nullable=False),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("fetched", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("stored", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("quarantined", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cursor", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Index("ix_sync_runs_stream", "connection", "stream", "started_at"),
+)
+
+
+def entity_table(entity: str) -> sa.Table:
+    """The table that holds one canonical entity, e.g. ``orders`` for ``order``."""
+    try:
+        return ENTITY_TABLES[entity]
+    except KeyError:
+        known = ", ".join(sorted(ENTITY_TABLES))
+        raise KeyError(f"unknown entity {entity!r}; known: {known}") from None

@@ -1,0 +1,35 @@
+"""Values passed in and out of the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterIn:
+    """A record that could not be converted or stored, with why."""
+
+    entity: str | None
+    record_id: str | None
+    reason: str
+    field: str | None = None
+    raw: Any = None
+
+
+@dataclass(slots=True)
+class PageResult:
+    """What one ``write_page`` did: counts, and the ids of the records it stored per entity."""
+
+    stored: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    changed_ids: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """A page of the change feed: documents in change order and the cursor to resume from."""
+
+    records: list[dict[str, Any]]
+    next_cursor: int | None

@@ -1,0 +1,185 @@
+"""``write_page``: one page of records, dead letters and the stream state in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from synchub.canonical import CanonicalRecord
+from synchub.store.rows import binding_row, dead_letter_rows, entity_row, outbox_row
+from synchub.store.tables import (
+    bindings,
+    change_counters,
+    dead_letters,
+    entity_table,
+    outbox,
+    sync_state,
+)
+from synchub.store.types import DeadLetterIn, PageResult
+
+# Bound parameters per IN list: well under SQLite's and PostgreSQL's limits.
+_IN_CHUNK = 5000
+
+
+def dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    name = conn.dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {name}")
+
+
+def write_page(
+    conn: sa.Connection,
+    *,
+    connection: str,
+    stream: str,
+    records: Iterable[CanonicalRecord],
+    dead_letters: Sequence[DeadLetterIn] = (),
+    state: dict[str, Any] | None = None,
+) -> PageResult:
+    """Write one page inside the caller's transaction; the caller commits or rolls back."""
+    now = datetime.now(UTC)
+    by_entity: dict[str, dict[str, CanonicalRecord]] = {}
+    for record in records:
+        # the same id twice in a page: the last one wins
+        by_entity.setdefault(record.entity, {})[record.id] = record
+
+    result = PageResult(quarantined=len(dead_letters))
+    # entities in a fixed order so that concurrent writers lock rows in the same order
+    for entity in sorted(by_entity):
+        page = by_entity[entity]
+        changed = _store_entity(conn, entity, page, now)
+        result.stored += len(changed)
+        result.unchanged += len(page) - len(changed)
+        result.changed_ids[entity] = changed
+
+    if dead_letters:
+        _upsert_dead_letters(conn, dead_letters, connection, stream, now)
+    if state is not None:
+        upsert_state(conn, connection, stream, state, now)
+    for entity in sorted(result.changed_ids):
+        if result.changed_ids[entity]:
+            assign_change_seq(conn, entity, result.changed_ids[entity])
+    return result
+
+
+def _store_entity(
+    conn: sa.Connection, entity: str, page: dict[str, CanonicalRecord], now: datetime
+) -> list[str]:
+    """Bind, compare hashes, upsert the changed records and queue their outbox events."""
+    table = entity_table(entity)
+    ids = sorted(page)  # sorted: a stable lock order between concurrent writers
+    # The id map is enforced by the unique key, never by check-then-insert.
+    bind = dialect_insert(conn, bindings).on_conflict_do_nothing(
+        index_elements=[bindings.c.connection, bindings.c.entity, bindings.c.external_id])
+    conn.execute(bind, [binding_row(page[i], now) for i in ids])
+
+    existing = existing_hashes(conn, table, ids)
+    changed = [i for i in ids if existing.get(i) != page[i].content_hash]
+    if not changed:
+        return []
+
+    ins = dialect_insert(conn, table)
+    keep = {"id", "first_seen_at", "change_seq"}
+    upsert = ins.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={c.name: ins.excluded[c.name] for c in table.c if c.name not in keep},
+        # a concurrent writer may have stored the same content meanwhile: then leave the row
+        where=table.c.content_hash != ins.excluded.content_hash,
+    )
+    conn.execute(upsert, [entity_row(page[i], now) for i in changed])
+
+    events = dialect_insert(conn, outbox).on_conflict_do_nothing(
+        index_elements=[outbox.c.idempotency_key])
+    conn.execute(events, [
+        outbox_row(page[i], "updated" if i in existing else "created", now) for i in changed
+    ])
+    return changed
+
+
+def existing_hashes(conn: sa.Connection, table: sa.Table, ids: Sequence[str]) -> dict[str, str]:
+    """Stored content hash per id, for the ids that exist (one query per chunk of ids)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start:start + _IN_CHUNK]
+        rows = conn.execute(
+            sa.select(table.c.id, table.c.content_hash).where(table.c.id.in_(chunk)))
+        found.update({row.id: row.content_hash for row in rows})
+    return found
+
+
+def _upsert_dead_letters(
+    conn: sa.Connection, letters: Sequence[DeadLetterIn], connection: str, stream: str,
+    now: datetime,
+) -> None:
+    rows = dead_letter_rows(letters, connection, stream, now)
+    ins = dialect_insert(conn, dead_letters)
+    # the same record failing the same way again counts an attempt (and reopens it)
+    stmt = ins.on_conflict_do_update(
+        index_elements=[dead_letters.c.connection, dead_letters.c.stream,
+                        dead_letters.c.dedupe_key],
+        set_={
+            "attempts": dead_letters.c.attempts + ins.excluded.attempts,
+            "last_seen_at": ins.excluded.last_seen_at,
+            "raw": ins.excluded.raw,
+            "field": ins.excluded.field,
+            "entity": ins.excluded.entity,
+            "resolved_at": None,
+        },
+    )
+    conn.execute(stmt, rows)
+
+
+def upsert_state(
+    conn: sa.Connection, connection: str, stream: str, state: dict[str, Any], now: datetime
+) -> None:
+    """Set the state (cursor) of one stream."""
+    ins = dialect_insert(conn, sync_state).values(
+        connection=connection, stream=stream, state=state, updated_at=now)
+    conn.execute(ins.on_conflict_do_update(
+        index_elements=[sync_state.c.connection, sync_state.c.stream],
+        set_={"state": ins.excluded.state, "updated_at": ins.excluded.updated_at},
+    ))
+
+
+def assign_change_seq(conn: sa.Connection, entity: str, ids: Sequence[str]) -> None:
+    """Give the rows changed in this transaction the next block of the entity's change_seq.
+
+    Feed readers page with ``change_seq > cursor``. Were numbers taken early, a transaction
+    holding 5 could commit after another holding 6; a reader that saw 6 would move its
+    cursor past 5 and never see it. So this runs last, right before commit: the UPDATE
+    locks the entity's counter row until commit, hence blocks are handed out in commit
+    order, and every row a reader can see below its cursor was committed before it read.
+    """
+    table = entity_table(entity)
+    top = conn.execute(
+        sa.update(change_counters)
+        .where(change_counters.c.entity == entity)
+        .values(value=change_counters.c.value + len(ids))
+        .returning(change_counters.c.value)
+    ).scalar_one()
+    base = top - len(ids)  # the block is base+1 .. top, in the order of ids
+    if conn.dialect.name == "postgresql":
+        # one set-based statement instead of one UPDATE per row
+        block = sa.func.unnest(
+            sa.bindparam("ids", list(ids), type_=postgresql.ARRAY(sa.String))
+        ).table_valued("id", with_ordinality="ord").render_derived()
+        conn.execute(
+            sa.update(table)
+            .where(table.c.id == block.c.id)
+            .values(change_seq=base + block.c.ord)
+        )
+    else:
+        conn.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values(change_seq=sa.bindparam("b_seq")),
+            [{"b_id": rid, "b_seq": base + n} for n, rid in enumerate(ids, start=1)],
+        )
