@@ -1,0 +1,402 @@
+"""Named, registered value transforms that mapping files apply to field values.
+
+A transform is registered under a name with :func:`register_transform`. Plain transforms
+are ``fn(value) -> value``; those declared with ``takes_args=True`` are factories
+``fn(args) -> (value -> value)``, called once when a mapping is compiled so that bad
+arguments are configuration errors. ``None`` passes through unchanged unless a transform
+says otherwise (``enum``, ``first_non_empty``, ``sum``...). A value that cannot be
+transformed raises :class:`TransformError`, which the engine turns into a ``RecordError``
+naming the record and the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+Transform = Callable[[Any], Any]
+TransformFactory = Callable[[Any], Transform]
+
+TRANSFORMS: dict[str, TransformFactory] = {}
+NO_ARGS = object()
+
+
+class TransformError(ValueError):
+    """A value a transform cannot handle; ``problem`` reads after the value."""
+
+    def __init__(self, problem: str, value: Any) -> None:
+        self.problem, self.value = problem, value
+        super().__init__(f"{_show(value)} {problem}")
+
+
+def _show(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def register_transform(name: str, *, takes_args: bool = False) -> Callable[[Any], Any]:
+    """Register a transform under ``name`` (a factory of one when ``takes_args``)."""
+
+    def deco(fn: Any) -> Any:
+        if takes_args:
+            TRANSFORMS[name] = fn
+        else:
+            def factory(args: Any, _fn: Transform = fn) -> Transform:
+                if args is not NO_ARGS and args is not None:
+                    raise ValueError(f"transform {name!r} takes no arguments")
+                return _fn
+
+            TRANSFORMS[name] = factory
+        return fn
+
+    return deco
+
+
+def build_transform(name: str, args: Any = NO_ARGS) -> Transform:
+    """The transform function for ``name`` with ``args``; ``KeyError``/``ValueError`` if bad."""
+    try:
+        factory = TRANSFORMS[name]
+    except KeyError:
+        raise KeyError(f"unknown transform {name!r}; known: {', '.join(sorted(TRANSFORMS))}"
+                       ) from None
+    return factory(args)
+
+
+def to_decimal_value(value: Any) -> Decimal:
+    """A number or decimal string as an exact Decimal (floats through their shortest repr)."""
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, bool):
+        raise TransformError("is not a decimal amount", value)
+    elif isinstance(value, int):
+        return Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise TransformError("is not a decimal amount", value) from None
+    else:
+        raise TransformError("is not a decimal amount", value)
+    if not result.is_finite():
+        raise TransformError("is not a decimal amount", value)
+    return result
+
+
+@register_transform("to_str")
+def to_str(value: Any) -> Any:
+    """Any scalar as a string (ints exactly, even beyond 2^53)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict | list):
+        raise TransformError("is not a scalar", value)
+    return str(value)
+
+
+@register_transform("to_int")
+def to_int(value: Any) -> Any:
+    """A whole number from an int, an integral float/Decimal or a digit string."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    try:
+        dec = to_decimal_value(value)
+    except TransformError:
+        raise TransformError("is not a whole number", value) from None
+    if dec != dec.to_integral_value():
+        raise TransformError("is not a whole number", value)
+    return int(dec)
+
+
+_TRUE = frozenset({"1", "true", "yes", "y", "on", "t"})
+_FALSE = frozenset({"0", "false", "no", "n", "off", "f", ""})
+
+
+@register_transform("to_bool")
+def to_bool(value: Any) -> Any:
+    """A boolean from true/false, yes/no, on/off, 1/0."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+    raise TransformError("is not a boolean", value)
+
+
+@register_transform("to_decimal")
+def to_decimal(value: Any) -> Any:
+    """An exact Decimal from a decimal string or number."""
+    return None if value is None else to_decimal_value(value)
+
+
+@register_transform("negate")
+def negate(value: Any) -> Any:
+    """The amount with its sign flipped."""
+    return None if value is None else -to_decimal_value(value)
+
+
+@register_transform("abs")
+def abs_(value: Any) -> Any:
+    """The amount without its sign (refunds some sources send negative)."""
+    return None if value is None else abs(to_decimal_value(value))
+
+
+@register_transform("parse_datetime", takes_args=True)
+def parse_datetime(args: Any) -> Transform:
+    """ISO 8601 text to an aware datetime; ``{assume: UTC}`` accepts naive (GMT) times."""
+    assume = None
+    if isinstance(args, dict):
+        extra = set(args) - {"assume"}
+        if extra:
+            raise ValueError(f"parse_datetime: unknown argument(s) {sorted(extra)}")
+        if args.get("assume") not in (None, "UTC", "utc"):
+            raise ValueError("parse_datetime: assume must be UTC")
+        assume = UTC if args.get("assume") else None
+    elif args not in (NO_ARGS, None):
+        raise ValueError("parse_datetime takes {assume: UTC} or nothing")
+
+    def fn(value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise TransformError("is not an ISO 8601 date-time", value) from None
+        else:
+            raise TransformError("is not an ISO 8601 date-time", value)
+        if parsed.tzinfo is None:
+            if assume is None:
+                raise TransformError("has no timezone offset", value)
+            parsed = parsed.replace(tzinfo=assume)
+        return parsed
+
+    return fn
+
+
+@register_transform("enum", takes_args=True)
+def enum(args: Any) -> Transform:
+    """Closed-set normalization: ``{map: {src: canonical}, default: x, missing: y}``.
+
+    Unmapped values become ``default`` (an error when no default is given); ``None`` becomes
+    ``missing`` (``None`` when not given, so the canonical default applies).
+    """
+    if not isinstance(args, dict) or not isinstance(args.get("map"), dict):
+        raise ValueError("enum needs {map: {...}} with optional default and missing")
+    extra = set(args) - {"map", "default", "missing"}
+    if extra:
+        raise ValueError(f"enum: unknown argument(s) {sorted(extra)}")
+    table = {str(k): v for k, v in args["map"].items()}
+    has_default = "default" in args
+    default, missing = args.get("default"), args.get("missing")
+
+    def fn(value: Any) -> Any:
+        if value is None:
+            return missing
+        key = value if isinstance(value, str) else to_str(value)
+        try:
+            return table[key]
+        except KeyError:
+            if has_default:
+                return default
+            raise TransformError(f"is not one of {sorted(table)}", value) from None
+
+    return fn
+
+
+def _is_empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list):
+        return not value
+    if isinstance(value, dict):
+        return all(_is_empty(v) for v in value.values())
+    return False
+
+
+@register_transform("empty_to_null")
+def empty_to_null(value: Any) -> Any:
+    """``""``, blanks, ``[]`` and objects whose every value is empty become ``None``."""
+    return None if _is_empty(value) else value
+
+
+@register_transform("first_non_empty")
+def first_non_empty(value: Any) -> Any:
+    """The first element of a list that is not null or empty."""
+    if not isinstance(value, list):
+        return None if _is_empty(value) else value
+    for item in value:
+        if not _is_empty(item):
+            return item
+    return None
+
+
+@register_transform("first")
+def first(value: Any) -> Any:
+    """The first element of a list (``None`` for an empty list)."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+@register_transform("split", takes_args=True)
+def split(args: Any) -> Transform:
+    """Split text on a separator (default ``,``), stripping parts and dropping empty ones."""
+    sep = "," if args in (NO_ARGS, None) else args
+    if not isinstance(sep, str) or not sep:
+        raise ValueError("split takes a non-empty separator string")
+
+    def fn(value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [str(v).strip() for v in value if not _is_empty(v)]
+        if not isinstance(value, str):
+            raise TransformError("is not text", value)
+        return [part.strip() for part in value.split(sep) if part.strip()]
+
+    return fn
+
+
+@register_transform("join", takes_args=True)
+def join(args: Any) -> Transform:
+    """Join the non-empty elements of a list with a separator (default ``" "``)."""
+    sep = " " if args in (NO_ARGS, None) else args
+    if not isinstance(sep, str):
+        raise ValueError("join takes a separator string")
+
+    def fn(value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        parts = [to_str(v) for v in value if not _is_empty(v)]
+        return sep.join(parts) if parts else None
+
+    return fn
+
+
+@register_transform("gid_id")
+def gid_id(value: Any) -> Any:
+    """``gid://shopify/Product/123`` -> ``"123"``; other ids as strings."""
+    if value is None:
+        return None
+    text = to_str(value)
+    if text.startswith("gid://"):
+        tail = text.rsplit("/", 1)[-1].split("?", 1)[0]
+        if not tail:
+            raise TransformError("is not a global id", value)
+        return tail
+    return text
+
+
+@register_transform("sum_decimal")
+def sum_decimal(value: Any) -> Any:
+    """Exact sum of a list of decimal strings or numbers (empty list -> 0)."""
+    if value is None:
+        return Decimal(0)
+    if not isinstance(value, list):
+        return to_decimal_value(value)
+    total = Decimal(0)
+    for item in value:
+        if item is not None:
+            total += to_decimal_value(item)
+    return total
+
+
+@register_transform("sum")
+def sum_(value: Any) -> Any:
+    """Sum of a list of numbers: an int when every element is one, else a Decimal."""
+    if value is None:
+        return 0
+    items = value if isinstance(value, list) else [value]
+    if all(isinstance(i, int) and not isinstance(i, bool) for i in items):
+        return sum(items)
+    return sum_decimal(items)
+
+
+@register_transform("lower")
+def lower(value: Any) -> Any:
+    """Lower-case text."""
+    return value.lower() if isinstance(value, str) else value
+
+
+@register_transform("upper")
+def upper(value: Any) -> Any:
+    """Upper-case text."""
+    return value.upper() if isinstance(value, str) else value
+
+
+@register_transform("strip")
+def strip(value: Any) -> Any:
+    """Text without surrounding whitespace."""
+    return value.strip() if isinstance(value, str) else value
+
+
+@register_transform("null_if", takes_args=True)
+def null_if(args: Any) -> Transform:
+    """``None`` when the value is one of the given sentinels (``0`` as guest customer id...)."""
+    sentinels = args if isinstance(args, list) else [args]
+    if args is NO_ARGS:
+        raise ValueError("null_if needs a value or a list of values")
+
+    def fn(value: Any) -> Any:
+        for s in sentinels:
+            if value == s and type(value) is type(s):
+                return None
+        return value
+
+    return fn
+
+
+@register_transform("to_dict", takes_args=True)
+def to_dict(args: Any) -> Transform:
+    """A list of objects to a dict: ``{key: name, value: value}`` name their keys."""
+    opts = {} if args in (NO_ARGS, None) else args
+    if not isinstance(opts, dict) or set(opts) - {"key", "value"}:
+        raise ValueError("to_dict takes {key: <item key>, value: <item key>}")
+    kname, vname = opts.get("key", "name"), opts.get("value", "value")
+
+    def fn(value: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, list):
+            raise TransformError("is not a list", value)
+        out = {}
+        for item in value:
+            if isinstance(item, dict) and item.get(kname) is not None:
+                out[to_str(item[kname])] = to_str(item.get(vname))
+        return out
+
+    return fn
+
+
+@register_transform("round", takes_args=True)
+def round_(args: Any) -> Transform:
+    """Round half up to at most N decimal places, dropping trailing zeros."""
+    if not isinstance(args, int) or isinstance(args, bool) or not 0 <= args <= 12:
+        raise ValueError("round takes a number of decimal places (0-12)")
+    exp = Decimal(1).scaleb(-args)
+
+    def fn(value: Any) -> Any:
+        if value is None:
+            return None
+        rounded = to_decimal_value(value).quantize(exp, rounding=ROUND_HALF_UP)
+        # normalize() may give exponent form (1E+2) for whole numbers; keep integers plain
+        return rounded.normalize() if rounded != rounded.to_integral_value() \
+            else rounded.quantize(Decimal(1))
+
+    return fn

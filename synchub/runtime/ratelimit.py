@@ -1,0 +1,183 @@
+"""Client-side rate limiters, one set per connection, fed by the vendor's own signals.
+
+Each limiter answers ``acquire(cost)`` by sleeping just long enough, then records what the
+server reported. Waits are computed under a lock and slept outside it, so threads sharing
+a connection queue fairly without blocking each other while one sleeps. The clock and the
+sleep function are injectable, which keeps tests instant.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from synchub.config.connector import GraphQLCostSpec, LeakyBucketSpec, TokenBucketSpec
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+class RateLimiter:
+    """Base: ``acquire`` before a request, ``observe`` after it; returns seconds waited."""
+
+    def __init__(self, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self.clock, self.sleep = clock, sleep
+        self._lock = threading.Lock()
+
+    def acquire(self, cost: float = 1.0) -> float:
+        """Wait until a request of ``cost`` may go; return the seconds slept."""
+        with self._lock:
+            wait = self._reserve(cost)
+        if wait > 0:
+            self.sleep(wait)
+        return wait
+
+    def observe(self, headers: Mapping[str, str], body: Any = None) -> None:
+        """Update the limiter from a response's headers or body (default: nothing)."""
+
+    def _reserve(self, cost: float) -> float:
+        raise NotImplementedError
+
+
+class LeakyBucketLimiter(RateLimiter):
+    """A bucket of ``capacity`` requests leaking ``leak_per_second``, synced from a header."""
+
+    def __init__(self, capacity: int, leak_per_second: float, usage_header: str | None = None,
+                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        super().__init__(clock, sleep)
+        self.capacity, self.leak, self.usage_header = capacity, leak_per_second, usage_header
+        self.level = 0.0
+        self._at = clock()
+
+    def _drain(self, now: float) -> None:
+        self.level = max(0.0, self.level - (now - self._at) * self.leak)
+        self._at = now
+
+    def _reserve(self, cost: float) -> float:
+        now = self.clock()
+        self._drain(now)
+        # the request may go once the bucket has room for it; later callers queue behind it
+        wait = max(0.0, (self.level + cost - self.capacity) / self.leak)
+        self.level += cost
+        return wait
+
+    def observe(self, headers: Mapping[str, str], body: Any = None) -> None:
+        """Trust the server's ``used/capacity`` header over our own count."""
+        if not self.usage_header:
+            return
+        value = headers.get(self.usage_header)
+        if not value or "/" not in value:
+            return
+        used_s, cap_s = value.split("/", 1)
+        try:
+            used, cap = float(used_s), float(cap_s)
+        except ValueError:
+            return
+        with self._lock:
+            self._drain(self.clock())
+            self.capacity = int(cap) or self.capacity
+            # requests reserved but not yet answered are already in our level; keep the larger
+            self.level = max(used, min(self.level, float(self.capacity)))
+
+
+class TokenBucketLimiter(RateLimiter):
+    """At most ``rate`` requests per second on average, with bursts up to ``burst``."""
+
+    def __init__(self, rate_per_second: float, burst: int = 1,
+                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        super().__init__(clock, sleep)
+        self.rate, self.burst = rate_per_second, float(burst)
+        self.tokens = float(burst)
+        self._at = clock()
+
+    def _reserve(self, cost: float) -> float:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self._at) * self.rate)
+        self._at = now
+        self.tokens -= cost  # may go negative: the debt is what later callers wait for
+        return max(0.0, -self.tokens / self.rate)
+
+
+class GraphQLCostLimiter(RateLimiter):
+    """Query-cost bucket that mirrors ``extensions.cost.throttleStatus``.
+
+    Before a query it waits until the projected available points cover the query's
+    requested cost (the last cost seen for the same query, or ``default_cost``).
+    """
+
+    def __init__(self, maximum_available: float = 1000, restore_rate: float = 50,
+                 default_cost: float = 50,
+                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        super().__init__(clock, sleep)
+        self.maximum, self.restore, self.default_cost = maximum_available, restore_rate, default_cost
+        self.available = maximum_available
+        self._at = clock()
+
+    def _restore(self, now: float) -> None:
+        self.available = min(self.maximum, self.available + (now - self._at) * self.restore)
+        self._at = now
+
+    def _reserve(self, cost: float) -> float:
+        now = self.clock()
+        self._restore(now)
+        need = min(cost, self.maximum)  # never wait for what cannot be had
+        wait = max(0.0, (need - self.available) / self.restore)
+        self.available -= need
+        return wait
+
+    def observe(self, headers: Mapping[str, str], body: Any = None) -> None:
+        """Adopt the server's throttle status when the body carries one."""
+        status = throttle_status(body)
+        if status is None:
+            return
+        with self._lock:
+            self._at = self.clock()
+            self.maximum = float(status.get("maximumAvailable") or self.maximum)
+            self.restore = float(status.get("restoreRate") or self.restore)
+            available = status.get("currentlyAvailable")
+            if available is not None:
+                self.available = float(available)
+
+    def wait_for(self, body: Any) -> float | None:
+        """Seconds until a THROTTLED query's requested cost is restored, from its body."""
+        cost = (body.get("extensions") or {}).get("cost") if isinstance(body, dict) else None
+        status = throttle_status(body)
+        if not cost or status is None:
+            return None
+        requested = float(cost.get("requestedQueryCost") or self.default_cost)
+        available = float(status.get("currentlyAvailable") or 0)
+        restore = float(status.get("restoreRate") or self.restore)
+        return max(0.0, (min(requested, self.maximum) - available) / restore)
+
+
+def throttle_status(body: Any) -> dict[str, Any] | None:
+    """``extensions.cost.throttleStatus`` of a GraphQL body, or None."""
+    if not isinstance(body, dict):
+        return None
+    ext = body.get("extensions")
+    cost = ext.get("cost") if isinstance(ext, dict) else None
+    status = cost.get("throttleStatus") if isinstance(cost, dict) else None
+    return status if isinstance(status, dict) else None
+
+
+def requested_cost(body: Any) -> float | None:
+    """``extensions.cost.requestedQueryCost`` of a GraphQL body, or None."""
+    if isinstance(body, dict) and isinstance(body.get("extensions"), dict):
+        cost = body["extensions"].get("cost")
+        if isinstance(cost, dict) and cost.get("requestedQueryCost") is not None:
+            return float(cost["requestedQueryCost"])
+    return None
+
+
+def build_limiter(spec: LeakyBucketSpec | TokenBucketSpec | GraphQLCostSpec,
+                  clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> RateLimiter:
+    """A limiter from its YAML declaration."""
+    if isinstance(spec, LeakyBucketSpec):
+        return LeakyBucketLimiter(spec.capacity, spec.leak_per_second, spec.usage_header,
+                                  clock, sleep)
+    if isinstance(spec, TokenBucketSpec):
+        return TokenBucketLimiter(spec.rate_per_second, spec.burst, clock, sleep)
+    return GraphQLCostLimiter(spec.maximum_available, spec.restore_rate, spec.default_cost,
+                              clock, sleep)

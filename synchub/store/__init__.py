@@ -1,0 +1,14 @@
+"""The hub store: SQLAlchemy Core tables, change-detected upserts, cursors, outbox, dead letters.
+
+SQLite is the embedded default and PostgreSQL the production database; the schema comes only
+from the Alembic migrations shipped in ``synchub/store/migrations`` (``Store.migrate()``).
+"""
+
+from __future__ import annotations
+
+from synchub.store.store import Store
+from synchub.store.tables import ENTITY_TABLE_NAMES, entity_table
+from synchub.store.types import DeadLetterIn, FeedPage, PageResult
+
+__all__ = ["ENTITY_TABLE_NAMES", "DeadLetterIn", "FeedPage", "PageResult", "Store",
+           "entity_table"]

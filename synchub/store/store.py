@@ -1,0 +1,179 @@
+"""The hub store: canonical records, id map, cursors, dead letters, outbox, run log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from synchub.canonical import CanonicalRecord
+from synchub.store import writer
+from synchub.store.engine import SQLITE_IMMEDIATE, make_engine
+from synchub.store.migrate import upgrade_head
+from synchub.store.tables import dead_letters, entity_table, sync_runs, sync_state
+from synchub.store.types import DeadLetterIn, FeedPage, PageResult
+
+
+class Store:
+    """Access to the hub database (SQLite or PostgreSQL) through SQLAlchemy Core."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str, **engine_options: Any) -> Store:
+        """A store on ``sqlite:///path.db`` or ``postgresql+psycopg://...``."""
+        return cls(make_engine(url, **engine_options))
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest migration (idempotent)."""
+        upgrade_head(self.engine)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        # one transaction, committed on success and rolled back on any error
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{SQLITE_IMMEDIATE: True})
+            with conn.begin():
+                yield conn
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def write_page(
+        self,
+        *,
+        connection: str,
+        stream: str,
+        records: Iterable[CanonicalRecord],
+        dead_letters: Sequence[DeadLetterIn] = (),
+        state: dict[str, Any] | None = None,
+    ) -> PageResult:
+        """Store a page atomically: records, outbox events, dead letters and the new state.
+
+        ``state=None`` leaves the stream's state as it is. If anything fails, nothing of the
+        page is written and the state does not advance.
+        """
+        with self._write() as conn:
+            return writer.write_page(conn, connection=connection, stream=stream,
+                                     records=records, dead_letters=dead_letters, state=state)
+
+    # -- stream state ----------------------------------------------------------------------
+
+    def get_state(self, connection: str, stream: str) -> dict[str, Any] | None:
+        """The saved state (cursor) of a stream, or None before its first page."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(sync_state.c.state).where(
+                    sync_state.c.connection == connection, sync_state.c.stream == stream)
+            ).scalar_one_or_none()
+
+    def set_state(self, connection: str, stream: str, state: dict[str, Any]) -> None:
+        """Set a stream's state outside a page (e.g. an operator moving a cursor)."""
+        with self._write() as conn:
+            writer.upsert_state(conn, connection, stream, state, datetime.now(UTC))
+
+    def reset_state(self, connection: str, stream: str) -> None:
+        """Forget a stream's state: its next run starts from the beginning."""
+        with self._write() as conn:
+            conn.execute(sa.delete(sync_state).where(
+                sync_state.c.connection == connection, sync_state.c.stream == stream))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def read_feed(self, entity: str, since: int | None = None, limit: int = 1000) -> FeedPage:
+        """Canonical documents changed after cursor ``since``, oldest change first.
+
+        ``next_cursor`` is the cursor to pass as ``since`` next time: the last document's
+        change sequence, or ``since`` itself when nothing new has arrived.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        table = entity_table(entity)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(table.c.change_seq, table.c.data)
+                .where(table.c.change_seq > (since or 0))
+                .order_by(table.c.change_seq)
+                .limit(limit)
+            ).all()
+        if not rows:
+            return FeedPage(records=[], next_cursor=since)
+        return FeedPage(records=[r.data for r in rows], next_cursor=rows[-1].change_seq)
+
+    def count(self, entity: str, connection: str | None = None) -> int:
+        """How many records of an entity the store holds (optionally from one connection)."""
+        table = entity_table(entity)
+        query = sa.select(sa.func.count()).select_from(table)
+        if connection is not None:
+            query = query.where(table.c.connection == connection)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def get(self, entity: str, record_id: str) -> dict[str, Any] | None:
+        """One canonical document by its hub id."""
+        table = entity_table(entity)
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(table.c.data).where(table.c.id == record_id)).scalar_one_or_none()
+
+    def dead_letters(
+        self, connection: str | None = None, unresolved_only: bool = True
+    ) -> list[dict[str, Any]]:
+        """Quarantined records with their reason, attempts and raw payload, oldest first."""
+        query = sa.select(dead_letters).order_by(dead_letters.c.id)
+        if connection is not None:
+            query = query.where(dead_letters.c.connection == connection)
+        if unresolved_only:
+            query = query.where(dead_letters.c.resolved_at.is_(None))
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    # -- run log ---------------------------------------------------------------------------
+
+    def start_run(self, connection: str, stream: str) -> int:
+        """Record that a stream run started; returns its id for :meth:`finish_run`."""
+        with self._write() as conn:
+            return int(conn.execute(
+                sa.insert(sync_runs)
+                .values(connection=connection, stream=stream, started_at=datetime.now(UTC),
+                        status="running")
+                .returning(sync_runs.c.id)
+            ).scalar_one())
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        fetched: int = 0,
+        stored: int = 0,
+        unchanged: int = 0,
+        quarantined: int = 0,
+        cursor: Any = None,
+        error: str | None = None,
+    ) -> None:
+        """Record how a stream run ended: status, counts, the cursor reached, any error."""
+        if cursor is not None and not isinstance(cursor, str):
+            cursor = json.dumps(cursor, default=str)
+        with self._write() as conn:
+            conn.execute(
+                sa.update(sync_runs).where(sync_runs.c.id == run_id).values(
+                    finished_at=datetime.now(UTC), status=status, fetched=fetched,
+                    stored=stored, unchanged=unchanged, quarantined=quarantined,
+                    cursor=cursor, error=error)
+            )
+
+    def runs(self, connection: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """The most recent stream runs, newest first."""
+        query = sa.select(sync_runs).order_by(sync_runs.c.id.desc()).limit(limit)
+        if connection is not None:
+            query = query.where(sync_runs.c.connection == connection)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
