@@ -23,8 +23,9 @@ Getter = Callable[[Any], Any]
 ScopedGetter = Callable[[Any, Any, Any], Any]
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
-_DOTTED = re.compile(rf"^{_IDENT}(?:\.{_IDENT})*$")
-_PROJECTION = re.compile(rf"^(?P<left>{_IDENT}(?:\.{_IDENT})*)\[\](?:\.(?P<right>{_IDENT}(?:\.{_IDENT})*))?$")
+_CHAIN = rf"{_IDENT}(?:\.{_IDENT})*"
+_DOTTED = re.compile(rf"^{_CHAIN}$")
+_PROJECTION = re.compile(rf"^(?P<left>{_CHAIN})\[\](?:\.(?P<right>{_CHAIN}))?$")
 
 
 def _identity(obj: Any) -> Any:

@@ -68,8 +68,14 @@ class LazyTable:
 
     _CACHE_SIZE = 6
 
-    def __init__(self, headers: Iterable[Header], build: Callable[[Header], dict[str, Any]]):
+    def __init__(
+        self, headers: Iterable[Header], build: Callable[[Header], dict[str, Any]],
+        encoded_limit: int = 200_000,
+    ) -> None:
         self._headers: dict[int, Header] = {h.id: h for h in headers}
+        # Serialized rows: a few KB each instead of a big dict, so repeated walks are cheap.
+        self._encoded: dict[int, bytes] = {}
+        self._encoded_limit = encoded_limit
         self._build = build
         self._overlay: dict[int, dict[str, Any]] = {}
         self._cache: OrderedDict[Query, list[tuple[Any, int]]] = OrderedDict()
@@ -103,12 +109,26 @@ class LazyTable:
         if row is None:
             row = self._build(self._headers[record_id])
             self._overlay[record_id] = row
+        self._encoded.pop(record_id, None)
         return row
+
+    def encoded(self, record_id: int, encode: Callable[[dict[str, Any]], bytes]) -> bytes | None:
+        """The row serialized by ``encode``, cached until the row changes."""
+        data = self._encoded.get(record_id)
+        if data is None:
+            row = self.get(record_id)
+            if row is None:
+                return None
+            data = encode(row)
+            if len(self._encoded) < self._encoded_limit:
+                self._encoded[record_id] = data
+        return data
 
     def put(self, header: Header, row: dict[str, Any]) -> None:
         """Insert or replace a row and its header (after a mutation or a write)."""
         self._headers[header.id] = header
         self._overlay[header.id] = row
+        self._encoded.pop(header.id, None)
         self._cache.clear()
 
     def touch(self, record_id: int, updated: int, status: str | None = None) -> None:
@@ -117,6 +137,7 @@ class LazyTable:
         h.updated = updated
         if status is not None:
             h.status = status
+        self._encoded.pop(record_id, None)
         self._cache.clear()
 
     def query(self, q: Query) -> list[tuple[Any, int]]:

@@ -1,0 +1,1 @@
+"""HTTP API of the hub, served by the Airflow plugin under ``/synchub``."""

@@ -1,0 +1,76 @@
+"""The hub's status API: latest sync runs and dead letters, for data engineers and monitors.
+
+Served by the Airflow plugin under ``/synchub``. Airflow's login does not cover plugin apps,
+so every endpoint but ``/health`` checks a bearer token itself: the SHA-256 of the token must
+equal ``SYNCHUB_API_TOKEN_SHA256`` (compared in constant time). With no token configured the
+API answers 503 rather than serving anyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query
+
+TOKEN_ENV = "SYNCHUB_API_TOKEN_SHA256"
+
+
+def _require_token(authorization: Annotated[str | None, Header()] = None) -> None:
+    expected = os.environ.get(TOKEN_ENV, "").strip().lower()
+    if not expected:
+        raise HTTPException(503, f"API disabled: set {TOKEN_ENV} to the SHA-256 of a token")
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(401, "bearer token required", headers={"WWW-Authenticate": "Bearer"})
+    given = hashlib.sha256(token.strip().encode()).hexdigest()
+    if not hmac.compare_digest(given, expected):
+        raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
+
+
+def create_app(store_factory: Callable[[], Any] | None = None) -> FastAPI:
+    """Build the API; ``store_factory`` opens the hub store (default: from the hub file)."""
+
+    def default_store() -> Any:
+        from synchub.config.hub import default_hub_path, load_hub
+        from synchub.store import Store
+
+        return Store.from_url(load_hub(default_hub_path(), load_mappings=False).store_url())
+
+    open_store = store_factory or default_store
+    app = FastAPI(title="synchub", version="1", docs_url="/docs", openapi_url="/openapi.json")
+    auth = [Depends(_require_token)]
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/api/v1/runs", dependencies=auth)
+    def runs() -> dict[str, Any]:
+        store = open_store()
+        try:
+            return {"runs": [_jsonable(r) for r in store.last_runs()]}
+        finally:
+            store.dispose()
+
+    @app.get("/api/v1/deadletters", dependencies=auth)
+    def deadletters(connection: str | None = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+        store = open_store()
+        try:
+            rows = store.dead_letters(connection=connection)[:limit]
+        finally:
+            store.dispose()
+        # the raw record may hold PII: the listing gives ids and reasons only
+        keep = ("id", "connection", "stream", "entity", "record_id", "field", "reason",
+                "attempts", "first_seen_at", "last_seen_at")
+        return {"dead_letters": [_jsonable({k: r.get(k) for k in keep}) for r in rows]}
+
+    return app
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}

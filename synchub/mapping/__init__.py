@@ -1,0 +1,11 @@
+"""The mapping engine: declarative YAML mappings compiled once, applied per record."""
+
+from __future__ import annotations
+
+from synchub.mapping.engine import CompiledMapping, MappingContext, compile_mapping, load_mapping
+from synchub.mapping.transforms import TRANSFORMS, TransformError, register_transform
+
+__all__ = [
+    "TRANSFORMS", "CompiledMapping", "MappingContext", "TransformError", "compile_mapping",
+    "load_mapping", "register_transform",
+]

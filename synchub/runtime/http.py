@@ -1,0 +1,175 @@
+"""The HTTP client of one connection: session, auth, rate limits, retries, statistics.
+
+Every request has a timeout, passes the connection's rate limiters, and is classified by
+:func:`synchub.runtime.classify.classify`; tenacity retries only
+:class:`~synchub.errors.RetriableAPIError`, with exponential backoff and jitter, honouring
+``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+from synchub.config.connector import ConnectorSpec, GraphQLCostSpec
+from synchub.errors import APIError, FatalAPIError, RetriableAPIError, redact
+from synchub.runtime.auth import build_auth
+from synchub.runtime.classify import classify, graphql_errors, safe_url
+from synchub.runtime.connection import ConnectionInfo
+from synchub.runtime.ratelimit import (
+    GraphQLCostLimiter,
+    RateLimiter,
+    build_limiter,
+    requested_cost,
+)
+
+log = logging.getLogger("synchub.runtime")
+USER_AGENT = "synchub/0.1 (+https://synchub.dev)"
+_TRANSIENT = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+              requests.exceptions.ContentDecodingError)
+
+
+@dataclass
+class ClientStats:
+    """What one client did so far."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled_seconds: float = 0.0
+    bytes: int = 0
+
+
+class HttpClient:
+    """Sends requests for one connection; thread-safe, one pooled session."""
+
+    def __init__(self, spec: ConnectorSpec, conn: ConnectionInfo, *,
+                 session: requests.Session | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        http = spec.http
+        self.spec, self.conn, self.sleep = spec, conn, sleep
+        self.timeout = http.timeout_seconds
+        self.session = session or requests.Session()
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=http.pool_size, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json",
+                                     **http.headers})
+        self.session.auth = build_auth(spec.auth, conn, self.session, self.timeout)
+        self.limiters: dict[str, list[RateLimiter]] = {"rest": [], "graphql": []}
+        self.cost_limiter: GraphQLCostLimiter | None = None
+        for lspec in http.rate_limits():
+            limiter = build_limiter(lspec, clock, sleep)
+            if isinstance(lspec, GraphQLCostSpec):
+                self.cost_limiter = limiter  # type: ignore[assignment]
+                self.limiters["graphql"].append(limiter)
+            else:
+                for transport in lspec.transports:
+                    self.limiters[transport].append(limiter)
+        self._costs: dict[str, float] = {}  # GraphQL query text -> last requested cost
+        self.stats = ClientStats()
+        self._lock = threading.Lock()
+        self._retrying = Retrying(
+            retry=retry_if_exception_type(RetriableAPIError),
+            stop=stop_after_attempt(http.max_retries + 1),
+            wait=self._wait,
+            before_sleep=self._before_sleep,
+            sleep=sleep,
+            reraise=True,
+        )
+        self._backoff = wait_random_exponential(multiplier=http.backoff.initial_seconds,
+                                                max=http.backoff.max_seconds)
+
+    def get(self, url: str, params: dict[str, Any] | None = None) -> tuple[requests.Response, Any]:
+        """GET with retries; returns the response and its parsed JSON body."""
+        return self.request("rest", "GET", url, params=params)
+
+    def graphql(self, url: str, query: str, variables: dict[str, Any] | None = None
+                ) -> tuple[requests.Response, Any]:
+        """POST a GraphQL query with retries; GraphQL errors raise like HTTP errors."""
+        return self.request("graphql", "POST", url, json={"query": query,
+                                                         "variables": variables or {}})
+
+    def request(self, transport: str, method: str, url: str, *,
+                params: dict[str, Any] | None = None, json: Any = None
+                ) -> tuple[requests.Response, Any]:
+        """Send one logical request (retried as needed); return response and parsed body."""
+        # a copy per call: tenacity keeps per-call statistics on the Retrying object
+        result: tuple[requests.Response, Any] = self._retrying.copy()(
+            self._send, transport, method, url, params, json)
+        return result
+
+    def _send(self, transport: str, method: str, url: str, params: dict[str, Any] | None,
+              payload: Any) -> tuple[requests.Response, Any]:
+        query = payload.get("query") if transport == "graphql" and payload else None
+        waited = 0.0
+        for limiter in self.limiters[transport]:
+            cost = 1.0
+            if isinstance(limiter, GraphQLCostLimiter):
+                cost = self._costs.get(query or "", limiter.default_cost)
+            waited += limiter.acquire(cost)
+        started = time.perf_counter()
+        path = safe_url(url)
+        try:
+            resp = self.session.request(method, url, params=params, json=payload,
+                                        timeout=self.timeout)
+        except _TRANSIENT as exc:
+            self._count(waited, 0)
+            raise RetriableAPIError(f"{method} {path}: {exc.__class__.__name__}: "
+                                    f"{redact(exc)}", url=path) from None
+        except requests.RequestException as exc:
+            self._count(waited, 0)
+            raise FatalAPIError(f"{method} {path}: {exc.__class__.__name__}: {redact(exc)}",
+                                url=path) from None
+        self._count(waited, len(resp.content))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> %d (%.0f ms)", method, path, resp.status_code,
+                      (time.perf_counter() - started) * 1000)
+        for limiter in self.limiters[transport]:
+            limiter.observe(resp.headers)
+        body = classify(resp)
+        if transport == "graphql":
+            if self.cost_limiter is not None:
+                self.cost_limiter.observe(resp.headers, body)
+            cost = requested_cost(body)
+            if cost is not None and query is not None:
+                self._costs[query] = cost
+            wait = self.cost_limiter.wait_for(body) if self.cost_limiter else None
+            graphql_errors(body, path, wait)
+        return resp, body
+
+    def _count(self, waited: float, size: int) -> None:
+        with self._lock:
+            self.stats.requests += 1
+            self.stats.bytes += size
+            self.stats.throttled_seconds += waited
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return float(retry_after)
+        return float(self._backoff(state))
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        with self._lock:
+            self.stats.retries += 1
+            if isinstance(exc, APIError) and exc.status in (429, 200):
+                self.stats.throttled_seconds += wait
+        log.warning("retry %d/%d in %.1fs after: %s", state.attempt_number,
+                    self.spec.http.max_retries, wait, exc)
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.session.close()

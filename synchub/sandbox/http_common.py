@@ -1,0 +1,82 @@
+"""The request pipeline every simulated API shares: faults, auth, limits, handler, log."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from synchub.sandbox.store import BaseStore, RequestLog
+from synchub.sandbox.util import dumps
+
+JSON = "application/json; charset=utf-8"
+
+
+@dataclass(slots=True)
+class Reply:
+    """A response before it is sent: status, JSON payload (or ready bytes), headers."""
+
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        """The body as bytes."""
+        return self.body if isinstance(self.body, bytes) else dumps(self.body)
+
+
+class VendorAPI:
+    """Vendor hooks the pipeline calls; implemented by the Shopify and WooCommerce routers."""
+
+    def error_reply(self, store: Any, status: int) -> Reply:
+        """A vendor-shaped error for an injected status."""
+        raise NotImplementedError
+
+    def authenticate(self, store: Any, request: Request) -> Reply | None:
+        """None when the credentials are right, else the vendor's 401."""
+        raise NotImplementedError
+
+    def admit(self, store: Any, request: Request) -> tuple[Reply | None, dict[str, str]]:
+        """Rate limiting before the handler: a refusal, and headers for every answer."""
+        return None, {}
+
+
+def relative_path(request: Request, store: BaseStore) -> str:
+    """The request path under the store's base URL (``/admin/api/...``, ``/wp-json/...``)."""
+    prefix = f"/{store.system}/{store.name}"
+    path = request.url.path
+    return path[len(prefix):] if path.startswith(prefix) else path
+
+
+async def serve(
+    api: VendorAPI, store: BaseStore, request: Request, handler: Callable[[], Reply]
+) -> Response:
+    """Run one API request through faults, auth, rate limits and the handler; log it."""
+    with store.lock:
+        decision = store.fault_plan.decide()
+    if decision.latency:
+        await asyncio.sleep(decision.latency)
+    if decision.hang:
+        await asyncio.sleep(decision.hang)
+    truncate = False
+    if decision.status is not None:
+        reply = api.error_reply(store, decision.status)
+    else:
+        reply = api.authenticate(store, request)
+        extra: dict[str, str] = {}
+        if reply is None:
+            with store.lock:
+                refusal, extra = api.admit(store, request)
+                reply = refusal or handler()
+            truncate = decision.truncate and reply.status == 200
+        reply.headers.update(extra)
+    body = reply.to_bytes()
+    if truncate:
+        body = body[: len(body) // 2]  # status 200 with a body that is not valid JSON
+    store.log(RequestLog(request.method, relative_path(request, store),
+                         dict(request.query_params), reply.status))
+    return Response(content=body, status_code=reply.status, headers=reply.headers, media_type=JSON)

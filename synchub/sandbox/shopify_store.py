@@ -1,0 +1,178 @@
+"""The simulated Shopify store: catalog, customers, orders, buckets, mutations."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from synchub.sandbox.limits import CostBucket, LeakyBucket
+from synchub.sandbox.shopify_catalog import (
+    build_customer,
+    build_locations,
+    build_products,
+    catalog_lines,
+    customer_header,
+    stamp_product,
+)
+from synchub.sandbox.shopify_orders import ShopContext, build_order, order_header, order_id
+from synchub.sandbox.store import BaseStore
+from synchub.sandbox.table import Header, LazyTable
+from synchub.sandbox.util import iso_local, stable_int
+
+CURRENCIES = {"EUR": "Europe/Berlin", "USD": "America/New_York", "GBP": "Europe/London",
+              "CAD": "America/Toronto"}
+
+
+def store_currency(name: str, default: str = "EUR") -> str:
+    """The demo store sells in ``default``; other stores get a currency from their name."""
+    if name == "demo":
+        return default
+    return sorted(CURRENCIES)[stable_int("currency", name) % len(CURRENCIES)]
+
+
+class ShopifyStore(BaseStore):
+    """One Shopify shop behind ``/shopify/<name>``."""
+
+    system = "shopify"
+
+    def __init__(self, seed: int, name: str, **kwargs: Any) -> None:
+        super().__init__(seed, name, **kwargs)
+        self.currency = store_currency(name)
+        self.tz = ZoneInfo(CURRENCIES[self.currency])
+        self.access_token = f"shpat_sandbox_{name}"
+        self.rest_bucket = LeakyBucket(40, 2.0)
+        self.cost_bucket = CostBucket(2000.0, 100.0)
+        self._mut_rng = random.Random(stable_int(self.key, "mutate"))
+        key, vol = self.key, self.volume
+        self.locations = build_locations(key)
+        self.products = build_products(key, vol["products"], self.locations)
+        n_cust = vol["customers"]
+        self.customers = LazyTable(
+            (customer_header(key, j, n_cust) for j in range(n_cust)),
+            lambda h: build_customer(key, h, self.tz, self.currency))
+        self._ctx = ShopContext(key, self.currency, self.tz, catalog_lines(self.products),
+                                n_cust, lambda j: customer_header(key, j, n_cust))
+        n = vol["orders"]
+        self.orders = LazyTable((order_header(key, i, n) for i in range(n)),
+                                lambda h: build_order(self._ctx, h))
+        poisoned = [order_id(i) for i in self.poisoned_indexes()]
+        # The last poisoned order loses its id; the others carry a non-numeric money string.
+        self.missing_id_orders = set(poisoned[-1:]) if len(poisoned) > 1 else set()
+        self.bad_money_orders = set(poisoned) - self.missing_id_orders
+
+    @property
+    def poisoned_ids(self) -> list[int]:
+        """Ids of the orders that are served broken on purpose."""
+        return sorted(self.bad_money_orders | self.missing_id_orders)
+
+    def credentials(self) -> dict[str, str]:
+        """The Admin API access token."""
+        return {"access_token": self.access_token}
+
+    def counts(self) -> dict[str, int]:
+        """Number of records of each kind."""
+        with self.lock:
+            variants = [v for p in self.products for v in p["_variants"]]
+            return {"orders": len(self.orders), "customers": len(self.customers),
+                    "products": len(self.products), "variants": len(variants),
+                    "inventory_items": len(variants),
+                    "inventory_levels": sum(len(v["inventoryItem"]["_levels"]) for v in variants),
+                    "locations": len(self.locations)}
+
+    def render_order(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The order as the API serves it, broken if it is one of the poisoned ones."""
+        oid = row.get("id")
+        if oid in self.bad_money_orders:
+            row = dict(row, total_price=f"{row['total_price'].replace('.', ',')} {self.currency}")
+        elif oid in self.missing_id_orders:
+            row = {k: v for k, v in row.items() if k != "id"}
+        return row
+
+    def order(self, record_id: int) -> dict[str, Any] | None:
+        """The order the API would return now (None if unknown)."""
+        with self.lock:
+            row = self.orders.get(record_id)
+            return None if row is None else self.render_order(row)
+
+    def customer(self, record_id: int) -> dict[str, Any] | None:
+        """The customer the API would return now."""
+        with self.lock:
+            return self.customers.get(record_id)
+
+    # --- mutations ------------------------------------------------------------------------
+    def mutate(
+        self, orders_created: int = 0, orders_updated: int = 0, customers_created: int = 0,
+        customers_updated: int = 0, products_updated: int = 0, inventory_changed: int = 0,
+    ) -> dict[str, list[Any]]:
+        """Create and change records now, stamping the current time; returns the affected ids."""
+        with self.lock:
+            now = self.stamp()
+            out: dict[str, list[Any]] = {}
+            out["orders_created"] = [self._new_order(now) for _ in range(orders_created)]
+            out["orders_updated"] = [self._touch_order(oid, now)
+                                     for oid in self._pick(self.orders, orders_updated)]
+            out["customers_created"] = [self._new_customer(now) for _ in range(customers_created)]
+            out["customers_updated"] = [self._touch_customer(cid, now)
+                                        for cid in self._pick(self.customers, customers_updated)]
+            out["products_updated"] = [self._touch_product(p, now) for p in self._mut_rng.sample(
+                self.products, min(products_updated, len(self.products)))]
+            items = [v["inventoryItem"] for p in self.products for v in p["_variants"]]
+            out["inventory_changed"] = [self._change_stock(item, now) for item in
+                                        self._mut_rng.sample(items, min(inventory_changed,
+                                                                        len(items)))]
+            return out
+
+    def _pick(self, table: LazyTable, count: int) -> list[int]:
+        ids = sorted(h.id for h in table.headers())
+        return self._mut_rng.sample(ids, min(count, len(ids)))
+
+    def _new_order(self, now: int) -> int:
+        i = self.orders.next_index
+        self.orders.next_index += 1
+        h = order_header(self.key, i, self.volume["orders"], now=now)
+        self.orders.put(h, build_order(self._ctx, h))
+        return h.id
+
+    def _touch_order(self, oid: int, now: int) -> int:
+        row = self.orders.materialize(oid)
+        row["updated_at"] = iso_local(now, self.tz)
+        row["note"] = f"Updated at {row['updated_at']}"
+        row["tags"] = ", ".join(t for t in (row["tags"], "updated") if t)
+        if row["closed_at"] is None and row["financial_status"] in ("pending", "authorized"):
+            row["financial_status"] = "paid"
+        self.orders.touch(oid, now)
+        return oid
+
+    def _new_customer(self, now: int) -> int:
+        j = self.customers.next_index
+        self.customers.next_index += 1
+        base = customer_header(self.key, j, self.volume["customers"])
+        h = Header(id=base.id, index=j, created=now, updated=now)
+        self.customers.put(h, build_customer(self.key, h, self.tz, self.currency))
+        return h.id
+
+    def _touch_customer(self, cid: int, now: int) -> int:
+        row = self.customers.materialize(cid)
+        row["updated_at"] = iso_local(now, self.tz)
+        row["tags"] = ", ".join(t for t in (row["tags"], "updated") if t)
+        self.customers.touch(cid, now)
+        return cid
+
+    def _touch_product(self, product: dict[str, Any], now: int) -> str:
+        variant = product["_variants"][0]
+        variant["_price"] += 100
+        variant["price"] = f"{variant['_price'] // 100}.{variant['_price'] % 100:02d}"
+        product["_updated"] = variant["_updated"] = now
+        stamp_product(product)
+        return str(product["id"])
+
+    def _change_stock(self, item: dict[str, Any], now: int) -> str:
+        level = item["_levels"][0]
+        q = level["_q"]
+        delta = self._mut_rng.choice((-3, -2, -1, 1, 2, 5))
+        q["on_hand"] = max(q["committed"], q["on_hand"] + delta)
+        q["available"] = q["on_hand"] - q["committed"]
+        level["_updated"] = item["_updated"] = now
+        stamp_product(item["_variant"]["_product"])
+        return str(item["id"])

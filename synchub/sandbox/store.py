@@ -1,0 +1,97 @@
+"""What every simulated store shares: identity, lock, request log, faults, mutation clock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from synchub.sandbox.faults import FaultPlan
+
+DEFAULT_VOLUME = {"orders": 200, "customers": 50, "products": 30, "poisoned": 0}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLog:
+    """One API request the store received (path relative to the store's base URL)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+
+
+class BaseStore:
+    """State and bookkeeping common to the Shopify and WooCommerce simulators."""
+
+    system = ""
+
+    def __init__(
+        self, seed: int, name: str, *, orders: int, customers: int, products: int,
+        poisoned: int = 0, rate_limits: bool = True,
+    ) -> None:
+        for label, value in (("orders", orders), ("customers", customers),
+                             ("products", products), ("poisoned", poisoned)):
+            if int(value) < 0:
+                raise ValueError(f"{label} must not be negative")
+        if int(products) < 1 and int(orders) > 0:
+            raise ValueError("orders need at least one product")
+        if int(poisoned) > int(orders):
+            raise ValueError("poisoned cannot exceed orders")
+        self.seed, self.name, self.rate_limits = seed, name, rate_limits
+        self.key = f"{seed}:{self.system}:{name}"
+        self.volume = {"orders": int(orders), "customers": int(customers),
+                       "products": int(products), "poisoned": int(poisoned)}
+        self.lock = threading.RLock()
+        self.requests: list[RequestLog] = []
+        self.fault_plan = FaultPlan(self.key)
+        self._last_stamp = 0
+
+    # --- faults and logging -------------------------------------------------------------
+    def faults(
+        self, rate_429: float = 0.0, rate_5xx: float = 0.0, latency_ms: int = 0,
+        timeout_rate: float = 0.0, truncate_rate: float = 0.0,
+        fail_next: list[int] | None = None, hang_seconds: float = 30.0,
+    ) -> dict[str, Any]:
+        """Set the fault injection for this store (replaces earlier settings)."""
+        with self.lock:
+            return self.fault_plan.configure(
+                rate_429=rate_429, rate_5xx=rate_5xx, latency_ms=latency_ms,
+                timeout_rate=timeout_rate, truncate_rate=truncate_rate, fail_next=fail_next,
+                hang_seconds=hang_seconds)
+
+    def log(self, entry: RequestLog) -> None:
+        """Record a served request."""
+        with self.lock:
+            self.requests.append(entry)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts plus the number of requests by path and status."""
+        with self.lock:
+            by_path = Counter(r.path for r in self.requests)
+            by_status = Counter(str(r.status) for r in self.requests)
+            return {"system": self.system, "store": self.name, "counts": self.counts(),
+                    "requests": len(self.requests), "requests_by_path": dict(by_path),
+                    "requests_by_status": dict(by_status), "faults": self.fault_plan.settings()}
+
+    # --- mutation clock -------------------------------------------------------------------
+    def stamp(self) -> int:
+        """The real current time in seconds, strictly after every earlier stamp."""
+        self._last_stamp = max(int(time.time()), self._last_stamp + 1)
+        return self._last_stamp
+
+    def poisoned_indexes(self) -> list[int]:
+        """Which generated records are broken on purpose (evenly spread, deterministic)."""
+        k, n = self.volume["poisoned"], self.volume["orders"]
+        return [j * n // k + n // (2 * k) for j in range(k)] if k else []
+
+    # --- vendor specifics -----------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """Number of records of each kind."""
+        raise NotImplementedError
+
+    def credentials(self) -> dict[str, str]:
+        """What a client needs to authenticate."""
+        raise NotImplementedError

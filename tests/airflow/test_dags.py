@@ -1,0 +1,143 @@
+"""The DAGs through Airflow itself: DagBag integrity, and a real run against the sandbox.
+
+Airflow runs in subprocesses with their own AIRFLOW_HOME, so its configuration never leaks
+into the rest of the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from ..e2e.conftest import sandbox, write_hub  # noqa: F401 - fixture reused here
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("airflow")]
+
+
+def airflow_env(tmp_path: Path, hub: Path, store_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update({
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "SYNCHUB_HUB": str(hub),
+        "SYNCHUB_STORE_URL": store_url,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    })
+    env.update(extra)
+    return env
+
+
+DAGBAG_PROBE = """
+import json, sys
+from airflow.models.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+out = {"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": {}}
+for dag_id, dag in bag.dags.items():
+    out["dags"][dag_id] = {
+        "tasks": sorted(t.task_id for t in dag.tasks),
+        "pools": sorted({t.pool for t in dag.tasks}),
+        "retries": sorted({t.retries for t in dag.tasks if not t.task_id.startswith("emit_")}),
+        "outlets": sorted(a.uri for t in dag.tasks for a in t.outlets),
+        "schedule": str(dag.timetable.summary),
+    }
+print(json.dumps(out))
+"""
+
+
+def test_dagbag_has_one_dag_per_connection_and_no_import_errors(tmp_path: Path) -> None:
+    env = airflow_env(tmp_path, ROOT / "hub.yaml",
+                      # an unusable store: parsing must not touch it (no I/O at parse time)
+                      "sqlite:////nonexistent-dir/never/hub.db")
+    proc = subprocess.run([sys.executable, "-c", DAGBAG_PROBE, str(ROOT / "dags")], env=env,
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["errors"] == {}
+    assert set(out["dags"]) == {"sync__shopify_demo", "sync__woo_demo"}
+    shop = out["dags"]["sync__shopify_demo"]
+    assert shop["tasks"] == sorted(["orders", "customers", "products", "inventory_levels",
+                                    "emit_order", "emit_customer", "emit_product",
+                                    "emit_inventory_level"])
+    assert shop["pools"] == ["synchub__shopify_demo"]
+    assert shop["retries"] == [3]
+    assert "synchub://canonical/orders" in shop["outlets"]
+    assert "synchub://canonical/inventory_levels" in shop["outlets"]
+    woo = out["dags"]["sync__woo_demo"]
+    assert {"orders", "customers", "products", "product_variations"} <= set(woo["tasks"])
+
+
+def test_a_broken_hub_file_is_an_import_error_naming_the_key(tmp_path: Path) -> None:
+    hub = tmp_path / "hub.yaml"
+    hub.write_text("version: 1\nconnections:\n  shop:\n    connector: shopify\n")
+    env = airflow_env(tmp_path, hub, f"sqlite:///{tmp_path / 'hub.db'}")
+    proc = subprocess.run([sys.executable, "-c", DAGBAG_PROBE, str(ROOT / "dags")], env=env,
+                          capture_output=True, text=True, check=False, timeout=120)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["dags"] == {}
+    message = " ".join(out["errors"].values())
+    assert "conn_id" in message and "required" in message
+
+
+def _migrate(env: dict[str, str]) -> None:
+    proc = subprocess.run(["airflow", "db", "migrate"], env=env, capture_output=True, text=True,
+                          check=False, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_sync_dag_runs_through_airflow_against_the_sandbox(tmp_path: Path, sandbox: Any,
+                                                           db_url: str) -> None:
+    sb, srv = sandbox
+    sb.shopify("demo", orders=260, customers=40, products=12)
+    hub = write_hub(tmp_path, {"shop": {"connector": "shopify", "conn_id": "shop_conn"}})
+    shop = sb.shopify("demo")
+    conn = json.dumps({"conn_type": "http", "host": srv.shopify_url("demo"),
+                       "password": shop.access_token})
+    env = airflow_env(tmp_path, hub, db_url, AIRFLOW_CONN_SHOP_CONN=conn)
+    _migrate(env)
+    proc = subprocess.run(["airflow", "dags", "test", "sync__shop"], env=env,
+                          capture_output=True, text=True, check=False, timeout=600)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    assert shop.access_token not in output          # the secret never reaches the task log
+
+    engine = sa.create_engine(db_url)
+    with engine.connect() as c:
+        count = dict(c.execute(sa.text(
+            "select 'orders', count(*) from orders union all "
+            "select 'customers', count(*) from customers union all "
+            "select 'products', count(*) from products")).all())
+        runs = c.execute(sa.text("select stream, status from sync_runs")).all()
+    engine.dispose()
+    assert count == {"orders": 260, "customers": 40, "products": shop.counts()["variants"]}
+    assert {s for s, st in runs if st == "success"} == {"orders", "customers", "products",
+                                                         "inventory_levels"}
+
+    # every entity that changed got an Asset event, for downstream DAGs to schedule on
+    db = sqlite3.connect(tmp_path / "airflow" / "airflow.db")
+    uris = {r[0] for r in db.execute(
+        "select a.uri from asset_event e join asset a on a.id = e.asset_id")}
+    db.close()
+    assert {"synchub://canonical/orders", "synchub://canonical/customers",
+            "synchub://canonical/products"} <= uris
+
+    # a second run with nothing changed stores nothing and emits no order event
+    proc = subprocess.run(["airflow", "dags", "test", "sync__shop"], env=env,
+                          capture_output=True, text=True, check=False, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    db = sqlite3.connect(tmp_path / "airflow" / "airflow.db")
+    n_events = db.execute("select count(*) from asset_event e join asset a on a.id = e.asset_id "
+                          "where a.uri = 'synchub://canonical/orders'").fetchone()[0]
+    db.close()
+    assert n_events == 1
