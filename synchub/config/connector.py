@@ -16,12 +16,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jmespath
 from jmespath.exceptions import JMESPathError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from synchub.config.loader import (
     ConfigErrors,
     KeyPath,
-    YamlDocument,
     format_key_path,
     load_yaml,
     validation_errors,
@@ -37,7 +44,7 @@ ParamValue = str | int | float | bool
 
 def parse_duration(value: Any) -> Any:
     """``"10m"``, ``"30s"``, ``"1h"``, ``"2d"``, ``"250ms"`` or a number of seconds -> timedelta."""
-    if isinstance(value, timedelta) or isinstance(value, bool):
+    if isinstance(value, timedelta | bool):
         return value
     if isinstance(value, int | float):
         return timedelta(seconds=value)
@@ -57,7 +64,9 @@ def _check_jmespath(value: str) -> str:
     return value
 
 
-JMESPath = Annotated[str, BeforeValidator(lambda v: _check_jmespath(v) if isinstance(v, str) else v)]
+JMESPath = Annotated[
+    str, BeforeValidator(lambda v: _check_jmespath(v) if isinstance(v, str) else v)
+]
 
 
 class _Model(BaseModel):
@@ -72,7 +81,7 @@ class HeaderTokenAuthSpec(_Model):
 
     type: Literal["header_token"]
     header: str
-    secret_field: str = "password"
+    secret_field: str = "password"  # noqa: S105 - a field name
     prefix: str = Field(default="", description="Written before the token, e.g. 'Token '.")
 
 
@@ -81,14 +90,14 @@ class BasicAuthSpec(_Model):
 
     type: Literal["basic"]
     login_field: str = "login"
-    secret_field: str = "password"
+    secret_field: str = "password"  # noqa: S105 - a field name
 
 
 class BearerAuthSpec(_Model):
     """``Authorization: Bearer <token>`` with a token from the Connection."""
 
     type: Literal["bearer"]
-    secret_field: str = "password"
+    secret_field: str = "password"  # noqa: S105 - a field name
 
 
 class QueryParamsAuthSpec(_Model):
@@ -104,8 +113,8 @@ class OAuth2RefreshTokenAuthSpec(_Model):
     type: Literal["oauth2_refresh_token"]
     token_url: str
     client_id_field: str = "login"
-    client_secret_field: str = "password"
-    refresh_token_field: str = "extra.refresh_token"
+    client_secret_field: str = "password"  # noqa: S105 - a field name  # noqa: S105 - a field name
+    refresh_token_field: str = "extra.refresh_token"  # noqa: S105 - a field name
     scope: str | None = None
     expiry_margin_seconds: float = Field(default=60, ge=0)
 
@@ -366,6 +375,9 @@ class ConnectorSpec(_Model):
         """Merge ``stream_defaults`` into each stream (the stream's own keys win)."""
         if not isinstance(data, dict):
             return data
+        if isinstance(data.get("context"), dict):  # transport defaults to rest
+            data = {**data, "context": {k: {"transport": "rest", **v} if isinstance(v, dict) else v
+                                        for k, v in data["context"].items()}}
         defaults = data.get("stream_defaults") or {}
         streams = data.get("streams")
         if not isinstance(defaults, dict) or not isinstance(streams, dict):
@@ -386,7 +398,7 @@ class ConnectorSpec(_Model):
 # --- loading and cross-checks -------------------------------------------------------------
 
 def load_connector(path: Path) -> ConnectorSpec:
-    """Load, validate and cross-check one connector file; raise ConfigErrors naming every problem."""
+    """Load, validate and cross-check a connector file; ConfigErrors names every problem."""
     doc = load_yaml(path)
     try:
         spec = ConnectorSpec.model_validate(doc.data)

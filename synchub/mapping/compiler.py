@@ -237,6 +237,10 @@ class SpecCompiler:
         if not chain and not has_default:
             return fn
         default = spec.default
+        if len(chain) == 1 and not has_default:
+            # the usual `{path: x, transform: one}`: one call less per value
+            (only,) = chain
+            return lambda cur, parent, root, ctx: only(fn(cur, parent, root, ctx))
 
         def run(cur: Any, parent: Any, root: Any, ctx: Any) -> Any:
             value = fn(cur, parent, root, ctx)
@@ -267,8 +271,7 @@ class SpecCompiler:
             return self._each(spec, model, keys)
         if spec.fields is not None:
             return self._nested(spec, model, keys)
-        get = self.path(spec.path or "", (*keys, "path"))
-        return lambda cur, parent, root, ctx: get(cur, parent, root)
+        return self.path(spec.path or "", (*keys, "path"))
 
     def _money(self, money: MoneySpec, keys: KeyPath) -> Fn:
         amount = self.spec(money.amount, None, (*keys, "amount"))

@@ -5,8 +5,8 @@ A path is a JMESPath expression evaluated against one of three scopes: the curre
 scope that encloses it) or ``$root.`` (the raw record). The prefix selects the scope for the
 whole expression; ``$``, ``$parent`` and ``$root`` alone are the scope itself.
 
-Plain dotted paths (``a.b.c``) and simple projections (``a[].b``, ``a[]``) are the bulk of
-every mapping, so they compile to direct dict lookups with JMESPath's semantics (a missing
+Plain dotted paths (``a.b.c``) and projections of plain keys (``a[].b``, ``a[].b[]``) are
+the bulk of every mapping, so they compile to direct dict lookups with JMESPath's semantics (a missing
 key or a non-object gives ``None``); anything else goes through ``jmespath.compile``.
 """
 
@@ -19,13 +19,15 @@ from typing import Any
 import jmespath
 
 Getter = Callable[[Any], Any]
-# a compiled path: fn(current, parent, root) -> value
-ScopedGetter = Callable[[Any, Any, Any], Any]
+# a compiled path: fn(current, parent, root, ctx=None) -> value (ctx unused; the signature
+# matches compiled field specs so a path is a spec without a wrapper)
+ScopedGetter = Callable[..., Any]
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _CHAIN = rf"{_IDENT}(?:\.{_IDENT})*"
 _DOTTED = re.compile(rf"^{_CHAIN}$")
-_PROJECTION = re.compile(rf"^(?P<left>{_CHAIN})\[\](?:\.(?P<right>{_CHAIN}))?$")
+# a[].b, a[].b[].c, a[]: projections of plain keys
+_CHAINED = re.compile(rf"^{_CHAIN}(?:\[\]\.{_CHAIN})*(?:\[\])?$")
 
 
 def _identity(obj: Any) -> Any:
@@ -64,29 +66,26 @@ def dotted_getter(path: str) -> Getter:
     return get_n
 
 
-def projection_getter(left: str, right: str | None) -> Getter:
-    """A getter for ``a[].b``: flatten ``a`` one level, project ``b``, drop nulls."""
-    get_left = dotted_getter(left)
-    get_right = dotted_getter(right) if right else None
+def chain_getter(segments: list[str], flatten_last: bool) -> Getter:
+    """A getter for ``a[].b[].c`` (and ``a[]``): flatten, project, drop nulls, as JMESPath."""
+    first, *rest = [dotted_getter(seg) for seg in segments]
 
-    def get(obj: Any) -> Any:
-        items = get_left(obj)
-        if type(items) is not list:
-            return None
+    def flatten(items: list[Any]) -> list[Any]:
         flat: list[Any] = []
         for item in items:
             if type(item) is list:
                 flat.extend(item)
             elif item is not None:
                 flat.append(item)
-        if get_right is None:
-            return flat
-        out = []
-        for item in flat:
-            value = get_right(item)
-            if value is not None:
-                out.append(value)
-        return out
+        return flat
+
+    def get(obj: Any) -> Any:
+        value = first(obj)
+        if type(value) is not list:
+            return None
+        for step in rest:
+            value = [v for v in (step(item) for item in flatten(value)) if v is not None]
+        return flatten(value) if flatten_last else value
 
     return get
 
@@ -101,14 +100,16 @@ def compile_getter(expr: str) -> Getter:
         return _identity
     if _DOTTED.match(expr):
         return dotted_getter(expr)
-    proj = _PROJECTION.match(expr)
-    if proj:
-        return projection_getter(proj["left"], proj["right"])
+    if _CHAINED.match(expr):
+        flatten_last = expr.endswith("[]")
+        segments = (expr[:-2] if flatten_last else expr).split("[].")
+        return chain_getter(segments, flatten_last)
     return jmespath.compile(expr).search
 
 
 def compile_path(path: str) -> ScopedGetter:
-    """A scoped getter for a path with an optional ``$root.``/``$parent.`` prefix."""
+    """A scoped getter ``fn(current, parent, root, ctx=None)`` for a path with an optional
+    ``$root.``/``$parent.`` prefix."""
     text = path.strip()
     scope = "current"
     for prefix, name in (("$root", "root"), ("$parent", "parent"), ("$", "current")):
@@ -121,12 +122,20 @@ def compile_path(path: str) -> ScopedGetter:
     else:
         if text.startswith("$"):
             raise ValueError(f"unknown scope in {path!r}; use $root., $parent. or $.")
+    if scope == "current" and _DOTTED.match(text) and "." not in text:
+        # the most common spec of all: one key of the current object, without a detour
+        key = text
+
+        def get_key(cur: Any, parent: Any = None, root: Any = None, ctx: Any = None) -> Any:
+            return cur.get(key) if type(cur) is dict else None
+
+        return get_key
     get = compile_getter(text)
     if scope == "root":
-        return lambda cur, parent, root: get(root)
+        return lambda cur, parent=None, root=None, ctx=None: get(root)
     if scope == "parent":
-        return lambda cur, parent, root: get(parent)
-    return lambda cur, parent, root: get(cur)
+        return lambda cur, parent=None, root=None, ctx=None: get(parent)
+    return lambda cur, parent=None, root=None, ctx=None: get(cur)
 
 
 def truthy(value: Any) -> bool:

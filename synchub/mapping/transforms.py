@@ -246,6 +246,14 @@ def first_non_empty(value: Any) -> Any:
     return None
 
 
+@register_transform("compact")
+def compact(value: Any) -> Any:
+    """A list without its null or empty elements (objects whose every value is empty too)."""
+    if not isinstance(value, list):
+        return value
+    return [item for item in value if not _is_empty(item)]
+
+
 @register_transform("first")
 def first(value: Any) -> Any:
     """The first element of a list (``None`` for an empty list)."""

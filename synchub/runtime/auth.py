@@ -118,7 +118,7 @@ class OAuth2RefreshTokenAuth(AuthBase):
         with self._lock:
             # another thread may already have replaced the token that got the 401
             if force and stale is not None and self.access_token not in (None, stale):
-                return self.access_token  # type: ignore[return-value]
+                return self.access_token
             if force or self.access_token is None or self.clock() >= self.expires_at:
                 self._refresh()
             return self.access_token  # type: ignore[return-value]
@@ -162,7 +162,7 @@ class OAuth2RefreshTokenAuth(AuthBase):
         new = resp.connection.send(retry, **kwargs)
         new.history.append(resp)
         new.request = retry
-        return new  # type: ignore[no-any-return]
+        return new
 
     @classmethod
     def from_spec(cls, spec: OAuth2RefreshTokenAuthSpec, conn: ConnectionInfo,

@@ -47,7 +47,9 @@ class ConnectionInfo:
                               "(JSON or URI form) or define it in Airflow")
         raw = raw.strip()
         try:
-            return cls.from_json(conn_id, raw) if raw.startswith("{") else cls.from_uri(conn_id, raw)
+            if raw.startswith("{"):
+                return cls.from_json(conn_id, raw)
+            return cls.from_uri(conn_id, raw)
         except ConfigError:
             raise
         except (ValueError, TypeError) as exc:

@@ -140,9 +140,9 @@ class HttpClient:
         if transport == "graphql":
             if self.cost_limiter is not None:
                 self.cost_limiter.observe(resp.headers, body)
-            cost = requested_cost(body)
-            if cost is not None and query is not None:
-                self._costs[query] = cost
+            requested = requested_cost(body)
+            if requested is not None and query is not None:
+                self._costs[query] = requested
             wait = self.cost_limiter.wait_for(body) if self.cost_limiter else None
             graphql_errors(body, path, wait)
         return resp, body

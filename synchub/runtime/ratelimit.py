@@ -111,7 +111,8 @@ class GraphQLCostLimiter(RateLimiter):
                  default_cost: float = 50,
                  clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
         super().__init__(clock, sleep)
-        self.maximum, self.restore, self.default_cost = maximum_available, restore_rate, default_cost
+        self.maximum, self.restore = maximum_available, restore_rate
+        self.default_cost = default_cost
         self.available = maximum_available
         self._at = clock()
 

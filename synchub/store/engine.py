@@ -44,11 +44,6 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     engine = sa.create_engine(engine_url, **options)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
-    elif engine.dialect.name == "postgresql":
-        # Batch INSERTs as multi-row VALUES (as SQLAlchemy does for psycopg2) rather than
-        # psycopg's pipelined executemany: one statement per 1000 rows instead of one per row,
-        # several times faster for the page-sized upserts the store does.
-        engine.dialect.use_insertmanyvalues_wo_returning = True
     return engine
 
 

@@ -177,3 +177,20 @@ class Store:
             query = query.where(sync_runs.c.connection == connection)
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
+
+    def last_runs(self, since_epoch: float | None = None) -> list[dict[str, Any]]:
+        """The latest run of every (connection, stream), oldest stream first.
+
+        With ``since_epoch``, only runs started at or after that time (seconds since epoch).
+        """
+        latest = (sa.select(sa.func.max(sync_runs.c.id).label("id"))
+                  .group_by(sync_runs.c.connection, sync_runs.c.stream).subquery())
+        query = (sa.select(sync_runs).join(latest, latest.c.id == sync_runs.c.id)
+                 .order_by(sync_runs.c.connection, sync_runs.c.id))
+        if since_epoch is not None:
+            from datetime import UTC, datetime
+
+            query = query.where(
+                sync_runs.c.started_at >= datetime.fromtimestamp(since_epoch, UTC))
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]

@@ -76,12 +76,15 @@ def _store_entity(
     """Bind, compare hashes, upsert the changed records and queue their outbox events."""
     table = entity_table(entity)
     ids = sorted(page)  # sorted: a stable lock order between concurrent writers
-    # The id map is enforced by the unique key, never by check-then-insert.
-    bind = dialect_insert(conn, bindings).on_conflict_do_nothing(
-        index_elements=[bindings.c.connection, bindings.c.entity, bindings.c.external_id])
-    conn.execute(bind, [binding_row(page[i], now) for i in ids])
-
     existing = existing_hashes(conn, table, ids)
+    # A stored record was bound in the transaction that first stored it, so only new ids
+    # need a binding. The id map is enforced by its unique key (a concurrent writer binding
+    # the same id is a no-op), never by check-then-insert.
+    unbound = [i for i in ids if i not in existing]
+    if unbound:
+        bind = dialect_insert(conn, bindings).on_conflict_do_nothing(
+            index_elements=[bindings.c.connection, bindings.c.entity, bindings.c.external_id])
+        conn.execute(bind, [binding_row(page[i], now) for i in unbound])
     changed = [i for i in ids if existing.get(i) != page[i].content_hash]
     if not changed:
         return []
