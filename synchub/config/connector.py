@@ -319,7 +319,11 @@ StreamSpec = Annotated[RestStreamSpec | GraphQLStreamSpec, Field(discriminator="
 
 
 class StreamDefaults(_Model):
-    """Keys every stream inherits unless it sets them itself."""
+    """Keys every stream inherits unless it sets them itself.
+
+    Its JSON Schema also describes each entry of ``streams`` for editors, since a stream
+    may leave any of these keys to ``stream_defaults``.
+    """
 
     transport: Transport | None = None
     path: str | None = None
@@ -333,6 +337,7 @@ class StreamDefaults(_Model):
     mappings: list[str] | None = None
     query: str | None = None
     variables: dict[str, Any] | None = None
+    parent: ParentSpec | None = Field(default=None, description="Only in a stream.")
 
 
 class RestContextSpec(_Model):
@@ -360,6 +365,7 @@ ContextSpec = Annotated[RestContextSpec | GraphQLContextSpec, Field(discriminato
 class ConnectorSpec(_Model):
     """A whole ``connector.yaml``."""
 
+
     system: str = Field(pattern=NAME)
     title: str
     base_url: str = Field(default="{host}", description="'{host}' is the Connection's base URL.")
@@ -368,6 +374,15 @@ class ConnectorSpec(_Model):
     context: dict[str, ContextSpec] = {}
     stream_defaults: StreamDefaults | None = None
     streams: dict[str, StreamSpec] = Field(min_length=1)
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The schema for editors: a stream's required keys may come from stream_defaults."""
+        schema = super().model_json_schema(*args, **kwargs)
+        streams = schema.get("properties", {}).get("streams")
+        if isinstance(streams, dict) and "StreamDefaults" in schema.get("$defs", {}):
+            streams["additionalProperties"] = {"$ref": "#/$defs/StreamDefaults"}
+        return schema
 
     @model_validator(mode="before")
     @classmethod
@@ -385,7 +400,8 @@ class ConnectorSpec(_Model):
         merged = {}
         for name, stream in streams.items():
             if isinstance(stream, dict):
-                stream = {**{k: v for k, v in defaults.items() if v is not None}, **stream}
+                inherited = {k: v for k, v in defaults.items() if v is not None and k != "parent"}
+                stream = {**inherited, **stream}
                 stream.setdefault("transport", "rest")
                 # keys that only make sense for the other transport are not inherited
                 if stream["transport"] == "rest" and "query" not in streams[name]:
@@ -456,6 +472,8 @@ def _context_refs(values: dict[str, Any]) -> list[tuple[str, str]]:
 def cross_check(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
     """Problems the models alone cannot see, each with the key path it concerns."""
     out: list[tuple[KeyPath, str]] = []
+    if spec.stream_defaults is not None and spec.stream_defaults.parent is not None:
+        out.append((("stream_defaults", "parent"), "parent belongs in a stream, not in defaults"))
     for name, ctx in spec.context.items():
         if ctx.transport == "graphql" and "{" not in ctx.query:
             out.append((("context", name, "query"), "a GraphQL query must have a selection"))

@@ -46,13 +46,6 @@ class MatchSpec(_Spec):
     value: str | None = Field(default=None, description="Path in each matching item; "
                               "the whole item when omitted.")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _where_paths(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("where"), dict):
-            data = {**data, "where": {k: _path_shorthand(v) for k, v in data["where"].items()}}
-        return data
-
 
 class MoneySpec(_Spec):
     """``{amount, currency}``; ``currency`` defaults to the mapping's top-level ``currency``."""
@@ -67,11 +60,6 @@ class MoneySpec(_Spec):
             return {"amount": {"path": data}}
         if isinstance(data, dict) and "amount" not in data:
             return {"amount": data}
-        if isinstance(data, dict):
-            data = dict(data)
-            data["amount"] = _path_shorthand(data["amount"])
-            if "currency" in data:
-                data["currency"] = _path_shorthand(data["currency"])
         return data
 
 
@@ -98,15 +86,8 @@ class FieldSpec(_Spec):
     @model_validator(mode="before")
     @classmethod
     def _normalize(cls, data: Any) -> Any:
-        data = _path_shorthand(data)
-        if isinstance(data, dict):
-            data = dict(data)
-            for key in ("args",):
-                if isinstance(data.get(key), list):
-                    data[key] = [_path_shorthand(v) for v in data[key]]
-            if isinstance(data.get("fields"), dict):
-                data["fields"] = {k: _path_shorthand(v) for k, v in data["fields"].items()}
-        return data
+        # nested specs (args, fields, where, cases) pass through here too
+        return _path_shorthand(data)
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldSpec:
@@ -132,13 +113,6 @@ class ExplodeSpec(_Spec):
     path: str
     id: FieldSpec
 
-    @model_validator(mode="before")
-    @classmethod
-    def _id_path(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "id" in data:
-            data = {**data, "id": _path_shorthand(data["id"])}
-        return data
-
 
 class MappingSpec(_Spec):
     """A mapping file: one raw record -> zero, one or many records of one canonical entity."""
@@ -154,18 +128,6 @@ class MappingSpec(_Spec):
     currency: FieldSpec | None = Field(default=None, description="Default currency of "
                                        "money specs, evaluated against the record.")
     fields: dict[str, FieldSpec]
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthands(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            data = dict(data)
-            for key in ("id", "currency"):
-                if key in data:
-                    data[key] = _path_shorthand(data[key])
-            if isinstance(data.get("fields"), dict):
-                data["fields"] = {k: _path_shorthand(v) for k, v in data["fields"].items()}
-        return data
 
 
 CaseSpec.model_rebuild()

@@ -156,6 +156,17 @@ def _op_fn(op: str, arg_fns: list[Fn], sep: str | None) -> Fn:
     return coalesce
 
 
+def _amount(fn: Fn, cur: Any, parent: Any, root: Any, ctx: Any) -> Any:
+    # errors name `<field>.amount`, as validation errors of the same money do
+    try:
+        return fn(cur, parent, root, ctx)
+    except FieldFailure as exc:
+        exc.path.insert(0, "amount")
+        raise
+    except CATCH as exc:
+        raise FieldFailure.from_exc(exc, "amount") from None
+
+
 def _same(a: Any, b: Any) -> bool:
     # ids arrive as ints in one place and strings in another
     return a == b or (a is not None and b is not None and to_str(a) == to_str(b))
@@ -279,7 +290,7 @@ class SpecCompiler:
             currency = self.spec(money.currency, None, (*keys, "currency"))
 
             def money_fn(cur: Any, parent: Any, root: Any, ctx: Any) -> Any:
-                value = amount(cur, parent, root, ctx)
+                value = _amount(amount, cur, parent, root, ctx)
                 if value is None:
                     return None
                 return {"amount": value, "currency": currency(cur, parent, root, ctx)}
@@ -291,7 +302,7 @@ class SpecCompiler:
                              keys)
 
         def money_default(cur: Any, parent: Any, root: Any, ctx: Any) -> Any:
-            value = amount(cur, parent, root, ctx)
+            value = _amount(amount, cur, parent, root, ctx)
             if value is None:
                 return None
             return {"amount": value, "currency": default(root, root, root, ctx)}

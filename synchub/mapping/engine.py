@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def _pii(path: str) -> bool:
 
 
 def _show(value: Any) -> str:
-    shown = repr(value)
+    shown = repr(format(value, "f")) if isinstance(value, Decimal) else repr(value)
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 

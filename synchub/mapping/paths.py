@@ -5,9 +5,10 @@ A path is a JMESPath expression evaluated against one of three scopes: the curre
 scope that encloses it) or ``$root.`` (the raw record). The prefix selects the scope for the
 whole expression; ``$``, ``$parent`` and ``$root`` alone are the scope itself.
 
-Plain dotted paths (``a.b.c``) and projections of plain keys (``a[].b``, ``a[].b[]``) are
-the bulk of every mapping, so they compile to direct dict lookups with JMESPath's semantics (a missing
-key or a non-object gives ``None``); anything else goes through ``jmespath.compile``.
+Plain dotted paths (``a.b.c``) and projections of plain keys (``a[].b``, ``a[].b[]``)
+are the bulk of every mapping, so they compile to direct dict lookups with JMESPath's
+semantics (a missing key or a non-object gives ``None``); anything else goes through
+``jmespath.compile``.
 """
 
 from __future__ import annotations

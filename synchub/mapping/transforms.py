@@ -32,7 +32,7 @@ class TransformError(ValueError):
 
 
 def _show(value: Any) -> str:
-    shown = repr(value)
+    shown = repr(format(value, "f")) if isinstance(value, Decimal) else repr(value)
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 

@@ -37,10 +37,7 @@ def window(
         else:
             start = n - bisect_left(rows, after) if descending else bisect_right(rows, after)
         end = min(n, start + limit)
-    if descending:
-        page = rows[n - end: n - start][::-1]
-    else:
-        page = rows[start:end]
+    page = rows[n - end: n - start][::-1] if descending else rows[start:end]
     return Window(page, has_previous=start > 0, has_next=end < n)
 
 

@@ -8,7 +8,7 @@ PEOPLE: tuple[tuple[str, str], ...] = (
     ("Léa", "Dubois"), ("François", "Lefèvre"), ("Maria", "García"), ("José", "Núñez"),
     ("伟", "王"), ("芳", "李"), ("陽翔", "佐藤"), ("Olivia", "Smith"), ("Liam", "O'Brien"),
     ("Noah", "Johnson"), ("Emma", "Brown"), ("Søren", "Kierkegård"), ("Ewa", "Łukasiewicz"),
-    ("Ayşe", "Yılmaz"), ("Sam 🚀", "Rivera"), ("Chloé", "Martin 🌸"), ("Ólafur", "Þórsson"),
+    ("Ayşe", "Y\u0131lmaz"), ("Sam 🚀", "Rivera"), ("Chloé", "Martin 🌸"), ("Ólafur", "Þórsson"),
     ("Mia", "Weiß"), ("Lukas", "Schäfer"), ("Hannah", "Kowalski"),
 )
 
@@ -34,7 +34,9 @@ STREETS: tuple[str, ...] = (
     "Schloßplatz", "Baker Street", "Bahnhofstraße", "Avenue des Champs-Élysées",
 )
 
-COMPANIES: tuple[str | None, ...] = (None, None, None, "Müller & Söhne GmbH", "ACME Ltd", "株式会社テスト")
+COMPANIES: tuple[str | None, ...] = (
+    None, None, None, "Müller & Söhne GmbH", "ACME Ltd", "株式会社テスト",
+)
 
 PRODUCT_NOUNS: tuple[str, ...] = (
     "T-Shirt", "Hoodie", "Mug", "Backpack", "Sneaker", "Cap", "Notebook", "Water Bottle",

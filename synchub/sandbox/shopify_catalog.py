@@ -122,7 +122,8 @@ def _inventory_item(
         committed = min(on_hand, r.randrange(0, 6))
         levels.append({
             "id": f"gid://shopify/InventoryLevel/{loc['_id']}?inventory_item_id={item_id}",
-            "location": loc, "_item": item, "_created": variant["_created"], "_updated": updated,
+            "_id": loc["_id"], "location": loc, "_item": item, "_created": variant["_created"],
+            "_updated": updated,
             "_q": {"on_hand": on_hand, "committed": committed, "available": on_hand - committed,
                    "incoming": 0, "reserved": 0, "damaged": 0, "safety_stock": 0,
                    "quality_control": 0},
@@ -150,7 +151,8 @@ def catalog_lines(products: list[dict[str, Any]]) -> tuple[CatalogLine, ...]:
     return tuple(
         CatalogLine(p["_id"], v["_id"], v["sku"], p["title"],
                     None if v["title"] == "Default Title" else v["title"],
-                    v["_price"], p["_rate_bp"], p["productType"] != "Stationery" or v["_id"] % 2 == 0)
+                    v["_price"], p["_rate_bp"],
+                    p["productType"] != "Stationery" or v["_id"] % 2 == 0)
         for p in products for v in p["_variants"]
     )
 

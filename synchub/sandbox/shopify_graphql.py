@@ -95,7 +95,7 @@ def _inventory_items(_root: Any, info: Any, **args: Any) -> dict[str, Any]:
 
 
 def _by_gid(kind: str) -> Any:
-    def resolve(_root: Any, info: Any, id: str) -> Any:  # noqa: A002 - GraphQL argument name
+    def resolve(_root: Any, info: Any, id: str) -> Any:
         for p in _store(info).products:
             if kind == "Product" and p["id"] == id:
                 return p

@@ -137,9 +137,11 @@ def build_order(ctx: ShopContext, h: Header) -> dict[str, Any]:
         tax_by_rate[(title, ship_rate)] = tax_by_rate.get((title, ship_rate), 0) + ship_tax
         tax_total += ship_tax
         shipping_lines.append({
-            "id": 4_900_000_000_000 + h.index, "title": "Standard" if shipping else "Free Shipping",
+            "id": 4_900_000_000_000 + h.index,
+            "title": "Standard" if shipping else "Free Shipping",
             "code": "standard", "source": "shopify", "price": cents(shipping),
-            "discounted_price": cents(shipping), "price_set": _money_set(shipping, cur, presentment),
+            "discounted_price": cents(shipping),
+            "price_set": _money_set(shipping, cur, presentment),
             "tax_lines": [{"title": title, "rate": ship_rate / 10000, "price": cents(ship_tax)}],
             "discount_allocations": [],
         })
@@ -155,7 +157,8 @@ def build_order(ctx: ShopContext, h: Header) -> dict[str, Any]:
         customer = {"id": ch.id, "email": p["email"], "first_name": p["first_name"],
                     "last_name": p["last_name"], "phone": p["phone"], "state": "enabled",
                     "currency": cur, "tags": "", "verified_email": True,
-                    "created_at": iso_local(ch.created, tz), "updated_at": iso_local(ch.updated, tz),
+                    "created_at": iso_local(ch.created, tz),
+                    "updated_at": iso_local(ch.updated, tz),
                     "admin_graphql_api_id": gid("Customer", ch.id)}
     order_number = 1001 + h.index
     return {
@@ -230,7 +233,8 @@ def _refunds(
         amount += sub + (0 if incl else t)
         items.append({
             "id": rid * 10 + k, "line_item_id": line["id"], "quantity": n,
-            "restock_type": "cancel" if kind == "cancelled" else ("return" if full else "no_restock"),
+            "restock_type": ("cancel" if kind == "cancelled"
+                             else "return" if full else "no_restock"),
             "location_id": None, "subtotal": cents(sub), "total_tax": cents(t),
             "subtotal_set": {"shop_money": {"amount": cents(sub), "currency_code": cur}},
         })

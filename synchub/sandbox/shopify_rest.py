@@ -12,11 +12,13 @@ from starlette.responses import Response
 
 from synchub.sandbox.http_common import Reply, VendorAPI, serve
 from synchub.sandbox.paging import as_row, window
+from synchub.sandbox.shopify_graphql import graphql_reply
 from synchub.sandbox.shopify_store import ShopifyStore
 from synchub.sandbox.table import LazyTable, Query
 from synchub.sandbox.util import decode_token, dumps, encode_token, parse_time
 
-AUTH_ERROR = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+AUTH_ERROR = {"errors": "[API] Invalid API key or access token "
+                        "(unrecognized login or wrong password)"}
 THROTTLED = {"errors": "Exceeded 2 calls per second for api client. "
                        "Reduce request rates to resume uninterrupted service."}
 STATUS_BODIES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
@@ -225,6 +227,12 @@ def shopify_router(get_store: Any) -> APIRouter:
     async def customer(store: str, version: str, record_id: str, request: Request) -> Response:
         s = get_store(store)
         return await serve(api, s, request, lambda: one_record(s.customers, record_id, "customer"))
+
+    @router.post(base + "/graphql.json")
+    async def graphql(store: str, version: str, request: Request) -> Response:
+        s = get_store(store)
+        body = await request.body()
+        return await serve(api, s, request, lambda: graphql_reply(s, body))
 
     @router.get(base + "/shop.json")
     async def shop(store: str, version: str, request: Request) -> Response:

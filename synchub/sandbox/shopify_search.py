@@ -1,4 +1,4 @@
-"""Shopify search syntax for ``query:`` arguments: ``updated_at:>'2025-01-01T00:00:00Z' status:active``."""
+"""Shopify search syntax in ``query:`` arguments, e.g. ``updated_at:>'2025-01-01T00:00:00Z'``."""
 
 from __future__ import annotations
 

@@ -109,12 +109,13 @@ class ShopifyStore(BaseStore):
         with self.lock:
             now = self.stamp()
             out: dict[str, list[Any]] = {}
-            out["orders_created"] = [self._new_order(now) for _ in range(orders_created)]
+            # Updates pick among records that existed before this call, then creations follow.
             out["orders_updated"] = [self._touch_order(oid, now)
                                      for oid in self._pick(self.orders, orders_updated)]
-            out["customers_created"] = [self._new_customer(now) for _ in range(customers_created)]
+            out["orders_created"] = [self._new_order(now) for _ in range(orders_created)]
             out["customers_updated"] = [self._touch_customer(cid, now)
                                         for cid in self._pick(self.customers, customers_updated)]
+            out["customers_created"] = [self._new_customer(now) for _ in range(customers_created)]
             out["products_updated"] = [self._touch_product(p, now) for p in self._mut_rng.sample(
                 self.products, min(products_updated, len(self.products)))]
             items = [v["inventoryItem"] for p in self.products for v in p["_variants"]]

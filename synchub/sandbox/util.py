@@ -63,7 +63,7 @@ def iso_utc_z(ts: int) -> str:
 
 
 def parse_time(text: str, naive_tz: tzinfo = UTC) -> int:
-    """Parse ISO 8601 (offset, ``Z`` or naive in ``naive_tz``) to epoch seconds; ValueError if bad."""
+    """ISO 8601 (offset, ``Z``, or naive in ``naive_tz``) to epoch seconds; ValueError if bad."""
     text = text.strip().replace(" ", "+") if "T" in text else text.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"

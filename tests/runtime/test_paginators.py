@@ -91,7 +91,7 @@ def test_same_token_twice_is_fatal_and_names_the_stream(spec: Any, headers: dict
                                                        body: Any) -> None:
     pag = create_paginator(spec, stream="orders")
     pag.update(response(200, body, headers), body, [{}])
-    with pytest.raises(FatalAPIError, match="'orders'.*same next-page token"):
+    with pytest.raises(FatalAPIError, match=r"'orders'.*same next-page token"):
         pag.update(response(200, body, headers), body, [{}])
 
 

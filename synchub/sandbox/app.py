@@ -1,0 +1,28 @@
+"""The ASGI application that serves every simulated store and the control endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from synchub.sandbox.control import control_router
+from synchub.sandbox.sandbox import Sandbox
+from synchub.sandbox.shopify_rest import shopify_router
+from synchub.sandbox.woo_rest import woo_router
+
+
+def create_app(sandbox: Sandbox) -> FastAPI:
+    """A FastAPI app over ``sandbox``; stores are created with default volume on first use."""
+    app = FastAPI(title="synchub sandbox", docs_url=None, redoc_url=None, openapi_url=None)
+
+    def shop(name: str) -> Any:
+        return sandbox.shopify(name)
+
+    def woo(name: str) -> Any:
+        return sandbox.woocommerce(name)
+
+    app.include_router(control_router(sandbox))
+    app.include_router(shopify_router(shop))
+    app.include_router(woo_router(woo))
+    return app

@@ -1,0 +1,179 @@
+"""The simulated WooCommerce site: products with variations, customers, orders, mutations."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from synchub.sandbox.shopify_store import CURRENCIES, store_currency
+from synchub.sandbox.store import BaseStore
+from synchub.sandbox.table import Header, LazyTable
+from synchub.sandbox.util import cents, iso_naive_gmt, iso_naive_local, stable_int
+from synchub.sandbox.woo_catalog import build_customer, build_products, customer_header, stamp_dates
+from synchub.sandbox.woo_orders import WooContext, WooLine, build_order, order_header
+
+
+def public(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object without its private bookkeeping keys (those starting with ``_``)."""
+    return {k: v for k, v in obj.items() if not k.startswith("_")}
+
+
+class WooStore(BaseStore):
+    """One WooCommerce site behind ``/woocommerce/<name>``."""
+
+    system = "woocommerce"
+
+    def __init__(self, seed: int, name: str, **kwargs: Any) -> None:
+        super().__init__(seed, name, **kwargs)
+        self.currency = store_currency(name)
+        self.tz = ZoneInfo(CURRENCIES[self.currency])
+        self.consumer_key = f"ck_sandbox_{name}"
+        self.consumer_secret = f"cs_sandbox_{name}"
+        self._mut_rng = random.Random(stable_int(self.key, "mutate"))
+        key, vol = self.key, self.volume
+        self.products = build_products(key, vol["products"], self.tz)
+        n_cust = vol["customers"]
+        self.customers = LazyTable((customer_header(key, j, n_cust) for j in range(n_cust)),
+                                   lambda h: build_customer(key, h, self.tz))
+        catalog = tuple(
+            WooLine(p["id"], v["id"] if v else 0,
+                    p["name"] + (f" - {v['attributes'][0]['option']}" if v else ""),
+                    (v or p)["sku"], (v or p)["_price"], p["tax_class"] == "reduced-rate")
+            for p in self.products if p["type"] != "external"
+            for v in (p["_variations"] or [None]))
+        standard, reduced = (1900, 700) if self.currency == "EUR" else (2000, 500)
+        self._ctx = WooContext(key, self.currency, self.tz, catalog, n_cust, standard, reduced)
+        n = vol["orders"]
+        self.orders = LazyTable((order_header(key, i, n) for i in range(n)),
+                                lambda h: build_order(self._ctx, h))
+        poisoned = [self.orders_ids_by_index(i) for i in self.poisoned_indexes()]
+        self.missing_id_orders = set(poisoned[-1:]) if len(poisoned) > 1 else set()
+        self.bad_money_orders = set(poisoned) - self.missing_id_orders
+
+    @staticmethod
+    def orders_ids_by_index(i: int) -> int:
+        """The id of generated order ``i``."""
+        return 50_000 + i
+
+    @property
+    def poisoned_ids(self) -> list[int]:
+        """Ids of the orders that are served broken on purpose."""
+        return sorted(self.bad_money_orders | self.missing_id_orders)
+
+    def credentials(self) -> dict[str, str]:
+        """The REST API key pair."""
+        return {"consumer_key": self.consumer_key, "consumer_secret": self.consumer_secret}
+
+    def counts(self) -> dict[str, int]:
+        """Number of records of each kind."""
+        with self.lock:
+            return {"orders": len(self.orders), "customers": len(self.customers),
+                    "products": len(self.products),
+                    "variations": sum(len(p["_variations"]) for p in self.products)}
+
+    def render_order(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The order as served, broken if it is one of the poisoned ones."""
+        oid = row.get("id")
+        if oid in self.bad_money_orders:
+            lines = [dict(row["line_items"][0], total="N/A"), *row["line_items"][1:]]
+            return dict(row, line_items=lines)
+        if oid in self.missing_id_orders:
+            return {k: v for k, v in row.items() if k != "id"}
+        return row
+
+    def order(self, record_id: int) -> dict[str, Any] | None:
+        """The order the API would return now."""
+        with self.lock:
+            row = self.orders.get(record_id)
+            return None if row is None else self.render_order(row)
+
+    def product(self, record_id: int) -> dict[str, Any] | None:
+        """The product the API would return now."""
+        with self.lock:
+            found = next((p for p in self.products if p["id"] == record_id), None)
+            return None if found is None else public(found)
+
+    # --- mutations ------------------------------------------------------------------------
+    def mutate(
+        self, orders_created: int = 0, orders_updated: int = 0, customers_created: int = 0,
+        customers_updated: int = 0, products_updated: int = 0, inventory_changed: int = 0,
+    ) -> dict[str, list[Any]]:
+        """Create and change records now, stamping the current time; returns the affected ids."""
+        with self.lock:
+            now = self.stamp()
+            out: dict[str, list[Any]] = {"orders_created": [], "customers_created": []}
+            # Updates pick among records that existed before this call, then creations follow.
+            out["orders_updated"] = [self._touch_order(oid, now)
+                                     for oid in self._pick(self.orders, orders_updated)]
+            out["customers_updated"] = [self._touch_customer(cid, now)
+                                        for cid in self._pick(self.customers, customers_updated)]
+            for _ in range(orders_created):
+                i = self.orders.next_index
+                self.orders.next_index += 1
+                h = order_header(self.key, i, self.volume["orders"], now=now)
+                self.orders.put(h, build_order(self._ctx, h))
+                out["orders_created"].append(h.id)
+            for _ in range(customers_created):
+                j = self.customers.next_index
+                self.customers.next_index += 1
+                base = customer_header(self.key, j, self.volume["customers"])
+                h = Header(id=base.id, index=j, created=now, updated=now, name=base.name)
+                self.customers.put(h, build_customer(self.key, h, self.tz))
+                out["customers_created"].append(h.id)
+            out["products_updated"] = [self._touch_product(p, now) for p in self._mut_rng.sample(
+                self.products, min(products_updated, len(self.products)))]
+            stocked = [(p, s) for p in self.products for s in (p["_variations"] or [p])
+                       if s["manage_stock"]]
+            out["inventory_changed"] = [self._change_stock(p, s, now) for p, s in
+                                        self._mut_rng.sample(stocked, min(inventory_changed,
+                                                                          len(stocked)))]
+            return out
+
+    def _pick(self, table: LazyTable, count: int) -> list[int]:
+        ids = sorted(h.id for h in table.headers())
+        return self._mut_rng.sample(ids, min(count, len(ids)))
+
+    def _touch_order(self, oid: int, now: int) -> int:
+        row = self.orders.materialize(oid)
+        status = row["status"]
+        if status in ("pending", "on-hold"):
+            status = "processing"
+        elif status == "processing":
+            status = "completed"
+            row["date_completed"] = iso_naive_local(now, self.tz)
+            row["date_completed_gmt"] = iso_naive_gmt(now)
+        row["status"] = status
+        row["customer_note"] = f"Updated {iso_naive_gmt(now)}"
+        row["date_modified"] = iso_naive_local(now, self.tz)
+        row["date_modified_gmt"] = iso_naive_gmt(now)
+        self.orders.touch(oid, now, status=status)
+        return oid
+
+    def _touch_customer(self, cid: int, now: int) -> int:
+        row = self.customers.materialize(cid)
+        row["_updated"] = now
+        row["billing"] = dict(row["billing"], company="Updated GmbH")
+        stamp_dates(row, self.tz)
+        self.customers.touch(cid, now)
+        return cid
+
+    def _touch_product(self, product: dict[str, Any], now: int) -> int:
+        target = product["_variations"][0] if product["_variations"] else product
+        target["_price"] += 100
+        target["regular_price"] = cents(int(target["regular_price"].replace(".", "")) + 100)
+        target["price"] = cents(target["_price"])
+        for obj in (product, target):
+            obj["_updated"] = now
+            stamp_dates(obj, self.tz)
+        return int(product["id"])
+
+    def _change_stock(self, product: dict[str, Any], item: dict[str, Any], now: int) -> int:
+        item["stock_quantity"] = max(0, item["stock_quantity"] + self._mut_rng.choice(
+            (-3, -2, -1, 1, 2, 5)))
+        item["stock_status"] = "instock" if item["stock_quantity"] > 0 else "outofstock"
+        # The parent is stamped too, so a modified_after sweep over products finds the change.
+        for obj in {id(product): product, id(item): item}.values():
+            obj["_updated"] = now
+            stamp_dates(obj, self.tz)
+        return int(item["id"])

@@ -1,0 +1,26 @@
+"""Shared helpers of the mapping tests: where mappings, fixtures and goldens live."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from synchub.mapping import MappingContext
+
+ROOT = Path(__file__).resolve().parents[2]
+MAPPINGS = ROOT / "mappings"
+FIXTURES = Path(__file__).parent / "fixtures"
+GOLDEN = Path(__file__).parent / "golden"
+
+CONTEXTS = {
+    "shopify": MappingContext(connection="shop_eu", system="shopify",
+                              values={"shop_currency": "EUR"}),
+    "woocommerce": MappingContext(connection="woo_main", system="woocommerce",
+                                  values={"store_currency": "EUR"}),
+}
+
+
+def load_fixture(system: str, name: str) -> Any:
+    """A named payload as the vendor's API returns it."""
+    return json.loads((FIXTURES / system / f"{name}.json").read_text(encoding="utf-8"))

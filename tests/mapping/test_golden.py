@@ -1,0 +1,81 @@
+"""Every mapping applied to its named fixture payload equals its golden file.
+
+Regenerate the goldens after a deliberate change with ``UPDATE_GOLDEN=1`` and review the
+diff by hand: totals must reconcile (no ``total_mismatch`` warning) except in the fixture
+orders that are inconsistent on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from synchub.mapping import load_mapping
+from tests.mapping.conftest import CONTEXTS, GOLDEN, MAPPINGS, load_fixture
+
+# (system, mapping, fixture payload)
+CASES = [
+    ("shopify", "orders", "orders"),
+    ("shopify", "customers", "customers"),
+    ("shopify", "products", "products"),
+    ("shopify", "inventory_levels", "inventory_levels"),
+    ("woocommerce", "orders", "orders"),
+    ("woocommerce", "customers", "customers"),
+    ("woocommerce", "products", "products"),
+    ("woocommerce", "product_inventory", "products"),
+    ("woocommerce", "variations", "variations"),
+    ("woocommerce", "variation_inventory", "variations"),
+]
+# fixture orders whose totals are inconsistent on purpose
+INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730")}
+
+
+def _map(system: str, mapping: str, fixture: str) -> list[dict]:
+    m = load_mapping(MAPPINGS / system / f"{mapping}.yaml")
+    out = []
+    for raw in m.unwrap(load_fixture(system, fixture)):
+        out.extend(rec.to_json_dict() for rec in m.apply(raw, CONTEXTS[system]))
+    return out
+
+
+@pytest.mark.parametrize(("system", "mapping", "fixture"), CASES,
+                         ids=[f"{s}/{m}" for s, m, _ in CASES])
+def test_mapping_matches_golden(system: str, mapping: str, fixture: str) -> None:
+    produced = _map(system, mapping, fixture)
+    assert produced, "the fixture must produce records"
+    golden = GOLDEN / system / f"{mapping}.json"
+    text = json.dumps(produced, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"no golden file {golden}; run with UPDATE_GOLDEN=1 and review it"
+    assert json.loads(golden.read_text(encoding="utf-8")) == json.loads(text)
+
+
+@pytest.mark.parametrize("system", ["shopify", "woocommerce"])
+def test_orders_reconcile_unless_inconsistent_on_purpose(system: str) -> None:
+    for order in _map(system, "orders", "orders"):
+        codes = [w["code"] for w in order["warnings"]]
+        if (system, order["external_id"]) in INCONSISTENT:
+            assert codes == ["total_mismatch"]
+            assert order["adjustments"][-1]["reason"] == "source_total_mismatch"
+        else:
+            assert codes == [], order["external_id"]
+
+
+def test_content_hash_is_stable_across_runs_and_tracks_changes() -> None:
+    first = _map("shopify", "orders", "orders")
+    again = _map("shopify", "orders", "orders")
+    assert [o["content_hash"] for o in first] == [o["content_hash"] for o in again]
+    assert len({o["content_hash"] for o in first}) == len(first)
+
+    m = load_mapping(MAPPINGS / "shopify" / "orders.yaml")
+    raw = m.unwrap(load_fixture("shopify", "orders"))[0]
+    before = m.apply(raw, CONTEXTS["shopify"])[0]
+    changed = m.apply({**raw, "note": "ignored by the mapping"}, CONTEXTS["shopify"])[0]
+    assert changed.content_hash == before.content_hash
+    edited = m.apply({**raw, "tags": "vip"}, CONTEXTS["shopify"])[0]
+    assert edited.content_hash != before.content_hash
+    assert edited.id == before.id

@@ -1,0 +1,110 @@
+"""Incremental window math: lookback, safety lag, client-side end filter, cursor state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from synchub.config.connector import IncrementalSpec
+from synchub.errors import FatalAPIError
+from synchub.runtime.incremental import Window, format_cursor, parse_cursor
+
+END = datetime(2025, 3, 2, 0, 0, tzinfo=UTC)
+
+
+def spec(**kw: Any) -> IncrementalSpec:
+    base: dict[str, Any] = {"cursor_field": "updated_at", "start_param": "updated_at_min",
+                            "end_param": "updated_at_max", "lookback": "10m",
+                            "safety_lag": "1m"}
+    base.update(kw)
+    return IncrementalSpec.model_validate(base)
+
+
+@pytest.mark.parametrize(("value", "zone", "expected"), [
+    ("2025-03-01T10:15:00-05:00", None, "2025-03-01T15:15:00Z"),
+    ("2025-03-01T10:15:00Z", None, "2025-03-01T10:15:00Z"),
+    ("2025-03-01T10:15:00", UTC, "2025-03-01T10:15:00Z"),
+    ("2025-03-01T10:15:00.250+01:00", None, "2025-03-01T09:15:00.250000Z"),
+])
+def test_parse_and_format_cursor(value: str, zone: timezone | None, expected: str) -> None:
+    assert format_cursor(parse_cursor(value, zone)) == expected
+
+
+def test_naive_cursor_without_zone_is_refused() -> None:
+    with pytest.raises(ValueError, match="cursor_timezone"):
+        parse_cursor("2025-03-01T10:15:00")
+
+
+@pytest.mark.parametrize(("state", "window_end", "full_refresh", "params"), [
+    ({"cursor": "2025-03-01T12:00:00Z"}, END, False,
+     {"updated_at_min": "2025-03-01T11:50:00Z", "updated_at_max": "2025-03-01T23:59:00Z"}),
+    (None, END, False, {"updated_at_max": "2025-03-01T23:59:00Z"}),
+    ({"cursor": "2025-03-01T12:00:00Z"}, None, False, {"updated_at_min": "2025-03-01T11:50:00Z"}),
+    ({"cursor": "2025-03-01T12:00:00Z"}, END, True, {"updated_at_max": "2025-03-01T23:59:00Z"}),
+    # a re-run of an older interval: never ask for start > end
+    ({"cursor": "2025-03-05T00:00:00Z"}, END, False,
+     {"updated_at_min": "2025-03-01T23:49:00Z", "updated_at_max": "2025-03-01T23:59:00Z"}),
+])
+def test_window_params(state: dict[str, str] | None, window_end: datetime | None,
+                       full_refresh: bool, params: dict[str, str]) -> None:
+    w = Window(spec(), stream="orders", state=state, window_end=window_end,
+               full_refresh=full_refresh)
+    assert w.params() == params
+
+
+def test_templates_share_one_variable() -> None:
+    s = spec(start_param="query", end_param="query", start_template="updated_at:>'{value}'",
+             end_template="updated_at:<='{value}'")
+    w = Window(s, stream="products", state={"cursor": "2025-03-01T12:00:00Z"}, window_end=END,
+               full_refresh=False)
+    assert w.params() == {"query": "updated_at:>'2025-03-01T11:50:00Z' AND "
+                                   "updated_at:<='2025-03-01T23:59:00Z'"}
+
+
+def test_naive_param_format() -> None:
+    w = Window(spec(param_format="naive"), stream="o", state={"cursor": "2025-03-01T12:00:00Z"},
+               window_end=None, full_refresh=False)
+    assert w.params() == {"updated_at_min": "2025-03-01T11:50:00"}
+
+
+def test_state_is_max_and_never_goes_back() -> None:
+    w = Window(spec(), stream="o", state={"cursor": "2025-03-01T12:00:00Z"}, window_end=END,
+               full_refresh=False)
+    assert w.state() == {"cursor": "2025-03-01T12:00:00Z"}
+    # records of the overlap are older than the stored cursor: state stays
+    w.consume([{"updated_at": "2025-03-01T06:55:00-05:00"}])
+    assert w.state() == {"cursor": "2025-03-01T12:00:00Z"}
+    w.consume([{"updated_at": "2025-03-01T09:00:00-05:00"},
+               {"updated_at": "2025-03-01T08:00:00-05:00"}, {"updated_at": None}])
+    assert w.state() == {"cursor": "2025-03-01T14:00:00Z"}
+
+
+def test_empty_first_run_has_no_state() -> None:
+    w = Window(spec(), stream="o", state=None, window_end=END, full_refresh=False)
+    assert w.consume([]) == []
+    assert w.state() is None
+
+
+def test_records_past_end_dropped_only_without_end_param() -> None:
+    recs = [{"updated_at": "2025-03-01T23:58:00Z"}, {"updated_at": "2025-03-01T23:59:30Z"}]
+    with_end = Window(spec(), stream="o", state=None, window_end=END, full_refresh=False)
+    assert with_end.consume(list(recs)) == recs  # the API filtered already
+    no_end = Window(spec(end_param=None), stream="o", state=None, window_end=END,
+                    full_refresh=False)
+    kept = no_end.consume(list(recs))
+    assert kept == recs[:1]
+    assert kept[0] is recs[0]  # records are not copied
+    assert no_end.state() == {"cursor": "2025-03-01T23:58:00Z"}
+
+
+def test_bad_cursor_value_is_fatal_naming_stream_and_field() -> None:
+    w = Window(spec(), stream="orders", state=None, window_end=None, full_refresh=False)
+    with pytest.raises(FatalAPIError, match=r"'orders'.*'updated_at'"):
+        w.consume([{"updated_at": "yesterday"}])
+
+
+def test_lookback_and_lag_parse_durations() -> None:
+    s = spec(lookback="1h", safety_lag=90)
+    assert (s.lookback, s.safety_lag) == (timedelta(hours=1), timedelta(seconds=90))
