@@ -17,15 +17,17 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+# a key names a secret when it ends with one of these words: `access_token`, `client_secret`,
+# `X-Shopify-Access-Token` do; `token_url` and `secret_field` (names of places) do not
 _SECRET_KEYS = re.compile(
     r"(?i)(password|passwd|secret|token|api[_-]?key|access[_-]?key|authorization|"
-    r"consumer[_-]?(key|secret)|client[_-]?secret|refresh[_-]?token|signature)"
+    r"consumer[_-]?key|signature|hmac)$"
 )
 # key=value or "key": "value" pairs whose key names a secret
 _PAIR = re.compile(
     r"""(?ix)
     (?P<key>["']?[\w-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|
-        authorization|consumer[_-]?key|consumer[_-]?secret|signature)[\w-]*["']?)
+        authorization|consumer[_-]?key|consumer[_-]?secret|signature|hmac)["']?)
     (?P<sep>\s*[:=]\s*)
     (?P<q>["']?)(?P<val>(?:Bearer\s+|Basic\s+)?[^"'\s&,}]+)(?P=q)
     """

@@ -135,20 +135,32 @@ def validation_errors(exc: ValidationError, doc: YamlDocument | None, file: str,
     """One :class:`ConfigError` per pydantic error, each naming file, line and key path."""
     errors = []
     for err in exc.errors(include_url=False):
-        # pydantic puts the discriminator tag and function names in loc; drop non-keys
-        keys: KeyPath = (*prefix, *(k for k in err["loc"] if _is_data_key(doc, prefix, err["loc"], k)))
+        keys = _data_keys(doc, prefix, tuple(err["loc"]))
         line = doc.line_of(keys) if doc else None
         errors.append(ConfigError(_describe(err, keys), file=file, key=format_key_path(keys),
                                   line=line))
     return errors
 
 
-def _is_data_key(doc: YamlDocument | None, prefix: KeyPath, loc: tuple[Any, ...], k: Any) -> bool:
-    if isinstance(k, int):
-        return True
-    s = str(k)
-    return not (s.startswith("function-") or "[" in s or s in {"tagged-union"}) or \
-        bool(doc and (*prefix, s) in doc.lines)
+def _data_keys(doc: YamlDocument | None, prefix: KeyPath, loc: tuple[Any, ...]) -> KeyPath:
+    """Drop what pydantic adds to an error location that is not a key of the file.
+
+    Discriminated unions add the tag (``auth.header_token.header``), validators add
+    ``function-...`` entries. A key is kept when the file has it at that path, or when it
+    is the last element (a missing key is not in the file, by definition).
+    """
+    keys: list[str | int] = list(prefix)
+    for i, k in enumerate(loc):
+        if isinstance(k, int):
+            keys.append(k)
+            continue
+        s = str(k)
+        if s.startswith("function-") or s in {"tagged-union"} or "[" in s:
+            continue
+        last = i == len(loc) - 1
+        if doc is None or last or (*keys, s) in doc.lines:
+            keys.append(s)
+    return tuple(keys)
 
 
 class ConfigErrors(ConfigError):
