@@ -49,7 +49,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         _err(f"error: {exc.message}")
         return EXIT_USAGE
     for name, plan in hub.connections.items():
-        streams = ", ".join(f"{s} -> {'/'.join(p.entities) or '-'}" for s, p in plan.streams.items())
+        streams = ", ".join(f"{s} -> {'/'.join(p.entities) or '-'}"
+                            for s, p in plan.streams.items())
         _out(f"ok  {name} ({plan.system}, conn_id {plan.config.conn_id}): {streams}")
     _out(f"{hub.path}: valid ({len(hub.connections)} connections)")
     return EXIT_OK
@@ -96,16 +97,6 @@ def _pick_mapping(mappings_dir: Path, system: str, entity: str, name: str | None
     raise ConfigError(f"{system} has several mappings to {entity} ({names}); choose with --mapping")
 
 
-def _records_in(payload: Any, envelopes: Sequence[str]) -> list[Any]:
-    if isinstance(payload, dict) and len(payload) == 1:
-        (key, value), = payload.items()
-        if key in envelopes:
-            payload = value
-    if isinstance(payload, list):
-        return payload
-    return [payload]
-
-
 def cmd_normalize(args: argparse.Namespace) -> int:
     from synchub.mapping import MappingContext
 
@@ -130,7 +121,7 @@ def cmd_normalize(args: argparse.Namespace) -> int:
     bad = 0
     from synchub.errors import RecordError
 
-    for rec in _records_in(payload, mapping.envelopes):
+    for rec in mapping.unwrap(payload):
         try:
             out = mapping.apply(rec, ctx)
         except RecordError as exc:

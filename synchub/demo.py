@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -39,6 +38,32 @@ def _mutate(ready: dict[str, Any], changes: int) -> None:
         requests.post(url, json=body, timeout=10).raise_for_status()
 
 
+def _max_safety_lag(hub: Any) -> float:
+    lags = [0.0]
+    for plan in hub.connections.values():
+        for name in plan.streams:
+            inc = plan.connector.streams[name].incremental
+            if inc is not None:
+                lags.append(inc.safety_lag.total_seconds())
+    return max(lags)
+
+
+def _wait_for_safety_lag(env: LocalEnv, hub: Any) -> None:
+    """Changes made at the end of the last demo become visible once the safety lag passed.
+
+    Connectors hold back the newest moments of every window (the safety lag) so that records
+    still being written at the source are read on the next run rather than half-read now.
+    """
+    try:
+        mutated_at = float((env.var / "demo-mutated-at").read_text())
+    except (OSError, ValueError):
+        return
+    wait = mutated_at + _max_safety_lag(hub) + 2 - time.time()
+    if wait > 0:
+        _say(f"waiting {wait:.0f}s for the connectors' safety lag to cover the last changes")
+        time.sleep(wait)
+
+
 def run_demo(hub_path: Path, changes: int = 5) -> int:
     """Run every connection's sync DAG through Airflow against the sandbox; print a summary."""
     from synchub.config.hub import load_hub
@@ -53,13 +78,11 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
     store_url = environ["SYNCHUB_STORE_URL"]
     store = Store.from_url(store_url)
     store.migrate()
-    repeat = any(store.get_state(c, s) for c, p in hub.connections.items() for s in p.streams)
-    if repeat and changes > 0:
-        _mutate(ready, changes)
-        _say(f"repeat run: the sandbox created {changes} and updated {changes} orders per store")
+    _wait_for_safety_lag(env, hub)
     _say("airflow: migrating the metadata database (SQLite under var/airflow)")
     _airflow(env, environ, "db", "migrate", log_name="airflow-db-migrate.log")
-    pools = subprocess.run([sys.executable, "-m", "synchub.cli", "pools", "--config", str(hub_path)],  # noqa: S603
+    pools_cmd = [sys.executable, "-m", "synchub.cli", "pools", "--config", str(hub_path)]
+    pools = subprocess.run(pools_cmd,  # noqa: S603
                            env=environ, capture_output=True, text=True, check=False)
     if pools.returncode == 0:
         pool_file = env.var / "pools.json"
@@ -84,7 +107,11 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
     if dead:
         _say(f"{len(dead)} record(s) quarantined with their reasons: `synchub deadletters`")
     _say("read the unified feed: `synchub feed orders --format jsonl | head`")
-    _say("run `make demo` again to fetch only what changed in the sandbox since this run")
+    if changes > 0:
+        _mutate(ready, changes)
+        (env.var / "demo-mutated-at").write_text(str(time.time()))
+        _say(f"the sandbox has now created {changes} and updated {changes} orders per store: "
+             "run `make demo` again to fetch only those changes")
     return 0
 
 

@@ -82,7 +82,10 @@ class ConfigError(SynchubError):
             where = file + (f":{line}" if line else "")
         if key:
             where = f"{where}: {key}" if where else key
-        super().__init__(f"{where}: {message}" if where else message)
+        # redact the message only: the location is a file and a key path, never a value, and
+        # a path ending in a secret's name ("password: unknown key") is not a key=value pair
+        text = redact(message)
+        Exception.__init__(self, f"{where}: {text}" if where else text)
 
 
 class APIError(SynchubError):

@@ -8,6 +8,7 @@ nothing lost and nothing stored twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -96,10 +97,8 @@ def prefetch(source: Iterator[T], depth: int = 2) -> Iterator[T]:
         stop.set()
         # drain so a producer blocked on put() sees the stop flag
         while thread.is_alive():
-            try:
+            with contextlib.suppress(queue.Empty):
                 q.get(timeout=0.1)
-            except queue.Empty:
-                pass
         thread.join(timeout=1)
 
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query
 
-TOKEN_ENV = "SYNCHUB_API_TOKEN_SHA256"
+TOKEN_ENV = "SYNCHUB_API_TOKEN_SHA256"  # noqa: S105 - a variable name, not a secret
 
 
 def _require_token(authorization: Annotated[str | None, Header()] = None) -> None:

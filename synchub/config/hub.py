@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from synchub.config.loader import ConfigErrors, YamlDocument, format_key_path, load_yaml, parse_model
+from synchub.config.loader import (
+    ConfigErrors,
+    YamlDocument,
+    format_key_path,
+    load_yaml,
+    parse_model,
+)
 from synchub.errors import ConfigError
 
 if TYPE_CHECKING:

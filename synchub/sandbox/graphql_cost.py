@@ -23,7 +23,7 @@ SINGLE_QUERY_MAX = 1000
 
 def requested_cost(
     schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,
-    variables: dict[str, Any],
+    variables: Any,
 ) -> int:
     """Cost of an operation from its selections and the page sizes it asks for."""
     fragments = {d.name.value: d for d in document.definitions
@@ -51,7 +51,7 @@ def _fields(
 
 def _selection_cost(
     schema: GraphQLSchema, parent: GraphQLObjectType, selection_set: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any],
+    fragments: dict[str, FragmentDefinitionNode], variables: Any,
 ) -> int:
     total = 0
     for owner, node in _fields(schema, parent, selection_set, fragments):

@@ -66,9 +66,11 @@ async def serve(
     if decision.status is not None:
         reply = api.error_reply(store, decision.status)
     else:
-        reply = api.authenticate(store, request)
+        denied = api.authenticate(store, request)
         extra: dict[str, str] = {}
-        if reply is None:
+        if denied is not None:
+            reply = denied
+        else:
             with store.lock:
                 refusal, extra = api.admit(store, request)
                 reply = refusal or handler()

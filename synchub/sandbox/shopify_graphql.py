@@ -12,7 +12,7 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     build_schema,
-    execute,
+    execute_sync,
     parse,
     validate,
 )
@@ -38,7 +38,7 @@ def _connection(items: list[Any], key: Any, args: dict[str, Any], *, reverse: bo
     first, last = args.get("first"), args.get("last")
     if first is None and last is None:
         raise GraphQLError("You must provide one of first or last")
-    size = first if first is not None else last
+    size = int(first if first is not None else last or 0)
     if size < 0 or size > MAX_PAGE:
         raise GraphQLError(f"The page size must be between 0 and {MAX_PAGE} (got {size})")
     by_pos = {}
@@ -73,7 +73,8 @@ def _search(query: str | None, fields_of: Any, items: list[Any]) -> list[Any]:
 
 
 def _store(info: Any) -> ShopifyStore:
-    return info.context  # type: ignore[no-any-return]
+    store: ShopifyStore = info.context
+    return store
 
 
 def _products(_root: Any, info: Any, **args: Any) -> dict[str, Any]:
@@ -196,7 +197,7 @@ def graphql_reply(store: ShopifyStore, raw_body: bytes) -> Reply:
         return Reply(200, {"errors": [{"message": "Throttled", "extensions": {
             "code": "THROTTLED", "documentation": DOCS}}],
             "extensions": _cost(store, requested, None)})
-    result = execute(schema, document, context_value=store, variable_values=variables,
+    result = execute_sync(schema, document, context_value=store, variable_values=variables,
                      operation_name=name)
     actual = min(requested, max(0, actual_cost(result.data) - 1)) if result.data else 0
     if store.rate_limits:

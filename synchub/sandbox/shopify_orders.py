@@ -92,7 +92,8 @@ def build_order(ctx: ShopContext, h: Header) -> dict[str, Any]:
     incl = r.random() < 0.5
     presentment = r.choice(("USD", "GBP", "CHF")) if r.random() < 0.15 else cur
     code = r.choice(pools.DISCOUNT_CODES) if r.random() < 0.25 else None
-    lines, tax_by_rate = [], {}
+    lines: list[dict[str, Any]] = []
+    tax_by_rate: dict[tuple[str, int], int] = {}
     tlip = disc_total = tax_total = 0
     line_amounts = []  # (net after discount, tax, qty) for refunds
     for k in range(r.choice((1, 1, 2, 2, 3, 4))):

@@ -134,7 +134,7 @@ def list_records(
             except (ValueError, KeyError, TypeError):
                 raise BadRequest("page_info", "is invalid") from None
         else:
-            filters, cursor, position, query = _filters(params, with_status), {}, None, None
+            filters, cursor, position = _filters(params, with_status), {}, None
             query = _query(filters)
     except BadRequest as exc:
         return Reply(400, {"errors": {exc.field: [exc.text]}})

@@ -82,7 +82,8 @@ def build_order(ctx: WooContext, h: Header) -> dict[str, Any]:
     kind, tz = h.name, ctx.tz
     incl = r.random() < 0.5
     coupon = r.choice(pools.DISCOUNT_CODES) if r.random() < 0.25 else None
-    lines, rates = [], {}  # rate_id -> [tax_total, shipping_tax_total]
+    lines: list[dict[str, Any]] = []
+    rates: dict[int, list[int]] = {}  # rate_id -> [tax_total, shipping_tax_total]
     sum_total = cart_tax = disc = disc_tax = 0
     for k in range(r.choice((1, 1, 2, 2, 3, 4))):
         c = ctx.catalog[r.randrange(len(ctx.catalog))]
@@ -127,7 +128,7 @@ def build_order(ctx: WooContext, h: Header) -> dict[str, Any]:
     pay = r.choice(PAYMENTS)
     paid = kind in ("processing", "completed", "refunded", "partial")
     created, updated = h.created, h.updated
-    refunds = []
+    refunds: list[dict[str, Any]] = []
     if kind == "refunded":
         refunds.append({"id": 700_000 + h.index, "reason": "Order fully refunded",
                         "total": cents(-grand)})

@@ -192,7 +192,7 @@ def list_customers(store: WooStore, request: Request) -> Reply:
 
 def settings_reply(store: WooStore, setting: str | None) -> Reply:
     """``/settings/general`` (a list) or one item of it."""
-    items = [
+    items: list[dict[str, Any]] = [
         {"id": "woocommerce_currency", "label": "Currency", "description": "",
          "type": "select", "default": "USD", "tip": "", "value": store.currency,
          "options": {c: c for c in ("EUR", "USD", "GBP", "CAD", "CHF")}, "group_id": "general"},

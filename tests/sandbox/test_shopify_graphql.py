@@ -76,8 +76,8 @@ def test_inventory_change_is_found_by_updated_at_query(http, server, sandbox) ->
 
 
 @pytest.mark.parametrize(("query", "code"), [
-    ("{ products(first: 250) { edges { node { id variants(first: 100) { edges { node { id } } } } } } }",
-     "MAX_COST_EXCEEDED"),
+    ("{ products(first: 250) { edges { node { id "
+     "variants(first: 100) { edges { node { id } } } } } } }", "MAX_COST_EXCEEDED"),
     ("{ products(first: 251) { edges { node { id } } } }", None),
     ("{ products { edges { node { id } } } }", None),
     ("{ products(first: 1) { edges { node { nope } } } }", None),

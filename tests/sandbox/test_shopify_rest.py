@@ -180,7 +180,8 @@ def test_poisoned_orders_are_broken_and_neighbours_fine(http, server, sandbox) -
     resp = shopify_get(http, server, "poison", "/orders.json", status="any", limit=250)
     orders = resp.json()["orders"]
     missing = [o for o in orders if "id" not in o]
-    bad_money = [o for o in orders if "id" in o and not re.fullmatch(r"\d+\.\d\d", o["total_price"])]
+    bad_money = [o for o in orders
+                 if "id" in o and not re.fullmatch(r"\d+\.\d\d", o["total_price"])]
     assert len(missing) == 1 and len(bad_money) == 2
     assert re.fullmatch(r"\d+,\d\d [A-Z]{3}", bad_money[0]["total_price"])
     assert len(orders) == 60

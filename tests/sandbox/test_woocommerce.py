@@ -25,7 +25,8 @@ def test_bad_credentials_are_401(http, server, auth, params) -> None:
 
 def test_query_string_credentials_work(http, server) -> None:
     resp = http.get(server.woocommerce_url("demo") + WC + "/orders",
-                    params={"consumer_key": "ck_sandbox_demo", "consumer_secret": "cs_sandbox_demo"})
+                    params={"consumer_key": "ck_sandbox_demo",
+                            "consumer_secret": "cs_sandbox_demo"})
     assert resp.status_code == 200 and len(resp.json()) == 10
 
 
@@ -71,7 +72,8 @@ def test_variations_of_every_variable_product(http, server, sandbox) -> None:
 def test_per_page_over_100_is_400(http, server) -> None:
     resp = woo_get(http, server, "demo", "/orders", per_page=101)
     assert resp.status_code == 400
-    assert resp.json() == {"code": "rest_invalid_param", "message": "Invalid parameter(s): per_page",
+    assert resp.json() == {"code": "rest_invalid_param",
+                           "message": "Invalid parameter(s): per_page",
                            "data": {"status": 400, "params": {"per_page": "per_page must be "
                                     "between 1 (inclusive) and 100 (inclusive)"}}}
 
