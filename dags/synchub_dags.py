@@ -1,4 +1,4 @@
-"""The hub's DAGs: ``sync__<connection>`` for every connection in hub.yaml."""
+"""The hub's Airflow DAGs: ``sync__<connection>`` for every connection in hub.yaml."""
 
 from synchub_factory import build_dags
 

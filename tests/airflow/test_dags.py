@@ -41,8 +41,9 @@ def airflow_env(tmp_path: Path, hub: Path, store_url: str, **extra: str) -> dict
 
 DAGBAG_PROBE = """
 import json, sys
-from airflow.models.dagbag import DagBag
-bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+from airflow.dag_processing.dagbag import DagBag
+sys.path.append(sys.argv[1])  # as Airflow's DAG bundle does for the dag processor and workers
+bag = DagBag(dag_folder=sys.argv[1])
 out = {"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": {}}
 for dag_id, dag in bag.dags.items():
     out["dags"][dag_id] = {
@@ -50,7 +51,7 @@ for dag_id, dag in bag.dags.items():
         "pools": sorted({t.pool for t in dag.tasks}),
         "retries": sorted({t.retries for t in dag.tasks if not t.task_id.startswith("emit_")}),
         "outlets": sorted(a.uri for t in dag.tasks for a in t.outlets),
-        "schedule": str(dag.timetable.summary),
+        "schedule": str(getattr(dag.timetable, "description", "")),
     }
 print(json.dumps(out))
 """
