@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -77,3 +78,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'hub.db'}"
     else:
         yield request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def sandbox() -> Iterator[tuple[Any, Any]]:
+    """The vendor API simulators on a free loopback port: (Sandbox, SandboxServer)."""
+    from synchub.sandbox import Sandbox, SandboxServer
+
+    sb = Sandbox(seed=7)
+    with SandboxServer(sb, host="127.0.0.1", port=0) as srv:
+        yield sb, srv

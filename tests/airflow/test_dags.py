@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ..e2e.conftest import sandbox, write_hub  # noqa: F401 - fixture reused here
+from ..e2e.conftest import write_hub
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -18,13 +18,6 @@ from synchub.store import Store
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def sandbox() -> Iterator[tuple[Sandbox, SandboxServer]]:
-    sb = Sandbox(seed=7)
-    with SandboxServer(sb, host="127.0.0.1", port=0) as srv:
-        yield sb, srv
-
-
 def write_hub(tmp_path: Path, connections: dict[str, Any],
               patch_connector: Callable[[str, dict[str, Any]], None] | None = None) -> Path:
     """A hub file in tmp_path using the project's connectors (optionally patched) and mappings."""
