@@ -73,13 +73,13 @@ def sandbox_connections(ready: dict[str, Any]) -> dict[str, str]:
     """``AIRFLOW_CONN_*`` variables pointing the demo connections at the sandbox."""
     out = {}
     for store in ready.get("stores", []):
-        system, name = store["system"], store["name"]
+        system, name, cred = store["system"], store["name"], store.get("credentials", {})
         if system == "shopify":
-            conn = {"conn_type": "http", "host": store["url"], "password": store["access_token"]}
+            conn = {"conn_type": "http", "host": store["url"], "password": cred["access_token"]}
             out[f"AIRFLOW_CONN_SHOPIFY_{name.upper()}"] = json.dumps(conn)
         elif system == "woocommerce":
-            conn = {"conn_type": "http", "host": store["url"], "login": store["consumer_key"],
-                    "password": store["consumer_secret"]}
+            conn = {"conn_type": "http", "host": store["url"], "login": cred["consumer_key"],
+                    "password": cred["consumer_secret"]}
             out[f"AIRFLOW_CONN_WOO_{name.upper()}"] = json.dumps(conn)
     return out
 
