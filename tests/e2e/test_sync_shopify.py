@@ -150,3 +150,43 @@ def test_products_and_inventory_through_graphql(shop_hub: Hub, sandbox: Any, sto
     doc = store.read_feed("product", limit=1).records[0]
     assert doc["price"]["currency"] == "EUR"
     assert doc["parent"]["external_id"].isdigit()
+
+
+def test_a_hanging_request_times_out_and_is_retried(sandbox: Any, store: Any, db_url: str,
+                                                    tmp_path: Any) -> None:
+    from synchub.config.hub import load_hub
+
+    from .conftest import write_hub
+
+    def short_timeout(system: str, doc: dict[str, Any]) -> None:
+        doc["http"]["timeout_seconds"] = 1
+        doc["http"]["backoff"] = {"initial_seconds": 0.1, "max_seconds": 0.5}
+
+    hub = load_hub(write_hub(tmp_path, {"shop": {"connector": "shopify", "conn_id": "shop"}},
+                             short_timeout))
+    sb, srv = sandbox
+    shop = sb.shopify("demo", orders=500, customers=5, products=5)
+    shop.faults(timeout_rate=0.5, hang_seconds=3)
+    summary = sync_stream(hub, "shop", "orders", store=store, conn_info=shopify_conn(srv, sb))
+    assert summary.status == "success"
+    assert summary.retries >= 1
+    assert rows(db_url, "orders") == 500
+
+
+def test_fatal_auth_error_fails_the_run_without_advancing(shop_hub: Hub, sandbox: Any,
+                                                          store: Any) -> None:
+    from synchub.errors import FatalAPIError
+    from synchub.runtime import ConnectionInfo
+
+    sb, srv = sandbox
+    sb.shopify("demo", orders=10, customers=5, products=5)
+    bad = ConnectionInfo(conn_id="shop", conn_type="http", host=srv.shopify_url("demo"),
+                         password="shpat_wrong_token_0000")
+    with pytest.raises(FatalAPIError) as info:
+        sync_stream(shop_hub, "shop", "orders", store=store, conn_info=bad)
+    assert info.value.status == 401
+    assert "shpat_wrong_token_0000" not in str(info.value)
+    assert store.get_state("shop", "orders") is None
+    run = store.runs(connection="shop")[0]
+    assert run["status"] == "failed"
+    assert "401" in run["error"] or "Invalid API key" in run["error"]

@@ -1,0 +1,193 @@
+"""Processes and resources of the ingest benchmark: sandbox, warm-up, PostgreSQL schemas, RSS."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+PG_URL = os.environ.get("SYNCHUB_BENCH_PG_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+STORE_NAME = "bench"
+ORDERS_PATH = "/admin/api/2025-07/orders.json"
+PAGE_SIZE = 250
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    """Where the sandbox listens and how to authenticate to its Shopify store."""
+
+    base_url: str
+    shop_url: str
+    token: str
+    pid: int
+
+    def stats(self) -> dict[str, Any]:
+        """The sandbox's request counters for the bench store."""
+        reply = requests.get(f"{self.base_url}/_sandbox/shopify/{STORE_NAME}/stats", timeout=30)
+        reply.raise_for_status()
+        return reply.json()
+
+    def requests_served(self) -> int:
+        """How many API requests the bench store has answered so far."""
+        return int(self.stats()["requests"])
+
+
+class SandboxProcess:
+    """``python -m synchub.sandbox`` in a process of its own, so it does not share our GIL."""
+
+    def __init__(self, orders: int, workdir: Path) -> None:
+        self.orders = orders
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.info: SandboxInfo | None = None
+
+    def __enter__(self) -> SandboxInfo:
+        ready = self.workdir / f"sandbox-{self.orders}.json"
+        log = (self.workdir / f"sandbox-{self.orders}.log").open("wb")
+        spec = f"shopify:{STORE_NAME}:orders={self.orders},customers=10,products=5"
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "synchub.sandbox", "--no-rate-limits", "--host", "127.0.0.1",
+             "--port", "0", "--store", spec, "--ready-file", str(ready)],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + 120
+        while not ready.exists():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"sandbox exited with {self.proc.returncode}; see {log.name}")
+            if time.monotonic() > deadline:
+                self._stop()
+                raise RuntimeError("sandbox did not become ready within 120 s")
+            time.sleep(0.1)
+        desc = json.loads(ready.read_text())
+        store = desc["stores"][0]
+        self.info = SandboxInfo(base_url=desc["base_url"], shop_url=store["url"],
+                                token=store["credentials"]["access_token"], pid=desc["pid"])
+        return self.info
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+
+
+def walk_orders(shop_url: str, token: str, params: dict[str, str]) -> int:
+    """Fetch every page of orders.json (discarding the bodies); return the order count."""
+    session = requests.Session()
+    session.headers["X-Shopify-Access-Token"] = token
+    url: str | None = shop_url + ORDERS_PATH
+    query: dict[str, str] | None = {"limit": str(PAGE_SIZE), **params}
+    total = 0
+    while url:
+        reply = session.get(url, params=query, timeout=120)
+        reply.raise_for_status()
+        total += len(reply.json()["orders"])
+        url = reply.links.get("next", {}).get("url")
+        query = None  # the next link carries its own page_info
+    session.close()
+    return total
+
+
+def warm(info: SandboxInfo) -> int:
+    """Walk all pages once so that every contender reads pages the sandbox already encoded."""
+    # the sandbox caches each encoded order, shared by every query; this walk fills it
+    return walk_orders(info.shop_url, info.token, {"status": "any"})
+
+
+def pg_admin_url() -> str:
+    """The plain libpq URL of the benchmark's PostgreSQL server (for psycopg and dlt)."""
+    return PG_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def new_pg_schema(prefix: str) -> str:
+    """Create a fresh schema on the benchmark server and return its name."""
+    import psycopg
+
+    name = f"bench_{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_admin_url(), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    return name
+
+
+def drop_pg_schemas(names: list[str]) -> None:
+    """Drop the given schemas (and dlt's ``<name>_staging`` twins) if they exist."""
+    import psycopg
+
+    if not names:
+        return
+    with psycopg.connect(pg_admin_url(), autocommit=True) as conn:
+        for name in names:
+            for schema in (name, f"{name}_staging"):
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def pg_reachable() -> str | None:
+    """None when the PostgreSQL server answers, else why not."""
+    try:
+        import psycopg
+
+        with psycopg.connect(pg_admin_url(), connect_timeout=3) as conn:
+            conn.execute("select 1")
+    except Exception as exc:  # any failure means the PostgreSQL rows are not measured
+        return f"{exc.__class__.__name__}: {exc}"
+    return None
+
+
+def new_workdir() -> Path:
+    """A private temporary directory for one benchmark run."""
+    return Path(tempfile.mkdtemp(prefix="synchub-bench-"))
+
+
+class RssSampler:
+    """Peak resident memory of this process, sampled in a thread (and at start and stop)."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        import psutil
+
+        self._proc = psutil.Process()
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self.start_bytes = 0
+        self.peak_bytes = 0
+
+    def _sample(self) -> None:
+        self.peak_bytes = max(self.peak_bytes, self._proc.memory_info().rss)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._sample()
+
+    def __enter__(self) -> RssSampler:
+        self.start_bytes = self._proc.memory_info().rss
+        self.peak_bytes = self.start_bytes
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
