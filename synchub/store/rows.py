@@ -62,15 +62,21 @@ def binding_row(record: CanonicalRecord, now: datetime) -> dict[str, Any]:
     }
 
 
-def outbox_row(record: CanonicalRecord, event: str, now: datetime) -> dict[str, Any]:
-    """One outbox event; the key makes a replay of the same content a no-op."""
+def outbox_row(record: CanonicalRecord, event: str, now: datetime, previous_seq: int = 0
+               ) -> dict[str, Any]:
+    """One outbox event, keyed by the version it replaces and the content it brings.
+
+    Two writers racing on the same change see the same previous version and produce one
+    key (the second insert is a no-op); a record that changes A -> B -> A -> B gets an event
+    for every change, since each replaces a different version.
+    """
     return {
         "entity": record.entity,
         "record_id": record.id,
         "connection": record.source.connection,
         "event": event,
         "content_hash": record.content_hash,
-        "idempotency_key": f"{record.entity}:{record.id}:{record.content_hash}",
+        "idempotency_key": f"{record.entity}:{record.id}:{previous_seq}:{record.content_hash}",
         "created_at": now,
         "status": "pending",
         "attempts": 0,

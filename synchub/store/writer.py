@@ -85,7 +85,7 @@ def _store_entity(
         bind = dialect_insert(conn, bindings).on_conflict_do_nothing(
             index_elements=[bindings.c.connection, bindings.c.entity, bindings.c.external_id])
         conn.execute(bind, [binding_row(page[i], now) for i in unbound])
-    changed = [i for i in ids if existing.get(i) != page[i].content_hash]
+    changed = [i for i in ids if existing.get(i, (None, 0))[0] != page[i].content_hash]
     if not changed:
         return []
 
@@ -102,19 +102,22 @@ def _store_entity(
     events = dialect_insert(conn, outbox).on_conflict_do_nothing(
         index_elements=[outbox.c.idempotency_key])
     conn.execute(events, [
-        outbox_row(page[i], "updated" if i in existing else "created", now) for i in changed
+        outbox_row(page[i], "updated" if i in existing else "created", now,
+                   previous_seq=existing[i][1] if i in existing else 0)
+        for i in changed
     ])
     return changed
 
 
-def existing_hashes(conn: sa.Connection, table: sa.Table, ids: Sequence[str]) -> dict[str, str]:
-    """Stored content hash per id, for the ids that exist (one query per chunk of ids)."""
-    found: dict[str, str] = {}
+def existing_hashes(conn: sa.Connection, table: sa.Table, ids: Sequence[str]
+                    ) -> dict[str, tuple[str, int]]:
+    """Stored (content hash, change_seq) per id, for the ids that exist (one query per chunk)."""
+    found: dict[str, tuple[str, int]] = {}
     for start in range(0, len(ids), _IN_CHUNK):
         chunk = ids[start:start + _IN_CHUNK]
-        rows = conn.execute(
-            sa.select(table.c.id, table.c.content_hash).where(table.c.id.in_(chunk)))
-        found.update({row.id: row.content_hash for row in rows})
+        rows = conn.execute(sa.select(table.c.id, table.c.content_hash, table.c.change_seq)
+                            .where(table.c.id.in_(chunk)))
+        found.update({row.id: (row.content_hash, row.change_seq or 0) for row in rows})
     return found
 
 

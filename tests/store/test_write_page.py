@@ -44,7 +44,12 @@ def test_changed_record_is_updated_with_one_outbox_row(store: Store) -> None:
     assert store.get("order", changed.id)["total"] == {"amount": "25.50", "currency": "EUR"}
     rows = outbox_rows(store)
     assert len(rows) == 3
-    assert rows[-1] == (changed.id, "updated", f"order:{changed.id}:{changed.content_hash}")
+    record_id, event, key = rows[-1]
+    assert (record_id, event) == (changed.id, "updated")
+    # keyed by the version it replaces (its change_seq) and the content it brings
+    prefix, previous, content = key.rsplit(":", 2)
+    assert prefix == f"order:{changed.id}" and content == changed.content_hash
+    assert int(previous) > 0
     with store.engine.connect() as conn:
         total = conn.execute(sa.text("select total_amount from orders where id = :i"),
                              {"i": changed.id}).scalar()
@@ -131,3 +136,11 @@ def test_record_the_database_refuses_rolls_back_the_page(store: Store) -> None:
     assert store.get("order", good.id) is None
     assert store.get("order", first.id)["total"]["amount"] == "10.00"
     assert len(outbox_rows(store)) == 1
+
+
+def test_a_record_changing_back_and_forth_gets_an_event_per_change(store: Store) -> None:
+    """A -> B -> A -> B: four versions, four outbox events (none swallowed as a duplicate)."""
+    versions = [make_order("77", status="open"), make_order("77", status="completed")]
+    for n in range(4):
+        store.write_page(connection="shop", stream="orders", records=[versions[n % 2]])
+    assert [e for _, e, _ in outbox_rows(store)] == ["created", "updated", "updated", "updated"]
