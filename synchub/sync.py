@@ -104,9 +104,12 @@ def prefetch(source: Iterator[T], depth: int = 2) -> Iterator[T]:
 
 def map_page(
     raw_records: list[dict[str, Any]], plan: StreamPlan, connection: str, system: str,
-    context: dict[str, Any],
+    context: dict[str, Any], origins: list[int] | None = None,
 ) -> tuple[list[CanonicalRecord], list[Any], int]:
-    """Map a page of raw records; return (records, dead letters, records that mapped to nothing)."""
+    """Map a page of raw records; return (records, dead letters, records that mapped to nothing).
+
+    When ``origins`` is given it receives, per canonical record, the index of its raw record.
+    """
     from synchub.mapping import MappingContext
     from synchub.store import DeadLetterIn
 
@@ -114,7 +117,7 @@ def map_page(
     records: list[CanonicalRecord] = []
     dead: list[DeadLetterIn] = []
     skipped = 0
-    for raw in raw_records:
+    for index, raw in enumerate(raw_records):
         produced = 0
         for mapping in plan.mappings:
             try:
@@ -126,6 +129,8 @@ def map_page(
                 produced += 1
                 continue
             records.extend(out)
+            if origins is not None:
+                origins.extend([index] * len(out))
             produced += len(out)
         if produced == 0:
             skipped += 1
@@ -138,6 +143,48 @@ def _safe_record_id(mapping: Any, raw: Any) -> str | None:
     except Exception:  # a record too broken to name still goes to dead letters
         return None
     return None if rid is None else str(rid)
+
+
+_NUL_REASON = ("contains a NUL character (\\u0000), which PostgreSQL cannot store; "
+               "NULs in the kept raw record are shown as U+FFFD")
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
+def _write(store: Store, connection: str, stream: str, records: list[CanonicalRecord],
+           dead: list[Any], page: Any, origins: list[int]) -> Any:
+    """Write a page; records the database refuses to hold (NUL) go to dead letters instead.
+
+    The check costs nothing on the normal path: only a page the database rejected is searched
+    for such records, which are quarantined before the page is written again.
+    """
+    from sqlalchemy.exc import DataError
+
+    from synchub.store import DeadLetterIn
+
+    try:
+        return store.write_page(connection=connection, stream=stream, records=records,
+                                dead_letters=dead, state=page.state)
+    except DataError:
+        bad = {i for i, r in enumerate(records) if "\\u0000" in r.model_dump_json()}
+        if not bad:
+            raise
+    keep = [r for i, r in enumerate(records) if i not in bad]
+    for i in sorted(bad):
+        rec = records[i]
+        raw = page.records[origins[i]] if i < len(origins) else rec.to_json_dict()
+        dead.append(DeadLetterIn(entity=rec.entity, record_id=rec.source.external_id,
+                                 reason=_NUL_REASON, field=None, raw=_without_nul(raw)))
+    return store.write_page(connection=connection, stream=stream, records=keep,
+                            dead_letters=dead, state=page.state)
 
 
 def sync_stream(
@@ -171,10 +218,10 @@ def sync_stream(
         context = client.context()
         pages = client.read(stream, state=state, window_end=window_end, full_refresh=refresh)
         for page in prefetch(iter(pages)):
+            origins: list[int] = []
             records, dead, skipped = map_page(page.records, plan, connection,
-                                              plan_conn.system, context)
-            result = store.write_page(connection=connection, stream=stream, records=records,
-                                      dead_letters=dead, state=page.state)
+                                              plan_conn.system, context, origins)
+            result = _write(store, connection, stream, records, dead, page, origins)
             summary.pages += 1
             summary.fetched += len(page.records)
             summary.stored += result.stored

@@ -80,7 +80,7 @@ class ConnectionConfig(_Model):
 
     connector: str = Field(pattern=NAME, description="Folder name under connectors/.")
     conn_id: str = Field(min_length=1, description="Airflow Connection id with the credentials.")
-    roles: list[Role] = Field(default_factory=lambda: ["channel"])
+    roles: list[Role] = Field(default_factory=lambda: list[Role](["channel"]))
     streams: dict[str, StreamSettings] | None = Field(
         default=None, description="Streams to sync (default: all of the connector's).")
     schedule: str | None = None

@@ -25,7 +25,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None,
@@ -37,7 +37,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 
 
 _UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping  # type: ignore[arg-type]
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
 )
 
 
@@ -108,7 +108,7 @@ def format_key_path(keys: KeyPath) -> str:
     return out or "(top level)"
 
 
-def _describe(err: dict[str, Any], keys: KeyPath) -> str:
+def _describe(err: Any, keys: KeyPath) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "missing":
         return "required key is missing"
