@@ -1,0 +1,169 @@
+"""Loading a connector file and the checks that span several of its keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+from pydantic import ValidationError
+
+from synchub.config.connector import (
+    _NEEDS_PAGE_SIZE,
+    _PLACEHOLDER,
+    PAGINATORS_BY_TRANSPORT,
+    ConnectorSpec,
+    GraphQLStreamSpec,
+    RestStreamSpec,
+)
+from synchub.config.loader import (
+    ConfigErrors,
+    KeyPath,
+    format_key_path,
+    load_yaml,
+    validation_errors,
+)
+from synchub.errors import ConfigError
+
+
+def load_connector_file(path: Path) -> ConnectorSpec:
+    """Load, validate and cross-check a connector file; ConfigErrors names every problem."""
+    doc = load_yaml(path)
+    try:
+        spec = ConnectorSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ConfigErrors(validation_errors(cast(ValidationError, _TagFree(exc, doc.data)),
+                                             doc, str(doc.path))) from None
+    problems = [ConfigError(msg, file=str(doc.path), key=format_key_path(keys),
+                            line=doc.line_of(keys))
+                for keys, msg in cross_check(spec)]
+    if problems:
+        raise ConfigErrors(problems)
+    return spec
+
+
+class _TagFree:
+    """A ValidationError view without the discriminator tags pydantic puts in ``loc``."""
+
+    def __init__(self, exc: ValidationError, data: Any) -> None:
+        self._exc, self._data = exc, data
+
+    def errors(self, include_url: bool = False) -> list[dict[str, Any]]:
+        out = []
+        for err in self._exc.errors(include_url=include_url):
+            out.append({**err, "loc": _strip_tags(err["loc"], self._data)})
+        return out
+
+
+def _strip_tags(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    kept: list[Any] = []
+    node = data
+    for k in loc:
+        if isinstance(node, dict) and k not in node and k in (node.get("type"),
+                                                             node.get("transport", "rest")):
+            continue  # a union tag, not a key of the file
+        kept.append(k)
+        node = node.get(k) if isinstance(node, dict) else (
+            node[k] if isinstance(node, list) and isinstance(k, int) and k < len(node) else None)
+    return tuple(kept)
+
+
+def placeholders(text: str) -> list[str]:
+    """Names in ``{name}`` placeholders of a path or parameter value."""
+    return _PLACEHOLDER.findall(text)
+
+
+def _context_refs(values: dict[str, Any]) -> list[tuple[str, str]]:
+    refs = []
+    for key, value in values.items():
+        if isinstance(value, str):
+            refs += [(key, n.split(".", 1)[1]) for n in placeholders(value)
+                     if n.startswith("context.")]
+    return refs
+
+
+def cross_check(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
+    """Problems the models alone cannot see, each with the key path it concerns."""
+    out: list[tuple[KeyPath, str]] = []
+    if spec.stream_defaults is not None and spec.stream_defaults.parent is not None:
+        out.append((("stream_defaults", "parent"), "parent belongs in a stream, not in defaults"))
+    for name, ctx in spec.context.items():
+        if ctx.transport == "graphql" and "{" not in ctx.query:
+            out.append((("context", name, "query"), "a GraphQL query must have a selection"))
+    for name, s in spec.streams.items():
+        where: KeyPath = ("streams", name)
+        ptype = s.paginator.type
+        if ptype not in PAGINATORS_BY_TRANSPORT[s.transport]:
+            out.append(((*where, "paginator", "type"),
+                        f"paginator {ptype!r} does not fit transport {s.transport!r}; use one of "
+                        f"{sorted(PAGINATORS_BY_TRANSPORT[s.transport])}"))
+        if ptype in _NEEDS_PAGE_SIZE and not (s.page_size and s.page_size_param):
+            out.append(((*where, "page_size"),
+                        f"paginator {ptype!r} needs page_size and page_size_param"))
+        if s.page_size is not None and s.page_size_param is None:
+            out.append(((*where, "page_size_param"), "page_size is set but page_size_param is not"))
+        values = s.params if s.transport == "rest" else s.variables
+        for key, ref in _context_refs(values):
+            if ref not in spec.context:
+                out.append(((*where, "params" if s.transport == "rest" else "variables", key),
+                            f"unknown context {ref!r}; declared: {sorted(spec.context) or 'none'}"))
+        if s.transport == "graphql":
+            out += _check_graphql_variables(where, s)
+        out += _check_incremental(where, s)
+        out += _check_parent(where, name, s, spec)
+    return out
+
+
+def _check_graphql_variables(where: KeyPath, s: GraphQLStreamSpec) -> list[tuple[KeyPath, str]]:
+    wanted = {s.page_size_param, *(s.variables or {})}
+    if s.paginator.type == "graphql_cursor":
+        wanted.add(s.paginator.cursor_variable)
+    if s.incremental:
+        wanted |= {s.incremental.start_param, s.incremental.end_param}
+    return [((*where, "query"), f"the query does not declare variable ${v}")
+            for v in sorted(v for v in wanted if v) if f"${v}" not in s.query]
+
+
+def _check_incremental(where: KeyPath, s: RestStreamSpec | GraphQLStreamSpec
+                       ) -> list[tuple[KeyPath, str]]:
+    inc = s.incremental
+    if inc is None:
+        return []
+    out: list[tuple[KeyPath, str]] = []
+    at = (*where, "incremental")
+    if s.parent is not None:
+        out.append((at, "a substream follows its parent's cursor; remove incremental"))
+    if inc.start_param is None:
+        out.append(((*at, "start_param"), "an incremental stream needs start_param"))
+    if inc.end_param is not None and inc.end_param == inc.start_param and not (
+            inc.start_template and inc.end_template):
+        out.append(((*at, "end_param"), "start and end share one param only with both templates"))
+    if inc.end_template and not inc.end_param:
+        out.append(((*at, "end_template"), "end_template needs end_param"))
+    if inc.start_template and not inc.start_param:
+        out.append(((*at, "start_template"), "start_template needs start_param"))
+    if s.transport == "rest":
+        for p in (inc.start_param, inc.end_param):
+            if p and p in s.params:
+                out.append(((*where, "params", p), f"{p!r} is set by incremental; remove it here"))
+    return out
+
+
+def _check_parent(where: KeyPath, name: str, s: RestStreamSpec | GraphQLStreamSpec,
+                  spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
+    needed = {n for n in placeholders(s.path) if not n.startswith("context.")}
+    if s.parent is None:
+        return [((*where, "path"), f"path placeholder {{{n}}} needs a parent stream")
+                for n in sorted(needed)]
+    out: list[tuple[KeyPath, str]] = []
+    parent = spec.streams.get(s.parent.stream)
+    if parent is None or s.parent.stream == name:
+        out.append(((*where, "parent", "stream"),
+                    f"unknown parent stream {s.parent.stream!r}; streams: {sorted(spec.streams)}"))
+    elif parent.parent is not None:
+        out.append(((*where, "parent", "stream"), "a parent stream cannot itself be a substream"))
+    given = set(s.parent.path_params)
+    for n in sorted(needed - given):
+        out.append(((*where, "parent", "path_params"), f"missing {n!r} for path {s.path!r}"))
+    for n in sorted(given - needed):
+        out.append(((*where, "parent", "path_params", n), f"{{{n}}} does not appear in the path"))
+    return out
