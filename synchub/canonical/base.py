@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -16,6 +17,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    PrivateAttr,
     WithJsonSchema,
     model_validator,
 )
@@ -100,21 +102,46 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False, ser_json_inf_nan="strings")
 
 
+_QUANTUM = {n: Decimal(1).scaleb(-n) for n in range(5)}
+
+
+def _decimals(value: Any) -> int:
+    """Digits after the point of a plain decimal string or Decimal (a large value if unsure)."""
+    if isinstance(value, str):
+        dot = value.find(".")
+        if "e" in value or "E" in value:
+            return 99
+        return 0 if dot < 0 else len(value.rstrip()) - dot - 1
+    exp = value.as_tuple().exponent
+    return -exp if isinstance(exp, int) else 99
+
+
 class Money(Strict):
     """An exact amount in one currency: ``{"amount": "12.34", "currency": "EUR"}``."""
 
     amount: Amount
-    currency: CurrencyCode
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code.")]
 
-    @model_validator(mode="after")
-    def _scale(self) -> Money:
-        # "5", "5.0" and "5.00" EUR are one amount: pad to the currency's minor units
-        # so that equal money hashes equal; extra precision a source sends is kept.
-        units = MINOR_UNITS.get(self.currency, 2)
-        exp = self.amount.as_tuple().exponent
-        if isinstance(exp, int) and -exp < units:
-            self.amount = self.amount.quantize(Decimal(1).scaleb(-units))
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _normalize(cls, data: Any) -> Any:
+        # One Python call per Money (about 25 per order on the ingest hot path).
+        # "5", "5.0" and "5.00" EUR are one amount: pad to the currency's minor units so
+        # that equal money hashes equal; extra precision a source sends is kept.
+        if not isinstance(data, dict):
+            return data
+        currency = data.get("currency")
+        if isinstance(currency, str):
+            currency = currency.strip().upper()
+        raw = data.get("amount")
+        try:
+            amount = _parse_amount(raw)
+        except ValueError:
+            return data          # the field validator reports it, with its path
+        units = MINOR_UNITS.get(currency, 2) if isinstance(currency, str) else 2
+        if _decimals(raw.strip() if isinstance(raw, str) else amount) < units:
+            amount = amount.quantize(_QUANTUM[units])
+        return {**data, "amount": amount, "currency": currency}
 
     @property
     def minor_units(self) -> int:
@@ -177,6 +204,7 @@ class CanonicalRecord(Strict):
     id: str = Field(default="", description="Hub id of the record.")
     source: SourceRef
     content_hash: str = Field(default="", description="SHA-256 of the record's content.")
+    _content_json: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _identity(self) -> CanonicalRecord:
@@ -184,7 +212,8 @@ class CanonicalRecord(Strict):
         if not self.id:
             self.id = canonical_id(self.source.connection, self.entity, self.source.external_id)
         if not self.content_hash:
-            self.content_hash = self.compute_hash()
+            self._content_json = self.model_dump_json(exclude=_HASH_EXCLUDE_SET)
+            self.content_hash = hashlib.sha256(self._content_json.encode()).hexdigest()
         return self
 
     def check(self) -> None:
@@ -198,6 +227,19 @@ class CanonicalRecord(Strict):
         """
         return hashlib.sha256(self.model_dump_json(exclude=_HASH_EXCLUDE_SET).encode()
                               ).hexdigest()
+
+    def document_json(self) -> str:
+        """The record's JSON document as one string, reusing the serialization the hash made.
+
+        Identical to ``model_dump_json()``; building it from the hashed content saves
+        serializing every record twice on the ingest path.
+        """
+        content = self._content_json
+        if content is None or content == "{}":
+            return self.model_dump_json()
+        head = (f'{{"id":{json.dumps(self.id)},"source":{self.source.model_dump_json()},'
+                f'"content_hash":"{self.content_hash}",')
+        return head + content[1:]
 
     def to_json_dict(self) -> dict[str, Any]:
         """The record as the feed contract spells it (JSON-ready types)."""

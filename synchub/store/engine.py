@@ -25,8 +25,16 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+class RawJson(str):
+    """A document already serialized to JSON text; the store writes it as it is."""
+
+    __slots__ = ()
+
+
 def dumps(value: Any, *, sort_keys: bool = False) -> str:
     """Compact JSON, as the store writes every document (``sort_keys`` for hashing)."""
+    if isinstance(value, RawJson):
+        return str(value)
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys,
                       default=_default)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from synchub.canonical import CanonicalRecord, Customer, InventoryLevel, Order, Product
-from synchub.store.engine import dumps
+from synchub.store.engine import RawJson, dumps
 from synchub.store.types import DeadLetterIn
 
 
@@ -43,7 +43,7 @@ def entity_row(record: CanonicalRecord, now: datetime) -> dict[str, Any]:
         "connection": record.source.connection,
         "external_id": record.source.external_id,
         "content_hash": record.content_hash,
-        "data": record.model_dump(mode="json"),
+        "data": RawJson(record.document_json()),
         "first_seen_at": now,
         "updated_at": now,
     }
