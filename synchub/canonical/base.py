@@ -112,8 +112,7 @@ def _decimals(value: Any) -> int:
         if "e" in value or "E" in value:
             return 99
         return 0 if dot < 0 else len(value.rstrip()) - dot - 1
-    exp = value.as_tuple().exponent
-    return -exp if isinstance(exp, int) else 99
+    return _decimals(str(value))  # str() of a Decimal is cheaper than its digit tuple
 
 
 class Money(Strict):
@@ -182,9 +181,21 @@ class Warning_(Strict):
     message: str
 
 
+_NS_BYTES = CANONICAL_NAMESPACE.bytes
+
+
 def canonical_id(connection: str, entity: str, external_id: str) -> str:
-    """Stable canonical id for a record first seen as ``external_id`` on ``connection``."""
-    return str(uuid.uuid5(CANONICAL_NAMESPACE, f"{connection}\x1f{entity}\x1f{external_id}"))
+    """Stable canonical id for a record first seen as ``external_id`` on ``connection``.
+
+    A UUID version 5 (RFC 9562) of the three, computed directly: ``uuid.uuid5`` builds
+    intermediate objects that cost more than the hash itself on the ingest path.
+    """
+    name = f"{connection}\x1f{entity}\x1f{external_id}".encode()
+    b = bytearray(hashlib.sha1(_NS_BYTES + name, usedforsecurity=False).digest()[:16])
+    b[6] = (b[6] & 0x0F) | 0x50
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 _HASH_EXCLUDE_SET = {"id", "content_hash", "source"}

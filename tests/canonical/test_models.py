@@ -131,3 +131,13 @@ def test_document_json_is_the_full_serialization() -> None:
     # a record read back from its document (hash already known) still serializes whole
     again = Order.model_validate_json(o.document_json())
     assert again.document_json() == o.model_dump_json()
+
+
+@pytest.mark.parametrize("external_id", ["1", "9007199254740993", "gid-ü-订单"])
+def test_canonical_id_is_the_rfc_uuid5(external_id: str) -> None:
+    import uuid
+
+    from synchub.canonical.base import CANONICAL_NAMESPACE
+
+    expected = uuid.uuid5(CANONICAL_NAMESPACE, f"shop\x1forder\x1f{external_id}")
+    assert canonical_id("shop", "order", external_id) == str(expected)
