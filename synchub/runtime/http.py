@@ -33,7 +33,7 @@ from synchub.runtime.ratelimit import (
 )
 
 log = logging.getLogger("synchub.runtime")
-USER_AGENT = "synchub/0.1 (+https://synchub.dev)"
+USER_AGENT = "synchub/0.1"
 _TRANSIENT = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
               requests.exceptions.ContentDecodingError)
 
