@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -163,8 +164,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     store = Store.from_url(hub.store_url())
     store.migrate()
     try:
+        # outside Airflow there is no data interval: the window ends now (less each
+        # stream's safety lag, as in a manual Airflow run)
         summaries = sync_connection(hub, args.connection, store=store, conn_info=conn,
-                                    streams=args.stream or None,
+                                    streams=args.stream or None, window_end=datetime.now(UTC),
                                     full_refresh=True if args.full_refresh else None)
     finally:
         store.dispose()
@@ -372,6 +375,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader went away (`synchub feed ... | head`): stop quietly, as Unix tools do
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     print()
     print_table(rows)
-    report = {"command": "python bench/ingest/run.py " + " ".join(sys.argv[1:]),
+    report = {"command": " ".join(["python bench/ingest/run.py", *sys.argv[1:]]),
               "seconds": round(time.monotonic() - started, 1), "versions": versions(),
               "contenders": sorted(CONTENDERS), "results": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)

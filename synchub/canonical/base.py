@@ -97,7 +97,7 @@ ExternalId = Annotated[
 
 
 class Strict(BaseModel):
-    """Base of all canonical models: unknown fields are errors, values are checked on assignment."""
+    """Base of all canonical models: unknown fields are errors."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=False, ser_json_inf_nan="strings")
 

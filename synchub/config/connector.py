@@ -34,13 +34,19 @@ ParamValue = str | int | float | bool
 
 def parse_duration(value: Any) -> Any:
     """``"10m"``, ``"30s"``, ``"1h"``, ``"2d"``, ``"250ms"`` or a number of seconds -> timedelta."""
-    if isinstance(value, timedelta | bool):
-        return value
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    if isinstance(value, str) and (m := _DURATION.match(value)):
-        return timedelta(seconds=float(m[1]) * _UNITS[m[2]])
-    raise ValueError("expected a duration such as 30s, 10m, 1h or 2d")
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 10m, 1h or 2d, not a boolean")
+    if isinstance(value, timedelta):
+        out = value
+    elif isinstance(value, int | float):
+        out = timedelta(seconds=value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        out = timedelta(seconds=float(m[1]) * _UNITS[m[2]])
+    else:
+        raise ValueError("expected a duration such as 30s, 10m, 1h or 2d")
+    if out < timedelta(0):
+        raise ValueError("a duration cannot be negative")
+    return out
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]

@@ -8,7 +8,6 @@ it finds at once, each naming the file, line and key path.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from synchub.config.connector import parse_duration
 from synchub.config.loader import (
     ConfigErrors,
     YamlDocument,
@@ -31,22 +31,6 @@ if TYPE_CHECKING:
 
 Role = Literal["channel", "marketplace", "erp", "wms", "crm", "carrier", "payments", "feed"]
 NAME = r"^[a-z][a-z0-9_]{0,62}$"
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
-
-
-def parse_duration(value: Any) -> timedelta:
-    """``30s``, ``10m``, ``2h``, ``1d`` or a number of seconds -> timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        m = _DURATION.match(value)
-        if m:
-            n, unit = int(m[1]), m[2]
-            return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours",
-                                 "d": "days"}[unit]: n})
-    raise ValueError("expected a duration such as 30s, 10m, 2h or 1d")
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]

@@ -137,10 +137,17 @@ class ConnectorClient:
 
     def _first_request(self, s: StreamSpec, window: Window | None,
                        path_values: dict[str, Any] | None) -> Request:
-        path = s.path
-        if path_values:
-            path = _PLACEHOLDER.sub(lambda m: quote(str(path_values[m[1]]), safe="")
-                                    if m[1] in path_values else m[0], path)
+        values = dict(path_values or {})
+
+        def fill(m: re.Match[str]) -> str:
+            name = m[1]
+            if name in values:
+                return quote(str(values[name]), safe="")
+            if name.startswith("context."):
+                return quote(str(self.context()[name[8:]]), safe="")
+            return m[0]
+
+        path = _PLACEHOLDER.sub(fill, s.path) if "{" in s.path else s.path
         extra: dict[str, Any] = {}
         if s.page_size is not None and s.page_size_param:
             extra[s.page_size_param] = s.page_size

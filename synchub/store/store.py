@@ -188,8 +188,6 @@ class Store:
         query = (sa.select(sync_runs).join(latest, latest.c.id == sync_runs.c.id)
                  .order_by(sync_runs.c.connection, sync_runs.c.id))
         if since_epoch is not None:
-            from datetime import UTC, datetime
-
             query = query.where(
                 sync_runs.c.started_at >= datetime.fromtimestamp(since_epoch, UTC))
         with self.engine.connect() as conn:

@@ -97,7 +97,14 @@ def _store_entity(
         # a concurrent writer may have stored the same content meanwhile: then leave the row
         where=table.c.content_hash != ins.excluded.content_hash,
     )
-    conn.execute(upsert, [entity_row(page[i], now) for i in changed])
+    # RETURNING says which rows were really written: a concurrent writer that stored the
+    # same content first makes our upsert a no-op, and such a row must get neither a new
+    # change_seq (it would appear in the feed twice) nor an outbox event
+    written = {row.id for row in conn.execute(upsert.returning(table.c.id),
+                                              [entity_row(page[i], now) for i in changed])}
+    changed = [i for i in changed if i in written]
+    if not changed:
+        return []
 
     events = dialect_insert(conn, outbox).on_conflict_do_nothing(
         index_elements=[outbox.c.idempotency_key])

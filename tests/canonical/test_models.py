@@ -141,3 +141,18 @@ def test_canonical_id_is_the_rfc_uuid5(external_id: str) -> None:
 
     expected = uuid.uuid5(CANONICAL_NAMESPACE, f"shop\x1forder\x1f{external_id}")
     assert canonical_id("shop", "order", external_id) == str(expected)
+
+
+def test_subtotal_that_is_not_the_sum_of_lines_is_reported_not_changed() -> None:
+    o = Order.model_validate(order(subtotal=m("21.00"), total=m("28.60")))
+    assert o.subtotal.amount == Decimal("21.00")
+    assert [w.code for w in o.warnings] == ["subtotal_mismatch"]
+    again = Order.model_validate(o.model_dump(mode="json"))
+    assert [w.code for w in again.warnings] == ["subtotal_mismatch"]
+
+
+def test_every_amount_on_an_order_must_be_in_its_currency() -> None:
+    ship = {"price": m("5.00", "USD"), "discount": m("0", "USD"), "tax": m("0", "USD"),
+            "total": m("5.00", "USD")}
+    with pytest.raises(ValidationError, match="USD"):
+        Order.model_validate(order(shipping_lines=[ship]))

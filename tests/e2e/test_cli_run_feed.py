@@ -19,12 +19,20 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "schemas" / "canonical" / "order.schema.json").read_text())
 
 
+def no_safety_lag(system: str, doc: dict[str, Any]) -> None:
+    """The CLI's window ends now less the safety lag; these tests change data just before."""
+    for stream in doc["streams"].values():
+        if stream.get("incremental"):
+            stream["incremental"]["safety_lag"] = "0s"
+
+
 def test_run_then_feed_in_pages(tmp_path: Path, sandbox: Any, db_url: str,
                                 monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     sb, srv = sandbox
     shop = sb.shopify("demo", orders=40, customers=5, products=3)
-    hub = write_hub(tmp_path, {"shop": {"connector": "shopify", "conn_id": "shop_conn"}})
+    hub = write_hub(tmp_path, {"shop": {"connector": "shopify", "conn_id": "shop_conn"}},
+                    no_safety_lag)
     monkeypatch.setenv("AIRFLOW_CONN_SHOP_CONN", json.dumps(
         {"conn_type": "http", "host": srv.shopify_url("demo"), "password": shop.access_token}))
     monkeypatch.setenv("SYNCHUB_STORE_URL", db_url)
@@ -77,3 +85,20 @@ def test_run_without_the_connection_says_which_variable(tmp_path: Path,
     monkeypatch.delenv("AIRFLOW_CONN_SHOP_CONN", raising=False)
     assert main(["run", "shop", "--config", str(hub)]) == 2
     assert "AIRFLOW_CONN_SHOP_CONN" in capsys.readouterr().err
+
+
+def test_run_holds_back_the_safety_lag(tmp_path: Path, sandbox: Any, db_url: str,
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A change made seconds ago waits for the next run (Shopify holds back one minute)."""
+    sb, srv = sandbox
+    shop = sb.shopify("demo", orders=30, customers=5, products=3)
+    hub = write_hub(tmp_path, {"shop": {"connector": "shopify", "conn_id": "shop_conn"}})
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_CONN", json.dumps(
+        {"conn_type": "http", "host": srv.shopify_url("demo"), "password": shop.access_token}))
+    monkeypatch.setenv("SYNCHUB_STORE_URL", db_url)
+    assert main(["run", "shop", "--stream", "orders", "--config", str(hub), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stored"] == 30
+    shop.mutate(orders_created=2)
+    assert main(["run", "shop", "--stream", "orders", "--config", str(hub), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stored"] == 0

@@ -65,3 +65,26 @@ def test_full_refresh_ignores_state() -> None:
 def test_unknown_stream() -> None:
     with pytest.raises(ConfigError, match=r"unknown stream 'kids'.*streams: children, parents"):
         client().read("kids")
+
+
+def test_context_placeholders_are_filled_in_the_path() -> None:
+    """`{context.x}` in a stream path is replaced (URL-quoted) by the context value."""
+    import responses as rsps_mod
+
+    from synchub.config.connector import ConnectorSpec
+    from synchub.runtime import ConnectionInfo, ConnectorClient
+
+    spec = ConnectorSpec.model_validate({
+        "system": "demo", "title": "Demo", "base_url": "{host}",
+        "auth": {"type": "bearer", "secret_field": "password"},
+        "context": {"site": {"path": "/site", "select": "slug"}},
+        "streams": {"items": {"path": "/sites/{context.site}/items", "record_selector": "items",
+                              "paginator": {"type": "single"}, "mappings": []}},
+    })
+    conn = ConnectionInfo(conn_id="c", conn_type="http", host="https://api.example.test",
+                          password="t0ken-value")
+    with rsps_mod.RequestsMock(assert_all_requests_are_fired=True) as r:
+        r.get("https://api.example.test/site", json={"slug": "main shop"})
+        r.get("https://api.example.test/sites/main%20shop/items", json={"items": [{"id": 1}]})
+        pages = list(ConnectorClient(spec, conn).read("items"))
+    assert pages[0].records == [{"id": 1}]
