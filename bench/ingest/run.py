@@ -43,7 +43,8 @@ WORKER_TIMEOUT = 1800
 
 
 def run_contender(name: str, info: SandboxInfo, db: str, workdir: Path,
-                  profile: str | None = None) -> dict[str, Any]:
+                  profile: str | None = None, client_rate_limit: bool = True
+                  ) -> dict[str, Any]:
     """One contender in a fresh process on a fresh database; its result or its error."""
     own = workdir / f"{name}-{db}"
     own.mkdir()
@@ -54,7 +55,7 @@ def run_contender(name: str, info: SandboxInfo, db: str, workdir: Path,
     else:
         target = str(own / "store.db")
     job = Job(shop_url=info.shop_url, token=info.token, db=db, target=target,
-              workdir=str(own))
+              workdir=str(own), client_rate_limit=client_rate_limit)
     cmd = [PYTHON, str(WORKER), name, json.dumps(asdict(job))]
     if profile:
         cmd += ["--profile", profile]
@@ -150,13 +151,14 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print(f"synchub peak RSS on {db}: " + ", ".join(values))
 
 
-def profile_once(orders: int, db: str, path: Path) -> None:
+def profile_once(orders: int, db: str, path: Path, client_rate_limit: bool) -> None:
     """Profile one synchub run and print the top costs by own time and by cumulative time."""
     workdir = new_workdir()
     try:
         with SandboxProcess(orders, workdir) as info:
             warm(info)
-            result = run_contender("synchub", info, db, workdir, profile=str(path))
+            result = run_contender("synchub", info, db, workdir, profile=str(path),
+                                   client_rate_limit=client_rate_limit)
         print(json.dumps(result))
         stats = pstats.Stats(str(path))
         stats.sort_stats("tottime").print_stats(25)
@@ -175,12 +177,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contenders", nargs="+", choices=list(ORDER), default=list(ORDER))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
     parser.add_argument("--profile", type=Path, help="profile one synchub run into this file")
+    parser.add_argument("--synchub-rate-limit", choices=["on", "off"], default="on",
+                        help="off: run synchub without the connector's own 2 calls/s REST "
+                             "limiter (the sandbox does not throttle)")
     args = parser.parse_args(argv)
     if "postgresql" in args.db and (reason := pg_reachable()):
         print(f"PostgreSQL not reachable ({reason}); measuring SQLite only")
         args.db = [d for d in args.db if d != "postgresql"]
+    limiter = args.synchub_rate_limit == "on"
     if args.profile:
-        profile_once(args.orders[0], args.db[0], args.profile)
+        profile_once(args.orders[0], args.db[0], args.profile, limiter)
         return 0
     rows: list[dict[str, Any]] = []
     started = time.monotonic()
@@ -196,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                         if name not in args.contenders:
                             results[name] = {"error": "not selected"}
                             continue
-                        results[name] = run_contender(name, info, db, workdir)
+                        results[name] = run_contender(name, info, db, workdir,
+                                                      client_rate_limit=limiter)
                         print(f"  {orders:,} {db} {name}: {json.dumps(results[name])}",
                               flush=True)
                     rows.append(summarize(orders, db, results))
@@ -206,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     print_table(rows)
     report = {"command": " ".join(["python bench/ingest/run.py", *sys.argv[1:]]),
               "seconds": round(time.monotonic() - started, 1), "versions": versions(),
-              "contenders": sorted(CONTENDERS), "results": rows}
+              "synchub_rate_limit": args.synchub_rate_limit, "contenders": sorted(CONTENDERS),
+              "results": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwritten {args.out}")
