@@ -78,8 +78,11 @@ class LeakyBucketLimiter(RateLimiter):
         with self._lock:
             self._drain(self.clock())
             self.capacity = int(cap) or self.capacity
-            # requests reserved but not yet answered are already in our level; keep the larger
-            self.level = max(used, min(self.level, float(self.capacity)))
+            # The server's figure is the truth: it counts every request of this app on the
+            # shop (ours in other processes too) and has already leaked what time leaked.
+            # Keeping the larger of it and our own count would never let our count fall,
+            # pacing a lightly used shop at the leak rate for no reason.
+            self.level = min(used, float(self.capacity))
 
 
 class TokenBucketLimiter(RateLimiter):

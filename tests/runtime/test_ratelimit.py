@@ -34,6 +34,28 @@ def test_leaky_bucket_follows_the_usage_header() -> None:
     assert lim.level == pytest.approx(21.0)
 
 
+def test_a_lightly_used_shop_is_not_paced_at_the_leak_rate() -> None:
+    """The server saying 1/40 after every call means there is room: never wait."""
+    clock = FakeClock()
+    lim = LeakyBucketLimiter(40, 2.0, HEADER, clock=clock, sleep=clock.sleep)
+    waits = []
+    for _ in range(200):
+        waits.append(lim.acquire())
+        lim.observe({HEADER: "1/40"})
+    assert waits == [0.0] * 200
+
+
+def test_the_server_figure_lowers_and_raises_our_count() -> None:
+    clock = FakeClock()
+    lim = LeakyBucketLimiter(40, 2.0, HEADER, clock=clock, sleep=clock.sleep)
+    for _ in range(30):
+        lim.acquire()
+    lim.observe({HEADER: "12/40"})     # other calls leaked or were never counted
+    assert lim.level == pytest.approx(12.0)
+    lim.observe({HEADER: "40/40"})     # another process of this app used the bucket
+    assert lim.acquire() == pytest.approx(0.5)
+
+
 def test_token_bucket_rate() -> None:
     clock = FakeClock()
     lim = TokenBucketLimiter(10.0, burst=2, clock=clock, sleep=clock.sleep)
