@@ -36,7 +36,7 @@ test: venv
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check synchub dags plugins tests
+	$(BIN)/ruff check synchub dags plugins tests bench
 	$(BIN)/mypy
 
 schemas: venv

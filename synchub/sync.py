@@ -16,9 +16,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from synchub.errors import RecordError, SynchubError, redact
+from synchub.mapper_pool import PageMapper, mapped_in_order, workers_wanted
 
 if TYPE_CHECKING:
     from synchub.canonical import CanonicalRecord
@@ -159,8 +161,7 @@ def _without_nul(value: Any) -> Any:
     return value
 
 
-def _write(store: Store, connection: str, stream: str, records: list[CanonicalRecord],
-           dead: list[Any], page: Any, origins: list[int]) -> Any:
+def _write(store: Store, connection: str, stream: str, page: Any, mapped: Any) -> Any:
     """Write a page; records the database refuses to hold (NUL) go to dead letters instead.
 
     The check costs nothing on the normal path: only a page the database rejected is searched
@@ -170,32 +171,41 @@ def _write(store: Store, connection: str, stream: str, records: list[CanonicalRe
 
     from synchub.store import DeadLetterIn
 
+    records, dead = mapped.records, list(mapped.dead)
     try:
         return store.write_page(connection=connection, stream=stream, records=records,
                                 dead_letters=dead, state=page.state)
     except DataError:
-        bad = {i for i, r in enumerate(records) if "\\u0000" in r.model_dump_json()}
+        bad = {i for i, r in enumerate(records) if "\\u0000" in r.document}
         if not bad:
             raise
     keep = [r for i, r in enumerate(records) if i not in bad]
     for i in sorted(bad):
         rec = records[i]
-        raw = page.records[origins[i]] if i < len(origins) else rec.to_json_dict()
-        dead.append(DeadLetterIn(entity=rec.entity, record_id=rec.source.external_id,
+        raw = page.records[mapped.origins[i]] if i < len(mapped.origins) else {}
+        dead.append(DeadLetterIn(entity=rec.entity, record_id=rec.external_id,
                                  reason=_NUL_REASON, field=None, raw=_without_nul(raw)))
     return store.write_page(connection=connection, stream=stream, records=keep,
                             dead_letters=dead, state=page.state)
 
 
+def _workers_for(plan: StreamPlan) -> int:
+    # a mapping compiled from memory (no file) cannot be loaded by a worker
+    if not all(Path(str(m.file)).is_file() for m in plan.mappings):
+        return 0
+    return workers_wanted()
+
+
 def sync_stream(
     hub: Hub, connection: str, stream: str, *, store: Store, conn_info: ConnectionInfo,
     window_end: datetime | None = None, full_refresh: bool | None = None,
-    client: ConnectorClient | None = None,
+    client: ConnectorClient | None = None, workers: int | None = None,
 ) -> StreamSummary:
     """Sync one stream into the store and return what it did.
 
     Raises the runtime's API errors after recording the failed run; cursors only ever
-    reflect pages that were committed.
+    reflect pages that were committed. ``workers`` processes map large streams (default:
+    ``SYNCHUB_MAP_WORKERS``, see :mod:`synchub.mapper_pool`).
     """
     from synchub.runtime import ConnectorClient
 
@@ -217,25 +227,28 @@ def sync_stream(
     try:
         context = client.context()
         pages = client.read(stream, state=state, window_end=window_end, full_refresh=refresh)
-        for page in prefetch(iter(pages)):
-            origins: list[int] = []
-            records, dead, skipped = map_page(page.records, plan, connection,
-                                              plan_conn.system, context, origins)
-            result = _write(store, connection, stream, records, dead, page, origins)
-            summary.pages += 1
-            summary.fetched += len(page.records)
-            summary.stored += result.stored
-            summary.unchanged += result.unchanged
-            summary.quarantined += result.quarantined
-            summary.skipped += skipped
-            for entity, ids in result.changed_ids.items():
-                if ids:
-                    summary.changed[entity] = summary.changed.get(entity, 0) + len(ids)
-            if page.state and page.state.get("cursor"):
-                summary.cursor = page.state["cursor"]
-            log.debug("%s.%s page %d: %d fetched, %d stored, %d unchanged, %d quarantined",
-                      connection, stream, page.number, len(page.records), result.stored,
-                      result.unchanged, result.quarantined)
+        mapper = PageMapper(plan, connection, plan_conn.system, context,
+                            workers if workers is not None else _workers_for(plan))
+        try:
+            for page, mapped in mapped_in_order(prefetch(iter(pages)), mapper):
+                result = _write(store, connection, stream, page, mapped)
+                summary.pages += 1
+                summary.fetched += len(page.records)
+                summary.stored += result.stored
+                summary.unchanged += result.unchanged
+                summary.quarantined += result.quarantined
+                summary.skipped += mapped.skipped
+                for entity, ids in result.changed_ids.items():
+                    if ids:
+                        summary.changed[entity] = summary.changed.get(entity, 0) + len(ids)
+                if page.state and page.state.get("cursor"):
+                    summary.cursor = page.state["cursor"]
+                log.debug("%s.%s page %d: %d fetched, %d stored, %d unchanged, "
+                          "%d quarantined", connection, stream, page.number,
+                          len(page.records), result.stored, result.unchanged,
+                          result.quarantined)
+        finally:
+            mapper.close()
         summary.status = "success"
     except BaseException as exc:
         summary.status = "failed"

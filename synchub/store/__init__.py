@@ -6,9 +6,10 @@ from the Alembic migrations shipped in ``synchub/store/migrations`` (``Store.mig
 
 from __future__ import annotations
 
+from synchub.store.rows import to_stored
 from synchub.store.store import Store
 from synchub.store.tables import ENTITY_TABLE_NAMES, entity_table
-from synchub.store.types import DeadLetterIn, FeedPage, PageResult
+from synchub.store.types import DeadLetterIn, FeedPage, PageResult, StoredRecord
 
 __all__ = ["ENTITY_TABLE_NAMES", "DeadLetterIn", "FeedPage", "PageResult", "Store",
-           "entity_table"]
+           "StoredRecord", "entity_table", "to_stored"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from synchub.canonical import CanonicalRecord, Customer, InventoryLevel, Order, Product
 from synchub.store.engine import RawJson, dumps
-from synchub.store.types import DeadLetterIn
+from synchub.store.types import DeadLetterIn, StoredRecord
 
 
 def _typed_values(record: CanonicalRecord) -> dict[str, Any]:
@@ -36,33 +36,44 @@ def _typed_values(record: CanonicalRecord) -> dict[str, Any]:
     return {}
 
 
-def entity_row(record: CanonicalRecord, now: datetime) -> dict[str, Any]:
+def to_stored(record: CanonicalRecord | StoredRecord) -> StoredRecord:
+    """The write-ready form of a canonical record (its JSON document serialized once)."""
+    if isinstance(record, StoredRecord):
+        return record
+    return StoredRecord(entity=record.entity, id=record.id,
+                        connection=record.source.connection,
+                        external_id=record.source.external_id,
+                        content_hash=record.content_hash, document=record.document_json(),
+                        typed=_typed_values(record))
+
+
+def entity_row(record: StoredRecord, now: datetime) -> dict[str, Any]:
     """The row of one canonical record; ``data`` is its JSON document, dumped once."""
     row: dict[str, Any] = {
         "id": record.id,
-        "connection": record.source.connection,
-        "external_id": record.source.external_id,
+        "connection": record.connection,
+        "external_id": record.external_id,
         "content_hash": record.content_hash,
-        "data": RawJson(record.document_json()),
+        "data": RawJson(record.document),
         "first_seen_at": now,
         "updated_at": now,
     }
-    row.update(_typed_values(record))
+    row.update(record.typed)
     return row
 
 
-def binding_row(record: CanonicalRecord, now: datetime) -> dict[str, Any]:
+def binding_row(record: StoredRecord, now: datetime) -> dict[str, Any]:
     """The id-map row of a record: (connection, entity, external id) -> canonical id."""
     return {
-        "connection": record.source.connection,
+        "connection": record.connection,
         "entity": record.entity,
-        "external_id": record.source.external_id,
+        "external_id": record.external_id,
         "canonical_id": record.id,
         "first_seen_at": now,
     }
 
 
-def outbox_row(record: CanonicalRecord, event: str, now: datetime, previous_seq: int = 0
+def outbox_row(record: StoredRecord, event: str, now: datetime, previous_seq: int = 0
                ) -> dict[str, Any]:
     """One outbox event, keyed by the version it replaces and the content it brings.
 
@@ -73,7 +84,7 @@ def outbox_row(record: CanonicalRecord, event: str, now: datetime, previous_seq:
     return {
         "entity": record.entity,
         "record_id": record.id,
-        "connection": record.source.connection,
+        "connection": record.connection,
         "event": event,
         "content_hash": record.content_hash,
         "idempotency_key": f"{record.entity}:{record.id}:{previous_seq}:{record.content_hash}",

@@ -15,7 +15,7 @@ from synchub.store import writer
 from synchub.store.engine import SQLITE_IMMEDIATE, make_engine
 from synchub.store.migrate import upgrade_head
 from synchub.store.tables import dead_letters, entity_table, sync_runs, sync_state
-from synchub.store.types import DeadLetterIn, FeedPage, PageResult
+from synchub.store.types import DeadLetterIn, FeedPage, PageResult, StoredRecord
 
 
 class Store:
@@ -52,7 +52,7 @@ class Store:
         *,
         connection: str,
         stream: str,
-        records: Iterable[CanonicalRecord],
+        records: Iterable[CanonicalRecord | StoredRecord],
         dead_letters: Sequence[DeadLetterIn] = (),
         state: dict[str, Any] | None = None,
     ) -> PageResult:

@@ -17,6 +17,23 @@ class DeadLetterIn:
     raw: Any = None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A canonical record ready to write: identity, hash, JSON document and typed columns.
+
+    Small and picklable, so records can be mapped and serialized in worker processes and
+    written by the process that owns the database transaction.
+    """
+
+    entity: str
+    id: str
+    connection: str
+    external_id: str
+    content_hash: str
+    document: str
+    typed: dict[str, Any]
+
+
 @dataclass(slots=True)
 class PageResult:
     """What one ``write_page`` did: counts, and the ids of the records it stored per entity."""

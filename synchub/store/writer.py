@@ -10,7 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from synchub.canonical import CanonicalRecord
-from synchub.store.rows import binding_row, dead_letter_rows, entity_row, outbox_row
+from synchub.store.pgbulk import copy_upsert
+from synchub.store.rows import (
+    binding_row,
+    dead_letter_rows,
+    entity_row,
+    outbox_row,
+    to_stored,
+)
 from synchub.store.tables import (
     bindings,
     change_counters,
@@ -19,7 +26,7 @@ from synchub.store.tables import (
     outbox,
     sync_state,
 )
-from synchub.store.types import DeadLetterIn, PageResult
+from synchub.store.types import DeadLetterIn, PageResult, StoredRecord
 
 # Bound parameters per IN list: well under SQLite's and PostgreSQL's limits.
 _IN_CHUNK = 5000
@@ -40,16 +47,17 @@ def write_page(
     *,
     connection: str,
     stream: str,
-    records: Iterable[CanonicalRecord],
+    records: Iterable[CanonicalRecord | StoredRecord],
     dead_letters: Sequence[DeadLetterIn] = (),
     state: dict[str, Any] | None = None,
 ) -> PageResult:
     """Write one page inside the caller's transaction; the caller commits or rolls back."""
     now = datetime.now(UTC)
-    by_entity: dict[str, dict[str, CanonicalRecord]] = {}
+    by_entity: dict[str, dict[str, StoredRecord]] = {}
     for record in records:
         # the same id twice in a page: the last one wins
-        by_entity.setdefault(record.entity, {})[record.id] = record
+        stored = to_stored(record)
+        by_entity.setdefault(stored.entity, {})[stored.id] = stored
 
     result = PageResult(quarantined=len(dead_letters))
     # entities in a fixed order so that concurrent writers lock rows in the same order
@@ -71,7 +79,7 @@ def write_page(
 
 
 def _store_entity(
-    conn: sa.Connection, entity: str, page: dict[str, CanonicalRecord], now: datetime
+    conn: sa.Connection, entity: str, page: dict[str, StoredRecord], now: datetime
 ) -> list[str]:
     """Bind, compare hashes, upsert the changed records and queue their outbox events."""
     table = entity_table(entity)
@@ -81,7 +89,11 @@ def _store_entity(
     # need a binding. The id map is enforced by its unique key (a concurrent writer binding
     # the same id is a no-op), never by check-then-insert.
     unbound = [i for i in ids if i not in existing]
-    if unbound:
+    pg = conn.dialect.name == "postgresql"
+    if unbound and pg:
+        copy_upsert(conn, bindings, [binding_row(page[i], now) for i in unbound],
+                    conflict=["connection", "entity", "external_id"])
+    elif unbound:
         bind = dialect_insert(conn, bindings).on_conflict_do_nothing(
             index_elements=[bindings.c.connection, bindings.c.entity, bindings.c.external_id])
         conn.execute(bind, [binding_row(page[i], now) for i in unbound])
@@ -89,30 +101,38 @@ def _store_entity(
     if not changed:
         return []
 
-    ins = dialect_insert(conn, table)
     keep = {"id", "first_seen_at", "change_seq"}
-    upsert = ins.on_conflict_do_update(
-        index_elements=[table.c.id],
-        set_={c.name: ins.excluded[c.name] for c in table.c if c.name not in keep},
-        # a concurrent writer may have stored the same content meanwhile: then leave the row
-        where=table.c.content_hash != ins.excluded.content_hash,
-    )
+    rows = [entity_row(page[i], now) for i in changed]
     # RETURNING says which rows were really written: a concurrent writer that stored the
     # same content first makes our upsert a no-op, and such a row must get neither a new
     # change_seq (it would appear in the feed twice) nor an outbox event
-    written = {row.id for row in conn.execute(upsert.returning(table.c.id),
-                                              [entity_row(page[i], now) for i in changed])}
+    if pg:
+        written = set(copy_upsert(
+            conn, table, rows, conflict=["id"],
+            update=[c for c in rows[0] if c not in keep],
+            update_where="{t}.content_hash <> EXCLUDED.content_hash", returning="id"))
+    else:
+        # SQLite has one writer at a time (BEGIN IMMEDIATE), so no one else can have
+        # written these rows since their hashes were read
+        ins = dialect_insert(conn, table)
+        conn.execute(ins.on_conflict_do_update(
+            index_elements=[table.c.id],
+            set_={c.name: ins.excluded[c.name] for c in table.c if c.name not in keep},
+            where=table.c.content_hash != ins.excluded.content_hash,
+        ), rows)
+        written = set(changed)
     changed = [i for i in changed if i in written]
     if not changed:
         return []
 
-    events = dialect_insert(conn, outbox).on_conflict_do_nothing(
-        index_elements=[outbox.c.idempotency_key])
-    conn.execute(events, [
-        outbox_row(page[i], "updated" if i in existing else "created", now,
-                   previous_seq=existing[i][1] if i in existing else 0)
-        for i in changed
-    ])
+    events = [outbox_row(page[i], "updated" if i in existing else "created", now,
+                         previous_seq=existing[i][1] if i in existing else 0)
+              for i in changed]
+    if pg:
+        copy_upsert(conn, outbox, events, conflict=["idempotency_key"])
+    else:
+        conn.execute(dialect_insert(conn, outbox).on_conflict_do_nothing(
+            index_elements=[outbox.c.idempotency_key]), events)
     return changed
 
 
