@@ -161,7 +161,11 @@ def new_workdir() -> Path:
 
 
 class RssSampler:
-    """Peak resident memory of this process, sampled in a thread (and at start and stop)."""
+    """Peak resident memory of this process and its children (e.g. mapping workers).
+
+    Sampled in a thread (and at start and stop); children are summed, so work moved to
+    other processes is still counted.
+    """
 
     def __init__(self, interval: float = 0.02) -> None:
         import psutil
@@ -173,15 +177,26 @@ class RssSampler:
         self.start_bytes = 0
         self.peak_bytes = 0
 
+    def _total(self) -> int:
+        import psutil
+
+        total = self._proc.memory_info().rss
+        for child in self._proc.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:  # a child that just exited
+                continue
+        return total
+
     def _sample(self) -> None:
-        self.peak_bytes = max(self.peak_bytes, self._proc.memory_info().rss)
+        self.peak_bytes = max(self.peak_bytes, self._total())
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             self._sample()
 
     def __enter__(self) -> RssSampler:
-        self.start_bytes = self._proc.memory_info().rss
+        self.start_bytes = self._total()
         self.peak_bytes = self.start_bytes
         self._thread.start()
         return self
