@@ -229,8 +229,9 @@ def sync_stream(
         pages = client.read(stream, state=state, window_end=window_end, full_refresh=refresh)
         mapper = PageMapper(plan, connection, plan_conn.system, context,
                             workers if workers is not None else _workers_for(plan))
+        fetched = prefetch(iter(pages))
         try:
-            for page, mapped in mapped_in_order(prefetch(iter(pages)), mapper):
+            for page, mapped in mapped_in_order(fetched, mapper):
                 result = _write(store, connection, stream, page, mapped)
                 summary.pages += 1
                 summary.fetched += len(page.records)
@@ -248,6 +249,8 @@ def sync_stream(
                           len(page.records), result.stored, result.unchanged,
                           result.quarantined)
         finally:
+            # stop the fetching thread and the workers now, not when the frames are freed
+            fetched.close()
             mapper.close()
         summary.status = "success"
     except BaseException as exc:
