@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -56,7 +56,7 @@ class StreamSummary:
         return asdict(self)
 
 
-def prefetch(source: Iterator[T], depth: int = 2) -> Iterator[T]:
+def prefetch(source: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
     """Iterate ``source`` in a background thread, ``depth`` items ahead.
 
     Fetching the next page overlaps with mapping and storing the current one. Errors in the

@@ -89,12 +89,6 @@ class ShopifyStore(BaseStore):
             row = {k: v for k, v in row.items() if k != "id"}
         return row
 
-    def order(self, record_id: int) -> dict[str, Any] | None:
-        """The order the API would return now (None if unknown)."""
-        with self.lock:
-            row = self.orders.get(record_id)
-            return None if row is None else self.render_order(row)
-
     def customer(self, record_id: int) -> dict[str, Any] | None:
         """The customer the API would return now."""
         with self.lock:

@@ -50,6 +50,12 @@ class BaseStore:
         self._last_stamp = 0
 
     # --- faults and logging -------------------------------------------------------------
+    def order(self, record_id: int) -> dict[str, Any] | None:
+        """The order the API would return now (None if unknown)."""
+        with self.lock:
+            row = self.orders.get(record_id)  # type: ignore[attr-defined]
+            return None if row is None else self.render_order(row)  # type: ignore[attr-defined]
+
     def faults(
         self, rate_429: float = 0.0, rate_5xx: float = 0.0, latency_ms: int = 0,
         timeout_rate: float = 0.0, truncate_rate: float = 0.0,

@@ -82,12 +82,6 @@ class WooStore(BaseStore):
             return {k: v for k, v in row.items() if k != "id"}
         return row
 
-    def order(self, record_id: int) -> dict[str, Any] | None:
-        """The order the API would return now."""
-        with self.lock:
-            row = self.orders.get(record_id)
-            return None if row is None else self.render_order(row)
-
     def product(self, record_id: int) -> dict[str, Any] | None:
         """The product the API would return now."""
         with self.lock:
