@@ -178,3 +178,40 @@ def build_order(ctx: WooContext, h: Header) -> dict[str, Any]:
                            "meta_data": []}] if coupon else []),
         "refunds": refunds, "set_paid": False,
     }
+
+
+def order_refunds(order: dict[str, Any]) -> list[dict[str, Any]]:
+    """The order's refunds as ``GET /orders/<id>/refunds`` shows them, with their lines.
+
+    A refund of the whole order gives back every line; a partial one, one unit of the first
+    line (the one the order's summary amount was computed from). Refund line quantities and
+    amounts are negative, the refund's own ``amount`` positive, as WooCommerce sends them.
+    """
+    out = []
+    grand = order.get("total") or "0"
+    for ref in order.get("refunds") or []:
+        amount = ref["total"].lstrip("-")
+        full = amount == grand.lstrip("-")
+        items = order.get("line_items") or []
+        chosen = items if full else items[:1]
+        lines = []
+        for li in chosen:
+            qty = li["quantity"] if full else 1
+            unit_total = int(li["total"].replace(".", "")) // li["quantity"]
+            unit_tax = int(li["total_tax"].replace(".", "")) // li["quantity"]
+            lines.append({
+                "id": li["id"] + 10_000_000, "name": li["name"], "product_id": li["product_id"],
+                "variation_id": li["variation_id"], "quantity": -qty, "tax_class": "",
+                "subtotal": cents(-unit_total * qty), "subtotal_tax": cents(-unit_tax * qty),
+                "total": cents(-unit_total * qty), "total_tax": cents(-unit_tax * qty),
+                "sku": li.get("sku", ""), "price": -unit_total / 100,
+                "refund_total": unit_total * qty / 100,
+                "meta_data": [{"key": "_refunded_item_id", "value": str(li["id"])}],
+            })
+        out.append({
+            "id": ref["id"], "date_created": order.get("date_modified"),
+            "date_created_gmt": order.get("date_modified_gmt"), "amount": amount,
+            "reason": ref.get("reason", ""), "refunded_by": 1, "refunded_payment": True,
+            "line_items": lines, "shipping_lines": [], "tax_lines": [], "fee_lines": [],
+        })
+    return out

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from synchub.sandbox.http_common import Reply, VendorAPI, serve
 from synchub.sandbox.table import Query
 from synchub.sandbox.util import dumps, parse_time
+from synchub.sandbox.woo_orders import order_refunds
 from synchub.sandbox.woo_store import WooStore, public
 
 AUTH_ERROR = {"code": "woocommerce_rest_cannot_view",
@@ -239,6 +240,20 @@ def woo_router(get_store: Any) -> APIRouter:
         s = get_store(store)
         return await serve(api, s, request, lambda: _one(
             s.order(int(oid)) if oid.isdigit() else None, "shop_order"))
+
+    @router.get(base + "/orders/{oid}/refunds")
+    async def refunds(store: str, oid: str, request: Request) -> Response:
+        s = get_store(store)
+
+        def handler() -> Reply:
+            found = s.order(int(oid)) if oid.isdigit() else None
+            if found is None:
+                return _one(None, "shop_order")
+            items = order_refunds(found)
+            return Reply(200, dumps(items), {"X-WP-Total": str(len(items)),
+                                             "X-WP-TotalPages": "1"})
+
+        return await serve(api, s, request, handler)
 
     @router.get(base + "/products")
     async def products(store: str, request: Request) -> Response:

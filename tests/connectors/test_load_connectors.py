@@ -9,7 +9,8 @@ from .conftest import connector
 EXPECTED = {
     "shopify": {"orders": ["orders"], "customers": ["customers"], "products": ["products"],
                 "inventory_levels": ["inventory_levels"]},
-    "woocommerce": {"orders": ["orders"], "products": ["products", "product_inventory"],
+    "woocommerce": {"orders": ["orders"], "order_refunds": ["refunds"],
+                    "products": ["products", "product_inventory"],
                     "product_variations": ["variations", "variation_inventory"],
                     "customers": ["customers"]},
 }

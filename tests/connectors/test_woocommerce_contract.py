@@ -107,3 +107,20 @@ def test_wrong_credentials_fail_with_vendor_message(mock_http: responses.Request
     with pytest.raises(FatalAPIError, match="Sorry, you cannot list resources") as info:
         list(client().read("customers"))
     assert SECRET not in str(info.value)
+
+
+def test_order_refunds_substream_only_for_orders_with_refunds(
+        mock_http: responses.RequestsMock) -> None:
+    orders = fixture("woocommerce", "orders")
+    params = {"status": "any", "orderby": "modified", "order": "asc", **WINDOW}
+    mock_http.get(f"{API}/orders", json=orders, headers=headers(2, 1),
+                  match=[matchers.query_param_matcher(params)])
+    # order 727 has no refunds and gets no request; 728 has one
+    mock_http.get(f"{API}/orders/728/refunds", json=fixture("woocommerce", "refunds_728"),
+                  headers=headers(1, 1),
+                  match=[matchers.query_param_matcher({"per_page": "100"}),
+                         matchers.header_matcher(AUTH)])
+    pages = list(client().read("order_refunds", state=STATE, window_end=END))
+    assert [([r["id"] for r in p.records], p.state) for p in pages] == [
+        ([730], {"cursor": "2025-03-01T13:30:00Z"})]
+    assert pages[0].records[0]["_parent"]["id"] == 728

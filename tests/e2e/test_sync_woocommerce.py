@@ -30,6 +30,15 @@ def test_every_stream_lands_and_reruns_store_nothing(woo_hub: Hub, sandbox: Any,
     assert variation["parent"]["title"]
     assert variation["price"]["currency"] == "EUR"
 
+    # refunds with their lines, one per refund listed on the orders, positive quantities
+    orders = store.read_feed("order", limit=10_000).records
+    refunds = store.read_feed("refund", limit=10_000).records
+    assert len(refunds) == sum(len(o["refunds"]) for o in orders) > 0
+    assert all(ln["quantity"] > 0 for r in refunds for ln in r["lines"])
+    by_order = {o["external_id"]: o for o in orders}
+    for r in refunds:
+        assert r["amount"] in [x["amount"] for x in by_order[r["order_external_id"]]["refunds"]]
+
     second = {s.stream: s for s in sync_connection(woo_hub, "woo", store=store, conn_info=conn)}
     assert sum(s.stored for s in second.values()) == 0
     assert second["customers"].fetched == counts["customers"]     # a full-refresh stream

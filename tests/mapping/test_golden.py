@@ -27,9 +27,15 @@ CASES = [
     ("woocommerce", "product_inventory", "products"),
     ("woocommerce", "variations", "variations"),
     ("woocommerce", "variation_inventory", "variations"),
+    ("woocommerce", "refunds", "refunds"),
 ]
 # fixture orders whose totals are inconsistent on purpose
 INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730")}
+
+
+def test_every_shipped_mapping_has_a_golden_case() -> None:
+    shipped = {(p.parent.name, p.stem) for p in MAPPINGS.glob("*/*.yaml")}
+    assert shipped == {(system, mapping) for system, mapping, _ in CASES}
 
 
 def _map(system: str, mapping: str, fixture: str) -> list[dict]:
