@@ -69,8 +69,8 @@ def test_dagbag_has_one_dag_per_connection_and_no_import_errors(tmp_path: Path) 
     assert set(out["dags"]) == {"sync__shopify_demo", "sync__woo_demo"}
     shop = out["dags"]["sync__shopify_demo"]
     assert shop["tasks"] == sorted(["orders", "customers", "products", "inventory_levels",
-                                    "emit_order", "emit_customer", "emit_product",
-                                    "emit_inventory_level"])
+                                    "emit_order", "emit_refund", "emit_customer",
+                                    "emit_product", "emit_inventory_level"])
     assert shop["pools"] == ["synchub__shopify_demo"]
     assert shop["retries"] == [3]
     assert "synchub://canonical/orders" in shop["outlets"]

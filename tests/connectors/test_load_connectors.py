@@ -7,8 +7,8 @@ import pytest
 from .conftest import connector
 
 EXPECTED = {
-    "shopify": {"orders": ["orders"], "customers": ["customers"], "products": ["products"],
-                "inventory_levels": ["inventory_levels"]},
+    "shopify": {"orders": ["orders", "refunds"], "customers": ["customers"],
+                "products": ["products"], "inventory_levels": ["inventory_levels"]},
     "woocommerce": {"orders": ["orders"], "order_refunds": ["refunds"],
                     "products": ["products", "product_inventory"],
                     "product_variations": ["variations", "variation_inventory"],

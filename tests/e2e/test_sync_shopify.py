@@ -190,3 +190,17 @@ def test_fatal_auth_error_fails_the_run_without_advancing(shop_hub: Hub, sandbox
     run = store.runs(connection="shop")[0]
     assert run["status"] == "failed"
     assert "401" in run["error"] or "Invalid API key" in run["error"]
+
+
+def test_refunds_on_orders_become_refund_records(shop_hub: Hub, sandbox: Any, store: Any
+                                                 ) -> None:
+    sb, srv = sandbox
+    sb.shopify("demo", orders=150, customers=5, products=5)
+    sync_stream(shop_hub, "shop", "orders", store=store, conn_info=shopify_conn(srv, sb))
+    orders = {o["external_id"]: o for o in store.read_feed("order", limit=1000).records}
+    refunds = store.read_feed("refund", limit=1000).records
+    assert len(refunds) == sum(len(o["refunds"]) for o in orders.values()) > 0
+    for r in refunds:
+        embedded = {x["external_id"]: x for x in orders[r["order_external_id"]]["refunds"]}
+        assert embedded[r["external_id"]]["amount"] == r["amount"]
+        assert all(ln["quantity"] > 0 for ln in r["lines"])

@@ -18,6 +18,7 @@ from tests.mapping.conftest import CONTEXTS, GOLDEN, MAPPINGS, load_fixture
 # (system, mapping, fixture payload)
 CASES = [
     ("shopify", "orders", "orders"),
+    ("shopify", "refunds", "orders"),
     ("shopify", "customers", "customers"),
     ("shopify", "products", "products"),
     ("shopify", "inventory_levels", "inventory_levels"),
