@@ -39,7 +39,7 @@ def test_run_then_feed_in_pages(tmp_path: Path, sandbox: Any, db_url: str,
 
     assert main(["run", "shop", "--stream", "orders", "--config", str(hub), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out.strip())
-    assert summary["stored"] == 40 and summary["status"] == "success"
+    assert summary["changed"]["order"] == 40 and summary["status"] == "success"
     assert shop.access_token not in json.dumps(summary)
 
     assert main(["feed", "orders", "--limit", "25", "--config", str(hub)]) == 0
@@ -98,7 +98,7 @@ def test_run_holds_back_the_safety_lag(tmp_path: Path, sandbox: Any, db_url: str
         {"conn_type": "http", "host": srv.shopify_url("demo"), "password": shop.access_token}))
     monkeypatch.setenv("SYNCHUB_STORE_URL", db_url)
     assert main(["run", "shop", "--stream", "orders", "--config", str(hub), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["stored"] == 30
+    assert json.loads(capsys.readouterr().out)["changed"]["order"] == 30
     shop.mutate(orders_created=2)
     assert main(["run", "shop", "--stream", "orders", "--config", str(hub), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["stored"] == 0

@@ -50,10 +50,10 @@ def test_nul_in_a_record_quarantines_it_and_stores_the_rest(shop_hub: Hub, store
     assert summary.status == "success"
     assert store.get_state("shop", "orders") == {"cursor": "2025-06-01T00:00:00Z"}
     if db_url.startswith("postgresql"):
-        assert (summary.stored, summary.quarantined) == (2, 1)
+        assert (summary.changed["order"], summary.quarantined) == (2, 1)
         (letter,) = store.dead_letters(connection="shop")
         assert letter["record_id"] == str(poisoned["id"])
         assert "NUL" in letter["reason"]
         assert letter["raw"]["name"] == "#10\ufffd02"
     else:   # SQLite stores NUL characters as they are
-        assert (summary.stored, summary.quarantined) == (3, 0)
+        assert (summary.changed["order"], summary.quarantined) == (3, 0)
