@@ -61,7 +61,7 @@ def create_app(store_factory: Callable[[], Any] | None = None) -> FastAPI:
                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
         store = open_store()
         try:
-            rows = store.dead_letters(connection=connection)[:limit]
+            rows = store.dead_letters(connection=connection, limit=limit)
         finally:
             store.dispose()
         # the raw record may hold PII: the listing gives ids and reasons only

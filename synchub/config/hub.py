@@ -220,6 +220,12 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
             except ConfigError as exc:
                 errors.append(exc)
                 continue
+            if spec.system != cfg.connector:
+                # mappings and source.system use the folder name; the two must agree
+                errors.append(ConfigError(
+                    f"system {spec.system!r} differs from its folder name {cfg.connector!r}",
+                    file=str(cfile), key="system"))
+                continue
             connectors[cfg.connector] = spec
         plan = ConnectionPlan(name=name, config=cfg, connector=spec)
         wanted = cfg.streams if cfg.streams is not None else {

@@ -125,10 +125,11 @@ class Store:
                 sa.select(table.c.data).where(table.c.id == record_id)).scalar_one_or_none()
 
     def dead_letters(
-        self, connection: str | None = None, unresolved_only: bool = True
+        self, connection: str | None = None, unresolved_only: bool = True,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """Quarantined records with their reason, attempts and raw payload, oldest first."""
-        query = sa.select(dead_letters).order_by(dead_letters.c.id)
+        query = sa.select(dead_letters).order_by(dead_letters.c.id).limit(limit)
         if connection is not None:
             query = query.where(dead_letters.c.connection == connection)
         if unresolved_only:
