@@ -94,6 +94,8 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
         _say(f"airflow dags test {dag_id} ...")
         _airflow(env, environ, "dags", "test", dag_id, log_name=f"{dag_id}.log")
     _say("")
+    _say("fetched: source records read; stored/unchanged: canonical records written/skipped "
+         "(an order with refunds gives an Order and a Refund each)")
     _say(f"{'connection':<14} {'stream':<20} {'fetched':>8} {'stored':>8} {'unchanged':>10} "
          f"{'quarantined':>12}  cursor")
     for run in store.last_runs(since_epoch=t0 - 1):
@@ -105,8 +107,9 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
     _say("")
     _say(f"store: {store_url}")
     if dead:
-        _say(f"{len(dead)} record(s) quarantined with their reasons: `synchub deadletters`")
-    _say("read the unified feed: `synchub feed orders --format jsonl | head`")
+        _say(f"{len(dead)} record(s) quarantined with their reasons: "
+             "`.venv/bin/synchub deadletters`")
+    _say("read the unified feed: `.venv/bin/synchub feed orders | head`")
     if changes > 0:
         _mutate(ready, changes)
         (env.var / "demo-mutated-at").write_text(str(time.time()))
