@@ -40,11 +40,21 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class IncrementalOverrides(_Model):
+    """Tune a connector's incremental window for one deployment."""
+
+    lookback: Duration | None = Field(
+        default=None, description="Overlap re-read before the cursor on every run.")
+    safety_lag: Duration | None = Field(
+        default=None, description="Newest moments of the window left for the next run.")
+
+
 class StreamSettings(_Model):
     """Per-stream overrides in the hub file."""
 
     enabled: bool = True
     full_refresh: bool = Field(default=False, description="Ignore the cursor on every run.")
+    incremental: IncrementalOverrides | None = None
 
 
 class TaskDefaults(_Model):
@@ -68,6 +78,8 @@ class ConnectionConfig(_Model):
     streams: dict[str, StreamSettings] | None = Field(
         default=None, description="Streams to sync (default: all of the connector's).")
     schedule: str | None = None
+    incremental: IncrementalOverrides | None = Field(
+        default=None, description="Overrides for every incremental stream of this connection.")
     retries: int | None = Field(default=None, ge=0, le=20)
     pool_slots: int | None = Field(default=None, ge=1, le=64)
     description: str | None = None
@@ -240,6 +252,11 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
                 continue
             if not settings.enabled:
                 continue
+            tuned = _tune_incremental(plan, sname, cfg.incremental, settings.incremental)
+            if tuned:
+                errors.append(ConfigError(tuned, file=str(hub_path),
+                                          key=format_key_path((*where, "streams", sname)),
+                                          line=_line(doc, *where, "streams", sname)))
             compiled: list[CompiledMapping] = []
             for mname in spec.streams[sname].mappings:
                 mfile = map_dir / cfg.connector / f"{mname}.yaml"
@@ -267,6 +284,31 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
     if errors:
         raise ConfigErrors(_dedupe(errors))
     return Hub(path=hub_path, file=hub_file, connections=plans)
+
+
+def _tune_incremental(plan: ConnectionPlan, stream: str, *layers: IncrementalOverrides | None
+                      ) -> str | None:
+    """Apply the hub's lookback / safety lag to one stream of this connection's connector.
+
+    The connection gets its own copy of the connector spec, so two connections of one
+    system can be tuned differently. Returns an error message, or None.
+    """
+    updates: dict[str, Any] = {}
+    for layer in layers:          # connection level first, then the stream's own
+        if layer is not None:
+            updates.update(layer.model_dump(exclude_none=True))
+    if not updates:
+        return None
+    spec_stream = plan.connector.streams[stream]
+    if spec_stream.incremental is None:
+        if layers[-1] is not None and layers[-1].model_dump(exclude_none=True):
+            return f"stream {stream!r} is not incremental; lookback/safety_lag do not apply"
+        return None
+    inc = spec_stream.incremental.model_copy(update=updates)
+    streams = {**plan.connector.streams,
+               stream: spec_stream.model_copy(update={"incremental": inc})}
+    plan.connector = plan.connector.model_copy(update={"streams": streams})
+    return None
 
 
 def _dedupe(errors: list[ConfigError]) -> list[ConfigError]:
