@@ -17,7 +17,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 START_DATE = datetime(2025, 1, 1, tzinfo=UTC)
-_cache: dict[str, tuple[float, Any]] = {}
+_cache: dict[str, tuple[list[tuple[Path, float]], Any]] = {}
 
 
 def hub_path() -> Path:
@@ -31,18 +31,35 @@ def entity_asset(entity: str) -> Asset:
     return Asset(f"synchub://canonical/{plural}", group="synchub")
 
 
-def _load_hub(path: Path) -> Any:
+def _load_hub(path: Path) -> tuple[Any, dict[tuple[str, str], str]]:
+    """The hub (without compiled mappings) and each mapping's entity, cached by mtime.
+
+    Mappings are compiled inside tasks; the DAG shape needs only the hub and connector files
+    and the ``entity:`` line of each mapping, read again only when one of them changed.
+    """
     from synchub.config.hub import load_hub
 
-    # mappings are compiled inside tasks; the DAG shape needs only hub + connector files
-    key = str(path)
-    mtimes = sum(p.stat().st_mtime for p in [path, *path.parent.glob("connectors/*/*.yaml")])
-    hit = _cache.get(key)
-    if hit and hit[0] == mtimes:
+    hit = _cache.get(str(path))
+    if hit and all(_mtime(f) == m for f, m in hit[0]):
         return hit[1]
     hub = load_hub(path, load_mappings=False)
-    _cache[key] = (mtimes, hub)
-    return hub
+    entities: dict[tuple[str, str], str] = {}
+    files = [path]
+    for plan in hub.connections.values():
+        files.append(hub.root / hub.file.connectors_dir / plan.system / "connector.yaml")
+        for s in plan.streams:
+            for m in plan.connector.streams[s].mappings:
+                files.append(hub.root / hub.file.mappings_dir / plan.system / f"{m}.yaml")
+                entities[(plan.system, m)] = _entity_of(hub, plan.system, m)
+    _cache[str(path)] = ([(f, _mtime(f)) for f in files], (hub, entities))
+    return hub, entities
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return -1.0
 
 
 def _window_end() -> datetime | None:
@@ -99,7 +116,7 @@ def emit_task(entity: str, summaries: list[dict[str, Any] | None]) -> dict[str, 
     return {"changed": changed}
 
 
-def build_sync_dag(hub: Any, connection: str) -> DAG:
+def build_sync_dag(hub: Any, connection: str, entity_of: dict[tuple[str, str], str]) -> DAG:
     """``sync__<connection>``: one task per stream, one Asset emitter per entity."""
     plan = hub.connection(connection)
     defaults = hub.file.defaults
@@ -108,7 +125,7 @@ def build_sync_dag(hub: Any, connection: str) -> DAG:
     entities: dict[str, list[str]] = {}
     for s in streams:
         for mname in plan.connector.streams[s].mappings:
-            entities.setdefault(_entity_of(hub, plan.system, mname), []).append(s)
+            entities.setdefault(entity_of[(plan.system, mname)], []).append(s)
 
     @dag(
         dag_id=f"sync__{connection}",
@@ -159,9 +176,9 @@ def _entity_of(hub: Any, system: str, mapping_name: str) -> str:
 
 def build_dags() -> dict[str, DAG]:
     """Every DAG the hub file describes, by dag id."""
-    hub = _load_hub(hub_path())
+    hub, entity_of = _load_hub(hub_path())
     dags = {}
     for name in hub.connections:
-        d = build_sync_dag(hub, name)
+        d = build_sync_dag(hub, name, entity_of)
         dags[d.dag_id] = d
     return dags

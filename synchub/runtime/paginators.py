@@ -8,6 +8,7 @@ by name from :data:`PAGINATORS`; :func:`register_paginator` adds more.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Generic, TypeVar
 
 import jmespath
@@ -28,7 +29,7 @@ class Request:
         self.url, self.params, self.variables = url, params or {}, variables
 
 
-class BasePaginator(Generic[T]):
+class BasePaginator(ABC, Generic[T]):
     """Base of every paginator: token bookkeeping, ``finished`` and loop detection."""
 
     def __init__(self, spec: Any, *, stream: str, page_size: int | None = None) -> None:
@@ -48,13 +49,13 @@ class BasePaginator(Generic[T]):
                                 "loop", status=response.status_code)
         self.token = nxt
 
+    @abstractmethod
     def next_token(self, response: requests.Response, body: Any, records: list[Any]) -> T | None:
         """The token of the next page, or None when this page was the last."""
-        raise NotImplementedError
 
+    @abstractmethod
     def prepare(self, request: Request) -> None:
         """Put the current token into the next request (not called for the first page)."""
-        raise NotImplementedError
 
     def _short(self, records: list[Any]) -> bool:
         return not records or (self.page_size is not None and len(records) < self.page_size)

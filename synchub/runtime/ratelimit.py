@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,7 +20,7 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
 
-class RateLimiter:
+class RateLimiter(ABC):
     """Base: ``acquire`` before a request, ``observe`` after it; returns seconds waited."""
 
     def __init__(self, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
@@ -36,9 +37,11 @@ class RateLimiter:
 
     def observe(self, headers: Mapping[str, str], body: Any = None) -> None:
         """Update the limiter from a response's headers or body (default: nothing)."""
+        return None
 
+    @abstractmethod
     def _reserve(self, cost: float) -> float:
-        raise NotImplementedError
+        """Book ``cost`` now; return how long the caller must wait before sending."""
 
 
 class LeakyBucketLimiter(RateLimiter):

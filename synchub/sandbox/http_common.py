@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,16 +30,16 @@ class Reply:
         return self.body if isinstance(self.body, bytes) else dumps(self.body)
 
 
-class VendorAPI:
+class VendorAPI(ABC):
     """Vendor hooks the pipeline calls; implemented by the Shopify and WooCommerce routers."""
 
+    @abstractmethod
     def error_reply(self, store: Any, status: int) -> Reply:
         """A vendor-shaped error for an injected status."""
-        raise NotImplementedError
 
+    @abstractmethod
     def authenticate(self, store: Any, request: Request) -> Reply | None:
         """None when the credentials are right, else the vendor's 401."""
-        raise NotImplementedError
 
     def admit(self, store: Any, request: Request) -> tuple[Reply | None, dict[str, str]]:
         """Rate limiting before the handler: a refusal, and headers for every answer."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from synchub.sandbox.limits import CostBucket, LeakyBucket
 from synchub.sandbox.shopify_catalog import (
@@ -18,17 +16,7 @@ from synchub.sandbox.shopify_catalog import (
 from synchub.sandbox.shopify_orders import ShopContext, build_order, order_header, order_id
 from synchub.sandbox.store import BaseStore
 from synchub.sandbox.table import Header, LazyTable
-from synchub.sandbox.util import iso_local, stable_int
-
-CURRENCIES = {"EUR": "Europe/Berlin", "USD": "America/New_York", "GBP": "Europe/London",
-              "CAD": "America/Toronto"}
-
-
-def store_currency(name: str, default: str = "EUR") -> str:
-    """The demo store sells in ``default``; other stores get a currency from their name."""
-    if name == "demo":
-        return default
-    return sorted(CURRENCIES)[stable_int("currency", name) % len(CURRENCIES)]
+from synchub.sandbox.util import iso_local
 
 
 class ShopifyStore(BaseStore):
@@ -38,12 +26,9 @@ class ShopifyStore(BaseStore):
 
     def __init__(self, seed: int, name: str, **kwargs: Any) -> None:
         super().__init__(seed, name, **kwargs)
-        self.currency = store_currency(name)
-        self.tz = ZoneInfo(CURRENCIES[self.currency])
         self.access_token = f"shpat_sandbox_{name}"
         self.rest_bucket = LeakyBucket(40, 2.0)
         self.cost_bucket = CostBucket(2000.0, 100.0)
-        self._mut_rng = random.Random(stable_int(self.key, "mutate"))
         key, vol = self.key, self.volume
         self.locations = build_locations(key)
         self.products = build_products(key, vol["products"], self.locations)

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from synchub.sandbox.faults import FaultPlan
+from synchub.sandbox.util import stable_int
 
 DEFAULT_VOLUME = {"orders": 200, "customers": 50, "products": 30, "poisoned": 0}
+CURRENCIES = {"EUR": "Europe/Berlin", "USD": "America/New_York", "GBP": "Europe/London",
+              "CAD": "America/Toronto"}
+
+
+def store_currency(name: str, default: str = "EUR") -> str:
+    """The demo store sells in ``default``; other stores get a currency from their name."""
+    if name == "demo":
+        return default
+    return sorted(CURRENCIES)[stable_int("currency", name) % len(CURRENCIES)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +36,11 @@ class RequestLog:
     status: int
 
 
-class BaseStore:
+class BaseStore(ABC):
     """State and bookkeeping common to the Shopify and WooCommerce simulators."""
 
     system = ""
+    orders: Any   # the store's order table (a LazyTable keyed by order id)
 
     def __init__(
         self, seed: int, name: str, *, orders: int, customers: int, products: int,
@@ -48,13 +62,20 @@ class BaseStore:
         self.requests: list[RequestLog] = []
         self.fault_plan = FaultPlan(self.key)
         self._last_stamp = 0
+        self.currency = store_currency(name)
+        self.tz = ZoneInfo(CURRENCIES[self.currency])
+        self._mut_rng = random.Random(stable_int(self.key, "mutate"))
+
+    @abstractmethod
+    def render_order(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The order as the API shows it now (poisoned ones broken on purpose)."""
 
     # --- faults and logging -------------------------------------------------------------
     def order(self, record_id: int) -> dict[str, Any] | None:
         """The order the API would return now (None if unknown)."""
         with self.lock:
-            row = self.orders.get(record_id)  # type: ignore[attr-defined]
-            return None if row is None else self.render_order(row)  # type: ignore[attr-defined]
+            row = self.orders.get(record_id)
+            return None if row is None else self.render_order(row)
 
     def faults(
         self, rate_429: float = 0.0, rate_5xx: float = 0.0, latency_ms: int = 0,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from synchub.sandbox.shopify_store import CURRENCIES, store_currency
 from synchub.sandbox.store import BaseStore
 from synchub.sandbox.table import Header, LazyTable
-from synchub.sandbox.util import cents, iso_naive_gmt, iso_naive_local, stable_int
+from synchub.sandbox.util import cents, iso_naive_gmt, iso_naive_local
 from synchub.sandbox.woo_catalog import build_customer, build_products, customer_header, stamp_dates
 from synchub.sandbox.woo_orders import WooContext, WooLine, build_order, order_header
 
@@ -26,11 +23,8 @@ class WooStore(BaseStore):
 
     def __init__(self, seed: int, name: str, **kwargs: Any) -> None:
         super().__init__(seed, name, **kwargs)
-        self.currency = store_currency(name)
-        self.tz = ZoneInfo(CURRENCIES[self.currency])
         self.consumer_key = f"ck_sandbox_{name}"
         self.consumer_secret = f"cs_sandbox_{name}"
-        self._mut_rng = random.Random(stable_int(self.key, "mutate"))
         key, vol = self.key, self.volume
         self.products = build_products(key, vol["products"], self.tz)
         n_cust = vol["customers"]
