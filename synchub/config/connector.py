@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from synchub.config.connector_writes import StockPublisherSpec
+
 NAME = r"^[a-z][a-z0-9_]*$"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -370,6 +372,8 @@ class ConnectorSpec(_Model):
     context: dict[str, ContextSpec] = {}
     stream_defaults: StreamDefaults | None = None
     streams: dict[str, StreamSpec] = Field(min_length=1)
+    stock_publisher: StockPublisherSpec | None = Field(
+        default=None, description="How the hub pushes available quantities to this channel.")
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:

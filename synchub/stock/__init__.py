@@ -1,0 +1,1 @@
+"""Stock in step across channels: available-to-sell, reservations, delta pushes, drift, alerts."""
