@@ -52,6 +52,9 @@ class InventoryLevel(CanonicalRecord):
     sku: str | None = None
     product_external_id: str | None = None
     inventory_item_external_id: str | None = None
+    parent_external_id: str | None = Field(
+        default=None, description="The parent product, where the channel addresses a "
+                                  "variant's stock through it (WooCommerce variations).")
     location_external_id: str
     location_name: str | None = None
     on_hand: Quantity | None = None

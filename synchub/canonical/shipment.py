@@ -38,6 +38,9 @@ class Shipment(CanonicalRecord):
 
     external_id: ExternalId
     order_external_id: str | None = None
+    order_connection: str | None = Field(
+        default=None, description="The connection the order came from, when the shipment "
+                                  "was made by another system (an ERP or WMS).")
     carrier: str | None = None
     service: str | None = None
     tracking_number: str | None = None
