@@ -49,6 +49,7 @@ class StreamSummary:
     retries: int = 0
     cursor: str | None = None
     changed: dict[str, int] = field(default_factory=dict)
+    stock: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
 
@@ -161,7 +162,8 @@ def _without_nul(value: Any) -> Any:
     return value
 
 
-def _write(store: Store, connection: str, stream: str, page: Any, mapped: Any) -> Any:
+def _write(store: Store, connection: str, stream: str, page: Any, mapped: Any,
+           hooks: Any = ()) -> Any:
     """Write a page; records the database refuses to hold (NUL) go to dead letters instead.
 
     The check costs nothing on the normal path: only a page the database rejected is searched
@@ -174,7 +176,7 @@ def _write(store: Store, connection: str, stream: str, page: Any, mapped: Any) -
     records, dead = mapped.records, list(mapped.dead)
     try:
         return store.write_page(connection=connection, stream=stream, records=records,
-                                dead_letters=dead, state=page.state)
+                                dead_letters=dead, state=page.state, hooks=hooks)
     except DataError:
         bad = {i for i, r in enumerate(records) if "\\u0000" in r.document}
         if not bad:
@@ -186,7 +188,15 @@ def _write(store: Store, connection: str, stream: str, page: Any, mapped: Any) -
         dead.append(DeadLetterIn(entity=rec.entity, record_id=rec.external_id,
                                  reason=_NUL_REASON, field=None, raw=_without_nul(raw)))
     return store.write_page(connection=connection, stream=stream, records=keep,
-                            dead_letters=dead, state=page.state)
+                            dead_letters=dead, state=page.state, hooks=hooks)
+
+
+def _stock_hooks(hub: Hub, connection: str) -> list[Any]:
+    """The stock hooks of this connection's pages (reservations, master counters)."""
+    from synchub.stock.ingest import StockIngest
+
+    ingest = StockIngest.from_hub(hub)
+    return ingest.hooks_for(connection) if ingest is not None else []
 
 
 def _workers_for(plan: StreamPlan) -> int:
@@ -222,6 +232,7 @@ def sync_stream(
     started = time.monotonic()
     own_client = client is None
     client = client or ConnectorClient(plan_conn.connector, conn_info)
+    hooks = _stock_hooks(hub, connection)
     run_id = store.start_run(connection, stream)
     state = None if refresh else store.get_state(connection, stream)
     try:
@@ -232,13 +243,15 @@ def sync_stream(
         fetched = prefetch(iter(pages))
         try:
             for page, mapped in mapped_in_order(fetched, mapper):
-                result = _write(store, connection, stream, page, mapped)
+                result = _write(store, connection, stream, page, mapped, hooks)
                 summary.pages += 1
                 summary.fetched += len(page.records)
                 summary.stored += result.stored
                 summary.unchanged += result.unchanged
                 summary.quarantined += result.quarantined
                 summary.skipped += mapped.skipped
+                for key, value in result.hooks.items():
+                    summary.stock[key] = summary.stock.get(key, 0) + value
                 for entity, ids in result.changed_ids.items():
                     if ids:
                         summary.changed[entity] = summary.changed.get(entity, 0) + len(ids)

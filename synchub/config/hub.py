@@ -23,6 +23,7 @@ from synchub.config.loader import (
     load_yaml,
     parse_model,
 )
+from synchub.config.stock import StockConfig, check_stock
 from synchub.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ class HubFile(_Model):
     mappings_dir: str = "mappings"
     connections: dict[Annotated[str, Field(pattern=NAME)], ConnectionConfig] = Field(
         min_length=1)
+    stock: StockConfig | None = Field(
+        default=None, description="Stock sync: masters, channels, rules, kits, alerts.")
 
 
 @dataclass
@@ -160,6 +163,11 @@ class Hub:
     @property
     def root(self) -> Path:
         return self.path.parent
+
+    @property
+    def stock(self) -> StockConfig | None:
+        """The stock section, or None when the hub does not sync stock."""
+        return self.file.stock
 
     def store_url(self, environ: dict[str, str] | None = None) -> str:
         env = os.environ if environ is None else environ
@@ -281,6 +289,11 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
             plan.streams[sname] = StreamPlan(sname, settings.full_refresh, compiled)
         plans[name] = plan
 
+    if hub_file.stock is not None:
+        for keys, message in check_stock(hub_file.stock, plans):
+            errors.append(ConfigError(message, file=str(hub_path),
+                                      key=format_key_path(("stock", *keys)),
+                                      line=_line(doc, "stock", *keys)))
     if errors:
         raise ConfigErrors(_dedupe(errors))
     return Hub(path=hub_path, file=hub_file, connections=plans)

@@ -7,7 +7,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from synchub.canonical import CanonicalRecord, Customer, InventoryLevel, Order, Product
+from synchub.canonical import (
+    CanonicalRecord,
+    Customer,
+    InventoryLevel,
+    Order,
+    Product,
+    Shipment,
+)
 from synchub.store.engine import RawJson, dumps
 from synchub.store.types import DeadLetterIn, StoredRecord
 
@@ -30,7 +37,17 @@ def _typed_values(record: CanonicalRecord) -> dict[str, Any]:
             "sku": record.sku,
             "location_external_id": record.location_external_id,
             "available": record.available,
+            "on_hand": record.on_hand,
+            "reserved": record.reserved,
+            "location_name": record.location_name,
+            "item_external_id": record.inventory_item_external_id,
+            "product_external_id": record.product_external_id,
+            "parent_external_id": record.parent_external_id,
+            "source_updated_at": record.updated_at,
         }
+    if isinstance(record, Shipment):
+        return {"order_connection": record.order_connection,
+                "order_external_id": record.order_external_id}
     if isinstance(record, Customer):
         return {"source_updated_at": record.updated_at}
     return {}

@@ -15,7 +15,7 @@ from synchub.store import writer
 from synchub.store.engine import SQLITE_IMMEDIATE, make_engine
 from synchub.store.migrate import upgrade_head
 from synchub.store.tables import dead_letters, entity_table, sync_runs, sync_state
-from synchub.store.types import DeadLetterIn, FeedPage, PageResult, StoredRecord
+from synchub.store.types import DeadLetterIn, FeedPage, PageHook, PageResult, StoredRecord
 
 
 class Store:
@@ -55,6 +55,7 @@ class Store:
         records: Iterable[CanonicalRecord | StoredRecord],
         dead_letters: Sequence[DeadLetterIn] = (),
         state: dict[str, Any] | None = None,
+        hooks: Sequence[PageHook] = (),
     ) -> PageResult:
         """Store a page atomically: records, outbox events, dead letters and the new state.
 
@@ -63,7 +64,8 @@ class Store:
         """
         with self._write() as conn:
             return writer.write_page(conn, connection=connection, stream=stream,
-                                     records=records, dead_letters=dead_letters, state=state)
+                                     records=records, dead_letters=dead_letters, state=state,
+                                     hooks=hooks)
 
     # -- stream state ----------------------------------------------------------------------
 

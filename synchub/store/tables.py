@@ -43,6 +43,19 @@ def _typed_columns(entity: str) -> list[sa.Column]:
             sa.Column("sku", sa.String(255)),
             sa.Column("location_external_id", sa.String(255)),
             sa.Column("available", sa.BigInteger),
+            # added by 0002: what stock sync reads without parsing documents
+            sa.Column("on_hand", sa.BigInteger),
+            sa.Column("reserved", sa.BigInteger),
+            sa.Column("location_name", sa.String(255)),
+            sa.Column("item_external_id", sa.String(255)),
+            sa.Column("product_external_id", sa.String(255)),
+            sa.Column("parent_external_id", sa.String(255)),
+            sa.Column("source_updated_at", Timestamp),
+        ]
+    if entity == "shipment":
+        return [
+            sa.Column("order_connection", sa.String(255)),
+            sa.Column("order_external_id", sa.String(255)),
         ]
     if entity == "customer":
         return [sa.Column("source_updated_at", Timestamp)]
@@ -72,6 +85,10 @@ ENTITY_TABLES: dict[str, sa.Table] = {
 }
 sa.Index("ix_products_sku", ENTITY_TABLES["product"].c.sku)
 sa.Index("ix_inventory_levels_sku", ENTITY_TABLES["inventory_level"].c.sku)
+sa.Index("ix_inventory_levels_connection_sku", ENTITY_TABLES["inventory_level"].c.connection,
+         ENTITY_TABLES["inventory_level"].c.sku)
+sa.Index("ix_shipments_order", ENTITY_TABLES["shipment"].c.order_connection,
+         ENTITY_TABLES["shipment"].c.order_external_id)
 
 bindings = sa.Table(
     "bindings",

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,7 @@ class PageResult:
     unchanged: int = 0
     quarantined: int = 0
     changed_ids: dict[str, list[str]] = field(default_factory=dict)
+    hooks: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +56,7 @@ class FeedPage:
 
     records: list[dict[str, Any]]
     next_cursor: int | None
+
+
+# Runs inside a page's transaction with the records that changed, per entity; returns counts.
+PageHook = Callable[["sa.Connection", dict[str, list[StoredRecord]], datetime], dict[str, int]]

@@ -26,7 +26,7 @@ from synchub.store.tables import (
     outbox,
     sync_state,
 )
-from synchub.store.types import DeadLetterIn, PageResult, StoredRecord
+from synchub.store.types import DeadLetterIn, PageHook, PageResult, StoredRecord
 
 # Bound parameters per IN list: well under SQLite's and PostgreSQL's limits.
 _IN_CHUNK = 5000
@@ -50,8 +50,14 @@ def write_page(
     records: Iterable[CanonicalRecord | StoredRecord],
     dead_letters: Sequence[DeadLetterIn] = (),
     state: dict[str, Any] | None = None,
+    hooks: Sequence[PageHook] = (),
 ) -> PageResult:
-    """Write one page inside the caller's transaction; the caller commits or rolls back."""
+    """Write one page inside the caller's transaction; the caller commits or rolls back.
+
+    ``hooks`` run after the records are stored, in the same transaction, with the records
+    that changed per entity (stock reservations ride on this); their counts add up in
+    ``PageResult.hooks``.
+    """
     now = datetime.now(UTC)
     by_entity: dict[str, dict[str, StoredRecord]] = {}
     for record in records:
@@ -68,6 +74,12 @@ def write_page(
         result.unchanged += len(page) - len(changed)
         result.changed_ids[entity] = changed
 
+    if hooks:
+        touched = {e: [by_entity[e][i] for i in ids] for e, ids in result.changed_ids.items()
+                   if ids}
+        for hook in hooks:
+            for key, value in (hook(conn, touched, now) or {}).items():
+                result.hooks[key] = result.hooks.get(key, 0) + value
     if dead_letters:
         _upsert_dead_letters(conn, dead_letters, connection, stream, now)
     if state is not None:
@@ -191,18 +203,25 @@ def assign_change_seq(conn: sa.Connection, entity: str, ids: Sequence[str]) -> N
     locks the entity's counter row until commit, hence blocks are handed out in commit
     order, and every row a reader can see below its cursor was committed before it read.
     """
-    table = entity_table(entity)
+    assign_seq_block(conn, entity, entity_table(entity), ids)
+
+
+def assign_seq_block(conn: sa.Connection, counter: str, table: sa.Table,
+                     ids: Sequence[Any]) -> None:
+    """Number ``ids`` of ``table`` with the next block of ``counter``, in the order given."""
     top = conn.execute(
         sa.update(change_counters)
-        .where(change_counters.c.entity == entity)
+        .where(change_counters.c.entity == counter)
         .values(value=change_counters.c.value + len(ids))
         .returning(change_counters.c.value)
     ).scalar_one()
     base = top - len(ids)  # the block is base+1 .. top, in the order of ids
     if conn.dialect.name == "postgresql":
         # one set-based statement instead of one UPDATE per row
+        id_type = postgresql.ARRAY(sa.String) if isinstance(ids[0], str) else \
+            postgresql.ARRAY(sa.BigInteger)
         block = sa.func.unnest(
-            sa.bindparam("ids", list(ids), type_=postgresql.ARRAY(sa.String))
+            sa.bindparam("ids", list(ids), type_=id_type)
         ).table_valued("id", with_ordinality="ord").render_derived()
         conn.execute(
             sa.update(table)
