@@ -38,12 +38,14 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def _write(self) -> Iterator[sa.Connection]:
-        # one transaction, committed on success and rolled back on any error
+    def transaction(self) -> Iterator[sa.Connection]:
+        """One write transaction: committed on success, rolled back on any error."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(**{SQLITE_IMMEDIATE: True})
             with conn.begin():
                 yield conn
+
+    _write = transaction
 
     # -- pages -----------------------------------------------------------------------------
 
