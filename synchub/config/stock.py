@@ -53,9 +53,10 @@ class RuleValues(_Model):
     def merged(self, *layers: SkuRule | None) -> RuleValues:
         """These values overridden by each layer in turn (later layers win)."""
         values = self.model_dump()
+        keys = set(SkuRule.model_fields)  # a channel's own keys (locations...) are not rules
         for layer in layers:
             if layer is not None:
-                values.update(layer.model_dump(exclude_none=True))
+                values.update(layer.model_dump(exclude_none=True, include=keys))
         return RuleValues(**values)
 
 

@@ -129,7 +129,7 @@ class Calculator:
         total = 0
         for lv in self.master.levels.get(sku, ()):
             if locations is None or lv.location_id in locations or lv.location_name in locations:
-                total += lv.on_hand - lv.reserved
+                total += max(lv.on_hand, 0) - lv.reserved
         return total - self.master.hub_reserved.get(sku, 0)
 
     def figure(self, sku: str, locations: frozenset[str] | None, rules: RuleValues) -> int:
