@@ -174,11 +174,143 @@ def _entity_of(hub: Any, system: str, mapping_name: str) -> str:
     return "unknown"
 
 
+def _conn_info(hub: Any) -> Any:
+    """ConnectionInfo of a hub connection, read from its Airflow Connection (inside tasks)."""
+    from airflow.sdk import Connection
+
+    from synchub.runtime import ConnectionInfo
+
+    def info(connection: str) -> Any:
+        ac = Connection.get(hub.connection(connection).config.conn_id)
+        return ConnectionInfo(conn_id=ac.conn_id, conn_type=ac.conn_type, host=ac.host,
+                              login=ac.login, password=ac.password, port=ac.port,
+                              schema=ac.schema, extra=ac.extra_dejson or {})
+    return info
+
+
+def _with_store(fn: Any) -> Any:
+    from synchub.config.hub import load_hub
+    from synchub.store import Store
+
+    hub = load_hub(hub_path())
+    store = Store.from_url(hub.store_url())
+    try:
+        store.migrate()
+        return fn(hub, store)
+    finally:
+        store.dispose()
+
+
+def stock_prepare_task() -> list[int]:
+    """Refresh the masters' on-hand counters; return the shards to compute."""
+    from synchub.stock.service import prepare
+
+    def run(hub: Any, store: Any) -> list[int]:
+        prepare(hub, store)
+        return list(range(hub.stock.shards))
+    result: list[int] = _with_store(run)
+    return result
+
+
+def stock_shard_task(shard: int) -> dict[str, Any]:
+    """Compute and push one shard of SKUs on every channel; counts only."""
+    from synchub.stock.service import run_shard
+
+    ctx = get_current_context()
+    run_id = str(ctx["run_id"])
+
+    def run(hub: Any, store: Any) -> dict[str, Any]:
+        return run_shard(hub, store, run_id=run_id, shard=shard, shards=hub.stock.shards,
+                         conn_info=_conn_info(hub)).as_dict()
+    result: dict[str, Any] = _with_store(run)
+    return result
+
+
+def stock_report_task(shards: list[dict[str, Any]]) -> dict[str, Any]:
+    """Drift, alerts and oversells after the pushes, summarised for the run."""
+    import logging
+
+    import sqlalchemy as sa
+
+    from synchub.stock.report import build_alerts, build_drift
+    from synchub.store.stock_tables import stock_exceptions as exc
+
+    def run(hub: Any, store: Any) -> dict[str, Any]:
+        drift = build_drift(hub, store)
+        alerts = build_alerts(hub, store)
+        with store.engine.connect() as conn:
+            oversold = [dict(r._mapping) for r in conn.execute(
+                sa.select(exc.c.connection, exc.c.order_external_id, exc.c.sku, exc.c.shortfall)
+                .where(exc.c.resolved_at.is_(None)).order_by(exc.c.id.desc()).limit(20))]
+        return {"drift": drift, "alerts": alerts, "open_oversells": oversold}
+    report: dict[str, Any] = _with_store(run)
+    totals: dict[str, int] = {}
+    for shard in shards:
+        for ch in (shard or {}).get("channels", []):
+            for key in ("listings", "changed", "pushed", "conflicts", "failed", "write_calls",
+                        "min_calls"):
+                totals[key] = totals.get(key, 0) + int(ch.get(key, 0))
+    report["totals"] = totals
+    log = logging.getLogger("synchub.stock")
+    log.info("stock_sync: %s", totals)
+    for row in report["open_oversells"]:
+        log.warning("OVERSOLD: order %s on %s is short of %s x %s", row["order_external_id"],
+                    row["connection"], row["shortfall"], row["sku"])
+    for channel, kinds in report["drift"].items():
+        log.info("drift on %s: %s", channel, kinds)
+    log.info("alerts: %s", report["alerts"])
+    return report
+
+
+def build_stock_dag(hub: Any) -> DAG:
+    """``stock_sync``: on inventory, order and shipment changes, and on a fallback schedule."""
+    from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
+
+    stock = hub.stock
+    assets = (entity_asset("order") | entity_asset("inventory_level")
+              | entity_asset("shipment"))
+    schedule: Any = assets
+    if stock.schedule:
+        schedule = AssetOrTimeSchedule(
+            timetable=CronTriggerTimetable(stock.schedule, timezone="UTC"), assets=assets)
+
+    @dag(
+        dag_id="stock_sync",
+        schedule=schedule,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=["synchub", "stock"],
+        doc_md=("Computes what every channel may sell from the stock masters "
+                f"({', '.join(stock.masters)}) and pushes only the differences to "
+                f"{', '.join(stock.channels)}. Runs when orders, inventory or shipments change "
+                "and on its fallback schedule. The report task lists drift, alerts and "
+                "oversold orders."),
+        default_args={
+            "retries": hub.file.defaults.retries,
+            "retry_delay": hub.file.defaults.retry_delay,
+            "retry_exponential_backoff": True,
+            "max_retry_delay": hub.file.defaults.max_retry_delay,
+            "execution_timeout": hub.file.defaults.execution_timeout,
+        },
+    )
+    def stock_dag() -> None:
+        shards = task(task_id="prepare")(stock_prepare_task)()
+        results = task(task_id="compute_and_push")(stock_shard_task).expand(shard=shards)
+        task(task_id="report", trigger_rule=TriggerRule.ALL_DONE, retries=0)(
+            stock_report_task)(results)
+
+    return stock_dag()
+
+
 def build_dags() -> dict[str, DAG]:
     """Every DAG the hub file describes, by dag id."""
     hub, entity_of = _load_hub(hub_path())
     dags = {}
     for name in hub.connections:
         d = build_sync_dag(hub, name, entity_of)
+        dags[d.dag_id] = d
+    if hub.stock is not None:
+        d = build_stock_dag(hub)
         dags[d.dag_id] = d
     return dags

@@ -61,10 +61,13 @@ def _entity_name(name: str) -> str:
     from synchub.canonical import ENTITIES
 
     n = name.strip().lower().replace("-", "_")
+    from synchub.store.stock_tables import STOCK_FEEDS
+
     for cand in (n, n[:-1] if n.endswith("s") else n, n[:-2] if n.endswith("es") else n):
-        if cand in ENTITIES:
+        if cand in ENTITIES or cand in STOCK_FEEDS:
             return cand
-    raise ConfigError(f"unknown entity {name!r}; known: {', '.join(sorted(ENTITIES))}")
+    known = sorted(ENTITIES) + sorted(STOCK_FEEDS)
+    raise ConfigError(f"unknown entity {name!r}; known: {', '.join(known)}")
 
 
 def _pick_mapping(mappings_dir: Path, system: str, entity: str, name: str | None) -> Any:
@@ -298,6 +301,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(hub_path=_hub_path(args), changes=args.changes)
 
 
+def cmd_stock(args: argparse.Namespace) -> int:
+    from synchub.cli_stock import cmd_stock as run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="synchub", description=__doc__.split("\n")[0])
     p.add_argument("-v", "--verbose", action="count", default=0)
@@ -341,13 +350,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp = with_config(sub.add_parser("demo", help="sandbox + Airflow sync of every connection"))
     sp.add_argument("--changes", type=int, default=5,
                     help="records the sandbox creates and updates before a repeat run")
+    from synchub.cli_stock import add_parser as add_stock_parser
+
+    add_stock_parser(sub, with_config)
     return p
 
 
 COMMANDS = {
     "validate": cmd_validate, "normalize": cmd_normalize, "run": cmd_run, "feed": cmd_feed,
     "schemas": cmd_schemas, "pools": cmd_pools, "runs": cmd_runs,
-    "deadletters": cmd_deadletters, "demo": cmd_demo,
+    "deadletters": cmd_deadletters, "demo": cmd_demo, "stock": cmd_stock,
 }
 
 

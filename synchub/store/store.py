@@ -14,6 +14,7 @@ from synchub.canonical import CanonicalRecord
 from synchub.store import writer
 from synchub.store.engine import SQLITE_IMMEDIATE, make_engine
 from synchub.store.migrate import upgrade_head
+from synchub.store.stock_tables import STOCK_FEEDS
 from synchub.store.tables import dead_letters, entity_table, sync_runs, sync_state
 from synchub.store.types import DeadLetterIn, FeedPage, PageHook, PageResult, StoredRecord
 
@@ -100,7 +101,7 @@ class Store:
         """
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        table = entity_table(entity)
+        table = STOCK_FEEDS.get(entity) or entity_table(entity)
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(table.c.change_seq, table.c.data)
