@@ -163,4 +163,5 @@ class Calculator:
             rows.append({"master": lv.connection, "location": lv.location_name or lv.location_id,
                          "location_id": lv.location_id, "on_hand": lv.on_hand,
                          "master_reserved": lv.reserved, "counted": used})
+        rows.sort(key=lambda r: (r["master"], str(r["location"])))
         return {"locations": rows, "hub_reserved": self.master.hub_reserved.get(sku, 0)}

@@ -101,7 +101,7 @@ class Store:
         """
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        table = STOCK_FEEDS.get(entity) or entity_table(entity)
+        table = STOCK_FEEDS[entity] if entity in STOCK_FEEDS else entity_table(entity)
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(table.c.change_seq, table.c.data)
