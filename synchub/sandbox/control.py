@@ -13,6 +13,7 @@ from synchub.sandbox.sandbox import SYSTEMS, Sandbox
 
 MUTATE_KEYS = {"orders_created", "orders_updated", "customers_created", "customers_updated",
                "products_updated", "inventory_changed"}
+ORDER_KEYS = {"lines", "status"}
 FAULT_KEYS = {"rate_429", "rate_5xx", "latency_ms", "timeout_rate", "truncate_rate",
               "fail_next", "hang_seconds"}
 
@@ -29,7 +30,7 @@ async def _body(request: Request, allowed: set[str]) -> dict[str, Any]:
 
 
 def control_router(sandbox: Sandbox) -> APIRouter:
-    """Health, mutate, faults, reset and stats."""
+    """Health, mutate, faults, reset, order and stats."""
     router = APIRouter(prefix="/_sandbox")
 
     def bad(message: str, status: int = 400) -> JSONResponse:
@@ -45,7 +46,7 @@ def control_router(sandbox: Sandbox) -> APIRouter:
     async def act(system: str, store: str, action: str, request: Request) -> JSONResponse:
         if system not in SYSTEMS:
             return bad(f"unknown system {system}", 404)
-        keys = {"mutate": MUTATE_KEYS, "faults": FAULT_KEYS,
+        keys = {"mutate": MUTATE_KEYS, "faults": FAULT_KEYS, "order": ORDER_KEYS,
                 "reset": {"orders", "customers", "products", "poisoned"}}.get(action)
         if keys is None:
             return bad(f"unknown action {action}", 404)
@@ -57,6 +58,13 @@ def control_router(sandbox: Sandbox) -> APIRouter:
             target = sandbox.store(system, store)
             if action == "mutate":
                 return JSONResponse(target.mutate(**{k: int(v) for k, v in body.items()}))
+            if action == "order":
+                if not hasattr(target, "place_order"):
+                    return bad(f"{system} stores do not take orders here", 404)
+                status = body.get("status")
+                if status is not None and not isinstance(status, str):
+                    raise ValueError("status must be a string")
+                return JSONResponse(target.place_order(body.get("lines"), status=status))
             return JSONResponse(target.faults(**body))
         except (ValueError, TypeError) as exc:
             return bad(str(exc))

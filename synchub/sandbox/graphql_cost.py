@@ -1,4 +1,8 @@
-"""Query cost the way Shopify approximates it: objects 1, scalars 0, connections 2 + n x node."""
+"""Query cost the way Shopify approximates it: objects 1, scalars 0, connections 2 + n x node.
+
+A mutation costs 10 per root field plus what its payload selects; ``nodes(ids:)`` costs
+each id's object.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -19,6 +24,8 @@ from graphql import (
 from graphql.execution.values import get_argument_values
 
 SINGLE_QUERY_MAX = 1000
+MUTATION_COST = 10
+Composite = GraphQLObjectType | GraphQLInterfaceType
 
 
 def requested_cost(
@@ -28,29 +35,46 @@ def requested_cost(
     """Cost of an operation from its selections and the page sizes it asks for."""
     fragments = {d.name.value: d for d in document.definitions
                  if isinstance(d, FragmentDefinitionNode)}
+    if operation.operation.value == "mutation":
+        root = schema.mutation_type
+        assert root is not None
+        total = 0
+        for owner, node in _fields(schema, root, operation.selection_set, fragments):
+            field_def = owner.fields.get(node.name.value)
+            named = get_named_type(field_def.type) if field_def is not None else None
+            # the payload object itself is part of the flat mutation cost
+            children = (_selection_cost(schema, named, node.selection_set, fragments, variables)
+                        if isinstance(named, Composite) else 0)
+            total += MUTATION_COST + children
+        return total
     root = schema.query_type
     assert root is not None
     return _selection_cost(schema, root, operation.selection_set, fragments, variables)
 
 
 def _fields(
-    schema: GraphQLSchema, parent: GraphQLObjectType, selection_set: SelectionSetNode | None,
+    schema: GraphQLSchema, parent: Composite, selection_set: SelectionSetNode | None,
     fragments: dict[str, FragmentDefinitionNode],
-) -> list[tuple[GraphQLObjectType, FieldNode]]:
-    out: list[tuple[GraphQLObjectType, FieldNode]] = []
+) -> list[tuple[Composite, FieldNode]]:
+    out: list[tuple[Composite, FieldNode]] = []
     for sel in selection_set.selections if selection_set else ():
         if isinstance(sel, FieldNode):
             out.append((parent, sel))
         elif isinstance(sel, InlineFragmentNode):
-            out.extend(_fields(schema, parent, sel.selection_set, fragments))
+            # `... on InventoryLevel` reads its fields from that type, not from the interface
+            cond = schema.get_type(sel.type_condition.name.value) if sel.type_condition else None
+            owner = cond if isinstance(cond, Composite) else parent
+            out.extend(_fields(schema, owner, sel.selection_set, fragments))
         elif isinstance(sel, FragmentSpreadNode) and sel.name.value in fragments:
-            out.extend(_fields(schema, parent, fragments[sel.name.value].selection_set,
-                               fragments))
+            frag = fragments[sel.name.value]
+            cond = schema.get_type(frag.type_condition.name.value)
+            owner = cond if isinstance(cond, Composite) else parent
+            out.extend(_fields(schema, owner, frag.selection_set, fragments))
     return out
 
 
 def _selection_cost(
-    schema: GraphQLSchema, parent: GraphQLObjectType, selection_set: SelectionSetNode | None,
+    schema: GraphQLSchema, parent: Composite, selection_set: SelectionSetNode | None,
     fragments: dict[str, FragmentDefinitionNode], variables: Any,
 ) -> int:
     total = 0
@@ -59,7 +83,7 @@ def _selection_cost(
         if field_def is None:
             continue
         named = get_named_type(field_def.type)
-        if not isinstance(named, GraphQLObjectType) or named.name == "PageInfo":
+        if not isinstance(named, Composite) or named.name == "PageInfo":
             continue
         children = _selection_cost(schema, named, node.selection_set, fragments, variables)
         if named.name.endswith("Connection"):
@@ -68,6 +92,9 @@ def _selection_cost(
             total += 2 + int(size) * children
         elif named.name.endswith("Edge"):
             total += children
+        elif "ids" in field_def.args:
+            ids = get_argument_values(field_def, node, variables).get("ids") or []
+            total += len(ids) * (1 + children)
         else:
             total += 1 + children
     return total
@@ -84,3 +111,12 @@ def actual_cost(data: Any) -> int:
                  if isinstance(data.get("edges"), list) else data.get("nodes") or [])
         return 2 + sum(actual_cost(n) for n in nodes)
     return 1 + sum(actual_cost(v) for k, v in data.items() if k != "pageInfo")
+
+
+def mutation_actual_cost(data: Any) -> int:
+    """Cost of a mutation's answer: 10 per root field plus the objects its payload returned."""
+    if not isinstance(data, dict):
+        return 0
+    return sum(MUTATION_COST + (sum(actual_cost(v) for v in payload.values())
+                                if isinstance(payload, dict) else 0)
+               for payload in data.values())

@@ -1,4 +1,4 @@
-"""Shopify Admin GraphQL: products, variants, inventory items and levels, with cost limits."""
+"""Shopify Admin GraphQL: catalog and inventory queries, inventorySetQuantities, cost limits."""
 
 from __future__ import annotations
 
@@ -16,11 +16,22 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.execution.values import get_variable_values
+from graphql.execution.values import get_directive_values, get_variable_values
 
-from synchub.sandbox.graphql_cost import SINGLE_QUERY_MAX, actual_cost, requested_cost
+from synchub.sandbox.graphql_cost import (
+    SINGLE_QUERY_MAX,
+    actual_cost,
+    mutation_actual_cost,
+    requested_cost,
+)
 from synchub.sandbox.http_common import Reply
 from synchub.sandbox.paging import as_row, window
+from synchub.sandbox.shopify_inventory import (
+    MAX_INPUT_ARRAY,
+    group_changes,
+    input_too_large,
+    set_quantities,
+)
 from synchub.sandbox.shopify_search import matches, parse_search
 from synchub.sandbox.shopify_store import ShopifyStore
 from synchub.sandbox.util import decode_token, encode_token
@@ -109,6 +120,33 @@ def _by_gid(kind: str) -> Any:
     return resolve
 
 
+def _node_type(obj: dict[str, Any], _info: Any, _abstract: Any) -> str:
+    # gid://shopify/<Type>/<number>[?...]
+    return str(obj["id"].split("/")[3])
+
+
+def _nodes(_root: Any, info: Any, ids: list[str]) -> list[Any]:
+    if len(ids) > MAX_INPUT_ARRAY:
+        raise input_too_large(len(ids))
+    return [_store(info).by_gid.get(i) for i in ids]
+
+
+def _set_quantities(_root: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+    directive = info.schema.get_directive("idempotent")
+    args = get_directive_values(directive, info.field_nodes[0], info.variable_values)
+    return set_quantities(_store(info), input, args["key"] if args else None)
+
+
+def _oversized(value: Any) -> int:
+    """The length of the longest list anywhere in ``value`` when it exceeds the input limit."""
+    if isinstance(value, list):
+        own = len(value) if len(value) > MAX_INPUT_ARRAY else 0
+        return max([own, *(_oversized(v) for v in value)])
+    if isinstance(value, dict):
+        return max([0, *(_oversized(v) for v in value.values())])
+    return 0
+
+
 def _total_inventory(product: dict[str, Any]) -> int:
     return sum(v.get("inventoryQuantity") or 0 for v in product["_variants"])
 
@@ -145,6 +183,11 @@ def shopify_schema() -> GraphQLSchema:
         i["_levels"], lambda lv: lv["location"]["_id"], a))
     attach("InventoryItem", "inventoryLevel", lambda i, _i, locationId: next(
         (lv for lv in i["_levels"] if lv["location"]["id"] == locationId), None))
+    attach("Query", "node", lambda _r, info, id: info.context.by_gid.get(id))
+    attach("Query", "nodes", _nodes)
+    tm["Node"].resolve_type = _node_type
+    attach("Mutation", "inventorySetQuantities", _set_quantities)
+    attach("InventoryAdjustmentGroup", "changes", lambda g, _i, **a: group_changes(g, **a))
     attach("InventoryLevel", "item", lambda lv, _i: lv["_item"])
     attach("InventoryLevel", "quantities", lambda lv, _i, names: [
         {"name": n, "quantity": lv["_q"][n], "updatedAt": lv["updatedAt"]}
@@ -180,11 +223,14 @@ def graphql_reply(store: ShopifyStore, raw_body: bytes) -> Reply:
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     name = payload.get("operationName")
     op = next((o for o in operations if name is None or (o.name and o.name.value == name)), None)
-    if op is None or op.operation.value != "query":
-        return Reply(200, {"errors": [{"message": "Only query operations are supported here"}]})
+    if op is None or op.operation.value not in ("query", "mutation"):
+        return Reply(200, {"errors": [{"message": "Only queries and mutations are supported"}]})
     coerced = get_variable_values(schema, op.variable_definitions or (), variables)
     if isinstance(coerced, list):
         return Reply(200, {"errors": [e.formatted for e in coerced]})
+    too_long = _oversized(variables)
+    if too_long:
+        return Reply(200, {"errors": [input_too_large(too_long).formatted]})
     requested = requested_cost(schema, document, op, coerced)
     if requested > SINGLE_QUERY_MAX:
         return Reply(200, {"errors": [{
@@ -199,7 +245,10 @@ def graphql_reply(store: ShopifyStore, raw_body: bytes) -> Reply:
             "extensions": _cost(store, requested, None)})
     result = execute_sync(schema, document, context_value=store, variable_values=variables,
                      operation_name=name)
-    actual = min(requested, max(0, actual_cost(result.data) - 1)) if result.data else 0
+    if op.operation.value == "mutation":
+        actual = min(requested, mutation_actual_cost(result.data))
+    else:
+        actual = min(requested, max(0, actual_cost(result.data) - 1)) if result.data else 0
     if store.rate_limits:
         store.cost_bucket.refund(requested - actual)
     body: dict[str, Any] = {}

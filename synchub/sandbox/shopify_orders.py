@@ -7,6 +7,7 @@ cents, so a consumer can reconcile every order to the cent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -31,6 +32,7 @@ ORDER_ID_BASE = 5_600_000_000_000
 KINDS = (("open", "open", 35), ("closed", "closed", 45), ("partial", "closed", 8),
          ("refunded", "closed", 5), ("cancelled", "cancelled", 7))
 FX = {"USD": 1.08, "GBP": 0.85, "CHF": 0.94, "EUR": 1.0, "CAD": 1.47}
+MAX_ORDER_LINES = 8  # line item ids leave room for eight lines per order
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,25 @@ class ShopContext:
 def order_id(i: int) -> int:
     """Order ids; about one in 40 lies above 2**53."""
     return BIG_ID_BASE + i if i % 40 == 7 else ORDER_ID_BASE + i * 1009
+
+
+def requested_lines(lines: Any) -> list[tuple[str, int]]:
+    """Check the ``[{"sku", "quantity"}]`` of a placed order; ValueError says what is wrong."""
+    if not isinstance(lines, list) or not lines:
+        raise ValueError("lines must be a non-empty list of {sku, quantity}")
+    if len(lines) > MAX_ORDER_LINES:
+        raise ValueError(f"an order takes at most {MAX_ORDER_LINES} lines")
+    out = []
+    for n, line in enumerate(lines):
+        if not isinstance(line, dict) or set(line) - {"sku", "quantity"}:
+            raise ValueError(f"lines[{n}] must be an object with sku and quantity")
+        sku, quantity = line.get("sku"), line.get("quantity", 1)
+        if not isinstance(sku, str) or not sku:
+            raise ValueError(f"lines[{n}].sku must be a non-empty string")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise ValueError(f"lines[{n}].quantity must be a positive integer")
+        out.append((sku, quantity))
+    return out
 
 
 def order_header(key: str, i: int, count: int, now: int | None = None) -> Header:
@@ -85,8 +106,13 @@ def _tags(r: Any) -> str:
     return ", ".join(sorted(picked))
 
 
-def build_order(ctx: ShopContext, h: Header) -> dict[str, Any]:
-    """The REST ``order`` object for header ``h`` (kind in ``h.name``)."""
+def build_order(ctx: ShopContext, h: Header,
+                lines_of: Sequence[tuple[CatalogLine, int]] | None = None) -> dict[str, Any]:
+    """The REST ``order`` object for header ``h`` (kind in ``h.name``).
+
+    ``lines_of`` fixes the (catalog line, quantity) pairs of a placed order; otherwise the
+    lines are drawn from the seed.
+    """
     r = rng_for(ctx.key, "order", h.index)
     kind, oid, tz, cur = h.name, h.id, ctx.tz, ctx.currency
     incl = r.random() < 0.5
@@ -96,9 +122,13 @@ def build_order(ctx: ShopContext, h: Header) -> dict[str, Any]:
     tax_by_rate: dict[tuple[str, int], int] = {}
     tlip = disc_total = tax_total = 0
     line_amounts = []  # (net after discount, tax, qty) for refunds
-    for k in range(r.choice((1, 1, 2, 2, 3, 4))):
-        c = ctx.catalog[r.randrange(len(ctx.catalog))]
-        qty = r.choice((1, 1, 1, 2, 3))
+    count = len(lines_of) if lines_of is not None else r.choice((1, 1, 2, 2, 3, 4))
+    for k in range(count):
+        if lines_of is not None:
+            c, qty = lines_of[k]
+        else:
+            c = ctx.catalog[r.randrange(len(ctx.catalog))]
+            qty = r.choice((1, 1, 1, 2, 3))
         gross = c.price * qty
         disc = gross * code[1] // 10000 if code else 0
         net = gross - disc

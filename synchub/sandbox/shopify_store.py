@@ -13,7 +13,14 @@ from synchub.sandbox.shopify_catalog import (
     customer_header,
     stamp_product,
 )
-from synchub.sandbox.shopify_orders import ShopContext, build_order, order_header, order_id
+from synchub.sandbox.shopify_inventory import commit_order_stock
+from synchub.sandbox.shopify_orders import (
+    ShopContext,
+    build_order,
+    order_header,
+    order_id,
+    requested_lines,
+)
 from synchub.sandbox.store import BaseStore
 from synchub.sandbox.table import Header, LazyTable
 from synchub.sandbox.util import iso_local
@@ -32,12 +39,25 @@ class ShopifyStore(BaseStore):
         key, vol = self.key, self.volume
         self.locations = build_locations(key)
         self.products = build_products(key, vol["products"], self.locations)
+        self.variants_by_id = {v["_id"]: v for p in self.products for v in p["_variants"]}
+        # every object a GraphQL id can name (nodes, mutation inputs); none is ever removed
+        self.by_gid: dict[str, dict[str, Any]] = {o["id"]: o for o in self.locations}
+        for p in self.products:
+            self.by_gid[p["id"]] = p
+            for v in p["_variants"]:
+                item = v["inventoryItem"]
+                self.by_gid.update({v["id"]: v, item["id"]: item})
+                self.by_gid.update((lv["id"], lv) for lv in item["_levels"])
+        # idempotency key -> (input fingerprint, first result) of inventorySetQuantities
+        self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.adjustment_groups = 0
         n_cust = vol["customers"]
         self.customers = LazyTable(
             (customer_header(key, j, n_cust) for j in range(n_cust)),
             lambda h: build_customer(key, h, self.tz, self.currency))
         self._ctx = ShopContext(key, self.currency, self.tz, catalog_lines(self.products),
                                 n_cust, lambda j: customer_header(key, j, n_cust))
+        self._by_sku = {c.sku: c for c in self._ctx.catalog if c.sku}
         n = vol["orders"]
         self.orders = LazyTable((order_header(key, i, n) for i in range(n)),
                                 lambda h: build_order(self._ctx, h))
@@ -103,15 +123,40 @@ class ShopifyStore(BaseStore):
                                                                         len(items)))]
             return out
 
+    def place_order(self, lines: Any, status: str | None = None) -> dict[str, Any]:
+        """Place one order now for exactly ``lines`` (``[{"sku", "quantity"}]``).
+
+        ``status`` is ``open`` (default: the units are committed) or ``closed`` (paid and
+        fulfilled: the units left on_hand). Raises ValueError naming an unknown SKU.
+        """
+        wanted = requested_lines(lines)
+        status = status or "open"
+        if status not in ("open", "closed"):
+            raise ValueError(f"status must be open or closed, not {status!r}")
+        with self.lock:
+            picked = []
+            for sku, quantity in wanted:
+                line = self._by_sku.get(sku)
+                if line is None:
+                    raise ValueError(f"unknown SKU {sku!r}")
+                picked.append((line, quantity))
+            oid = self._new_order(self.stamp(), picked, status)
+            row = self.orders.get(oid)
+            return {"id": oid, "number": row["order_number"], "name": row["name"]}
+
     def _pick(self, table: LazyTable, count: int) -> list[int]:
         ids = sorted(h.id for h in table.headers())
         return self._mut_rng.sample(ids, min(count, len(ids)))
 
-    def _new_order(self, now: int) -> int:
+    def _new_order(self, now: int, lines: Any = None, status: str = "open") -> int:
         i = self.orders.next_index
         self.orders.next_index += 1
         h = order_header(self.key, i, self.volume["orders"], now=now)
-        self.orders.put(h, build_order(self._ctx, h))
+        h.status = h.name = status
+        row = build_order(self._ctx, h, lines)
+        self.orders.put(h, row)
+        commit_order_stock(self, ((li["variant_id"], li["quantity"]) for li in row["line_items"]),
+                           now, fulfilled=status == "closed")
         return h.id
 
     def _touch_order(self, oid: int, now: int) -> int:

@@ -51,7 +51,11 @@ def build_products(key: str, count: int, tz: tzinfo) -> list[dict[str, Any]]:
         kind = r.choices(("simple", "variable", "external"), (60, 35, 5))[0]
         name = f"{r.choice(pools.PRODUCT_ADJECTIVES)} {r.choice(pools.PRODUCT_NOUNS)} {i + 1}"
         regular = r.choice((990, 1490, 1990, 2490, 3990, 5900, 8990))
-        sku = f"WC-{i + 1:05d}" if r.random() > 0.06 else ""  # some shops leave SKUs empty
+        # the Shopify sandbox's SKU scheme, so one stock master covers both shops; some shops
+        # leave SKUs empty
+        has_sku = r.random() > 0.06
+        base_sku = f"SKU-{i + 1:05d}" if has_sku else ""
+        sku = base_sku if kind == "variable" or not has_sku else f"{base_sku}-1"
         option_name, values = r.choice(pools.OPTION_SETS)
         product: dict[str, Any] = {
             "id": pid, "name": name, "slug": f"product-{i + 1}", "permalink": "",
@@ -75,7 +79,7 @@ def build_products(key: str, count: int, tz: tzinfo) -> list[dict[str, Any]]:
             product.update(manage_stock=False, stock_quantity=None, stock_status="instock")
             for v, opt in enumerate(opts):
                 variation: dict[str, Any] = {
-                    "id": pid + v + 1, "sku": f"{sku}-{opt.upper()}" if sku else "",
+                    "id": pid + v + 1, "sku": f"{base_sku}-{v + 1}" if base_sku else "",
                     **_prices(r, regular + v * 100), "status": "publish",
                     **_stock(r, True), "attributes": [{"id": 1, "name": option_name,
                                                        "option": opt}],

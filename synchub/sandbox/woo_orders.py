@@ -6,6 +6,7 @@ exclude tax even when the shop enters prices with tax, and refunds carry negativ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -76,8 +77,9 @@ def order_header(key: str, i: int, count: int, now: int | None = None) -> Header
                   status=status, name=kind)
 
 
-def build_order(ctx: WooContext, h: Header) -> dict[str, Any]:
-    """The REST order object for header ``h``."""
+def build_order(ctx: WooContext, h: Header,
+                lines_of: Sequence[tuple[WooLine, int]] | None = None) -> dict[str, Any]:
+    """The REST order object for header ``h``; ``lines_of`` fixes a placed order's lines."""
     r = rng_for(ctx.key, "order", h.index)
     kind, tz = h.name, ctx.tz
     incl = r.random() < 0.5
@@ -85,9 +87,13 @@ def build_order(ctx: WooContext, h: Header) -> dict[str, Any]:
     lines: list[dict[str, Any]] = []
     rates: dict[int, list[int]] = {}  # rate_id -> [tax_total, shipping_tax_total]
     sum_total = cart_tax = disc = disc_tax = 0
-    for k in range(r.choice((1, 1, 2, 2, 3, 4))):
-        c = ctx.catalog[r.randrange(len(ctx.catalog))]
-        qty = r.choice((1, 1, 1, 2, 3))
+    count = len(lines_of) if lines_of is not None else r.choice((1, 1, 2, 2, 3, 4))
+    for k in range(count):
+        if lines_of is not None:
+            c, qty = lines_of[k]
+        else:
+            c = ctx.catalog[r.randrange(len(ctx.catalog))]
+            qty = r.choice((1, 1, 1, 2, 3))
         bp, rate_id = (ctx.reduced_bp, 2) if c.reduced else (ctx.standard_bp, 1)
         gross_or_net = c.price * qty
         # With tax-inclusive prices Woo stores the line net of tax; both sides stay in cents.

@@ -1,4 +1,4 @@
-"""WooCommerce REST v3: orders, products, variations, customers, settings; page-number paging."""
+"""WooCommerce REST v3: orders, products, variations, customers, settings; batch stock writes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from starlette.responses import Response
 from synchub.sandbox.http_common import Reply, VendorAPI, serve
 from synchub.sandbox.table import Query
 from synchub.sandbox.util import dumps, parse_time
+from synchub.sandbox.woo_batch import batch_reply
 from synchub.sandbox.woo_orders import order_refunds
 from synchub.sandbox.woo_store import WooStore, public
 
@@ -276,6 +277,18 @@ def woo_router(get_store: Any) -> APIRouter:
                 return _one(None, "product")
             return _object_list(request, parent["_variations"], s, product_sorts)
         return await serve(api, s, request, handler)
+
+    @router.post(base + "/products/batch")
+    async def products_batch(store: str, request: Request) -> Response:
+        s = get_store(store)
+        body = await request.body()
+        return await serve(api, s, request, lambda: batch_reply(s, body, None))
+
+    @router.post(base + "/products/{pid}/variations/batch")
+    async def variations_batch(store: str, pid: str, request: Request) -> Response:
+        s = get_store(store)
+        body = await request.body()
+        return await serve(api, s, request, lambda: batch_reply(s, body, pid))
 
     @router.get(base + "/customers")
     async def customers(store: str, request: Request) -> Response:

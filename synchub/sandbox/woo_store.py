@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from synchub.sandbox.shopify_orders import requested_lines
 from synchub.sandbox.store import BaseStore
 from synchub.sandbox.table import Header, LazyTable
 from synchub.sandbox.util import cents, iso_naive_gmt, iso_naive_local
 from synchub.sandbox.woo_catalog import build_customer, build_products, customer_header, stamp_dates
 from synchub.sandbox.woo_orders import WooContext, WooLine, build_order, order_header
+
+# order statuses in which WooCommerce has taken the ordered units from stock
+STOCK_REDUCING = frozenset({"processing", "on-hold", "completed"})
+PLACEABLE = ("processing", "pending", "on-hold", "completed")
 
 
 def public(obj: dict[str, Any]) -> dict[str, Any]:
@@ -27,6 +32,12 @@ class WooStore(BaseStore):
         self.consumer_secret = f"cs_sandbox_{name}"
         key, vol = self.key, self.volume
         self.products = build_products(key, vol["products"], self.tz)
+        # product or variation id -> (product, the object itself)
+        self.objects: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        for p in self.products:
+            self.objects[p["id"]] = (p, p)
+            self.objects.update((v["id"], (p, v)) for v in p["_variations"])
+        self._unreduced: set[int] = set()  # placed pending orders whose stock is not taken yet
         n_cust = vol["customers"]
         self.customers = LazyTable((customer_header(key, j, n_cust) for j in range(n_cust)),
                                    lambda h: build_customer(key, h, self.tz))
@@ -38,6 +49,7 @@ class WooStore(BaseStore):
             for v in (p["_variations"] or [None]))
         standard, reduced = (1900, 700) if self.currency == "EUR" else (2000, 500)
         self._ctx = WooContext(key, self.currency, self.tz, catalog, n_cust, standard, reduced)
+        self._by_sku = {c.sku: c for c in catalog if c.sku}
         n = vol["orders"]
         self.orders = LazyTable((order_header(key, i, n) for i in range(n)),
                                 lambda h: build_order(self._ctx, h))
@@ -97,11 +109,7 @@ class WooStore(BaseStore):
             out["customers_updated"] = [self._touch_customer(cid, now)
                                         for cid in self._pick(self.customers, customers_updated)]
             for _ in range(orders_created):
-                i = self.orders.next_index
-                self.orders.next_index += 1
-                h = order_header(self.key, i, self.volume["orders"], now=now)
-                self.orders.put(h, build_order(self._ctx, h))
-                out["orders_created"].append(h.id)
+                out["orders_created"].append(self._new_order(now))
             for _ in range(customers_created):
                 j = self.customers.next_index
                 self.customers.next_index += 1
@@ -118,6 +126,61 @@ class WooStore(BaseStore):
                                                                           len(stocked)))]
             return out
 
+    def place_order(self, lines: Any, status: str | None = None) -> dict[str, Any]:
+        """Place one order now for exactly ``lines`` (``[{"sku", "quantity"}]``).
+
+        ``status`` is ``processing`` (default), ``pending``, ``on-hold`` or ``completed``;
+        managed stock drops unless the order is pending (then it drops once the order moves
+        on). Raises ValueError naming an unknown SKU.
+        """
+        wanted = requested_lines(lines)
+        status = status or "processing"
+        if status not in PLACEABLE:
+            raise ValueError(f"status must be one of {', '.join(PLACEABLE)}, not {status!r}")
+        with self.lock:
+            picked = []
+            for sku, quantity in wanted:
+                line = self._by_sku.get(sku)
+                if line is None:
+                    raise ValueError(f"unknown SKU {sku!r}")
+                picked.append((line, quantity))
+            oid = self._new_order(self.stamp(), picked, status)
+            row = self.orders.get(oid)
+            return {"id": oid, "number": row["number"]}
+
+    def _new_order(self, now: int, lines: Any = None, status: str = "processing") -> int:
+        i = self.orders.next_index
+        self.orders.next_index += 1
+        h = order_header(self.key, i, self.volume["orders"], now=now)
+        h.status = h.name = status
+        row = build_order(self._ctx, h, lines)
+        self.orders.put(h, row)
+        if status in STOCK_REDUCING:
+            self._reduce_stock(row, now)
+        else:
+            self._unreduced.add(h.id)
+        return h.id
+
+    def _reduce_stock(self, row: dict[str, Any], now: int) -> None:
+        """Take an order's units from managed stock, as WooCommerce does once it is paid."""
+        for line in row["line_items"]:
+            found = self.objects.get(line["variation_id"] or line["product_id"])
+            if found is None or found[1]["manage_stock"] is not True:
+                continue
+            product, obj = found
+            self.set_stock(product, obj, obj["stock_quantity"] - line["quantity"], now)
+
+    def set_stock(self, product: dict[str, Any], obj: dict[str, Any], quantity: int | None,
+                  now: int) -> None:
+        """Store a product's or variation's stock figure and stamp it (and its parent)."""
+        obj["stock_quantity"] = quantity
+        if obj["manage_stock"] is True and quantity is not None:
+            obj["stock_status"] = "instock" if quantity > 0 else "outofstock"
+        # The parent is stamped too, so a modified_after sweep over products finds the change.
+        for target in {id(product): product, id(obj): obj}.values():
+            target["_updated"] = now
+            stamp_dates(target, self.tz)
+
     def _pick(self, table: LazyTable, count: int) -> list[int]:
         ids = sorted(h.id for h in table.headers())
         return self._mut_rng.sample(ids, min(count, len(ids)))
@@ -127,6 +190,9 @@ class WooStore(BaseStore):
         status = row["status"]
         if status in ("pending", "on-hold"):
             status = "processing"
+            if oid in self._unreduced:
+                self._unreduced.discard(oid)
+                self._reduce_stock(row, now)
         elif status == "processing":
             status = "completed"
             row["date_completed"] = iso_naive_local(now, self.tz)
@@ -157,11 +223,6 @@ class WooStore(BaseStore):
         return int(product["id"])
 
     def _change_stock(self, product: dict[str, Any], item: dict[str, Any], now: int) -> int:
-        item["stock_quantity"] = max(0, item["stock_quantity"] + self._mut_rng.choice(
-            (-3, -2, -1, 1, 2, 5)))
-        item["stock_status"] = "instock" if item["stock_quantity"] > 0 else "outofstock"
-        # The parent is stamped too, so a modified_after sweep over products finds the change.
-        for obj in {id(product): product, id(item): item}.values():
-            obj["_updated"] = now
-            stamp_dates(obj, self.tz)
+        self.set_stock(product, item, max(0, item["stock_quantity"] + self._mut_rng.choice(
+            (-3, -2, -1, 1, 2, 5))), now)
         return int(item["id"])
