@@ -3,72 +3,57 @@
 A connector file says how to talk to one system: base URL, auth, HTTP limits, context
 values fetched once per sync, and streams (path, params, record selector, paginator,
 incremental cursor, parent stream). Everything is validated with ``extra="forbid"`` and
-discriminated unions, so a typo is an error naming the file, line and key path.
+discriminated unions, so a typo is an error naming the file, line and key path. The shared
+building blocks live in :mod:`synchub.config.connector_parts`, the JSON-RPC (Odoo) models
+in :mod:`synchub.config.connector_jsonrpc`; both are re-exported here.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import jmespath
-from jmespath.exceptions import JMESPathError
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
+from pydantic import Field, model_validator
+
+from synchub.config.connector_jsonrpc import (
+    JsonRpcContextSpec,
+    JsonRpcStreamSpec,
+    OdooJsonRpcAuthSpec,
 )
-
+from synchub.config.connector_parts import (
+    NAME,
+    Duration,
+    GraphQLCursorPaginatorSpec,
+    HeaderLinkPaginatorSpec,
+    IncrementalSpec,
+    JMESPath,
+    JsonCursorPaginatorSpec,
+    OffsetPaginatorSpec,
+    PageNumberPaginatorSpec,
+    PaginatorSpec,
+    SinglePaginatorSpec,
+    StrictModel,
+    parse_duration,
+)
 from synchub.config.connector_writes import StockPublisherSpec
 
-NAME = r"^[a-z][a-z0-9_]*$"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
-ParamValue = str | int | float | bool
-
-
-def parse_duration(value: Any) -> Any:
-    """``"10m"``, ``"30s"``, ``"1h"``, ``"2d"``, ``"250ms"`` or a number of seconds -> timedelta."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30s, 10m, 1h or 2d, not a boolean")
-    if isinstance(value, timedelta):
-        out = value
-    elif isinstance(value, int | float):
-        out = timedelta(seconds=value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        out = timedelta(seconds=float(m[1]) * _UNITS[m[2]])
-    else:
-        raise ValueError("expected a duration such as 30s, 10m, 1h or 2d")
-    if out < timedelta(0):
-        raise ValueError("a duration cannot be negative")
-    return out
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-
-
-def _check_jmespath(value: str) -> str:
-    try:
-        jmespath.compile(value)
-    except JMESPathError as exc:
-        raise ValueError(f"invalid JMESPath expression: {exc}") from None
-    return value
-
-
-JMESPath = Annotated[
-    str, BeforeValidator(lambda v: _check_jmespath(v) if isinstance(v, str) else v)
+__all__ = [
+    "NAME", "PAGINATORS_BY_TRANSPORT", "AuthSpec", "BackoffSpec", "BasicAuthSpec",
+    "BearerAuthSpec", "ConnectorSpec", "ContextSpec", "Duration", "GraphQLContextSpec",
+    "GraphQLCostSpec", "GraphQLCursorPaginatorSpec", "GraphQLStreamSpec",
+    "HeaderLinkPaginatorSpec", "HeaderTokenAuthSpec", "HttpSpec", "IncrementalSpec", "JMESPath",
+    "JsonCursorPaginatorSpec", "JsonRpcContextSpec", "JsonRpcStreamSpec", "LeakyBucketSpec",
+    "OAuth2RefreshTokenAuthSpec", "OdooJsonRpcAuthSpec", "OffsetPaginatorSpec",
+    "PageNumberPaginatorSpec", "PaginatorSpec", "ParentSpec", "QueryParamsAuthSpec",
+    "RateLimitSpec", "RestContextSpec", "RestStreamSpec", "SinglePaginatorSpec",
+    "StockPublisherSpec", "StreamDefaults", "StreamSpec", "TokenBucketSpec", "load_connector",
+    "parse_duration",
 ]
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
+ParamValue = str | int | float | bool
+_Model = StrictModel
 
 
 # --- auth -------------------------------------------------------------------------------
@@ -111,7 +96,7 @@ class OAuth2RefreshTokenAuthSpec(_Model):
     type: Literal["oauth2_refresh_token"]
     token_url: str
     client_id_field: str = "login"
-    client_secret_field: str = "password"  # noqa: S105 - a field name  # noqa: S105 - a field name
+    client_secret_field: str = "password"  # noqa: S105 - a field name
     refresh_token_field: str = "extra.refresh_token"  # noqa: S105 - a field name
     scope: str | None = None
     expiry_margin_seconds: float = Field(default=60, ge=0)
@@ -119,12 +104,13 @@ class OAuth2RefreshTokenAuthSpec(_Model):
 
 AuthSpec = Annotated[
     HeaderTokenAuthSpec | BasicAuthSpec | BearerAuthSpec | QueryParamsAuthSpec
-    | OAuth2RefreshTokenAuthSpec,
+    | OAuth2RefreshTokenAuthSpec | OdooJsonRpcAuthSpec,
     Field(discriminator="type"),
 ]
 
 # --- rate limits ------------------------------------------------------------------------
-Transport = Literal["rest", "graphql"]
+Transport = Literal["rest", "graphql", "jsonrpc"]
+ALL_TRANSPORTS: list[Transport] = ["rest", "graphql", "jsonrpc"]
 
 
 class LeakyBucketSpec(_Model):
@@ -134,7 +120,7 @@ class LeakyBucketSpec(_Model):
     capacity: int = Field(gt=0)
     leak_per_second: float = Field(gt=0)
     usage_header: str | None = Field(default=None, description="Header like '12/40'.")
-    transports: list[Transport] = ["rest", "graphql"]
+    transports: list[Transport] = Field(default_factory=lambda: list(ALL_TRANSPORTS))
 
 
 class TokenBucketSpec(_Model):
@@ -143,7 +129,7 @@ class TokenBucketSpec(_Model):
     type: Literal["token_bucket"]
     rate_per_second: float = Field(gt=0)
     burst: int = Field(default=1, gt=0)
-    transports: list[Transport] = ["rest", "graphql"]
+    transports: list[Transport] = Field(default_factory=lambda: list(ALL_TRANSPORTS))
 
 
 class GraphQLCostSpec(_Model):
@@ -186,97 +172,15 @@ class HttpSpec(_Model):
 
 # --- paginators -------------------------------------------------------------------------
 
-class HeaderLinkPaginatorSpec(_Model):
-    """RFC 8288 ``Link`` header; the next page is the URL with ``rel`` (default next)."""
-
-    type: Literal["header_link"]
-    rel: str = "next"
-
-
-class PageNumberPaginatorSpec(_Model):
-    """``page=1,2,...``; stops at the total-pages header or on a short or empty page."""
-
-    type: Literal["page_number"]
-    page_param: str = "page"
-    start_page: int = 1
-    total_pages_header: str | None = None
-
-
-class OffsetPaginatorSpec(_Model):
-    """``offset=0,n,2n...``; stops on a short page or at the total found at ``total_path``."""
-
-    type: Literal["offset"]
-    offset_param: str = "offset"
-    total_path: JMESPath | None = None
-
-
-class JsonCursorPaginatorSpec(_Model):
-    """The next token is found in the body at ``cursor_path`` and sent as ``cursor_param``."""
-
-    type: Literal["json_cursor"]
-    cursor_path: JMESPath
-    cursor_param: str
-
-
-class GraphQLCursorPaginatorSpec(_Model):
-    """Relay ``pageInfo {hasNextPage endCursor}`` at ``page_info``; sent as ``cursor_variable``."""
-
-    type: Literal["graphql_cursor"]
-    page_info: JMESPath
-    cursor_variable: str = "after"
-
-
-class SinglePaginatorSpec(_Model):
-    """One request, no paging."""
-
-    type: Literal["single"]
-
-
-PaginatorSpec = Annotated[
-    HeaderLinkPaginatorSpec | PageNumberPaginatorSpec | OffsetPaginatorSpec
-    | JsonCursorPaginatorSpec | GraphQLCursorPaginatorSpec | SinglePaginatorSpec,
-    Field(discriminator="type"),
-]
 PAGINATORS_BY_TRANSPORT: dict[str, set[str]] = {
     "rest": {"header_link", "page_number", "offset", "json_cursor", "single"},
     "graphql": {"graphql_cursor", "json_cursor", "single"},
+    "jsonrpc": {"offset", "single"},
 }
 _NEEDS_PAGE_SIZE = {"page_number", "offset"}
 
 
 # --- streams ----------------------------------------------------------------------------
-
-class IncrementalSpec(_Model):
-    """Read only what changed since the stored cursor, with overlap and a safety lag."""
-
-    cursor_field: str = Field(description="Top-level record field holding the change time.")
-    start_param: str | None = Field(default=None, description="Param (REST) or variable (GraphQL).")
-    end_param: str | None = None
-    start_template: str | None = Field(default=None, description="e.g. updated_at:>'{value}'")
-    end_template: str | None = None
-    param_format: Literal["iso_z", "naive"] = "iso_z"
-    cursor_timezone: str | None = Field(default=None, description="Zone of naive cursor values.")
-    lookback: Duration = timedelta(0)
-    safety_lag: Duration = timedelta(0)
-    sorted: bool = False
-
-    @field_validator("start_template", "end_template")
-    @classmethod
-    def _has_value(cls, v: str | None) -> str | None:
-        if v is not None and "{value}" not in v:
-            raise ValueError("must contain {value}")
-        return v
-
-    @field_validator("cursor_timezone")
-    @classmethod
-    def _zone(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                ZoneInfo(v)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {v!r}") from None
-        return v
-
 
 class ParentSpec(_Model):
     """A substream: one request series per parent record that passes ``when``."""
@@ -313,7 +217,8 @@ class GraphQLStreamSpec(_StreamBase):
     variables: dict[str, Any] = {}
 
 
-StreamSpec = Annotated[RestStreamSpec | GraphQLStreamSpec, Field(discriminator="transport")]
+StreamSpec = Annotated[RestStreamSpec | GraphQLStreamSpec | JsonRpcStreamSpec,
+                      Field(discriminator="transport")]
 
 
 class StreamDefaults(_Model):
@@ -335,6 +240,12 @@ class StreamDefaults(_Model):
     mappings: list[str] | None = None
     query: str | None = None
     variables: dict[str, Any] | None = None
+    model: str | None = Field(default=None, description="jsonrpc: the Odoo model.")
+    method: Literal["search_read"] | None = None
+    domain: list[Any] | None = None
+    fields: list[str] | None = None
+    order: str | None = None
+    kwargs: dict[str, Any] | None = None
     parent: ParentSpec | None = Field(default=None, description="Only in a stream.")
 
 
@@ -357,12 +268,18 @@ class GraphQLContextSpec(_Model):
     select: JMESPath
 
 
-ContextSpec = Annotated[RestContextSpec | GraphQLContextSpec, Field(discriminator="transport")]
+ContextSpec = Annotated[RestContextSpec | GraphQLContextSpec | JsonRpcContextSpec,
+                       Field(discriminator="transport")]
+# the keys a stream of each transport may hold; others are not inherited from stream_defaults
+_STREAM_KEYS: dict[str, frozenset[str]] = {
+    "rest": frozenset(RestStreamSpec.model_fields),
+    "graphql": frozenset(GraphQLStreamSpec.model_fields),
+    "jsonrpc": frozenset(JsonRpcStreamSpec.model_fields),
+}
 
 
 class ConnectorSpec(_Model):
     """A whole ``connector.yaml``."""
-
 
     system: str = Field(pattern=NAME)
     title: str
@@ -403,10 +320,11 @@ class ConnectorSpec(_Model):
                 inherited = {k: v for k, v in defaults.items() if v is not None and k != "parent"}
                 stream = {**inherited, **stream}
                 stream.setdefault("transport", "rest")
-                # keys that only make sense for the other transport are not inherited
-                if stream["transport"] == "rest" and "query" not in streams[name]:
-                    stream.pop("query", None)
-                    stream.pop("variables", None)
+                # keys that only make sense for another transport are not inherited
+                allowed = _STREAM_KEYS.get(stream["transport"])
+                if allowed is not None:
+                    stream = {k: v for k, v in stream.items()
+                              if k in allowed or k in streams[name]}
             merged[name] = stream
         return {**data, "streams": merged}
 

@@ -13,8 +13,11 @@ from synchub.config.connector import (
     PAGINATORS_BY_TRANSPORT,
     ConnectorSpec,
     GraphQLStreamSpec,
+    JsonRpcStreamSpec,
+    OffsetPaginatorSpec,
     RestStreamSpec,
 )
+from synchub.config.connector_jsonrpc import RESERVED_KWARGS
 from synchub.config.loader import (
     ConfigErrors,
     KeyPath,
@@ -81,6 +84,15 @@ def _context_refs(values: dict[str, Any]) -> list[tuple[str, str]]:
     return refs
 
 
+def _domain_refs(value: Any) -> list[str]:
+    """Context names in ``{context.x}`` placeholders anywhere in a (nested) domain."""
+    if isinstance(value, str):
+        return [n.split(".", 1)[1] for n in placeholders(value) if n.startswith("context.")]
+    if isinstance(value, list):
+        return [ref for v in value for ref in _domain_refs(v)]
+    return []
+
+
 def cross_check(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
     """Problems the models alone cannot see, each with the key path it concerns."""
     out: list[tuple[KeyPath, str]] = []
@@ -89,8 +101,15 @@ def cross_check(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
     for name, ctx in spec.context.items():
         if ctx.transport == "graphql" and "{" not in ctx.query:
             out.append((("context", name, "query"), "a GraphQL query must have a selection"))
+        if ctx.transport == "jsonrpc":
+            out += _check_jsonrpc_auth(("context", name, "transport"), spec)
+            out += [(("context", name, "domain"), f"a context value cannot use context {ref!r}")
+                    for ref in _domain_refs(ctx.domain)]
     for name, s in spec.streams.items():
         where: KeyPath = ("streams", name)
+        if isinstance(s, JsonRpcStreamSpec):
+            out += _check_jsonrpc_stream(where, s, spec)
+            continue
         ptype = s.paginator.type
         if ptype not in PAGINATORS_BY_TRANSPORT[s.transport]:
             out.append(((*where, "paginator", "type"),
@@ -110,6 +129,58 @@ def cross_check(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
             out += _check_graphql_variables(where, s)
         out += _check_incremental(where, s)
         out += _check_parent(where, name, s, spec)
+    return out
+
+
+def _check_jsonrpc_auth(where: KeyPath, spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
+    if spec.auth.type == "odoo_jsonrpc":
+        return []
+    return [(where, f"transport jsonrpc needs auth type odoo_jsonrpc, not {spec.auth.type!r}")]
+
+
+def _check_jsonrpc_stream(where: KeyPath, s: JsonRpcStreamSpec, spec: ConnectorSpec
+                          ) -> list[tuple[KeyPath, str]]:
+    """A jsonrpc stream: Odoo auth, offset/limit paging, domain placeholders, window terms."""
+    out = _check_jsonrpc_auth((*where, "transport"), spec)
+    ptype = s.paginator.type
+    if ptype not in PAGINATORS_BY_TRANSPORT["jsonrpc"]:
+        out.append(((*where, "paginator", "type"),
+                    f"paginator {ptype!r} does not fit transport 'jsonrpc'; use one of "
+                    f"{sorted(PAGINATORS_BY_TRANSPORT['jsonrpc'])}"))
+    elif isinstance(s.paginator, OffsetPaginatorSpec):
+        if s.page_size is None:
+            out.append(((*where, "page_size"), "paginator 'offset' needs page_size (the limit)"))
+        if s.paginator.offset_param != "offset":
+            out.append(((*where, "paginator", "offset_param"),
+                        "a jsonrpc stream pages with the offset keyword argument"))
+        if s.paginator.total_path is not None:
+            out.append(((*where, "paginator", "total_path"),
+                        "search_read answers a bare list: there is no total to read"))
+    for ref in _domain_refs(s.domain):
+        if ref not in spec.context:
+            out.append(((*where, "domain"),
+                        f"unknown context {ref!r}; declared: {sorted(spec.context) or 'none'}"))
+    for key in sorted(set(s.kwargs) & RESERVED_KWARGS):
+        out.append(((*where, "kwargs", key), f"{key!r} is set by the stream's own keys"))
+    if placeholders(s.path):
+        out.append(((*where, "path"), "a jsonrpc path takes no placeholders"))
+    inc = s.incremental
+    if inc is not None:
+        at = (*where, "incremental")
+        if inc.start_param is None:
+            out.append(((*at, "start_param"), "an incremental stream needs start_param "
+                                              "(the field compared with '>', e.g. write_date)"))
+        for key in ("start_template", "end_template"):
+            if getattr(inc, key):
+                out.append(((*at, key), "a jsonrpc window is domain terms, not text templates"))
+        if inc.param_format != "naive":
+            out.append(((*at, "param_format"), "Odoo compares naive UTC times: set "
+                                               "param_format: naive"))
+        if inc.cursor_timezone is None:
+            out.append(((*at, "cursor_timezone"), "Odoo times have no offset: set "
+                                                  "cursor_timezone: UTC"))
+        if s.fields and inc.cursor_field not in s.fields:
+            out.append(((*at, "cursor_field"), f"{inc.cursor_field!r} must be in fields"))
     return out
 
 
@@ -159,7 +230,7 @@ def _check_parent(where: KeyPath, name: str, s: RestStreamSpec | GraphQLStreamSp
     if parent is None or s.parent.stream == name:
         out.append(((*where, "parent", "stream"),
                     f"unknown parent stream {s.parent.stream!r}; streams: {sorted(spec.streams)}"))
-    elif parent.parent is not None:
+    elif getattr(parent, "parent", None) is not None:
         out.append(((*where, "parent", "stream"), "a parent stream cannot itself be a substream"))
     given = set(s.parent.path_params)
     for n in sorted(needed - given):

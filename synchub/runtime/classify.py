@@ -2,7 +2,8 @@
 
 One table decides: 2xx is fine, 429 and 5xx are retriable, other statuses are fatal. The
 vendor's own message is pulled from its error body (Shopify ``errors``, WooCommerce
-``message``/``code``, GraphQL ``errors[].message``) and redacted.
+``message``/``code``, GraphQL ``errors[].message``) and redacted. Faults answered at HTTP
+200 (GraphQL ``errors``, JSON-RPC ``error``) are classified from the body.
 """
 
 from __future__ import annotations
@@ -117,3 +118,44 @@ def graphql_errors(body: Any, url: str, throttle_wait: float | None) -> None:
     if "THROTTLED" in codes:
         raise RetriableAPIError(message, status=200, url=url, retry_after=throttle_wait)
     raise FatalAPIError(message, status=200, url=url, body=json.dumps(errors)[:2000])
+
+
+# Odoo faults that say "try again": PostgreSQL gave up on a transaction that collided with
+# another one. Odoo already retries these a few times itself before answering with them.
+TRANSIENT_RPC_ERRORS = frozenset({
+    "psycopg2.errors.SerializationFailure",
+    "psycopg2.errors.DeadlockDetected",
+    "psycopg2.errors.LockNotAvailable",
+    "psycopg2.extensions.TransactionRollbackError",
+})
+TRANSIENT_RPC_MESSAGES = ("could not serialize access", "deadlock detected",
+                          "could not obtain lock")
+
+
+def jsonrpc_result(body: Any, url: str) -> Any:
+    """The ``result`` of a JSON-RPC 2.0 answer; an ``error`` raises its error class.
+
+    Odoo answers faults with HTTP 200 and ``error.data`` = ``{name, message, debug...}``:
+    transient database conflicts are retriable, everything else (AccessDenied, AccessError,
+    ValidationError, UserError, MissingError, programming errors) is fatal.
+    """
+    if not isinstance(body, dict) or ("result" not in body and "error" not in body):
+        raise FatalAPIError(f"POST {url}: not a JSON-RPC answer (no result and no error)",
+                            status=200, url=url)
+    error = body.get("error")
+    if error is None:
+        return body.get("result")
+    if not isinstance(error, dict):
+        raise FatalAPIError(f"POST {url}: JSON-RPC error {str(error)[:200]}", status=200, url=url)
+    raw_data = error.get("data")
+    data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
+    name = str(data.get("name") or "")
+    text = str(data.get("message") or error.get("message") or "no details")
+    message = f"POST {url}: JSON-RPC error {error.get('code')}: {name + ': ' if name else ''}{text}"
+    # the server traceback stays out of the kept body: long, and it may quote arguments
+    kept = json.dumps({"code": error.get("code"), "message": error.get("message"),
+                       "name": name or None, "data_message": data.get("message")})
+    lowered = text.lower()
+    if name in TRANSIENT_RPC_ERRORS or any(m in lowered for m in TRANSIENT_RPC_MESSAGES):
+        raise RetriableAPIError(message, status=200, url=url, body=kept)
+    raise FatalAPIError(message, status=200, url=url, body=kept)

@@ -3,11 +3,13 @@
 Every request has a timeout, passes the connection's rate limiters, and is classified by
 :func:`synchub.runtime.classify.classify`; tenacity retries only
 :class:`~synchub.errors.RetriableAPIError`, with exponential backoff and jitter, honouring
-``Retry-After``.
+``Retry-After``. Three transports share it: ``rest`` (GET), ``graphql`` (POSTed queries) and
+``jsonrpc`` (POSTed JSON-RPC 2.0 calls, whose ``result`` is returned unwrapped).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -23,7 +25,7 @@ from tenacity.wait import wait_random_exponential
 from synchub.config.connector import ConnectorSpec, GraphQLCostSpec
 from synchub.errors import APIError, FatalAPIError, RetriableAPIError, redact
 from synchub.runtime.auth import build_auth
-from synchub.runtime.classify import classify, graphql_errors, safe_url
+from synchub.runtime.classify import classify, graphql_errors, jsonrpc_result, safe_url
 from synchub.runtime.connection import ConnectionInfo
 from synchub.runtime.ratelimit import (
     GraphQLCostLimiter,
@@ -64,8 +66,10 @@ class HttpClient:
         self.session.mount("http://", adapter)
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json",
                                      **http.headers})
-        self.session.auth = build_auth(spec.auth, conn, self.session, self.timeout)
-        self.limiters: dict[str, list[RateLimiter]] = {"rest": [], "graphql": []}
+        self.auth = build_auth(spec.auth, conn, self.session, self.timeout)
+        self.session.auth = self.auth
+        self.limiters: dict[str, list[RateLimiter]] = {"rest": [], "graphql": [], "jsonrpc": []}
+        self._rpc_ids = itertools.count(1)
         self.cost_limiter: GraphQLCostLimiter | None = None
         for lspec in http.rate_limits():
             limiter = build_limiter(lspec, clock, sleep)
@@ -98,6 +102,20 @@ class HttpClient:
         """POST a GraphQL query with retries; GraphQL errors raise like HTTP errors."""
         return self.request("graphql", "POST", url, json={"query": query,
                                                          "variables": variables or {}})
+
+    def jsonrpc(self, url: str, service: str, method: str, args: list[Any]
+                ) -> tuple[requests.Response, Any]:
+        """POST one JSON-RPC 2.0 ``call`` with retries; returns the response and its ``result``.
+
+        A JSON-RPC ``error`` raises like an HTTP error (see :func:`jsonrpc_result`). A retry
+        sends the same body, id included.
+        """
+        with self._lock:
+            call_id = next(self._rpc_ids)
+        payload = {"jsonrpc": "2.0", "method": "call",
+                   "params": {"service": service, "method": method, "args": args},
+                   "id": call_id}
+        return self.request("jsonrpc", "POST", url, json=payload)
 
     def request(self, transport: str, method: str, url: str, *,
                 params: dict[str, Any] | None = None, json: Any = None
@@ -145,6 +163,8 @@ class HttpClient:
                 self._costs[query] = requested
             wait = self.cost_limiter.wait_for(body) if self.cost_limiter else None
             graphql_errors(body, path, wait)
+        elif transport == "jsonrpc":
+            body = jsonrpc_result(body, path)
         return resp, body
 
     def _count(self, waited: float, size: int) -> None:
@@ -163,9 +183,12 @@ class HttpClient:
     def _before_sleep(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
+        # a GraphQL THROTTLED answer is HTTP 200 too; a JSON-RPC fault at 200 is no throttle
+        throttled = isinstance(exc, APIError) and (
+            exc.status == 429 or (exc.status == 200 and state.args[:1] == ("graphql",)))
         with self._lock:
             self.stats.retries += 1
-            if isinstance(exc, APIError) and exc.status in (429, 200):
+            if throttled:
                 self.stats.throttled_seconds += wait
         log.warning("retry %d/%d in %.1fs after: %s", state.attempt_number,
                     self.spec.http.max_retries, wait, exc)

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from synchub.sandbox.control import control_router
+from synchub.sandbox.odoo_control import odoo_control_router
+from synchub.sandbox.odoo_rpc import odoo_router
 from synchub.sandbox.sandbox import Sandbox
 from synchub.sandbox.shopify_rest import shopify_router
 from synchub.sandbox.woo_rest import woo_router
@@ -22,7 +24,13 @@ def create_app(sandbox: Sandbox) -> FastAPI:
     def woo(name: str) -> Any:
         return sandbox.woocommerce(name)
 
+    def odoo(name: str) -> Any:
+        return sandbox.odoo(name)
+
+    # before the generic controls, whose /{system}/{store}/{action} would answer these too
+    app.include_router(odoo_control_router(odoo))
     app.include_router(control_router(sandbox))
     app.include_router(shopify_router(shop))
     app.include_router(woo_router(woo))
+    app.include_router(odoo_router(odoo))
     return app

@@ -40,7 +40,8 @@ def parse_store(spec: str) -> tuple[str, str, dict[str, int]]:
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(
-        prog="synchub sandbox", description="Serve simulated Shopify and WooCommerce stores.")
+        prog="synchub sandbox",
+        description="Serve simulated Shopify and WooCommerce stores and Odoo databases.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=42)
@@ -56,8 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _describe(server: SandboxServer, sandbox: Sandbox) -> dict[str, Any]:
     stores = []
     for store in sandbox.stores():
-        url = (server.shopify_url(store.name) if store.system == "shopify"
-               else server.woocommerce_url(store.name))
+        url = server.url(store.system, store.name)
         stores.append({"system": store.system, "name": store.name, "url": url,
                        "credentials": store.credentials(), "counts": store.counts()})
     return {"base_url": server.base_url, "pid": os.getpid(), "stores": stores}

@@ -18,7 +18,8 @@ FAULT_KEYS = {"rate_429", "rate_5xx", "latency_ms", "timeout_rate", "truncate_ra
               "fail_next", "hang_seconds"}
 
 
-async def _body(request: Request, allowed: set[str]) -> dict[str, Any]:
+async def json_body(request: Request, allowed: set[str]) -> dict[str, Any]:
+    """The request's JSON object, refusing keys outside ``allowed``."""
     raw = await request.body()
     data = json.loads(raw) if raw.strip() else {}
     if not isinstance(data, dict):
@@ -51,7 +52,7 @@ def control_router(sandbox: Sandbox) -> APIRouter:
         if keys is None:
             return bad(f"unknown action {action}", 404)
         try:
-            body = await _body(request, keys)
+            body = await json_body(request, keys)
             if action == "reset":
                 fresh = sandbox.reset(system, store, **body)
                 return JSONResponse({"counts": fresh.counts()})

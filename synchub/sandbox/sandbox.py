@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from synchub.sandbox.odoo_store import OdooStore
 from synchub.sandbox.shopify_store import ShopifyStore
 from synchub.sandbox.store import DEFAULT_VOLUME, BaseStore
 from synchub.sandbox.woo_store import WooStore
 
-SYSTEMS: dict[str, type[BaseStore]] = {"shopify": ShopifyStore, "woocommerce": WooStore}
+SYSTEMS: dict[str, type[BaseStore]] = {"shopify": ShopifyStore, "woocommerce": WooStore,
+                                       "odoo": OdooStore}
 
 
 class Sandbox:
@@ -55,6 +57,11 @@ class Sandbox:
     def woocommerce(self, name: str = "demo", **volume: Any) -> WooStore:
         """The WooCommerce site ``name`` (orders=, customers=, products=, poisoned=)."""
         store: WooStore = self.store("woocommerce", name, **volume)
+        return store
+
+    def odoo(self, name: str = "demo", **volume: Any) -> OdooStore:
+        """The Odoo database ``name`` (products=; other volume keys are ignored)."""
+        store: OdooStore = self.store("odoo", name, **volume)
         return store
 
     def stores(self) -> list[BaseStore]:

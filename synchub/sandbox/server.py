@@ -35,6 +35,14 @@ class SandboxServer:
         """The base URL a WooCommerce Connection uses as its host."""
         return f"{self.base_url}/woocommerce/{store}"
 
+    def odoo_url(self, store: str = "demo") -> str:
+        """The base URL an Odoo Connection uses as its host (JSON-RPC at ``<base>/jsonrpc``)."""
+        return f"{self.base_url}/odoo/{store}"
+
+    def url(self, system: str, store: str = "demo") -> str:
+        """The base URL of any system's store."""
+        return f"{self.base_url}/{system}/{store}"
+
     def start(self, timeout: float = 10.0) -> SandboxServer:
         """Start serving; returns once the port accepts connections."""
         if self._thread is not None:

@@ -37,10 +37,14 @@ class RequestLog:
 
 
 class BaseStore(ABC):
-    """State and bookkeeping common to the Shopify and WooCommerce simulators."""
+    """State and bookkeeping common to every simulated system.
+
+    Order-specific parts (``orders``, :meth:`order`, :meth:`render_order`) matter only to
+    the channels; a system without orders (an ERP such as Odoo) leaves ``orders`` unset.
+    """
 
     system = ""
-    orders: Any   # the store's order table (a LazyTable keyed by order id)
+    orders: Any = None   # the store's order table (a LazyTable keyed by order id), if any
 
     def __init__(
         self, seed: int, name: str, *, orders: int, customers: int, products: int,
@@ -66,15 +70,15 @@ class BaseStore(ABC):
         self.tz = ZoneInfo(CURRENCIES[self.currency])
         self._mut_rng = random.Random(stable_int(self.key, "mutate"))
 
-    @abstractmethod
     def render_order(self, row: dict[str, Any]) -> dict[str, Any]:
-        """The order as the API shows it now (poisoned ones broken on purpose)."""
+        """The order as the API shows it now (channels break poisoned ones on purpose)."""
+        return row
 
     # --- faults and logging -------------------------------------------------------------
     def order(self, record_id: int) -> dict[str, Any] | None:
         """The order the API would return now (None if unknown)."""
         with self.lock:
-            row = self.orders.get(record_id)
+            row = self.orders.get(record_id) if self.orders is not None else None
             return None if row is None else self.render_order(row)
 
     def faults(
@@ -115,10 +119,10 @@ class BaseStore(ABC):
         return [j * n // k + n // (2 * k) for j in range(k)] if k else []
 
     # --- vendor specifics -----------------------------------------------------------------
+    @abstractmethod
     def counts(self) -> dict[str, int]:
         """Number of records of each kind."""
-        raise NotImplementedError
 
+    @abstractmethod
     def credentials(self) -> dict[str, str]:
         """What a client needs to authenticate."""
-        raise NotImplementedError

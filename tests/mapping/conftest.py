@@ -18,6 +18,8 @@ CONTEXTS = {
                               values={"shop_currency": "EUR"}),
     "woocommerce": MappingContext(connection="woo_main", system="woocommerce",
                                   values={"store_currency": "EUR"}),
+    "odoo": MappingContext(connection="odoo_main", system="odoo",
+                           values={"company_currency": "EUR"}),
 }
 
 

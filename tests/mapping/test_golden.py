@@ -29,6 +29,9 @@ CASES = [
     ("woocommerce", "variations", "variations"),
     ("woocommerce", "variation_inventory", "variations"),
     ("woocommerce", "refunds", "refunds"),
+    ("odoo", "products", "products"),
+    ("odoo", "inventory_levels", "stock_quants"),
+    ("odoo", "shipments", "deliveries"),
 ]
 # fixture orders whose totals are inconsistent on purpose
 INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730")}

@@ -1,0 +1,65 @@
+"""Odoo-only control endpoints under ``/_sandbox/odoo/<store>/`` (never faulted, not logged).
+
+``set_stock`` and ``deliver`` act on the warehouse as Odoo users would; ``rpc_faults``
+queues Odoo errors (a serialization failure, an AccessError...) for the next ``object``
+calls. The generic ``mutate``/``faults``/``reset``/``stats`` stay with the shared router.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from synchub.sandbox.control import json_body
+from synchub.sandbox.odoo_store import OdooStore
+
+
+def odoo_control_router(get_store: Callable[[str], OdooStore]) -> APIRouter:
+    """``set_stock``, ``deliver`` and ``rpc_faults`` for one Odoo database."""
+    router = APIRouter(prefix="/_sandbox/odoo")
+
+    def answer(action: Callable[[], Any]) -> JSONResponse:
+        try:
+            return JSONResponse(action())
+        except KeyError as exc:
+            return JSONResponse({"error": str(exc.args[0])}, status_code=404)
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @router.post("/{store}/set_stock")
+    async def set_stock(store: str, request: Request) -> JSONResponse:
+        try:
+            body = await json_body(request, {"sku", "location", "quantity"})
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        qty = body.get("quantity")
+        if not isinstance(qty, int | float) or isinstance(qty, bool) or "sku" not in body:
+            return JSONResponse({"error": "sku and a numeric quantity are required"},
+                                status_code=400)
+        s = get_store(store)
+        return answer(lambda: s.set_stock(str(body["sku"]), qty,
+                                          body.get("location", "WH/Stock")))
+
+    @router.post("/{store}/deliver")
+    async def deliver(store: str, request: Request) -> JSONResponse:
+        try:
+            body = await json_body(request, {"origin", "lines"})
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        s = get_store(store)
+        return answer(lambda: s.deliver(body.get("origin", ""), body.get("lines", [])))
+
+    @router.post("/{store}/rpc_faults")
+    async def rpc_faults(store: str, request: Request) -> JSONResponse:
+        try:
+            body = await json_body(request, {"fail_next"})
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        s = get_store(store)
+        return answer(lambda: s.rpc_faults(body.get("fail_next") or []))
+
+    return router
