@@ -25,6 +25,7 @@ SANDBOX_PORT = int(os.environ.get("SYNCHUB_SANDBOX_PORT", "8765"))
 DEMO_STORES = [
     "shopify:demo:orders=600,customers=150,products=40",
     "woocommerce:demo:orders=400,customers=120,products=30",
+    "odoo:demo:products=40",
 ]
 
 
@@ -81,6 +82,10 @@ def sandbox_connections(ready: dict[str, Any]) -> dict[str, str]:
             conn = {"conn_type": "http", "host": store["url"], "login": cred["consumer_key"],
                     "password": cred["consumer_secret"]}
             out[f"AIRFLOW_CONN_WOO_{name.upper()}"] = json.dumps(conn)
+        elif system == "odoo":
+            conn = {"conn_type": "http", "host": store["url"], "schema": cred["db"],
+                    "login": cred["login"], "password": cred["password"]}
+            out[f"AIRFLOW_CONN_ODOO_{name.upper()}"] = json.dumps(conn)
     return out
 
 

@@ -52,6 +52,9 @@ for dag_id, dag in bag.dags.items():
         "retries": sorted({t.retries for t in dag.tasks if not t.task_id.startswith("emit_")}),
         "outlets": sorted(a.uri for t in dag.tasks for a in t.outlets),
         "schedule": str(getattr(dag.timetable, "description", "")),
+        "on_assets": sorted(a.uri for a in getattr(
+            getattr(dag.timetable, "asset_condition", None), "objects", [])),
+        "cron": str(getattr(getattr(dag.timetable, "timetable", None), "expression", "")),
     }
 print(json.dumps(out))
 """
@@ -66,7 +69,8 @@ def test_dagbag_has_one_dag_per_connection_and_no_import_errors(tmp_path: Path) 
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["errors"] == {}
-    assert set(out["dags"]) == {"sync__shopify_demo", "sync__woo_demo"}
+    assert set(out["dags"]) == {"sync__shopify_demo", "sync__woo_demo", "sync__odoo_demo",
+                                "stock_sync"}
     shop = out["dags"]["sync__shopify_demo"]
     assert shop["tasks"] == sorted(["orders", "customers", "products", "inventory_levels",
                                     "emit_order", "emit_refund", "emit_customer",
@@ -77,6 +81,12 @@ def test_dagbag_has_one_dag_per_connection_and_no_import_errors(tmp_path: Path) 
     assert "synchub://canonical/inventory_levels" in shop["outlets"]
     woo = out["dags"]["sync__woo_demo"]
     assert {"orders", "customers", "products", "product_variations"} <= set(woo["tasks"])
+    stock = out["dags"]["stock_sync"]
+    assert stock["tasks"] == ["compute_and_push", "prepare", "report"]
+    # scheduled on the Assets of orders, inventory and shipments, or the fallback cron
+    assert stock["on_assets"] == ["synchub://canonical/inventory_levels",
+                                  "synchub://canonical/orders", "synchub://canonical/shipments"]
+    assert stock["cron"] == "*/30 * * * *"
 
 
 def test_a_broken_hub_file_is_an_import_error_naming_the_key(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from synchub.store import ENTITY_TABLE_NAMES, Store
 
-EXPECTED = {*ENTITY_TABLE_NAMES.values(), "stock_positions", "stock_reservations", "stock_publications", "bindings", "sync_state", "dead_letters", "outbox",
+EXPECTED = {*ENTITY_TABLE_NAMES.values(), "stock_positions", "stock_reservations",
+            "stock_publications", "bindings", "sync_state", "dead_letters", "outbox",
             "change_counters", "sync_runs", "alembic_version"}
 
 
