@@ -32,8 +32,10 @@ def _airflow(env: LocalEnv, environ: dict[str, str], *args: str, log_name: str) 
 
 def _mutate(ready: dict[str, Any], changes: int) -> None:
     for store in ready.get("stores", []):
-        body = {"orders_created": changes, "orders_updated": changes,
-                "customers_updated": max(1, changes // 2)}
+        body: dict[str, int] = {"orders_created": changes, "orders_updated": changes,
+                                "customers_updated": max(1, changes // 2)}
+        if store["system"] == "odoo":  # the warehouse: stock moves, no orders
+            body = {"inventory_changed": changes}
         url = f"{ready['base_url']}/_sandbox/{store['system']}/{store['name']}/mutate"
         requests.post(url, json=body, timeout=10).raise_for_status()
 
@@ -64,6 +66,45 @@ def _wait_for_safety_lag(env: LocalEnv, hub: Any) -> None:
         time.sleep(wait)
 
 
+def _stock_summary(store: Any, since: float) -> None:
+    """What the stock_sync run of this demo did, per channel."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from synchub.store.stock_tables import (
+        stock_alerts,
+        stock_drift,
+        stock_exceptions,
+        stock_runs,
+    )
+
+    started = datetime.fromtimestamp(since - 1, UTC)
+    with store.engine.connect() as conn:
+        runs = conn.execute(sa.select(stock_runs.c.summary).where(
+            stock_runs.c.started_at >= started).order_by(stock_runs.c.id)).scalars().all()
+        drift = conn.execute(sa.select(stock_drift.c.channel, stock_drift.c.kind,
+                                       sa.func.count()).group_by(
+            stock_drift.c.channel, stock_drift.c.kind).order_by(stock_drift.c.channel)).all()
+        alerts = dict(conn.execute(sa.select(stock_alerts.c.kind, sa.func.count()).where(
+            stock_alerts.c.status == "raised").group_by(stock_alerts.c.kind)).all())
+        oversold = conn.execute(sa.select(sa.func.count()).select_from(stock_exceptions)
+                                .where(stock_exceptions.c.resolved_at.is_(None))).scalar_one()
+    _say("")
+    _say(f"{'stock channel':<14} {'listings':>8} {'changed':>8} {'pushed':>7} {'calls':>6} "
+         f"{'minimum':>8} {'conflicts':>9} {'not in master':>14}")
+    for summary in runs:
+        for ch in (summary or {}).get("channels", []):
+            _say(f"{ch['channel']:<14} {ch['listings']:>8} {ch['changed']:>8} "
+                 f"{ch['pushed']:>7} {ch['write_calls']:>6} {ch['min_calls']:>8} "
+                 f"{ch['conflicts']:>9} {ch['not_in_master']:>14}")
+    if drift:
+        _say("drift: " + "; ".join(f"{c} {k} {n}" for c, k, n in drift))
+    _say("alerts: " + (", ".join(f"{k} {n}" for k, n in sorted(alerts.items())) or "none")
+         + f"; oversold orders: {oversold}")
+    _say("how a figure was computed: `.venv/bin/synchub stock explain SKU-00001-1`")
+
+
 def run_demo(hub_path: Path, changes: int = 5) -> int:
     """Run every connection's sync DAG through Airflow against the sandbox; print a summary."""
     from synchub.config.hub import load_hub
@@ -89,10 +130,16 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
         pool_file.write_text(pools.stdout)
         _airflow(env, environ, "pools", "import", str(pool_file), log_name="airflow-pools.log")
     t0 = time.time()
-    for name in hub.connections:
+    # stock masters first, so the channels' orders reserve against current stock
+    masters = set(hub.stock.masters) if hub.stock else set()
+    for name in sorted(hub.connections, key=lambda n: (n not in masters, n)):
         dag_id = f"sync__{name}"
         _say(f"airflow dags test {dag_id} ...")
         _airflow(env, environ, "dags", "test", dag_id, log_name=f"{dag_id}.log")
+    if hub.stock is not None:
+        # under a scheduler the order and inventory Assets start it; `dags test` does not
+        _say("airflow dags test stock_sync ...")
+        _airflow(env, environ, "dags", "test", "stock_sync", log_name="stock_sync.log")
     _say("")
     _say("fetched: source records read; stored/unchanged: canonical records written/skipped "
          "(an order with refunds gives an Order and a Refund each)")
@@ -103,6 +150,8 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
              f"{run['stored']:>8} {run['unchanged']:>10} {run['quarantined']:>12}  "
              f"{run['cursor'] or '-'}  [{run['status']}]")
     dead = store.dead_letters()
+    if hub.stock is not None:
+        _stock_summary(store, t0)
     store.dispose()
     _say("")
     _say(f"store: {store_url}")
