@@ -9,7 +9,6 @@ channel's API allows. A rerun with nothing changed makes no API call.
 from __future__ import annotations
 
 import logging
-import math
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -205,12 +204,14 @@ def run_shard(
                 plan = hub.connection(channel)
                 spec = plan.connector.stock_publisher
                 assert spec is not None
-                ch.min_calls = math.ceil(len(changes) / spec.batch_size)
                 client = client_for(channel) if client_for else _client(hub, channel, conn_info)
                 try:
                     publisher = create_publisher(spec, client, run_id=run_id)
-                    # zeros first: an oversold SKU stops selling everywhere before the rest
-                    changes.sort(key=lambda c: (c[0].quantity != 0, c[0].listing_id))
+                    ch.min_calls = publisher.minimum_calls([c[0] for c in changes])
+                    # zeros first: an oversold SKU stops selling everywhere before the rest;
+                    # then by parent, so a parent's variations share their batches
+                    changes.sort(key=lambda c: (c[0].quantity != 0, c[0].parent_id or "",
+                                                c[0].listing_id))
                     for start in range(0, len(changes), _WRITE_CHUNK):
                         chunk = changes[start:start + _WRITE_CHUNK]
                         outcomes = publisher.push([c[0] for c in chunk])

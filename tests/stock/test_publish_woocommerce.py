@@ -174,3 +174,15 @@ def test_push_then_read_back_through_the_connector(sandbox: Any) -> None:
     parents = {parent for _, (_, parent) in picked if parent}
     # one products/batch call (with the unknown id) and one per parent of a variation
     assert pub.stats.write_calls == 1 + len(parents)
+
+
+@pytest.mark.parametrize(("changes", "minimum"), [
+    ([simple(n, 1) for n in range(100)], 1),
+    ([simple(n, 1) for n in range(101)], 2),
+    ([variation(n, 7, 1) for n in range(3)] + [variation(n, 8, 1) for n in range(10, 12)], 2),
+    ([simple(1, 1)] + [variation(n, 7, 1) for n in range(150)], 3),
+    ([], 0),
+])
+def test_minimum_calls_count_batches_per_endpoint(changes: list[ListingChange],
+                                                  minimum: int) -> None:
+    assert publisher().minimum_calls(changes) == minimum

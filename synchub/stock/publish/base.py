@@ -73,6 +73,10 @@ class StockPublisher(ABC):
         """Listings per write call (the API's limit, or less if the connector says so)."""
         return self.spec.batch_size
 
+    def minimum_calls(self, changes: Sequence[ListingChange]) -> int:
+        """The fewest write calls the channel's API allows for these changes."""
+        return -(-len(changes) // self.max_batch)
+
     @abstractmethod
     def push(self, changes: Sequence[ListingChange]) -> list[PushOutcome]:
         """Push every change (batching internally); one outcome per change, same order."""

@@ -27,6 +27,14 @@ class WooCommerceBatchPublisher(StockPublisher):
         """Items per call: the connector's batch size, never above WooCommerce's 100."""
         return min(self.spec.batch_size, MAX_ITEMS)
 
+    def minimum_calls(self, changes: Sequence[ListingChange]) -> int:
+        """Simple products in batches; variations in batches per parent product."""
+        per_endpoint: dict[str, int] = {}
+        for change in changes:
+            key = (change.parent_id or "").strip()
+            per_endpoint[key] = per_endpoint.get(key, 0) + 1
+        return sum(-(-n // self.max_batch) for n in per_endpoint.values())
+
     def push(self, changes: Sequence[ListingChange]) -> list[PushOutcome]:
         """Push every change, grouped by endpoint; one outcome per change, same order."""
         outcomes: dict[int, PushOutcome] = {}
