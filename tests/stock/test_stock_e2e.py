@@ -40,8 +40,11 @@ def write_stock_hub(tmp_path: Path, stock_extra: dict[str, Any] | None = None) -
            "mappings_dir": str(ROOT / "mappings"),
            "connections": {
                "odoo": {"connector": "odoo", "conn_id": "odoo", "roles": ["erp"]},
-               "shop": {"connector": "shopify", "conn_id": "shop"},
-               "woo": {"connector": "woocommerce", "conn_id": "woo"}},
+               # the simulators answer at once: no need to leave the newest minute for later
+               "shop": {"connector": "shopify", "conn_id": "shop",
+                        "incremental": {"safety_lag": "0s"}},
+               "woo": {"connector": "woocommerce", "conn_id": "woo",
+                       "incremental": {"safety_lag": "0s"}}},
            "stock": stock}
     path = tmp_path / "hub.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
