@@ -53,6 +53,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         streams = ", ".join(f"{s} -> {'/'.join(p.entities) or '-'}"
                             for s, p in plan.streams.items())
         _out(f"ok  {name} ({plan.system}, conn_id {plan.config.conn_id}): {streams}")
+    if hub.stock is not None:
+        _out(f"ok  stock: masters {', '.join(hub.stock.masters)}; channels "
+             f"{', '.join(hub.stock.channels)}; {len(hub.stock.kits)} kits")
     _out(f"{hub.path}: valid ({len(hub.connections)} connections)")
     return EXIT_OK
 

@@ -205,10 +205,16 @@ def check_stock(stock: StockConfig, plans: dict[str, ConnectionPlan]
         if not {"channel", "marketplace"} & set(plan.config.roles):
             problems.append((("channels", name), f"connection {name!r} sells stock but its "
                                                  "roles do not include channel or marketplace"))
-        if ch.publish and plan.connector.stock_publisher is None:
+        publisher = plan.connector.stock_publisher
+        if ch.publish and publisher is None:
             problems.append((("channels", name, "publish"),
                              f"connector {plan.system!r} cannot publish stock (its "
                              "connector.yaml has no stock_publisher); set publish: false"))
+        elif (ch.publish and publisher is not None and ch.publish_location is None
+              and publisher.type == "shopify_inventory_set_quantities"):
+            # a shop with several locations would get the whole figure at each of them
+            problems.append((("channels", name), "publish_location is required: the id of "
+                                                 "the shop location whose quantity is set"))
         for i, loc in enumerate(ch.locations or []):
             if loc not in declared:
                 hint = (" (declare the locations of every master under "

@@ -94,7 +94,8 @@ def build_alerts(hub: Hub, store: Store, now: datetime | None = None) -> dict[st
         sold = {r.sku: int(r.units) for r in conn.execute(
             sa.select(stock_reservations.c.sku,
                       sa.func.sum(stock_reservations.c.quantity).label("units"))
-            .where(stock_reservations.c.placed_at >= since)
+            .where(stock_reservations.c.placed_at >= since,
+                   stock_reservations.c.reason != "cancelled")
             .group_by(stock_reservations.c.sku))}
         current = {(r.sku, r.kind): r.status for r in conn.execute(
             sa.select(stock_alerts.c.sku, stock_alerts.c.kind, stock_alerts.c.status))}

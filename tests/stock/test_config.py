@@ -27,6 +27,7 @@ stock:
   channels:
     shop:
       locations: [default]
+      publish_location: "61000000000"
       buffer: 2
       percent: 80
       skus:
@@ -37,12 +38,12 @@ stock:
 
 CASES = [
     ("percent over 100", HUB.replace("percent: 80", "percent: 120"),
-     r"hub\.yaml:19: stock\.channels\.shop\.percent: Input should be less than or equal "
+     r"hub\.yaml:20: stock\.channels\.shop\.percent: Input should be less than or equal "
      r"to 100"),
     ("sku percent over 100", HUB.replace("{percent: 50}", "{percent: 100.5}"),
      r"hub\.yaml:\d+: stock\.channels\.shop\.skus\.SKU-1\.percent: .*less than or equal"),
     ("negative buffer", HUB.replace("buffer: 2", "buffer: -1"),
-     r"hub\.yaml:18: stock\.channels\.shop\.buffer: Input should be greater than or equal "
+     r"hub\.yaml:19: stock\.channels\.shop\.buffer: Input should be greater than or equal "
      r"to 0"),
     ("unknown location", HUB.replace("locations: [default]", "locations: [WH9]"),
      r"hub\.yaml:17: stock\.channels\.shop\.locations\[0\]: unknown location 'WH9'; masters "
@@ -58,7 +59,9 @@ CASES = [
      r"stock\.masters\.erp: connection 'erp' is a stock master but its roles do not include "
      r"erp or wms"),
     ("unknown rule key", HUB.replace("buffer: 2", "bufer: 2"),
-     r"hub\.yaml:18: stock\.channels\.shop\.bufer: unknown key"),
+     r"hub\.yaml:19: stock\.channels\.shop\.bufer: unknown key"),
+    ("shopify without publish_location", HUB.replace('      publish_location: "61000000000"\n', ""),
+     r"hub\.yaml:16: stock\.channels\.shop: publish_location is required"),
     ("empty kit", HUB.replace("BOX: {SKU-1: 2, SKU-2: 1}", "BOX: {}"),
      r"stock: .*kit 'BOX' has no components"),
     ("zero units per kit", HUB.replace("SKU-2: 1}", "SKU-2: 0}"),

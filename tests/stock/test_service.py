@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,25 @@ def test_explain_shows_each_step(store: Store, hub: Hub) -> None:
     assert info["reservations"][0]["order_external_id"] == "o1"
     kit = explain(hub, store, "KIT")["channels"][0]["computation"]
     assert [(p["sku"], p["kits"]) for p in kit["kit"]] == [("A", 8), ("B", 3)]
+
+
+def test_days_of_cover_come_from_sales_velocity(store: Store, hub: Hub) -> None:
+    seed(store, hub)
+    ing = StockIngest.from_hub(hub)
+    assert ing is not None
+    # a cancelled order is not a sale; then 60 units of A sold (A: 70 on hand, 3 held before)
+    store.write_page(connection="shop", stream="orders", hooks=ing.hooks_for("shop"),
+                     records=[order("big0", {"A": 500}, status="cancelled")])
+    build_alerts(hub, store)
+    with store.engine.connect() as conn:
+        assert not conn.execute(sa.select(stock_alerts).where(
+            stock_alerts.c.kind == "low_cover")).all()
+    store.write_page(connection="shop", stream="orders", hooks=ing.hooks_for("shop"),
+                     records=[order("big", {"A": 60})])
+    build_alerts(hub, store)
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(stock_alerts).where(
+            stock_alerts.c.sku == "A", stock_alerts.c.kind == "low_cover")).one()
+    # 63 units in 14 days = 4.5 a day; 7 left -> 1.56 days of cover, under the 10 configured
+    assert row.available == 7 and row.velocity == Decimal("4.5")
+    assert row.days_of_cover == Decimal("1.56") and row.status == "raised"
