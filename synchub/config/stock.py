@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from synchub.config.connector import parse_duration
 
@@ -108,7 +115,14 @@ class ReservationConfig(_Model):
         description="Orders placed longer ago are taken as reflected by the master.")
     since: datetime | None = Field(
         default=None, description="Orders placed before this moment never reserve "
-                                  "(the moment stock sync went live).")
+                                  "(the moment stock sync went live), with its UTC offset.")
+
+    @field_validator("since")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError("give the time with its offset, e.g. 2026-01-01T00:00:00Z")
+        return value
 
 
 class StockConfig(_Model):

@@ -64,6 +64,8 @@ CASES = [
      r"hub\.yaml:16: stock\.channels\.shop: publish_location is required"),
     ("empty kit", HUB.replace("BOX: {SKU-1: 2, SKU-2: 1}", "BOX: {}"),
      r"stock: .*kit 'BOX' has no components"),
+    ("naive since", HUB.replace("  kits:", "  reservations: {since: 2026-01-01 00:00:00}\n  kits:"),
+     r"stock\.reservations\.since: .*with its offset"),
     ("zero units per kit", HUB.replace("SKU-2: 1}", "SKU-2: 0}"),
      r"stock\.kits\.BOX\.SKU-2: Input should be greater than 0"),
 ]
