@@ -30,12 +30,13 @@ def master_totals(conn: sa.Connection, ingest: StockIngest, skus: Sequence[str] 
     base = (sa.select(levels.c.connection, levels.c.sku, levels.c.location_external_id,
                       levels.c.location_name, levels.c.on_hand, levels.c.reserved,
                       levels.c.available)
-            .where(levels.c.connection.in_(sorted(ingest.masters)), levels.c.sku.is_not(None)))
+            .where(levels.c.connection.in_(sorted(ingest.masters))))
     totals: dict[str, tuple[int, int]] = {}
     chunks: Iterable[Sequence[str] | None] = (
         [skus[i:i + _CHUNK] for i in range(0, len(skus), _CHUNK)] if skus is not None else [None])
     for chunk in chunks:
-        query = base if chunk is None else base.where(levels.c.sku.in_(chunk))
+        query = (base.where(levels.c.sku.is_not(None)) if chunk is None
+                 else base.where(levels.c.sku.in_(chunk)))
         for row in conn.execute(query):
             if not ingest.counts_location(row.connection, row.location_external_id,
                                           row.location_name):

@@ -24,6 +24,9 @@ class Store:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        # PostgreSQL: rows written per table since this store last analyzed it (see _analyze)
+        self._written: dict[str, int] = {}
+        self._analyze_at: dict[str, int] = {}
 
     @classmethod
     def from_url(cls, url: str, **engine_options: Any) -> Store:
@@ -66,9 +69,33 @@ class Store:
         page is written and the state does not advance.
         """
         with self._write() as conn:
-            return writer.write_page(conn, connection=connection, stream=stream,
-                                     records=records, dead_letters=dead_letters, state=state,
-                                     hooks=hooks)
+            result = writer.write_page(conn, connection=connection, stream=stream,
+                                       records=records, dead_letters=dead_letters, state=state,
+                                       hooks=hooks)
+        if self.engine.dialect.name == "postgresql":
+            self._analyze(result)
+        return result
+
+    def _analyze(self, result: PageResult) -> None:
+        """Refresh the planner's statistics of tables this store has grown a lot.
+
+        A bulk load into a fresh table (the first sync of a large catalog) outruns
+        autovacuum, or runs where it is off; without statistics the planner takes the table
+        for a small one and scans it for every page, which makes the load quadratic. So the
+        store analyzes a table after 10,000 written rows, then after each doubling.
+        """
+        for entity, ids in result.changed_ids.items():
+            if not ids:
+                continue
+            name = entity_table(entity).name
+            written = self._written.get(name, 0) + len(ids)
+            self._written[name] = written
+            if written >= self._analyze_at.get(name, 10_000):
+                self._analyze_at[name] = written * 2
+                with self.engine.connect() as conn:
+                    quoted = conn.dialect.identifier_preparer.quote(name)
+                    conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                        f"ANALYZE {quoted}")
 
     # -- stream state ----------------------------------------------------------------------
 
