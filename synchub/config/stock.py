@@ -149,10 +149,10 @@ class StockConfig(_Model):
                     raise ValueError(f"kit {kit!r} has no components")
         return data
 
-    def rules_for(self, channel: str, sku: str) -> RuleValues:
-        """The rules one channel applies to one master SKU."""
+    def rules_for(self, channel: str, sku: str | None = None) -> RuleValues:
+        """The rules one channel applies to one master SKU (or to SKUs without overrides)."""
         ch = self.channels[channel]
-        return RuleValues().merged(self.defaults, ch, ch.skus.get(sku))
+        return RuleValues().merged(self.defaults, ch, ch.skus.get(sku) if sku else None)
 
 
 # --- cross-checks against the hub's connections ------------------------------------------

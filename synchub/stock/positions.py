@@ -87,13 +87,56 @@ def on_master_levels(conn: sa.Connection, ingest: StockIngest, skus: list[Any], 
 
 
 def rebuild_on_hand(conn: sa.Connection, ingest: StockIngest, now: datetime) -> int:
-    """Recompute every SKU's on-hand counters from the masters (after a config change)."""
-    totals = master_totals(conn, ingest)
-    stale = conn.execute(sa.select(stock_positions.c.sku)).scalars().all()
-    for sku in stale:
-        totals.setdefault(sku, (0, 0))
-    set_on_hand(conn, totals, now)
-    return len(totals)
+    """Recompute every SKU's on-hand counters from the masters, in two set-based statements.
+
+    One ``INSERT .. SELECT .. GROUP BY sku .. ON CONFLICT DO UPDATE`` that rewrites only the
+    positions whose figures moved, and one UPDATE that zeroes SKUs no counted level holds
+    any more. Returns the number of positions written.
+    """
+    levels = entity_table("inventory_level")
+    counted = _counted_levels(levels, ingest)
+    raw_on_hand = sa.func.coalesce(levels.c.on_hand, levels.c.available, 0)
+    on_hand = sa.case((raw_on_hand > 0, raw_on_hand), else_=0)
+    reserving = sorted(m for m in ingest.masters if ingest.count_reserved.get(m, True))
+    reserved = sa.case((sa.and_(levels.c.on_hand.is_not(None),
+                                levels.c.connection.in_(reserving or [""]),
+                                levels.c.reserved > 0), levels.c.reserved), else_=0)
+    totals = (sa.select(levels.c.sku, sa.func.sum(on_hand).label("on_hand"),
+                        sa.func.sum(reserved).label("master_reserved"),
+                        sa.literal(0, sa.BigInteger).label("reserved"),
+                        sa.literal(now, stock_positions.c.updated_at.type).label("updated_at"))
+              .where(counted).group_by(levels.c.sku))
+    ins = dialect_insert(conn, stock_positions).from_select(
+        ["sku", "on_hand", "master_reserved", "reserved", "updated_at"], totals)
+    pos = stock_positions
+    # RETURNING counts the rows really written (drivers disagree on rowcount here)
+    written = len(conn.execute(ins.on_conflict_do_update(
+        index_elements=[pos.c.sku],
+        set_={"on_hand": ins.excluded.on_hand, "master_reserved": ins.excluded.master_reserved,
+              "updated_at": ins.excluded.updated_at},
+        where=sa.or_(pos.c.on_hand != ins.excluded.on_hand,
+                     pos.c.master_reserved != ins.excluded.master_reserved),
+    ).returning(pos.c.sku)).all())
+    held = sa.select(levels.c.sku).where(counted)
+    zeroed = len(conn.execute(sa.update(pos).where(
+        sa.or_(pos.c.on_hand != 0, pos.c.master_reserved != 0),
+        pos.c.sku.not_in(held)).values(on_hand=0, master_reserved=0, updated_at=now)
+        .returning(pos.c.sku)).all())
+    return written + zeroed
+
+
+def _counted_levels(levels: sa.Table, ingest: StockIngest) -> sa.ColumnElement[bool]:
+    """The masters' levels that count: a SKU, at a location the master config names."""
+    per_master = []
+    for master in sorted(ingest.masters):
+        wanted = ingest.master_locations.get(master)
+        cond = levels.c.connection == master
+        if wanted is not None:
+            names = sorted(wanted)
+            cond = sa.and_(cond, sa.or_(levels.c.location_external_id.in_(names),
+                                        levels.c.location_name.in_(names)))
+        per_master.append(cond)
+    return sa.and_(levels.c.sku.is_not(None), sa.or_(*per_master))
 
 
 def add_reserved(conn: sa.Connection, deltas: dict[str, int], now: datetime

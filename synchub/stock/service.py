@@ -175,6 +175,7 @@ def run_shard(
             summary.channels.append(ch)
             locations = frozenset(cfg.locations) if cfg.locations is not None else None
             changes: list[tuple[ListingChange, str, str | None]] = []
+            channel_rules = stock.rules_for(channel)  # resolved once; overrides per SKU
             computed: list[dict[str, Any]] = []
             now = datetime.now(UTC)
             with store.engine.connect() as conn:
@@ -186,7 +187,8 @@ def run_shard(
                     if not calc.stocked(master):
                         ch.not_in_master += 1
                         continue
-                    rules = stock.rules_for(channel, master)
+                    rules = (stock.rules_for(channel, master) if master in cfg.skus
+                             else channel_rules)
                     if not rules.sync:
                         ch.opted_out += 1
                         continue
