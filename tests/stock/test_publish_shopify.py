@@ -302,10 +302,10 @@ def test_a_timed_out_write_retried_is_applied_once(sandbox: Any) -> None:
     level = item["_levels"][0]
     seen = level["_q"]["available"]
     # the first attempt hangs past the client's timeout but is applied by the shop
-    shop.faults(timeout_rate=1.0, hang_seconds=0.6)
+    shop.faults(timeout_rate=1.0, hang_seconds=2.0)
     connector = spec()
     connector = connector.model_copy(update={
-        "http": connector.http.model_copy(update={"timeout_seconds": 0.3})})
+        "http": connector.http.model_copy(update={"timeout_seconds": 1.0})})
 
     def before_retry(_seconds: float) -> None:
         shop.faults()                       # the network recovers...
@@ -316,9 +316,11 @@ def test_a_timed_out_write_retried_is_applied_once(sandbox: Any) -> None:
     with sandbox_client(sb, srv, connector=connector, sleep=before_retry) as c:
         pub = create_publisher(spec().stock_publisher, c, run_id="sbx-3")
         outcomes = pub.push([listing(item, level, seen + 4, seen)])
-        assert c.stats.retries == 1
+        retries = c.stats.retries
     # the retry carried the same key: answered from the first result, not stale, not re-applied
+    # (a loaded machine may time out a retry too: every one of them carries the same key)
+    assert retries >= 1
     assert outcomes[0].status == "pushed" and level["_q"]["available"] == seen + 4
     assert shop.adjustment_groups == 1
     posts = [r for r in shop.requests if r.path.endswith("/graphql.json")]
-    assert len(posts) == 2
+    assert len(posts) == retries + 1
