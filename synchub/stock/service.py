@@ -74,8 +74,18 @@ def shard_of(sku: str, shards: int) -> int:
 
 
 def prepare(hub: Hub, store: Store) -> int:
-    """Refresh every SKU's on-hand counters from the masters (cheap, set-based)."""
+    """Refresh every SKU's on-hand counters from the masters (cheap, set-based).
+
+    On PostgreSQL the tables a run reads are analyzed first: the listings query joins
+    hundreds of thousands of levels with their publications, and without statistics (a
+    fresh deployment, or autovacuum off) the planner may join them row by row.
+    """
     ingest = _ingest(hub)
+    if store.engine.dialect.name == "postgresql":
+        with store.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            for table in ("inventory_levels", "stock_publications", "stock_positions"):
+                conn.exec_driver_sql(f"ANALYZE {table}")
     with store.transaction() as conn:
         return rebuild_on_hand(conn, ingest, datetime.now(UTC))
 
