@@ -82,10 +82,9 @@ def prepare(hub: Hub, store: Store) -> int:
     """
     ingest = _ingest(hub)
     if store.engine.dialect.name == "postgresql":
-        with store.engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-            for table in ("inventory_levels", "stock_publications", "stock_positions"):
-                conn.exec_driver_sql(f"ANALYZE {table}")
+        from synchub.store.store import analyze
+
+        analyze(store.engine, "inventory_levels", "stock_publications", "stock_positions")
     with store.transaction() as conn:
         return rebuild_on_hand(conn, ingest, datetime.now(UTC))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,24 @@ from synchub.store.migrate import upgrade_head
 from synchub.store.stock_tables import STOCK_FEEDS
 from synchub.store.tables import dead_letters, entity_table, sync_runs, sync_state
 from synchub.store.types import DeadLetterIn, FeedPage, PageHook, PageResult, StoredRecord
+
+log = logging.getLogger("synchub.store")
+
+
+def analyze(engine: sa.Engine, *tables: str) -> None:
+    """``ANALYZE`` tables on PostgreSQL; a refusal is logged, never raised.
+
+    Statistics help the planner; they are not part of a write, so a user that may not
+    analyze (one that does not own the tables) loses nothing but speed.
+    """
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            for name in tables:
+                quoted = conn.dialect.identifier_preparer.quote(name)
+                conn.exec_driver_sql(f"ANALYZE {quoted}")
+    except sa.exc.DBAPIError as exc:
+        log.warning("could not analyze %s: %s", ", ".join(tables), exc.orig)
 
 
 class Store:
@@ -92,10 +111,7 @@ class Store:
             self._written[name] = written
             if written >= self._analyze_at.get(name, 10_000):
                 self._analyze_at[name] = written * 2
-                with self.engine.connect() as conn:
-                    quoted = conn.dialect.identifier_preparer.quote(name)
-                    conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                        f"ANALYZE {quoted}")
+                analyze(self.engine, name)
 
     # -- stream state ----------------------------------------------------------------------
 

@@ -30,3 +30,16 @@ def test_a_grown_table_is_analyzed(pg_url: str) -> None:
         assert reltuples() > 10_000 * 0.9
     finally:
         store.dispose()
+
+
+@pytest.mark.postgres
+def test_a_refused_analyze_is_logged_not_raised(pg_url: str,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    from synchub.store.store import analyze
+
+    store = Store.from_url(pg_url)
+    try:
+        analyze(store.engine, "no_such_table")
+    finally:
+        store.dispose()
+    assert "could not analyze no_such_table" in caplog.text
