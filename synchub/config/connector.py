@@ -36,7 +36,8 @@ from synchub.config.connector_parts import (
     StrictModel,
     parse_duration,
 )
-from synchub.config.connector_writes import StockPublisherSpec
+from synchub.config.connector_writes import StockPublisherSpec, WriterSpec
+from synchub.config.webhooks import WebhookIntakeSpec
 
 __all__ = [
     "NAME", "PAGINATORS_BY_TRANSPORT", "AuthSpec", "BackoffSpec", "BasicAuthSpec",
@@ -291,6 +292,11 @@ class ConnectorSpec(_Model):
     streams: dict[str, StreamSpec] = Field(min_length=1)
     stock_publisher: StockPublisherSpec | None = Field(
         default=None, description="How the hub pushes available quantities to this channel.")
+    writers: dict[Annotated[str, Field(pattern=NAME)], WriterSpec] = Field(
+        default_factory=dict, description="How the hub writes records to this system, by "
+                                          "route name (the names hub.yaml's sinks use).")
+    webhooks: WebhookIntakeSpec | None = Field(
+        default=None, description="Webhooks this system can push to the hub.")
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from synchub.config.connector import parse_duration
+from synchub.config.feeds import FeedsConfig
 from synchub.config.loader import (
     ConfigErrors,
     YamlDocument,
@@ -23,12 +24,15 @@ from synchub.config.loader import (
     load_yaml,
     parse_model,
 )
+from synchub.config.sinks import RouteConfig, check_sinks
 from synchub.config.stock import StockConfig, check_stock
+from synchub.config.webhooks import WebhookSettings
 from synchub.errors import ConfigError
 
 if TYPE_CHECKING:
     from synchub.config.connector import ConnectorSpec
     from synchub.mapping import CompiledMapping
+    from synchub.mapping.export import CompiledExport
 
 Role = Literal["channel", "marketplace", "erp", "wms", "crm", "carrier", "payments", "feed"]
 NAME = r"^[a-z][a-z0-9_]{0,62}$"
@@ -84,6 +88,9 @@ class ConnectionConfig(_Model):
     retries: int | None = Field(default=None, ge=0, le=20)
     pool_slots: int | None = Field(default=None, ge=1, le=64)
     description: str | None = None
+    webhooks: WebhookSettings | None = Field(
+        default=None, description="Accept this system's webhooks (its connector must "
+                                  "declare them); polling stays the catch-up net.")
 
     @field_validator("streams", mode="before")
     @classmethod
@@ -123,6 +130,11 @@ class HubFile(_Model):
         min_length=1)
     stock: StockConfig | None = Field(
         default=None, description="Stock sync: masters, channels, rules, kits, alerts.")
+    sinks: dict[str, dict[Annotated[str, Field(pattern=NAME)], RouteConfig]] = Field(
+        default_factory=dict, description="Connections that receive records: "
+                                          "sink -> route (a writer of its connector) -> rules.")
+    feeds: FeedsConfig | None = Field(
+        default=None, description="Feed consumers: scopes, exports, signed webhooks.")
 
 
 @dataclass
@@ -159,6 +171,8 @@ class Hub:
     path: Path
     file: HubFile
     connections: dict[str, ConnectionPlan]
+    # (sink, route) -> its write mapping, for routes whose writer names one
+    exports: dict[tuple[str, str], CompiledExport] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -294,9 +308,51 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
             errors.append(ConfigError(message, file=str(hub_path),
                                       key=format_key_path(("stock", *keys)),
                                       line=_line(doc, "stock", *keys)))
+    for keys, message in check_sinks(hub_file.sinks, plans):
+        errors.append(ConfigError(message, file=str(hub_path),
+                                  key=format_key_path(("sinks", *keys)),
+                                  line=_line(doc, "sinks", *keys)))
+    exports = _load_exports(hub_file, plans, map_dir, errors) if load_mappings else {}
     if errors:
         raise ConfigErrors(_dedupe(errors))
-    return Hub(path=hub_path, file=hub_file, connections=plans)
+    return Hub(path=hub_path, file=hub_file, connections=plans, exports=exports)
+
+
+def _load_exports(hub_file: HubFile, plans: dict[str, ConnectionPlan], map_dir: Path,
+                  errors: list[ConfigError]) -> dict[tuple[str, str], CompiledExport]:
+    """Compile the write mapping of every configured route whose writer names one."""
+    from synchub.mapping.export import load_export_mapping
+
+    out: dict[tuple[str, str], CompiledExport] = {}
+    for sink, routes in hub_file.sinks.items():
+        plan = plans.get(sink)
+        if plan is None:
+            continue
+        for name in routes:
+            writer = plan.connector.writers.get(name)
+            if writer is None or writer.mapping is None:
+                continue
+            mfile = map_dir / plan.system / f"{writer.mapping}.export.yaml"
+            if not mfile.is_file():
+                errors.append(ConfigError(
+                    f"writer {name!r} names write mapping {writer.mapping!r} but {mfile} "
+                    "does not exist", key=f"writers.{name}.mapping"))
+                continue
+            try:
+                compiled = load_export_mapping(mfile)
+            except ConfigErrors as exc:
+                errors.extend(exc.errors)
+                continue
+            except ConfigError as exc:
+                errors.append(exc)
+                continue
+            if compiled.entity != writer.entity:
+                errors.append(ConfigError(
+                    f"write mapping reads {compiled.entity!r} but writer {name!r} writes "
+                    f"{writer.entity!r}", file=str(mfile), key="entity"))
+                continue
+            out[(sink, name)] = compiled
+    return out
 
 
 def _tune_incremental(plan: ConnectionPlan, stream: str, *layers: IncrementalOverrides | None

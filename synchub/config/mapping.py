@@ -134,3 +134,20 @@ CaseSpec.model_rebuild()
 MatchSpec.model_rebuild()
 MoneySpec.model_rebuild()
 FieldSpec.model_rebuild()
+
+
+class ExportMappingSpec(_Spec):
+    """A write mapping (``mappings/<system>/<name>.export.yaml``): canonical -> sink payload.
+
+    It reads one canonical document (the JSON form, as the feeds serve it) and builds the
+    object a sink writer sends; the writer resolves the sink's own references (a partner
+    id, a product id by SKU) in code.
+    """
+
+    entity: str = Field(description="Canonical entity read (order, customer, shipment...).")
+    description: str | None = None
+    when: str | None = Field(default=None, description="JMESPath over the canonical "
+                             "document; falsy -> the record is not for this sink (skipped).")
+    fields: dict[str, FieldSpec]
+    only_create: list[str] = Field(default_factory=list, description="Top-level fields "
+                                   "sent when the record is created, never on an update.")

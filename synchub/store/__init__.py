@@ -6,7 +6,7 @@ from the Alembic migrations shipped in ``synchub/store/migrations`` (``Store.mig
 
 from __future__ import annotations
 
-from synchub.store import stock_tables  # noqa: F401 - registers the stock tables
+from synchub.store import delivery_tables, stock_tables  # noqa: F401 - registers tables
 from synchub.store.rows import to_stored
 from synchub.store.store import Store
 from synchub.store.tables import ENTITY_TABLE_NAMES, entity_table

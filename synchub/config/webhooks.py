@@ -1,0 +1,57 @@
+"""Webhook intake: how a system signs the webhooks it pushes, and which topics feed which stream.
+
+``WebhookIntakeSpec`` lives in a connector file (``webhooks:``); ``WebhookSettings`` in a
+hub connection (``webhooks:``), naming where its secret is kept.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SignatureSpec(_Model):
+    """How a webhook body is signed: base64(HMAC-SHA256(secret, raw body)) in ``header``."""
+
+    type: Literal["hmac_sha256_base64"] = "hmac_sha256_base64"
+    header: str = Field(description="e.g. X-Shopify-Hmac-Sha256, X-WC-Webhook-Signature")
+
+
+class TopicSpec(_Model):
+    """What the hub does with one topic: which stream's mappings read the body.
+
+    With ``fetch``, the body only names the record: the hub re-reads it from the API
+    (``{field}`` placeholders are filled from the body) and maps what it gets back.
+    """
+
+    stream: str = Field(description="Connector stream whose mappings read the record.")
+    fetch: str | None = Field(default=None, description="Path of the record to re-read, "
+                              "e.g. /admin/api/2025-07/orders/{order_id}.json")
+    select: str | None = Field(default=None, description="JMESPath of the record in the "
+                               "fetched answer.")
+
+
+class WebhookIntakeSpec(_Model):
+    """The ``webhooks:`` section of a connector file."""
+
+    signature: SignatureSpec
+    id_header: str = Field(description="Header with the delivery's unique id (dedupe key).")
+    topic_header: str = Field(description="Header naming the topic, e.g. X-Shopify-Topic.")
+    topics: dict[str, TopicSpec] = Field(min_length=1)
+    ping_topics: list[str] = Field(default_factory=list, description="Topics that only "
+                                   "test the endpoint; answered 200 and not stored.")
+
+
+class WebhookSettings(_Model):
+    """The ``webhooks:`` section of a hub connection."""
+
+    enabled: bool = True
+    secret_conn_id: str | None = Field(
+        default=None, description="Airflow Connection whose password is the signing secret "
+                                  "(default: the connection's own conn_id, extra "
+                                  "'webhook_secret').")
