@@ -15,7 +15,7 @@ MUTATE_KEYS = {"orders_created", "orders_updated", "customers_created", "custome
                "products_updated", "inventory_changed"}
 ORDER_KEYS = {"lines", "status"}
 FAULT_KEYS = {"rate_429", "rate_5xx", "latency_ms", "timeout_rate", "truncate_rate",
-              "fail_next", "hang_seconds"}
+              "fail_next", "hang_seconds", "lost_reply_rate", "lost_reply_next"}
 
 
 async def json_body(request: Request, allowed: set[str]) -> dict[str, Any]:

@@ -58,7 +58,7 @@ async def serve(
 ) -> Response:
     """Run one API request through faults, auth, rate limits and the handler; log it."""
     with store.lock:
-        decision = store.fault_plan.decide()
+        decision = store.fault_plan.decide(request.method)
     if decision.latency:
         await asyncio.sleep(decision.latency)
     if decision.hang:
@@ -76,6 +76,10 @@ async def serve(
                 refusal, extra = api.admit(store, request)
                 reply = refusal or handler()
             truncate = decision.truncate and reply.status == 200
+            if decision.lose_reply:
+                # committed above; the caller never learns it
+                reply = Reply(504, {"error": "gateway timeout (sandbox: reply lost after "
+                                             "the write was applied)"})
         reply.headers.update(extra)
     body = reply.to_bytes()
     if truncate:
