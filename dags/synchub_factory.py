@@ -116,8 +116,58 @@ def emit_task(entity: str, summaries: list[dict[str, Any] | None]) -> dict[str, 
     return {"changed": changed}
 
 
+def inbox_asset(connection: str) -> Asset:
+    """The Asset the webhook endpoint updates when it stored an event of ``connection``."""
+    return Asset(f"synchub://inbox/{connection}", group="synchub")
+
+
+def takes_webhooks(plan: Any) -> bool:
+    """Whether a connection accepts webhooks (enabled in hub.yaml, declared by its connector)."""
+    settings = plan.config.webhooks
+    return bool(settings is not None and settings.enabled and plan.connector.webhooks)
+
+
+def poll_stream_task(connection: str, stream: str) -> dict[str, Any]:
+    """A stream task of a connection with webhooks: a run started by the inbox does not poll.
+
+    The schedule keeps polling (the net for webhooks that never arrive); a webhook burst
+    only processes the inbox.
+    """
+    dag_run = get_current_context().get("dag_run")
+    if "asset" in str(getattr(dag_run, "run_type", "") or "").lower():
+        raise AirflowSkipException("started by a webhook: the inbox is processed, the "
+                                   "schedule polls")
+    return run_stream_task(connection, stream)
+
+
+def process_inbox_task(connection: str) -> dict[str, Any]:
+    """Map the connection's pending webhook events into the store; counts only."""
+    from synchub.inbox import process_inbox
+
+    def run(hub: Any, store: Any) -> dict[str, Any]:
+        info = _conn_info(hub)(connection)
+        return process_inbox(store, hub, connection, conn_info=info).as_dict()
+    result: dict[str, Any] = _with_store(run)
+    return result
+
+
+def _sync_schedule(cron: str | None, connection: str, webhooks: bool) -> Any:
+    """The cron, or with webhooks: the cron OR the connection's inbox Asset."""
+    if not webhooks:
+        return cron
+    from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
+
+    if cron is None or cron in ("@once", "@continuous"):
+        return inbox_asset(connection)
+    return AssetOrTimeSchedule(timetable=CronTriggerTimetable(cron, timezone="UTC"),
+                               assets=inbox_asset(connection))
+
+
 def build_sync_dag(hub: Any, connection: str, entity_of: dict[tuple[str, str], str]) -> DAG:
-    """``sync__<connection>``: one task per stream, one Asset emitter per entity."""
+    """``sync__<connection>``: one task per stream, one Asset emitter per entity.
+
+    With webhooks, a ``process_inbox`` task too, and the inbox Asset starts the DAG.
+    """
     plan = hub.connection(connection)
     defaults = hub.file.defaults
     cfg = plan.config
@@ -126,10 +176,19 @@ def build_sync_dag(hub: Any, connection: str, entity_of: dict[tuple[str, str], s
     for s in streams:
         for mname in plan.connector.streams[s].mappings:
             entities.setdefault(entity_of[(plan.system, mname)], []).append(s)
+    webhooks = takes_webhooks(plan)
+    if webhooks:
+        routed = {t.stream for t in plan.connector.webhooks.topics.values()} & set(streams)
+        for s in sorted(routed):
+            for mname in plan.connector.streams[s].mappings:
+                found = entities.setdefault(entity_of[(plan.system, mname)], [])
+                if "process_inbox" not in found:
+                    found.append("process_inbox")
 
     @dag(
         dag_id=f"sync__{connection}",
-        schedule=cfg.schedule if cfg.schedule is not None else defaults.schedule,
+        schedule=_sync_schedule(cfg.schedule if cfg.schedule is not None
+                                else defaults.schedule, connection, webhooks),
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
@@ -150,7 +209,11 @@ def build_sync_dag(hub: Any, connection: str, entity_of: dict[tuple[str, str], s
     def sync_dag() -> None:
         results = {}
         for s in streams:
-            results[s] = task(task_id=s)(run_stream_task)(connection, s)
+            results[s] = task(task_id=s)(poll_stream_task if webhooks else run_stream_task)(
+                connection, s)
+        if webhooks:
+            results["process_inbox"] = task(task_id="process_inbox")(process_inbox_task)(
+                connection)
         for entity, producers in sorted(entities.items()):
             task(task_id=f"emit_{entity}", outlets=[entity_asset(entity)],
                  trigger_rule=TriggerRule.ALL_DONE, retries=0)(emit_task)(
@@ -303,6 +366,207 @@ def build_stock_dag(hub: Any) -> DAG:
     return stock_dag()
 
 
+def push_route_task(sink: str) -> dict[str, dict[str, int]]:
+    """Route the changes of every route of ``sink`` to deliveries; counts per route."""
+    from synchub.delivery.engine import route_sink
+
+    result: dict[str, dict[str, int]] = _with_store(
+        lambda hub, store: route_sink(store, hub, sink))
+    return result
+
+
+def push_drain_task(sink: str, routed: dict[str, dict[str, int]] | None) -> dict[str, Any]:
+    """Drain the sink's due deliveries through its writers; the run's summary (counts)."""
+    from synchub.delivery.engine import default_client_for, run_push
+
+    run_id = str(get_current_context()["run_id"])
+
+    def run(hub: Any, store: Any) -> dict[str, Any]:
+        from synchub.delivery.writers.webhook import use_connection_resolver
+
+        use_connection_resolver(_airflow_connection)  # feed consumers' signed webhooks
+        # stop draining well before Airflow's timeout would kill the task mid-batch
+        budget = hub.file.defaults.execution_timeout.total_seconds() * 0.8
+        return run_push(store, hub, sink, run_id=run_id, steps=("drain",), routed=routed,
+                        client_for=default_client_for(hub, _conn_info(hub)), budget=budget)
+    result: dict[str, Any] = _with_store(run)
+    return result
+
+
+def push_report_task(sink: str, summary: dict[str, Any] | None) -> dict[str, int]:
+    """Log what the push run did; return its counts."""
+    import logging
+
+    log = logging.getLogger("synchub.delivery")
+    summary = summary or {}
+    counts = {k: int(summary.get(k, 0)) for k in
+              ("routed", "delivered", "skipped", "retried", "deferred", "dead")}
+    log.info("push__%s: %s", sink, counts)
+    for route, c in (summary.get("routes") or {}).items():
+        log.info("  %s: %s", route, c)
+    if counts["dead"]:
+        log.warning("push__%s: %d deliveries are dead; see `synchub deadletters --connection "
+                    "%s`, replay with the synchub_replay DAG", sink, counts["dead"], sink)
+    if summary.get("stopped"):
+        log.warning("push__%s stopped early (%s); the rest is due next run", sink,
+                    summary["stopped"])
+    return counts
+
+
+def build_push_dag(hub: Any, sink: str) -> DAG:
+    """``push__<sink>``: on changes of the entities it receives, and on the hub's schedule."""
+    from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable
+
+    from synchub.delivery.routes import route_entities
+
+    entities = route_entities(hub, sink)
+    assets = AssetAny(*(entity_asset(e) for e in entities))
+    consumer = (hub.file.feeds.consumers.get(sink) if hub.file.feeds is not None
+                and sink not in hub.connections else None)
+    cron = (consumer.schedule if consumer is not None else None) or hub.file.defaults.schedule
+    schedule: Any = assets
+    if cron:
+        schedule = AssetOrTimeSchedule(
+            timetable=CronTriggerTimetable(cron, timezone="UTC"), assets=assets)
+    defaults = hub.file.defaults
+    default_args: dict[str, Any] = {
+        "retries": defaults.retries, "retry_delay": defaults.retry_delay,
+        "retry_exponential_backoff": True, "max_retry_delay": defaults.max_retry_delay,
+        "execution_timeout": defaults.execution_timeout}
+    if sink in hub.connections:
+        default_args["pool"] = f"synchub__{sink}"
+
+    @dag(
+        dag_id=f"push__{sink}",
+        schedule=schedule,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=["synchub", "push"],
+        doc_md=(f"Delivers {', '.join(entities)} records to **{sink}**: `route` queues what "
+                "changed since each route's cursor, `drain` sends what is due in dependency "
+                "order with retries and backoff, `report` logs the counts. Dead deliveries "
+                "are listed by `synchub deadletters` and replayed by `synchub_replay`."),
+        default_args=default_args,
+    )
+    def push_dag() -> None:
+        # XComArgs: resolved to the upstream task's return value at run time
+        routed: Any = task(task_id="route")(push_route_task)(sink)
+        summary: Any = task(task_id="drain")(push_drain_task)(sink, routed)
+        task(task_id="report", trigger_rule=TriggerRule.ALL_DONE, retries=0)(
+            push_report_task)(sink, summary)
+
+    return push_dag()
+
+
+def replay_task() -> dict[str, int]:
+    """Replay what the run's params name: an id, a connection, a time."""
+    from datetime import datetime as dt
+
+    from synchub.delivery.replay import replay
+
+    params = get_current_context().get("params") or {}
+    since_text = params.get("since") or None
+    since = dt.fromisoformat(since_text) if since_text else None
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+
+    def run(hub: Any, store: Any) -> dict[str, int]:
+        return replay(store, hub, target=params.get("id") or None,
+                      connection=params.get("connection") or None, since=since,
+                      conn_info=_conn_info(hub)).as_dict()
+    result: dict[str, int] = _with_store(run)
+    return result
+
+
+def build_replay_dag() -> DAG:
+    """``synchub_replay``: triggered by hand with an id, a connection and/or a time."""
+
+    @dag(
+        dag_id="synchub_replay",
+        schedule=None,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=["synchub", "replay"],
+        params={"id": "", "connection": "", "since": ""},
+        doc_md=("Replays dead deliveries (`d-<n>`) and quarantined records (`dl-<n>`): give "
+                "`id`, or `connection` (a connection or sink) and/or `since` (ISO time). "
+                "Only what is dead is touched; nothing delivered is sent again."),
+    )
+    def replay_dag() -> None:
+        task(task_id="replay", retries=0)(replay_task)()
+
+    return replay_dag()
+
+
+def _airflow_connection(conn_id: str) -> Any:
+    """ConnectionInfo of an Airflow Connection by conn id (inside tasks)."""
+    from airflow.sdk import Connection
+
+    from synchub.runtime import ConnectionInfo
+
+    ac = Connection.get(conn_id)
+    return ConnectionInfo(conn_id=ac.conn_id, conn_type=ac.conn_type, host=ac.host,
+                          login=ac.login, password=ac.password, port=ac.port,
+                          schema=ac.schema, extra=ac.extra_dejson or {})
+
+
+def feed_export_task(consumer: str) -> dict[str, Any]:
+    """Write the consumer's export files for what changed; return counts, never records."""
+    from synchub.feeds.export import export_consumer
+
+    run_id = str(get_current_context()["run_id"])
+
+    def run(hub: Any, store: Any) -> dict[str, Any]:
+        summary = export_consumer(store, hub, consumer, run_id=run_id)
+        return {"records": summary["records"], "files": summary["files"],
+                "per_entity": {e: s["records"] for e, s in summary["entities"].items()}}
+    result: dict[str, Any] = _with_store(run)
+    return result
+
+
+def build_feed_dag(hub: Any, consumer: str) -> DAG:
+    """``feed__<consumer>``: export files on changes of its entities and on a schedule."""
+    from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable
+
+    from synchub.canonical import ENTITIES
+
+    cfg = hub.file.feeds.consumers[consumer]
+    # the stock feeds emit no Asset: the schedule alone picks their changes up
+    entities = [e for e in cfg.entities if e in ENTITIES]
+    cron = cfg.schedule or hub.file.defaults.schedule
+    assets = AssetAny(*(entity_asset(e) for e in entities)) if entities else None
+    schedule: Any = assets
+    if cron and assets is not None:
+        schedule = AssetOrTimeSchedule(
+            timetable=CronTriggerTimetable(cron, timezone="UTC"), assets=assets)
+    elif cron:
+        schedule = CronTriggerTimetable(cron, timezone="UTC")
+    defaults = hub.file.defaults
+
+    @dag(
+        dag_id=f"feed__{consumer}",
+        schedule=schedule,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=["synchub", "feeds"],
+        doc_md=(f"Exports what changed in {', '.join(cfg.entities)} for feed consumer "
+                f"**{consumer}** to `{cfg.export.to}` "
+                f"({', '.join(cfg.export.formats)}), one file per entity and run. "
+                "The consumer's cursor advances only after its files are in place."),
+        default_args={
+            "retries": defaults.retries, "retry_delay": defaults.retry_delay,
+            "retry_exponential_backoff": True, "max_retry_delay": defaults.max_retry_delay,
+            "execution_timeout": defaults.execution_timeout},
+    )
+    def feed_dag() -> None:
+        task(task_id="export")(feed_export_task)(consumer)
+
+    return feed_dag()
+
+
 def build_dags() -> dict[str, DAG]:
     """Every DAG the hub file describes, by dag id."""
     hub, entity_of = _load_hub(hub_path())
@@ -313,4 +577,16 @@ def build_dags() -> dict[str, DAG]:
     if hub.stock is not None:
         d = build_stock_dag(hub)
         dags[d.dag_id] = d
+    from synchub.delivery.routes import sink_names
+
+    for sink in sink_names(hub):
+        d = build_push_dag(hub, sink)
+        dags[d.dag_id] = d
+    d = build_replay_dag()
+    dags[d.dag_id] = d
+    feeds = hub.file.feeds.consumers if hub.file.feeds is not None else {}
+    for consumer, cfg in feeds.items():
+        if cfg.export is not None:
+            d = build_feed_dag(hub, consumer)
+            dags[d.dag_id] = d
     return dags

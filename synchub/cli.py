@@ -91,7 +91,9 @@ def _pick_mapping(mappings_dir: Path, system: str, entity: str, name: str | None
             raise ConfigError(f"mapping {name!r} produces {m.entity}, not {entity}",
                               file=str(path), key="entity")
         return m
-    found = [m for m in (load_mapping(p) for p in sorted(folder.glob("*.yaml")))
+    # write mappings (*.export.yaml) map the other way and are not candidates
+    found = [m for m in (load_mapping(p) for p in sorted(folder.glob("*.yaml"))
+                         if not p.name.endswith(".export.yaml"))
              if m.entity == entity]
     if not found:
         raise ConfigError(f"{system} has no mapping to {entity}")
@@ -285,17 +287,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_deadletters(args: argparse.Namespace) -> int:
-    store = _open_store(args)
-    try:
-        rows = store.dead_letters(connection=args.connection)
-    finally:
-        store.dispose()
-    for row in rows:
-        slim = {k: row.get(k) for k in ("id", "connection", "stream", "entity", "record_id",
-                                       "field", "reason", "attempts", "last_seen_at")}
-        _out(json.dumps(slim, ensure_ascii=False, default=str))
-    return EXIT_OK
+def cmd_push_commands(args: argparse.Namespace) -> int:
+    from synchub.cli_push import COMMANDS as PUSH_COMMANDS
+
+    return PUSH_COMMANDS[args.command](args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -306,6 +301,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_stock(args: argparse.Namespace) -> int:
     from synchub.cli_stock import cmd_stock as run
+
+    return run(args)
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from synchub.cli_feeds import cmd_feeds as run
 
     return run(args)
 
@@ -347,22 +348,27 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(sub.add_parser("pools", help="Airflow pools JSON for `airflow pools import`"))
     sp = with_config(sub.add_parser("runs", help="the latest run of every stream"))
     sp.add_argument("--store", help="store URL (default: from the hub file)")
-    sp = with_config(sub.add_parser("deadletters", help="list quarantined records"))
-    sp.add_argument("--connection")
-    sp.add_argument("--store", help="store URL (default: from the hub file)")
     sp = with_config(sub.add_parser("demo", help="sandbox + Airflow sync of every connection"))
     sp.add_argument("--changes", type=int, default=5,
                     help="records the sandbox creates and updates before a repeat run")
     from synchub.cli_stock import add_parser as add_stock_parser
 
     add_stock_parser(sub, with_config)
+    from synchub.cli_push import add_parser as add_push_parser
+
+    add_push_parser(sub, with_config)
+    from synchub.cli_feeds import add_parser as add_feeds_parser
+
+    add_feeds_parser(sub, with_config)
     return p
 
 
 COMMANDS = {
     "validate": cmd_validate, "normalize": cmd_normalize, "run": cmd_run, "feed": cmd_feed,
     "schemas": cmd_schemas, "pools": cmd_pools, "runs": cmd_runs,
-    "deadletters": cmd_deadletters, "demo": cmd_demo, "stock": cmd_stock,
+    "deadletters": cmd_push_commands, "push": cmd_push_commands,
+    "replay": cmd_push_commands, "demo": cmd_demo, "stock": cmd_stock,
+    "feeds": cmd_feeds,
 }
 
 

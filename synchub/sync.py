@@ -217,6 +217,7 @@ def sync_stream(
     reflect pages that were committed. ``workers`` processes map large streams (default:
     ``SYNCHUB_MAP_WORKERS``, see :mod:`synchub.mapper_pool`).
     """
+    from synchub.couriers.inputs import read_stream
     from synchub.runtime import ConnectorClient
 
     plan_conn = hub.connection(connection)
@@ -237,7 +238,9 @@ def sync_stream(
     state = None if refresh else store.get_state(connection, stream)
     try:
         context = client.context()
-        pages = client.read(stream, state=state, window_end=window_end, full_refresh=refresh)
+        # a stream with `inputs:` is fed from the store (open parcels), others read as usual
+        pages = read_stream(client, stream, store=store, connection=connection, state=state,
+                            window_end=window_end, full_refresh=refresh)
         mapper = PageMapper(plan, connection, plan_conn.system, context,
                             workers if workers is not None else _workers_for(plan))
         fetched = prefetch(iter(pages))

@@ -31,8 +31,15 @@ def _require_token(authorization: Annotated[str | None, Header()] = None) -> Non
         raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
 
 
-def create_app(store_factory: Callable[[], Any] | None = None) -> FastAPI:
-    """Build the API; ``store_factory`` opens the hub store (default: from the hub file)."""
+def create_app(store_factory: Callable[[], Any] | None = None,
+               hub_factory: Callable[[], Any] | None = None,
+               webhook_router: Any = None) -> FastAPI:
+    """Build the API; ``store_factory`` opens the hub store (default: from the hub file).
+
+    ``hub_factory`` returns the loaded hub (default: the hub file, reloaded when it changes).
+    ``webhook_router`` serves ``POST /webhooks/{connection}`` (default: over the hub file,
+    secrets from ``AIRFLOW_CONN_*``; the Airflow plugin passes one wired to Airflow).
+    """
 
     def default_store() -> Any:
         from synchub.config.hub import default_hub_path, load_hub
@@ -69,7 +76,22 @@ def create_app(store_factory: Callable[[], Any] | None = None) -> FastAPI:
                 "attempts", "first_seen_at", "last_seen_at")
         return {"dead_letters": [_jsonable({k: r.get(k) for k in keep}) for r in rows]}
 
+    app.include_router(_feeds_router(open_store, hub_factory))
+    if webhook_router is None:
+        from synchub.api.webhooks import webhooks_router
+
+        webhook_router = webhooks_router()
+    app.include_router(webhook_router)
     return app
+
+
+def _feeds_router(open_store: Callable[[], Any], hub_factory: Callable[[], Any] | None) -> Any:
+    from synchub.config.hub import default_hub_path, load_hub
+    from synchub.feeds.api import HubCache, feeds_router
+
+    hubs = hub_factory or HubCache(lambda: load_hub(default_hub_path(), load_mappings=False),
+                                   default_hub_path)
+    return feeds_router(open_store, hubs)
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:

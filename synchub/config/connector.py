@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from synchub.config.connector_inputs import StoreInputsSpec
 from synchub.config.connector_jsonrpc import (
     JsonRpcContextSpec,
     JsonRpcStreamSpec,
@@ -202,6 +203,9 @@ class _StreamBase(_Model):
     incremental: IncrementalSpec | None = None
     parent: ParentSpec | None = None
     mappings: list[str] = []
+    inputs: StoreInputsSpec | None = Field(
+        default=None, description="Feed the stream from the hub's store, one request series "
+                                  "per input (e.g. per open tracking number).")
 
 
 class RestStreamSpec(_StreamBase):
@@ -248,6 +252,7 @@ class StreamDefaults(_Model):
     order: str | None = None
     kwargs: dict[str, Any] | None = None
     parent: ParentSpec | None = Field(default=None, description="Only in a stream.")
+    inputs: StoreInputsSpec | None = Field(default=None, description="Only in a stream.")
 
 
 class RestContextSpec(_Model):
@@ -323,7 +328,8 @@ class ConnectorSpec(_Model):
         merged = {}
         for name, stream in streams.items():
             if isinstance(stream, dict):
-                inherited = {k: v for k, v in defaults.items() if v is not None and k != "parent"}
+                inherited = {k: v for k, v in defaults.items()
+                             if v is not None and k not in ("parent", "inputs")}
                 stream = {**inherited, **stream}
                 stream.setdefault("transport", "rest")
                 # keys that only make sense for another transport are not inherited

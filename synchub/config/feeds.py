@@ -9,13 +9,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from synchub.config.connector import parse_duration
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 ExportFormat = Literal["jsonl", "csv"]
 NAME = r"^[a-z][a-z0-9_]{0,62}$"
+# every feed the hub serves: the canonical entities, then the stock feeds
+# (synchub.feeds.reader.FEEDS; a test keeps the two in step)
+FEED_NAMES = ("order", "product", "inventory_level", "customer", "shipment", "refund",
+              "payout", "ledger_entry", "stock_exception", "stock_alert")
 
 
 class _Model(BaseModel):
@@ -49,6 +53,17 @@ class FeedConsumer(_Model):
     export: ExportTarget | None = None
     schedule: str | None = Field(default=None, description="Cron for exports/webhooks "
                                  "besides every change (default: the hub's).")
+
+    @field_validator("entities")
+    @classmethod
+    def _known_feeds(cls, value: list[str]) -> list[str]:
+        unknown = [e for e in value if e not in FEED_NAMES]
+        if unknown:
+            raise ValueError(f"unknown feed(s) {', '.join(map(repr, unknown))}; known: "
+                             f"{', '.join(FEED_NAMES)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a feed is listed twice")
+        return value
 
 
 class FeedsConfig(_Model):

@@ -45,6 +45,14 @@ class WebhookIntakeSpec(_Model):
     topics: dict[str, TopicSpec] = Field(min_length=1)
     ping_topics: list[str] = Field(default_factory=list, description="Topics that only "
                                    "test the endpoint; answered 200 and not stored.")
+    ping_form_field: str | None = Field(
+        default=None, description="An unsigned form body made of only this field and a "
+                                  "number is the system's ping (WooCommerce sends "
+                                  "webhook_id=<n> when a webhook is created); answered 200, "
+                                  "not stored.")
+    keep_headers: list[str] = Field(
+        default_factory=list, description="Headers kept with the stored event besides the "
+                                          "topic and id (never the signature).")
 
 
 class WebhookSettings(_Model):
@@ -55,3 +63,5 @@ class WebhookSettings(_Model):
         default=None, description="Airflow Connection whose password is the signing secret "
                                   "(default: the connection's own conn_id, extra "
                                   "'webhook_secret').")
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024,
+                                description="Larger bodies are refused with 413.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from synchub.couriers import status as _courier_status  # noqa: F401 - tracking transforms
 from synchub.mapping import transforms_odoo  # noqa: F401 - registers Odoo's transforms
 from synchub.mapping.engine import CompiledMapping, MappingContext, compile_mapping, load_mapping
 from synchub.mapping.transforms import TRANSFORMS, TransformError, register_transform

@@ -145,6 +145,14 @@ class ConnectorClient:
             return self._read_substream(stream, spec, state, window_end, full_refresh)
         return self._read_pages(stream, spec, state, window_end, full_refresh)
 
+    def read_with(self, stream: str, values: dict[str, Any]) -> Iterator[Page]:
+        """The pages of one request series of ``stream``, its ``{name}`` placeholders (path
+        and params) filled from ``values``; no cursor (used for store-fed streams)."""
+        spec = self.spec.streams.get(stream)
+        if spec is None:
+            raise ConfigError(f"unknown stream {stream!r} of connector {self.spec.system!r}")
+        return self._read_pages(stream, spec, None, None, False, values)
+
     def _resolve(self, values: dict[str, Any]) -> dict[str, Any]:
         """Fill ``{context.name}`` placeholders in param or variable values."""
         out = {}
@@ -208,6 +216,9 @@ class ConnectorClient:
         if isinstance(s, GraphQLStreamSpec):
             return Request(self.base_url + path, variables={**self._resolve(s.variables), **extra})
         params = _param_values(self._resolve(s.params))
+        if values:  # a store-fed stream's {input.x} may sit in a query value too
+            params = {k: _PLACEHOLDER.sub(lambda m: str(values.get(m[1], m[0])), v)
+                      if isinstance(v, str) and "{" in v else v for k, v in params.items()}
         return Request(self.base_url + path, params={**params, **extra})
 
     def _read_pages(self, name: str, s: StreamSpec, state: dict[str, Any] | None,

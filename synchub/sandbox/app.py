@@ -6,7 +6,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from synchub.sandbox.aftership import aftership_router
 from synchub.sandbox.control import control_router
+from synchub.sandbox.courier_control import courier_control_router
+from synchub.sandbox.dhl import dhl_router
+from synchub.sandbox.hubspot_api import hubspot_router
 from synchub.sandbox.odoo_control import odoo_control_router
 from synchub.sandbox.odoo_rpc import odoo_router
 from synchub.sandbox.sandbox import Sandbox
@@ -29,8 +33,13 @@ def create_app(sandbox: Sandbox) -> FastAPI:
 
     # before the generic controls, whose /{system}/{store}/{action} would answer these too
     app.include_router(odoo_control_router(odoo))
+    app.include_router(courier_control_router({"dhl": sandbox.dhl,
+                                               "aftership": sandbox.aftership}))
     app.include_router(control_router(sandbox))
     app.include_router(shopify_router(shop))
     app.include_router(woo_router(woo))
     app.include_router(odoo_router(odoo))
+    app.include_router(dhl_router(sandbox.dhl))
+    app.include_router(aftership_router(sandbox.aftership))
+    app.include_router(hubspot_router(sandbox.hubspot))
     return app

@@ -14,6 +14,7 @@ from synchub.sandbox.sandbox import SYSTEMS, Sandbox
 MUTATE_KEYS = {"orders_created", "orders_updated", "customers_created", "customers_updated",
                "products_updated", "inventory_changed"}
 ORDER_KEYS = {"lines", "status"}
+WEBHOOK_KEYS = {"drop_next", "duplicate_next"}
 FAULT_KEYS = {"rate_429", "rate_5xx", "latency_ms", "timeout_rate", "truncate_rate",
               "fail_next", "hang_seconds", "lost_reply_rate", "lost_reply_next"}
 
@@ -48,7 +49,8 @@ def control_router(sandbox: Sandbox) -> APIRouter:
         if system not in SYSTEMS:
             return bad(f"unknown system {system}", 404)
         keys = {"mutate": MUTATE_KEYS, "faults": FAULT_KEYS, "order": ORDER_KEYS,
-                "reset": {"orders", "customers", "products", "poisoned"}}.get(action)
+                "reset": {"orders", "customers", "products", "poisoned"},
+                "webhooks": WEBHOOK_KEYS}.get(action)
         if keys is None:
             return bad(f"unknown action {action}", 404)
         try:
@@ -57,6 +59,11 @@ def control_router(sandbox: Sandbox) -> APIRouter:
                 fresh = sandbox.reset(system, store, **body)
                 return JSONResponse({"counts": fresh.counts()})
             target = sandbox.store(system, store)
+            if action == "webhooks":
+                if not hasattr(target, "webhooks"):
+                    return bad(f"{system} stores send no webhooks", 404)
+                return JSONResponse(target.webhooks.control(**{k: int(v) for k, v in
+                                                                body.items()}))
             if action == "mutate":
                 return JSONResponse(target.mutate(**{k: int(v) for k, v in body.items()}))
             if action == "order":

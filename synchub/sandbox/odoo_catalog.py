@@ -81,6 +81,18 @@ MODELS: dict[str, dict[str, FieldInfo]] = {
                    "location_dest_id": _f("many2one", "Destination Location", "stock.location"),
                    "picking_code": _f("selection", "Type of Operation"),
                    "date": _f("datetime", "Date Scheduled")},
+    "delivery.carrier": {**_COMMON, "name": _f("char", "Delivery Method"),
+                         "active": _f("boolean", "Active")},
+    "stock.picking": {**_COMMON, "name": _f("char", "Reference"),
+                      "origin": _f("char", "Source Document"),
+                      "state": _f("selection", "Status"),
+                      "picking_type_code": _f("selection", "Type of Operation"),
+                      "carrier_id": _f("many2one", "Carrier", "delivery.carrier"),
+                      "carrier_tracking_ref": _f("char", "Tracking Reference"),
+                      "date_done": _f("datetime", "Date of Transfer"),
+                      "location_id": _f("many2one", "Source Location", "stock.location"),
+                      "location_dest_id": _f("many2one", "Destination Location",
+                                             "stock.location")},
 }
 
 
@@ -127,6 +139,7 @@ def build_catalog(key: str, store_name: str, products: int, currency: str) -> Ca
     catalog = Catalog(records)
     _quants(key, catalog)
     _moves(key, catalog, products)
+    _carriers_and_pickings(catalog)
     for model, rows in records.items():
         catalog.next_ids[model] = max(rows, default=0) + 1
     return catalog
@@ -225,6 +238,37 @@ def new_move(catalog: Catalog, product: dict[str, Any], source: int, dest: int,
             "create_date": odoo_time(stamp), "write_date": odoo_time(stamp)}
     catalog.records["stock.move"][mid] = move
     return move
+
+
+# the delivery methods a warehouse ships with (Odoo's delivery.carrier names)
+CARRIERS = ("DHL Express", "DHL Parcel", "UPS Standard", "Pick up in store")
+
+
+def new_picking(catalog: Catalog, picking: list[Any], move: dict[str, Any], *,
+                carrier: dict[str, Any] | None, tracking_ref: str | None, stamp: int
+                ) -> dict[str, Any]:
+    """Add the transfer (stock.picking) of ``move`` and return it."""
+    row = {"id": picking[0], "name": picking[1], "display_name": picking[1],
+           "origin": move["origin"], "state": move["state"],
+           "picking_type_code": move["picking_code"],
+           "carrier_id": _many2one(carrier, "name"), "carrier_tracking_ref": tracking_ref or False,
+           "date_done": odoo_time(stamp) if move["state"] == "done" else False,
+           "location_id": move["location_id"], "location_dest_id": move["location_dest_id"],
+           "create_date": odoo_time(stamp), "write_date": odoo_time(stamp)}
+    catalog.records["stock.picking"][picking[0]] = row
+    return row
+
+
+def _carriers_and_pickings(catalog: Catalog) -> None:
+    """Delivery methods, and a transfer for every seeded move (none with tracking)."""
+    for cid, name in enumerate(CARRIERS, start=1):
+        catalog.records["delivery.carrier"][cid] = {
+            "id": cid, "name": name, "display_name": name, "active": True,
+            "create_date": odoo_time(YEAR_START), "write_date": odoo_time(YEAR_START)}
+    for move in catalog.records["stock.move"].values():
+        stamp = int(datetime.strptime(move["date"], ODOO_TIME).replace(tzinfo=UTC).timestamp())
+        new_picking(catalog, move["picking_id"], move, carrier=None, tracking_ref=None,
+                    stamp=stamp)
 
 
 def _moves(key: str, catalog: Catalog, count: int) -> None:

@@ -2,7 +2,9 @@
 
 ``set_stock`` and ``deliver`` act on the warehouse as Odoo users would; ``rpc_faults``
 queues Odoo errors (a serialization failure, an AccessError...) for the next ``object``
-calls. The generic ``mutate``/``faults``/``reset``/``stats`` stay with the shared router.
+calls; ``GET sales`` lists the sale orders (with lines), partners and credit notes
+the database holds.
+The generic ``mutate``/``faults``/``reset``/``stats`` stay with the shared router.
 """
 
 from __future__ import annotations
@@ -47,11 +49,17 @@ def odoo_control_router(get_store: Callable[[str], OdooStore]) -> APIRouter:
     @router.post("/{store}/deliver")
     async def deliver(store: str, request: Request) -> JSONResponse:
         try:
-            body = await json_body(request, {"origin", "lines"})
+            body = await json_body(request, {"origin", "lines", "carrier", "tracking_number"})
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         s = get_store(store)
-        return answer(lambda: s.deliver(body.get("origin", ""), body.get("lines", [])))
+        return answer(lambda: s.deliver(body.get("origin", ""), body.get("lines", []),
+                                        body.get("carrier"), body.get("tracking_number")))
+
+    @router.get("/{store}/sales")
+    async def sales(store: str) -> JSONResponse:
+        # what the hub wrote: sale orders with lines, partners, credit notes (odoo_writes)
+        return JSONResponse(get_store(store).sales())
 
     @router.post("/{store}/rpc_faults")
     async def rpc_faults(store: str, request: Request) -> JSONResponse:

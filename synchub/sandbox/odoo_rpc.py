@@ -2,8 +2,10 @@
 
 Services ``common`` (``version``, ``login``, ``authenticate``), ``db`` (``list``) and
 ``object`` (``execute_kw``, ``execute``) with the model methods ``search_read``, ``search``,
-``read``, ``search_count`` and ``fields_get``. Faults are answered with HTTP 200 and a
-JSON-RPC ``error`` whose ``data.name`` is the Odoo exception (``odoo.exceptions.AccessDenied``,
+``read``, ``search_count`` and ``fields_get``, and the writes of
+:mod:`synchub.sandbox.odoo_writes` (``create``, ``write``, ``unlink``, actions).
+Faults are answered with HTTP 200 and a JSON-RPC ``error`` whose ``data.name`` is the
+Odoo exception (``odoo.exceptions.AccessDenied``,
 ``builtins.ValueError``...), as Odoo does. HTTP-level faults come from the shared pipeline.
 """
 
@@ -21,6 +23,7 @@ from synchub.sandbox.http_common import Reply, VendorAPI, serve
 from synchub.sandbox.odoo_catalog import MODELS
 from synchub.sandbox.odoo_domain import RpcFault, check_fields, invalid
 from synchub.sandbox.odoo_store import OdooStore, RpcCall
+from synchub.sandbox.odoo_writes import WRITE_METHODS, call_write
 
 VERSION = {"server_version": "17.0", "server_version_info": [17, 0, 0, "final", 0, ""],
            "server_serie": "17.0", "protocol_version": 1}
@@ -31,6 +34,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "search_count": ("domain", "limit"),
     "read": ("ids", "fields"),
     "fields_get": ("allfields", "attributes"),
+    **WRITE_METHODS,  # create, write, unlink and the actions (odoo_writes)
 }
 
 
@@ -138,6 +142,8 @@ def call_model(store: OdooStore, model: str, method: str, args: list[Any],
                        f"The method '{method}' does not exist on the model '{model}'")
     context = kwargs.get("context") or {}
     params = _bind(method, names, args, {k: v for k, v in kwargs.items() if k != "context"})
+    if method in WRITE_METHODS:
+        return call_write(store, model, method, params)
     active_test = not (isinstance(context, dict) and context.get("active_test") is False)
     if method == "fields_get":
         attrs = params.get("attributes") or ["type", "string", "relation"]

@@ -19,11 +19,13 @@ from synchub.sandbox.odoo_catalog import (
     MODELS,
     build_catalog,
     new_move,
+    new_picking,
     new_quant,
     odoo_time,
     picking_name,
 )
 from synchub.sandbox.odoo_domain import DomainCompiler, RpcFault, sort_ids
+from synchub.sandbox.odoo_sales import sales_view, seed_sales
 from synchub.sandbox.store import BaseStore
 
 MAX_CACHED_SEARCHES = 64  # paging re-runs one search per page; cached until a write
@@ -63,6 +65,7 @@ class OdooStore(BaseStore):
         self.password = f"odoo_sandbox_{name}"
         self.catalog = build_catalog(self.key, name, self.volume["products"], self.currency)
         self.records = self.catalog.records
+        seed_sales(self.catalog, self.currency)  # countries, taxes, pricelists
         self.rpc_log: list[RpcCall] = []
         self.rpc_fail_next: deque[str] = deque()
         self._searches: dict[tuple[str, str, str, bool], list[int]] = {}
@@ -83,6 +86,26 @@ class OdooStore(BaseStore):
                     "quants": len(self.records["stock.quant"]), "moves": len(moves),
                     "deliveries": sum(1 for m in moves if m["state"] == "done"
                                       and m["picking_code"] == "outgoing")}
+
+    def sales(self) -> dict[str, Any]:
+        """Sale orders with their lines, partners and credit notes the database holds now."""
+        with self.lock:
+            return sales_view(self.records)
+
+    def add_product(self, sku: str, name: str, *, type_: str = "service",
+                    price: float = 0.0) -> dict[str, Any]:
+        """Add a product variant (e.g. the service product that carries shipping)."""
+        with self.lock:
+            pid = self.catalog.next_ids["product.product"]
+            self.catalog.next_ids["product.product"] = pid + 1
+            stamp = odoo_time(self.stamp())
+            product = {"id": pid, "default_code": sku, "name": name,
+                       "display_name": f"[{sku}] {name}", "barcode": False,
+                       "list_price": float(price), "active": True, "type": type_,
+                       "product_tmpl_id": False, "create_date": stamp, "write_date": stamp}
+            self.records["product.product"][pid] = product
+            self.changed()
+            return dict(product)
 
     # --- queries ------------------------------------------------------------------------
     def search(self, model: str, domain: Any, order: Any = None, active_test: bool = True
@@ -151,17 +174,24 @@ class OdooStore(BaseStore):
             self.changed()
             return dict(quant)
 
-    def deliver(self, origin: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    def deliver(self, origin: str, lines: list[dict[str, Any]], carrier: str | None = None,
+                tracking_number: str | None = None) -> dict[str, Any]:
         """Ship lines as a validated delivery: done outgoing moves, quants lowered.
 
         One transfer per source location, as Odoo makes one per warehouse. Each line is
-        ``{"sku", "quantity", "location"}`` (location defaults to ``WH/Stock``).
+        ``{"sku", "quantity", "location"}`` (location defaults to ``WH/Stock``). ``carrier``
+        (a delivery.carrier name such as ``DHL Express``) and ``tracking_number`` are set on
+        the transfer; a tracking number needs a carrier and lines from one location.
         """
         if not isinstance(origin, str) or not origin:
             raise ValueError("origin must be a non-empty string")
         if not isinstance(lines, list) or not lines:
             raise ValueError("lines must be a non-empty list")
+        if tracking_number is not None and (not isinstance(tracking_number, str)
+                                            or not tracking_number.strip() or not carrier):
+            raise ValueError("tracking_number must be a non-empty string, with a carrier")
         with self.lock:
+            method = self._carrier(carrier) if carrier else None
             resolved = []
             for line in lines:
                 if not isinstance(line, dict) or set(line) - {"sku", "quantity", "location"}:
@@ -171,6 +201,9 @@ class OdooStore(BaseStore):
                     raise ValueError(f"quantity must be a positive number, not {qty!r}")
                 resolved.append((self.product_by_sku(str(line.get("sku"))),
                                  self.location(line.get("location", "WH/Stock")), qty))
+            if tracking_number and len({loc["id"] for _, loc, _ in resolved}) > 1:
+                raise ValueError("one tracking number cannot cover transfers from several "
+                                 "locations; deliver each location on its own")
             now = self.stamp()
             pickings: dict[int, list[Any]] = {}
             moves = []
@@ -183,6 +216,9 @@ class OdooStore(BaseStore):
                                 origin=origin, picking=pickings[loc["id"]], code="outgoing",
                                 stamp=now)
                 moves.append(move["id"])
+                if move["picking_id"][0] not in self.records["stock.picking"]:
+                    new_picking(self.catalog, move["picking_id"], move, carrier=method,
+                                tracking_ref=tracking_number, stamp=now)
                 quant = self._quant(product, loc) or new_quant(self.catalog, product, loc, 0, 0,
                                                                 now)
                 quant["quantity"] = float(quant["quantity"] - qty)
@@ -191,6 +227,14 @@ class OdooStore(BaseStore):
                 quant["write_date"] = odoo_time(now)
             self.changed()
             return {"pickings": [p[1] for p in pickings.values()], "moves": moves}
+
+    def _carrier(self, name: str) -> dict[str, Any]:
+        """A delivery method by name; KeyError naming the known ones otherwise."""
+        for row in self.records["delivery.carrier"].values():
+            if row["name"] == name:
+                return row
+        known = sorted(r["name"] for r in self.records["delivery.carrier"].values())
+        raise KeyError(f"no delivery carrier {name!r}; known: {', '.join(known)}")
 
     def mutate(
         self, orders_created: int = 0, orders_updated: int = 0, customers_created: int = 0,

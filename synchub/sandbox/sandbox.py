@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from synchub.sandbox.aftership import AfterShipStore
+from synchub.sandbox.dhl import DhlStore
+from synchub.sandbox.hubspot_store import HubSpotStore
 from synchub.sandbox.odoo_store import OdooStore
 from synchub.sandbox.shopify_store import ShopifyStore
 from synchub.sandbox.store import DEFAULT_VOLUME, BaseStore
@@ -12,6 +15,8 @@ from synchub.sandbox.woo_store import WooStore
 
 SYSTEMS: dict[str, type[BaseStore]] = {"shopify": ShopifyStore, "woocommerce": WooStore,
                                        "odoo": OdooStore}
+SYSTEMS.update({"dhl": DhlStore, "aftership": AfterShipStore})
+SYSTEMS["hubspot"] = HubSpotStore
 
 
 class Sandbox:
@@ -62,6 +67,21 @@ class Sandbox:
     def odoo(self, name: str = "demo", **volume: Any) -> OdooStore:
         """The Odoo database ``name`` (products=; other volume keys are ignored)."""
         store: OdooStore = self.store("odoo", name, **volume)
+        return store
+
+    def hubspot(self, name: str = "demo", **volume: Any) -> HubSpotStore:
+        """The HubSpot account ``name`` (customers= seeds contacts; 0 for an empty CRM)."""
+        store: HubSpotStore = self.store("hubspot", name, **volume)
+        return store
+
+    def dhl(self, name: str = "demo") -> DhlStore:
+        """The DHL API account ``name``."""
+        store: DhlStore = self.store("dhl", name)
+        return store
+
+    def aftership(self, name: str = "demo") -> AfterShipStore:
+        """The AfterShip account ``name``."""
+        store: AfterShipStore = self.store("aftership", name)
         return store
 
     def stores(self) -> list[BaseStore]:

@@ -39,6 +39,10 @@ class SandboxServer:
         """The base URL an Odoo Connection uses as its host (JSON-RPC at ``<base>/jsonrpc``)."""
         return f"{self.base_url}/odoo/{store}"
 
+    def hubspot_url(self, store: str = "demo") -> str:
+        """The base URL a HubSpot Connection uses as its host (``<base>/crm/v3/...``)."""
+        return f"{self.base_url}/hubspot/{store}"
+
     def url(self, system: str, store: str = "demo") -> str:
         """The base URL of any system's store."""
         return f"{self.base_url}/{system}/{store}"

@@ -26,6 +26,7 @@ from synchub.sandbox.graphql_cost import (
 )
 from synchub.sandbox.http_common import Reply
 from synchub.sandbox.paging import as_row, window
+from synchub.sandbox.shopify_fulfillment import fulfillment_resolvers
 from synchub.sandbox.shopify_inventory import (
     MAX_INPUT_ARRAY,
     group_changes,
@@ -189,6 +190,8 @@ def shopify_schema() -> GraphQLSchema:
     attach("Mutation", "inventorySetQuantities", _set_quantities)
     attach("InventoryAdjustmentGroup", "changes", lambda g, _i, **a: group_changes(g, **a))
     attach("InventoryLevel", "item", lambda lv, _i: lv["_item"])
+    for (type_name, field), fn in fulfillment_resolvers(_connection).items():
+        attach(type_name, field, fn)
     attach("InventoryLevel", "quantities", lambda lv, _i, names: [
         {"name": n, "quantity": lv["_q"][n], "updatedAt": lv["updatedAt"]}
         for n in names if n in lv["_q"]])

@@ -16,6 +16,7 @@ from synchub.sandbox.shopify_graphql import graphql_reply
 from synchub.sandbox.shopify_store import ShopifyStore
 from synchub.sandbox.table import LazyTable, Query
 from synchub.sandbox.util import decode_token, dumps, encode_token, parse_time
+from synchub.sandbox.webhooks_api import shopify_webhooks_router
 
 AUTH_ERROR = {"errors": "[API] Invalid API key or access token "
                         "(unrecognized login or wrong password)"}
@@ -193,6 +194,7 @@ def shopify_router(get_store: Any) -> APIRouter:
     """Routes under ``/shopify/{store}/admin/api/{version}/``."""
     router = APIRouter()
     api = ShopifyAPI()
+    router.include_router(shopify_webhooks_router(get_store, api))
     base = "/shopify/{store}/admin/api/{version}"
 
     @router.get(base + "/orders.json")

@@ -13,6 +13,7 @@ from synchub.sandbox.shopify_catalog import (
     customer_header,
     stamp_product,
 )
+from synchub.sandbox.shopify_fulfillment import FulfillmentBook
 from synchub.sandbox.shopify_inventory import commit_order_stock
 from synchub.sandbox.shopify_orders import (
     ShopContext,
@@ -24,6 +25,7 @@ from synchub.sandbox.shopify_orders import (
 from synchub.sandbox.store import BaseStore
 from synchub.sandbox.table import Header, LazyTable
 from synchub.sandbox.util import iso_local
+from synchub.sandbox.webhooks_out import WebhookSender
 
 
 class ShopifyStore(BaseStore):
@@ -34,6 +36,8 @@ class ShopifyStore(BaseStore):
     def __init__(self, seed: int, name: str, **kwargs: Any) -> None:
         super().__init__(seed, name, **kwargs)
         self.access_token = f"shpat_sandbox_{name}"
+        self.client_secret = f"shpss_sandbox_{name}"  # signs webhooks
+        self.webhooks = WebhookSender(self, "shopify")
         self.rest_bucket = LeakyBucket(40, 2.0)
         self.cost_bucket = CostBucket(2000.0, 100.0)
         key, vol = self.key, self.volume
@@ -65,6 +69,8 @@ class ShopifyStore(BaseStore):
         # The last poisoned order loses its id; the others carry a non-numeric money string.
         self.missing_id_orders = set(poisoned[-1:]) if len(poisoned) > 1 else set()
         self.bad_money_orders = set(poisoned) - self.missing_id_orders
+        # fulfillment orders and fulfillments, derived per order when first read
+        self.fulfillment_book = FulfillmentBook(self)
 
     @property
     def poisoned_ids(self) -> list[int]:
@@ -157,6 +163,7 @@ class ShopifyStore(BaseStore):
         self.orders.put(h, row)
         commit_order_stock(self, ((li["variant_id"], li["quantity"]) for li in row["line_items"]),
                            now, fulfilled=status == "closed")
+        self.webhooks.emit("orders/create", lambda: self.order(h.id))
         return h.id
 
     def _touch_order(self, oid: int, now: int) -> int:
@@ -167,6 +174,7 @@ class ShopifyStore(BaseStore):
         if row["closed_at"] is None and row["financial_status"] in ("pending", "authorized"):
             row["financial_status"] = "paid"
         self.orders.touch(oid, now)
+        self.webhooks.emit("orders/updated", lambda: self.order(oid))
         return oid
 
     def _new_customer(self, now: int) -> int:
@@ -175,6 +183,7 @@ class ShopifyStore(BaseStore):
         base = customer_header(self.key, j, self.volume["customers"])
         h = Header(id=base.id, index=j, created=now, updated=now)
         self.customers.put(h, build_customer(self.key, h, self.tz, self.currency))
+        self.webhooks.emit("customers/create", lambda: self.customer(h.id))
         return h.id
 
     def _touch_customer(self, cid: int, now: int) -> int:
@@ -182,6 +191,7 @@ class ShopifyStore(BaseStore):
         row["updated_at"] = iso_local(now, self.tz)
         row["tags"] = ", ".join(t for t in (row["tags"], "updated") if t)
         self.customers.touch(cid, now)
+        self.webhooks.emit("customers/update", lambda: self.customer(cid))
         return cid
 
     def _touch_product(self, product: dict[str, Any], now: int) -> str:

@@ -15,7 +15,9 @@ from starlette.responses import Response
 from synchub.sandbox.http_common import Reply, VendorAPI, serve
 from synchub.sandbox.table import Query
 from synchub.sandbox.util import dumps, parse_time
+from synchub.sandbox.webhooks_api import woo_webhooks_router
 from synchub.sandbox.woo_batch import batch_reply
+from synchub.sandbox.woo_notes import add_order_write_routes
 from synchub.sandbox.woo_orders import order_refunds
 from synchub.sandbox.woo_store import WooStore, public
 
@@ -225,6 +227,7 @@ def woo_router(get_store: Any) -> APIRouter:
     """Routes under ``/woocommerce/{store}/wp-json/wc/v3/``."""
     router = APIRouter()
     api = WooAPI()
+    router.include_router(woo_webhooks_router(get_store, api))
     base = "/woocommerce/{store}/wp-json/wc/v3"
     product_sorts = ("date", "modified", "id", "include", "title", "slug")
 
@@ -241,6 +244,8 @@ def woo_router(get_store: Any) -> APIRouter:
         s = get_store(store)
         return await serve(api, s, request, lambda: _one(
             s.order(int(oid)) if oid.isdigit() else None, "shop_order"))
+
+    add_order_write_routes(router, api, get_store, base)
 
     @router.get(base + "/orders/{oid}/refunds")
     async def refunds(store: str, oid: str, request: Request) -> Response:

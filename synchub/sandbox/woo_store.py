@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from synchub.sandbox.shopify_orders import requested_lines
 from synchub.sandbox.store import BaseStore
 from synchub.sandbox.table import Header, LazyTable
 from synchub.sandbox.util import cents, iso_naive_gmt, iso_naive_local
+from synchub.sandbox.webhooks_out import WebhookSender
 from synchub.sandbox.woo_catalog import build_customer, build_products, customer_header, stamp_dates
+from synchub.sandbox.woo_notes import OrderWrites
 from synchub.sandbox.woo_orders import WooContext, WooLine, build_order, order_header
 
 # order statuses in which WooCommerce has taken the ordered units from stock
@@ -30,6 +33,7 @@ class WooStore(BaseStore):
         super().__init__(seed, name, **kwargs)
         self.consumer_key = f"ck_sandbox_{name}"
         self.consumer_secret = f"cs_sandbox_{name}"
+        self.webhooks = WebhookSender(self, "woocommerce")
         key, vol = self.key, self.volume
         self.products = build_products(key, vol["products"], self.tz)
         # product or variation id -> (product, the object itself)
@@ -56,6 +60,8 @@ class WooStore(BaseStore):
         poisoned = [self.orders_ids_by_index(i) for i in self.poisoned_indexes()]
         self.missing_id_orders = set(poisoned[-1:]) if len(poisoned) > 1 else set()
         self.bad_money_orders = set(poisoned) - self.missing_id_orders
+        # order updates (status, meta_data) and order notes
+        self.order_writes = OrderWrites(self)
 
     @staticmethod
     def orders_ids_by_index(i: int) -> int:
@@ -117,6 +123,7 @@ class WooStore(BaseStore):
                 h = Header(id=base.id, index=j, created=now, updated=now, name=base.name)
                 self.customers.put(h, build_customer(self.key, h, self.tz))
                 out["customers_created"].append(h.id)
+                self.webhooks.emit("customer.created", partial(self.customers.get, h.id))
             out["products_updated"] = [self._touch_product(p, now) for p in self._mut_rng.sample(
                 self.products, min(products_updated, len(self.products)))]
             stocked = [(p, s) for p in self.products for s in (p["_variations"] or [p])
@@ -159,6 +166,7 @@ class WooStore(BaseStore):
             self._reduce_stock(row, now)
         else:
             self._unreduced.add(h.id)
+        self.webhooks.emit("order.created", lambda: self.order(h.id))
         return h.id
 
     def _reduce_stock(self, row: dict[str, Any], now: int) -> None:
@@ -202,6 +210,7 @@ class WooStore(BaseStore):
         row["date_modified"] = iso_naive_local(now, self.tz)
         row["date_modified_gmt"] = iso_naive_gmt(now)
         self.orders.touch(oid, now, status=status)
+        self.webhooks.emit("order.updated", lambda: self.order(oid))
         return oid
 
     def _touch_customer(self, cid: int, now: int) -> int:
@@ -210,6 +219,7 @@ class WooStore(BaseStore):
         row["billing"] = dict(row["billing"], company="Updated GmbH")
         stamp_dates(row, self.tz)
         self.customers.touch(cid, now)
+        self.webhooks.emit("customer.updated", lambda: self.customers.get(cid))
         return cid
 
     def _touch_product(self, product: dict[str, Any], now: int) -> int:

@@ -87,7 +87,7 @@ def test_version_and_login(rpc: Rpc) -> None:
     (["demo", 2, "wrong", "res.company", "search_count", [[]]], "odoo.exceptions.AccessDenied"),
     (["demo", 3, PASSWORD, "res.company", "search_count", [[]]], "odoo.exceptions.AccessDenied"),
     (["other", 2, PASSWORD, "res.company", "search_count", [[]]], "psycopg2.OperationalError"),
-    (["demo", 2, PASSWORD, "sale.order", "search_read", [[]]], "odoo.exceptions.UserError"),
+    (["demo", 2, PASSWORD, "crm.lead", "search_read", [[]]], "odoo.exceptions.UserError"),
     (["demo", 2, PASSWORD, "stock.quant", "unlink", [[1]]], "builtins.AttributeError"),
     (["demo", 2, PASSWORD, "stock.quant", "_apply", [[]]], "odoo.exceptions.AccessError"),
     (["demo", 2, PASSWORD, "stock.quant", "search_read", [[]], {"fields": ["lot_id"]}],

@@ -1,0 +1,318 @@
+"""Shopify: shipments back to the order as fulfillments with tracking (Admin GraphQL 2026-04).
+
+Per shipment: read the order's fulfillment orders and fulfillments; a fulfillment that
+already carries the tracking number is the one (a retry after a lost reply, or a second
+canonical shipment with the same number, creates nothing); otherwise ``fulfillmentCreate``
+for the shipment's lines (matched by SKU to the fulfillment order line items) or for all that
+remains. Then the tracking status as ``fulfillmentEventCreate``, only when it differs from
+the fulfillment's newest event and is not older than it, so the fulfillment follows the
+newest courier status whichever shipment record brought it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from synchub.delivery.base import DeliveryItem, DeliveryResult, SinkWriter
+from synchub.errors import FatalAPIError, RetriableAPIError
+
+if TYPE_CHECKING:
+    from synchub.runtime.http import HttpClient
+
+# fulfillment states that no longer count as the parcel being on its way
+DEAD_FULFILLMENTS = frozenset({"CANCELLED", "ERROR", "FAILURE"})
+FULFILLABLE_ORDERS = frozenset({"OPEN", "IN_PROGRESS"})
+MAX_ERROR = 300
+
+READ_ORDER = """
+query OrderFulfillment($id: ID!) {
+  order(id: $id) {
+    id
+    name
+    fulfillmentOrders(first: 5) {
+      nodes {
+        id
+        status
+        lineItems(first: 50) { nodes { id sku remainingQuantity totalQuantity } }
+      }
+    }
+    fulfillments(first: 50) {
+      id
+      status
+      displayStatus
+      trackingInfo(first: 10) { number company url }
+      events(first: 1, sortKey: HAPPENED_AT, reverse: true) { nodes { status happenedAt } }
+    }
+  }
+}
+""".strip()
+
+CREATE = """
+mutation CreateFulfillment($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status displayStatus trackingInfo(first: 10) { number company url } }
+    userErrors { field message }
+  }
+}
+""".strip()
+
+ADD_EVENT = """
+mutation AddFulfillmentEvent($event: FulfillmentEventInput!) {
+  fulfillmentEventCreate(fulfillmentEvent: $event) {
+    fulfillmentEvent { id status happenedAt }
+    userErrors { field message }
+  }
+}
+""".strip()
+
+
+class ShopifyFulfillmentOptions(BaseModel):
+    """``options`` of a ``shopify_fulfillment`` writer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    notify_customer: bool = Field(
+        default=True, description="Shopify emails the customer the shipping confirmation "
+                                  "when the fulfillment is created.")
+
+
+class ItemFailure(Exception):
+    """This shipment cannot be written and retrying will not help; the message says why."""
+
+
+def order_gid(order_id: str) -> str:
+    """``gid://shopify/Order/<n>`` from a numeric order id (a gid is kept as it is)."""
+    text = str(order_id).strip()
+    if text.startswith("gid://shopify/Order/"):
+        return text
+    if not text.isdigit():
+        raise ItemFailure(f"order id {text!r} is not a Shopify order id")
+    return f"gid://shopify/Order/{text}"
+
+
+def _when(value: Any) -> datetime | None:
+    """An ISO 8601 time (``Z`` accepted) or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _same_number(a: Any, b: str) -> bool:
+    return isinstance(a, str) and a.strip().upper() == b.strip().upper()
+
+
+def find_fulfillment(order: dict[str, Any], number: str) -> dict[str, Any] | None:
+    """The live fulfillment of the order that carries this tracking number."""
+    for f in order.get("fulfillments") or []:
+        if f.get("status") in DEAD_FULFILLMENTS:
+            continue
+        if any(_same_number(t.get("number"), number) for t in f.get("trackingInfo") or []):
+            return dict(f)
+    return None
+
+
+def line_items_by_fulfillment_order(order: dict[str, Any], lines: list[dict[str, Any]],
+                                    order_id: str) -> list[dict[str, Any]]:
+    """``lineItemsByFulfillmentOrder`` for the shipment's lines, or for all that remains.
+
+    Lines with a SKU are matched to open fulfillment order line items with that SKU, up to
+    the quantity that remains; without lines (or SKUs) every open fulfillment order is
+    fulfilled whole.
+    """
+    open_orders = [fo for fo in (order.get("fulfillmentOrders") or {}).get("nodes") or []
+                   if fo.get("status") in FULFILLABLE_ORDERS]
+    if not open_orders:
+        raise ItemFailure(f"order {order_id} has nothing left to fulfill (no open "
+                          "fulfillment order)")
+    wanted = [(str(li["sku"]), int(li.get("quantity") or 0)) for li in lines
+              if li.get("sku") and int(li.get("quantity") or 0) > 0]
+    if not wanted:
+        return [{"fulfillmentOrderId": fo["id"]} for fo in open_orders]
+    left = {li["id"]: int(li.get("remainingQuantity") or 0)
+            for fo in open_orders for li in (fo.get("lineItems") or {}).get("nodes") or []}
+    picked: dict[str, dict[str, int]] = {}
+    missing = []
+    for sku, quantity in wanted:
+        for fo in open_orders:
+            for li in (fo.get("lineItems") or {}).get("nodes") or []:
+                if quantity == 0 or li.get("sku") != sku or left[li["id"]] <= 0:
+                    continue
+                take = min(quantity, left[li["id"]])
+                left[li["id"]] -= take
+                quantity -= take
+                per_fo = picked.setdefault(fo["id"], {})
+                per_fo[li["id"]] = per_fo.get(li["id"], 0) + take
+        if quantity:
+            missing.append(sku)
+    if not picked:
+        raise ItemFailure(f"order {order_id}: no open line for SKU(s) "
+                          f"{', '.join(sorted(set(missing)))}")
+    return [{"fulfillmentOrderId": fo_id,
+             "fulfillmentOrderLineItems": [{"id": i, "quantity": q} for i, q in items.items()]}
+            for fo_id, items in picked.items()]
+
+
+def _user_errors(what: str, payload: dict[str, Any]) -> str | None:
+    errors = payload.get("userErrors") or []
+    if not errors:
+        return None
+    text = "; ".join(f"{'.'.join(e.get('field') or []) or what}: {e.get('message')}"
+                     for e in errors[:3])
+    return f"{what} refused: {text}"[:MAX_ERROR]
+
+
+class ShopifyFulfillmentWriter(SinkWriter):
+    """Writes shipments as fulfillments with tracking, then their tracking status as events.
+
+    Each shipment stands alone: a problem with one (unknown order, nothing left to fulfill,
+    a user error) fails that one only; a transient error makes it ``retry``. Mutations are
+    sent once, never resent blindly: when a reply is lost the order is read again and the
+    write counts as done if Shopify shows it, else the shipment is retried later (and the
+    next attempt starts by looking the tracking number up).
+    """
+
+    options_model = ShopifyFulfillmentOptions
+
+    @property
+    def url(self) -> str:
+        """The GraphQL endpoint the connector names (its path carries the API version)."""
+        return self._http_base() + (self.spec.path or "")
+
+    @property
+    def _http(self) -> HttpClient:
+        self._http_base()
+        assert self.client is not None
+        return self.client.http
+
+    def _http_base(self) -> str:
+        if self.client is None or not self.spec.path:
+            raise FatalAPIError(f"{self.sink}: the shopify_fulfillment writer needs the "
+                                "connection's client and the GraphQL path")
+        return self.client.base_url
+
+    def write(self, items: Sequence[DeliveryItem]) -> list[DeliveryResult]:
+        """One result per shipment, same order."""
+        out = []
+        for item in items:
+            try:
+                out.append(self._write_one(item))
+            except ItemFailure as exc:
+                out.append(DeliveryResult(item.delivery_id, "failed", error=str(exc)))
+            except RetriableAPIError as exc:
+                out.append(DeliveryResult(item.delivery_id, "retry", error=exc.message,
+                                          retry_after=exc.retry_after))
+            except FatalAPIError as exc:
+                out.append(DeliveryResult(item.delivery_id, "failed", error=exc.message))
+        return out
+
+    # --- one shipment -------------------------------------------------------------------
+    def _write_one(self, item: DeliveryItem) -> DeliveryResult:
+        p = item.payload
+        if not isinstance(p, dict):
+            raise ItemFailure(f"shipment {item.record_id}: no payload (the route needs the "
+                              "tracking write mapping)")
+        tracking = p.get("tracking") or {}
+        number = str(tracking.get("number") or "").strip()
+        order_id = str(p.get("order_id") or "").strip()
+        if not number or not order_id:
+            raise ItemFailure(f"shipment {item.record_id}: a tracking number and an order id "
+                              "are required")
+        gid = order_gid(order_id)
+        order = self._read_order(gid, order_id)
+        found = find_fulfillment(order, number)
+        sent = False
+        if found is None:
+            found = self._create(item, gid, order_id, order, p, number)
+            sent = True
+        if self._send_event(found, p, gid, order_id, number):
+            sent = True
+        return DeliveryResult(item.delivery_id, "delivered" if sent else "skipped",
+                              remote_id=found["id"])
+
+    def _read_order(self, gid: str, order_id: str) -> dict[str, Any]:
+        _, body = self._http.graphql(self.url, READ_ORDER, {"id": gid})
+        order = ((body or {}).get("data") or {}).get("order")
+        if not isinstance(order, dict):
+            raise ItemFailure(f"order {order_id} is not in {self.sink}")
+        return order
+
+    def _create(self, item: DeliveryItem, gid: str, order_id: str, order: dict[str, Any],
+                p: dict[str, Any], number: str) -> dict[str, Any]:
+        tracking = {k: v for k, v in (p.get("tracking") or {}).items()
+                    if k in ("number", "company", "url") and v}
+        groups = line_items_by_fulfillment_order(order, list(p.get("lines") or []), order_id)
+        variables = {"fulfillment": {"lineItemsByFulfillmentOrder": groups,
+                                     "trackingInfo": tracking,
+                                     "notifyCustomer": self.options.notify_customer}}
+        try:
+            body = self._send_once(CREATE, variables)
+        except RetriableAPIError:
+            # the reply may be lost after Shopify committed: look before anything is resent
+            found = find_fulfillment(self._read_order(gid, order_id), number)
+            if found is None:
+                raise
+            return found
+        payload = ((body or {}).get("data") or {}).get("fulfillmentCreate")
+        if not isinstance(payload, dict):
+            raise FatalAPIError("fulfillmentCreate answered without a payload", url=self.url)
+        problem = _user_errors("fulfillmentCreate", payload)
+        if problem:
+            raise ItemFailure(f"shipment {item.record_id} -> order {order_id}: {problem}")
+        made = payload.get("fulfillment")
+        if not isinstance(made, dict) or not made.get("id"):
+            raise FatalAPIError("fulfillmentCreate answered without a fulfillment",
+                                url=self.url)
+        return dict(made, events={"nodes": []})
+
+    def _send_event(self, fulfillment: dict[str, Any], p: dict[str, Any], gid: str,
+                    order_id: str, number: str) -> bool:
+        """Post the tracking status when it is news to the fulfillment; True if posted."""
+        status = p.get("event_status")
+        if not status:
+            return False
+        last = next(iter((fulfillment.get("events") or {}).get("nodes") or []), None)
+        at = _when(p.get("status_at"))
+        if last is not None:
+            if last.get("status") == status:
+                return False
+            last_at = _when(last.get("happenedAt"))
+            if at is not None and last_at is not None and at < last_at:
+                return False  # an older status (say the warehouse's) must not win
+        event: dict[str, Any] = {"fulfillmentId": fulfillment["id"], "status": status}
+        if at is not None:
+            event["happenedAt"] = at.isoformat().replace("+00:00", "Z")
+        if p.get("message"):
+            event["message"] = str(p["message"])[:255]
+        try:
+            body = self._send_once(ADD_EVENT, {"event": event})
+        except RetriableAPIError:
+            again = find_fulfillment(self._read_order(gid, order_id), number)
+            newest = next(iter(((again or {}).get("events") or {}).get("nodes") or []), None)
+            if newest is None or newest.get("status") != status:
+                raise
+            return True
+        payload = ((body or {}).get("data") or {}).get("fulfillmentEventCreate")
+        if not isinstance(payload, dict):
+            raise FatalAPIError("fulfillmentEventCreate answered without a payload",
+                                url=self.url)
+        problem = _user_errors("fulfillmentEventCreate", payload)
+        if problem:
+            raise ItemFailure(f"order {order_id}, tracking {number}: {problem}")
+        return True
+
+    def _send_once(self, query: str, variables: dict[str, Any]) -> Any:
+        """POST a mutation exactly once: the client's own retries could apply it twice.
+
+        A throttled or failed call raises :class:`RetriableAPIError` for the caller to
+        decide (after reading the order again) whether anything needs resending.
+        """
+        _, body = self._http._send("graphql", "POST", self.url, None,
+                                   {"query": query, "variables": variables})
+        return body

@@ -1,0 +1,358 @@
+"""Turn pending webhook events into canonical records, the way a poll would store them.
+
+Events are read oldest first, a page at a time. Each topic names a stream of the connector:
+the body is mapped with that stream's mappings (envelopes unwrapped as for API pages), or,
+for a topic with ``fetch``, the record is re-read from the API first. A page of events is
+written with the store's page writer and the stock hooks of the connection (so a webhook
+order reserves stock exactly as a polled one), in the same transaction that marks the
+events processed: a crash leaves them pending, and processing them again changes nothing.
+
+Webhooks arrive out of order and twice. An event carrying an older version of a record
+than the store holds (by the source's ``updated_at``) is skipped, never written back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import jmespath
+import sqlalchemy as sa
+
+from synchub.errors import ConfigError, FatalAPIError, RecordError, SynchubError, redact
+from synchub.store.delivery_tables import inbox
+from synchub.store.tables import entity_table
+
+if TYPE_CHECKING:
+    from synchub.canonical import CanonicalRecord
+    from synchub.config.hub import Hub
+    from synchub.config.webhooks import TopicSpec
+    from synchub.runtime import ConnectionInfo, ConnectorClient
+    from synchub.store import DeadLetterIn, Store
+
+log = logging.getLogger("synchub.inbox")
+_FIELD = re.compile(r"\{([A-Za-z_][\w.]*)\}")
+MAX_ATTEMPTS = 5  # an event the API fails on this often is dead-lettered, not retried
+
+
+@dataclass
+class InboxSummary:
+    """What one processing run did; shaped like a stream summary for the DAG's emitters."""
+
+    connection: str
+    stream: str = "process_inbox"
+    status: str = "running"
+    events: int = 0
+    processed: int = 0
+    ignored: int = 0
+    failed: int = 0
+    stored: int = 0
+    unchanged: int = 0
+    older: int = 0
+    quarantined: int = 0
+    fetched: int = 0  # records re-read from the API (topics with ``fetch``)
+    changed: dict[str, int] = field(default_factory=dict)
+    stock: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Outcome:
+    """One event, decided: its new status, and what it adds to the page."""
+
+    status: str  # processed | ignored
+    error: str | None = None
+    stream: str | None = None
+    records: list[CanonicalRecord] = field(default_factory=list)
+    dead: list[DeadLetterIn] = field(default_factory=list)
+
+
+class _Processor:
+    """The per-run state: the connection's plan, the client (made on demand), the hooks."""
+
+    def __init__(self, hub: Hub, connection: str, client: ConnectorClient | None,
+                 conn_info: ConnectionInfo | None) -> None:
+        from synchub.stock.ingest import StockIngest
+
+        self.hub, self.connection = hub, connection
+        self.plan = hub.connection(connection)
+        spec = self.plan.connector.webhooks
+        if spec is None:
+            raise ConfigError(f"connector {self.plan.system!r} of connection {connection!r} "
+                              "declares no webhooks", key="webhooks")
+        self.topics = spec.topics
+        self.client, self.conn_info = client, conn_info
+        self.own_client = False
+        ingest = StockIngest.from_hub(hub)  # the same hooks a polled page runs
+        self.hooks = ingest.hooks_for(connection) if ingest is not None else []
+        self._context: dict[str, Any] | None = None
+        self.fetches = 0
+
+    def api(self) -> ConnectorClient:
+        """The connector client, opened the first time an event needs the API."""
+        if self.client is None:
+            from synchub.runtime import ConnectionInfo, ConnectorClient
+
+            info = self.conn_info or ConnectionInfo.from_env(self.plan.config.conn_id)
+            self.client, self.own_client = ConnectorClient(self.plan.connector, info), True
+        return self.client
+
+    def context(self) -> dict[str, Any]:
+        # context values (e.g. the shop currency) need the API; without a client or
+        # connection the mappings get none, which order and customer mappings never read
+        if self._context is None:
+            has_api = self.client is not None or self.conn_info is not None
+            self._context = self.api().context() if has_api and self.plan.connector.context \
+                else {}
+        return self._context
+
+    def close(self) -> None:
+        if self.own_client and self.client is not None:
+            self.client.close()
+
+    def decide(self, row: Any) -> _Outcome:
+        """Map one event (never writes)."""
+        from synchub.config.hub import StreamPlan
+        from synchub.store import DeadLetterIn
+        from synchub.sync import map_page
+
+        topic: TopicSpec | None = self.topics.get(row.topic)
+        if topic is None:
+            return _Outcome("ignored", f"topic {row.topic!r} is not routed")
+        stream = self.plan.streams.get(topic.stream)
+        if stream is None:
+            return _Outcome("ignored", f"stream {topic.stream!r} is not enabled")
+        label = f"webhook {row.topic} {row.event_id}"
+        try:
+            payload = json.loads(row.body)
+        except ValueError:
+            reason = f"{label}: body is not JSON"
+            return _Outcome("processed", reason, topic.stream, dead=[DeadLetterIn(
+                entity=None, record_id=None, reason=reason, field=None,
+                raw={"inbox_id": row.id, "topic": row.topic})])
+        if topic.fetch is not None:
+            try:
+                payload = self.fetch(topic, payload)
+            except (RecordError, FatalAPIError) as exc:
+                reason = f"{label}: {redact(exc)}"
+                return _Outcome("processed", reason, topic.stream, dead=[DeadLetterIn(
+                    entity=None, record_id=None, reason=reason, field=None, raw=payload)])
+        out = _Outcome("processed", stream=topic.stream)
+        for mapping in stream.mappings:
+            try:
+                raws = mapping.unwrap(payload)
+            except RecordError as exc:
+                out.dead.append(DeadLetterIn(entity=mapping.entity, record_id=None,
+                                             reason=f"{label}: {exc.message}", field=None,
+                                             raw={"inbox_id": row.id, "topic": row.topic}))
+                continue
+            records, dead, _skipped = map_page(
+                raws, StreamPlan(topic.stream, False, [mapping]), self.connection,
+                self.plan.system, self.context())
+            out.records.extend(records)
+            out.dead.extend(dead)
+        if out.dead:
+            out.error = "; ".join(d.reason for d in out.dead)[:1000]
+        return out
+
+    def fetch(self, topic: TopicSpec, payload: Any) -> Any:
+        """Re-read the record the event names (``{field}`` filled from the body)."""
+        def fill(match: re.Match[str]) -> str:
+            value = jmespath.search(match[1], payload) if isinstance(payload, dict) else None
+            if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
+                raise RecordError(f"fetch {topic.fetch}: the body has no {match[1]}",
+                                  field=match[1])
+            return quote(str(value), safe="")
+
+        path = _FIELD.sub(fill, topic.fetch or "")
+        client = self.api()
+        _, answer = client.http.get(client.base_url + path)
+        self.fetches += 1
+        found = jmespath.search(topic.select, answer) if topic.select else answer
+        if found is None:
+            raise RecordError(f"fetch {topic.fetch}: nothing at {topic.select!r}")
+        return found
+
+
+def process_inbox(
+    store: Store, hub: Hub, connection: str, *, client: ConnectorClient | None = None,
+    conn_info: ConnectionInfo | None = None, limit: int = 10_000, page_size: int = 200,
+) -> InboxSummary:
+    """Map and store up to ``limit`` pending events of ``connection``, oldest first.
+
+    ``client`` (or ``conn_info``, or ``AIRFLOW_CONN_<ID>``) is used only by topics that
+    re-read their record and for the connector's context values. An API error that may
+    pass (429, 5xx) leaves its event pending and is raised once the events before it are
+    committed; Airflow's retry takes it from there.
+    """
+    summary = InboxSummary(connection=connection)
+    started = time.monotonic()
+    proc = _Processor(hub, connection, client, conn_info)
+    last_id = 0
+    try:
+        while summary.events < limit:
+            rows = _pending(store, connection, last_id, min(page_size, limit - summary.events))
+            if not rows:
+                break
+            last_id = rows[-1].id
+            proc.context()  # a failure here concerns the connection, not one event
+            outcomes: list[tuple[Any, _Outcome]] = []
+            failure: BaseException | None = None
+            for row in rows:
+                try:
+                    outcomes.append((row, proc.decide(row)))
+                except SynchubError as exc:
+                    if isinstance(exc, ConfigError):
+                        raise
+                    if row.attempts + 1 >= MAX_ATTEMPTS:
+                        # one record the API keeps failing on must not block the inbox
+                        stream = proc.topics[row.topic].stream
+                        outcomes.append((row, _given_up(row, stream, exc)))
+                        continue
+                    failure = exc
+                    _note_attempt(store, row.id, redact(exc))
+                    break
+            _commit(store, proc, outcomes, summary)
+            if failure is not None:
+                summary.failed += 1
+                raise failure
+        summary.status = "success"
+    except BaseException as exc:
+        summary.status = "failed"
+        summary.error = redact(exc if isinstance(exc, SynchubError) else
+                               f"{exc.__class__.__name__}: {exc}")
+        raise
+    finally:
+        summary.fetched = proc.fetches
+        summary.seconds = round(time.monotonic() - started, 3)
+        proc.close()
+    log.info("inbox %s: %d events, %d processed, %d ignored, %d stored, %d unchanged, "
+             "%d older skipped, %d quarantined (%.1fs)", connection, summary.events,
+             summary.processed, summary.ignored, summary.stored, summary.unchanged,
+             summary.older, summary.quarantined, summary.seconds)
+    return summary
+
+
+def _pending(store: Store, connection: str, after: int, count: int) -> Sequence[Any]:
+    with store.engine.connect() as conn:
+        return conn.execute(
+            sa.select(inbox.c.id, inbox.c.topic, inbox.c.event_id, inbox.c.body,
+                      inbox.c.attempts)
+            .where(inbox.c.connection == connection, inbox.c.status == "pending",
+                   inbox.c.id > after)
+            .order_by(inbox.c.id).limit(count)).all()
+
+
+def _given_up(row: Any, stream: str, exc: BaseException) -> _Outcome:
+    from synchub.store import DeadLetterIn
+
+    reason = (f"webhook {row.topic} {row.event_id}: gave up after {MAX_ATTEMPTS} "
+              f"attempts: {redact(exc)}")[:1000]
+    return _Outcome("processed", reason, stream, dead=[DeadLetterIn(
+        entity=None, record_id=None, reason=reason, field=None,
+        raw={"inbox_id": row.id, "topic": row.topic})])
+
+
+def _note_attempt(store: Store, inbox_id: int, error: str) -> None:
+    with store.transaction() as conn:
+        conn.execute(sa.update(inbox).where(inbox.c.id == inbox_id).values(
+            attempts=inbox.c.attempts + 1, error=error[:1000]))
+
+
+def _commit(store: Store, proc: _Processor, outcomes: list[tuple[Any, _Outcome]],
+            summary: InboxSummary) -> None:
+    """Write the page's records and mark its events, in one transaction."""
+    from synchub.store import writer
+
+    if not outcomes:
+        return
+    # the newest version of each record in the page; a later event wins a tie
+    newest: dict[tuple[str, str], tuple[str, CanonicalRecord]] = {}
+    dead_by_stream: dict[str, list[DeadLetterIn]] = {}
+    for _row, out in outcomes:
+        for rec in out.records:
+            key = (rec.entity, rec.id)
+            seen = newest.get(key)
+            if seen is None or not _older(_version(rec), _version(seen[1])):
+                newest[key] = (out.stream or "", rec)
+        if out.dead:
+            dead_by_stream.setdefault(out.stream or "webhooks", []).extend(out.dead)
+    now = datetime.now(UTC)
+    with store.transaction() as conn:
+        keep = _not_older(conn, [rec for _s, rec in newest.values()])
+        summary.older += len(newest) - len(keep)
+        by_stream: dict[str, list[CanonicalRecord]] = {}
+        for stream, rec in newest.values():
+            if (rec.entity, rec.id) in keep:
+                by_stream.setdefault(stream, []).append(rec)
+        for stream in sorted(set(by_stream) | set(dead_by_stream)):
+            result = writer.write_page(
+                conn, connection=proc.connection, stream=stream,
+                records=by_stream.get(stream, []), dead_letters=dead_by_stream.get(stream, []),
+                state=None, hooks=proc.hooks)
+            summary.stored += result.stored
+            summary.unchanged += result.unchanged
+            summary.quarantined += result.quarantined
+            for entity, ids in result.changed_ids.items():
+                if ids:
+                    summary.changed[entity] = summary.changed.get(entity, 0) + len(ids)
+            for name, value in result.hooks.items():
+                summary.stock[name] = summary.stock.get(name, 0) + value
+        for status in ("processed", "ignored"):
+            for error in {o.error for _r, o in outcomes if o.status == status}:
+                ids = [r.id for r, o in outcomes if o.status == status and o.error == error]
+                conn.execute(sa.update(inbox).where(inbox.c.id.in_(ids)).values(
+                    status=status, error=error, processed_at=now,
+                    attempts=inbox.c.attempts + 1))
+    summary.events += len(outcomes)
+    summary.processed += sum(1 for _r, o in outcomes if o.status == "processed")
+    summary.ignored += sum(1 for _r, o in outcomes if o.status == "ignored")
+
+
+def _version(record: CanonicalRecord) -> datetime | None:
+    value = getattr(record, "updated_at", None)
+    return value if isinstance(value, datetime) else None
+
+
+def _older(a: datetime | None, b: datetime | None) -> bool:
+    """True when version ``a`` is known to be older than ``b``."""
+    return a is not None and b is not None and _utc(a) < _utc(b)
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands timestamps back without their zone; the store writes them in UTC
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _not_older(conn: sa.Connection, records: list[CanonicalRecord]) -> set[tuple[str, str]]:
+    """The (entity, id) of the records the store holds no newer version of."""
+    keep = {(r.entity, r.id) for r in records}
+    by_entity: dict[str, list[CanonicalRecord]] = {}
+    for rec in records:
+        if _version(rec) is not None:
+            by_entity.setdefault(rec.entity, []).append(rec)
+    for entity, recs in by_entity.items():
+        table = entity_table(entity)
+        if "source_updated_at" not in table.c:
+            continue
+        query = sa.select(table.c.id, table.c.source_updated_at).where(
+            table.c.id.in_([r.id for r in recs]))
+        if conn.dialect.name == "postgresql":
+            # hold the rows until commit, so a concurrent writer cannot slip in between
+            query = query.with_for_update()
+        stored = {row.id: row.source_updated_at for row in conn.execute(query)}
+        for rec in recs:
+            if _older(_version(rec), stored.get(rec.id)):
+                keep.discard((entity, rec.id))
+    return keep
