@@ -56,6 +56,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if hub.stock is not None:
         _out(f"ok  stock: masters {', '.join(hub.stock.masters)}; channels "
              f"{', '.join(hub.stock.channels)}; {len(hub.stock.kits)} kits")
+    from synchub.config.sinks import route_sources
+
+    for sink, routes in hub.file.sinks.items():
+        _out(f"ok  sink {sink}: " + "; ".join(
+            f"{r} <- {', '.join(route_sources(cfg, sink, hub.connections))}"
+            for r, cfg in routes.items()))
+    for name, consumer in (hub.file.feeds.consumers if hub.file.feeds else {}).items():
+        _out(f"ok  feed consumer {name}: {', '.join(consumer.entities)}"
+             + (f" of {', '.join(consumer.connections)}" if consumer.connections else ""))
     _out(f"{hub.path}: valid ({len(hub.connections)} connections)")
     return EXIT_OK
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
+import zlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +108,88 @@ def _stock_summary(store: Any, since: float) -> None:
     _say("how a figure was computed: `.venv/bin/synchub stock explain SKU-00001-1`")
 
 
+def _ship_in_odoo(ready: dict[str, Any], store: Any, hub: Any, per_shop: int = 3) -> int:
+    """Ship a few orders Odoo holds (one parcel each, with DHL) and let DHL deliver half.
+
+    Stands in for the warehouse: under a real deployment Odoo's pickers do this.
+    """
+    import sqlalchemy as sa
+
+    from synchub.store import entity_table
+    from synchub.store.delivery_tables import deliveries
+
+    erp = next((n for n, p in hub.connections.items() if "erp" in p.config.roles
+                and p.system == "odoo"), None)
+    if erp is None or erp not in hub.file.sinks:
+        return 0
+    orders, shipments = entity_table("order"), entity_table("shipment")
+    shipped = sa.select(shipments.c.order_external_id).where(
+        shipments.c.order_connection == orders.c.connection,
+        shipments.c.order_external_id == orders.c.external_id)
+    base = f"{ready['base_url']}/_sandbox"
+    count = 0
+    with store.engine.connect() as conn:
+        for shop in hub.file.sinks[erp].get("orders", {}).sources or []:
+            rows = conn.execute(
+                sa.select(orders.c.connection, orders.c.external_id, orders.c.data)
+                .join(deliveries, deliveries.c.record_id == orders.c.id)
+                .where(deliveries.c.sink == erp, deliveries.c.status == "delivered",
+                       orders.c.connection == shop, ~sa.exists(shipped))
+                .order_by(orders.c.placed_at.desc()).limit(per_shop)).all()
+            for row in rows:
+                data = row.data if isinstance(row.data, dict) else json.loads(row.data)
+                lines = [{"sku": li["sku"], "quantity": li["quantity"]}
+                         for li in data.get("lines", []) if li.get("sku")]
+                if not lines:
+                    continue
+                key = f"{row.connection}:{row.external_id}".encode()
+                number = f"JD01460000{zlib.crc32(key):010d}"
+                requests.post(f"{base}/odoo/demo/deliver", timeout=10, json={
+                    "origin": f"{row.connection}:{row.external_id}", "lines": lines,
+                    "carrier": "DHL Express", "tracking_number": number}).raise_for_status()
+                count += 1
+                if count % 2:
+                    requests.post(f"{base}/dhl/demo/track", timeout=10, json={
+                        "tracking_number": number, "status": "delivered"}).raise_for_status()
+    return count
+
+
+def _push_summary(store: Any, since: float) -> None:
+    """What the push runs of this demo did, per sink."""
+    import sqlalchemy as sa
+
+    from synchub.store.delivery_tables import delivery_runs
+
+    started = datetime.fromtimestamp(since, UTC)
+    with store.engine.connect() as conn:
+        runs = conn.execute(sa.select(delivery_runs.c.sink, delivery_runs.c.summary).where(
+            delivery_runs.c.started_at >= started).order_by(delivery_runs.c.id)).all()
+    if not runs:
+        return
+    _say("")
+    _say(f"{'push to':<16} {'routed':>7} {'delivered':>10} {'skipped':>8} {'retried':>8} "
+         f"{'deferred':>9} {'dead':>5}")
+    for sink, summary in runs:
+        s = summary or {}
+        _say(f"{sink:<16} {s.get('routed', 0):>7} {s.get('delivered', 0):>10} "
+             f"{s.get('skipped', 0):>8} {s.get('retried', 0):>8} {s.get('deferred', 0):>9} "
+             f"{s.get('dead', 0):>5}")
+    _say("dead deliveries and quarantined records with their reasons: "
+         "`.venv/bin/synchub deadletters`; re-send: `.venv/bin/synchub replay <id>`")
+
+
+def _sync_order(hub: Any) -> list[str]:
+    """Stock masters first (channels' orders reserve against current stock), couriers last
+    (they track the parcels the others brought in)."""
+    masters = set(hub.stock.masters) if hub.stock else set()
+
+    def rank(name: str) -> tuple[int, str]:
+        roles = hub.connections[name].config.roles
+        return (0 if name in masters else 2 if "carrier" in roles else 1, name)
+
+    return sorted(hub.connections, key=rank)
+
+
 def run_demo(hub_path: Path, changes: int = 5) -> int:
     """Run every connection's sync DAG through Airflow against the sandbox; print a summary."""
     from synchub.config.hub import load_hub
@@ -130,16 +215,40 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
         pool_file.write_text(pools.stdout)
         _airflow(env, environ, "pools", "import", str(pool_file), log_name="airflow-pools.log")
     t0 = time.time()
-    # stock masters first, so the channels' orders reserve against current stock
-    masters = set(hub.stock.masters) if hub.stock else set()
-    for name in sorted(hub.connections, key=lambda n: (n not in masters, n)):
-        dag_id = f"sync__{name}"
+
+    def dags_test(dag_id: str) -> None:
         _say(f"airflow dags test {dag_id} ...")
         _airflow(env, environ, "dags", "test", dag_id, log_name=f"{dag_id}.log")
+
+    for name in _sync_order(hub):
+        dags_test(f"sync__{name}")
+    # under a scheduler the Assets of changed records start these; `dags test` does not
     if hub.stock is not None:
-        # under a scheduler the order and inventory Assets start it; `dags test` does not
-        _say("airflow dags test stock_sync ...")
-        _airflow(env, environ, "dags", "test", "stock_sync", log_name="stock_sync.log")
+        dags_test("stock_sync")
+    sinks = list(hub.file.sinks)
+    carriers = [n for n, p in hub.connections.items() if "carrier" in p.config.roles]
+    erps = [n for n, p in hub.connections.items() if "erp" in p.config.roles]
+
+    def ships(sink: str) -> bool:  # a sink that receives shipments: pushed after shipping
+        writers = hub.connections[sink].connector.writers
+        return any(writers[r].entity == "shipment" for r in hub.file.sinks[sink])
+
+    for sink in sinks:
+        if not ships(sink):
+            dags_test(f"push__{sink}")
+    shipped = _ship_in_odoo(ready, store, hub)
+    if shipped:
+        _say(f"odoo: {shipped} order(s) shipped with DHL (half of them delivered); "
+             "syncing the parcels and their tracking")
+        for name in (*erps, *carriers):
+            dags_test(f"sync__{name}")
+    for sink in sinks:
+        if ships(sink):
+            dags_test(f"push__{sink}")
+    consumers = hub.file.feeds.consumers if hub.file.feeds else {}
+    for name, consumer in consumers.items():
+        if consumer.export is not None:
+            dags_test(f"feed__{name}")
     _say("")
     _say("fetched: source records read; stored/unchanged: canonical records written/skipped "
          "(an order with refunds gives an Order and a Refund each)")
@@ -152,6 +261,7 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
     dead = store.dead_letters()
     if hub.stock is not None:
         _stock_summary(store, t0)
+    _push_summary(store, t0)
     store.dispose()
     _say("")
     _say(f"store: {store_url}")

@@ -26,7 +26,14 @@ DEMO_STORES = [
     "shopify:demo:orders=600,customers=150,products=40",
     "woocommerce:demo:orders=400,customers=120,products=30",
     "odoo:demo:products=40",
+    "hubspot:demo:customers=0",   # an empty CRM: the shops' customers are pushed to it
+    "dhl:demo",
+    "aftership:demo",
 ]
+# the signing secrets of the demo shops' webhooks (Shopify signs with the app's secret; a
+# WooCommerce webhook with the secret given when it is created)
+SHOPIFY_WEBHOOK_SECRET = "shpss_sandbox_{name}"  # noqa: S105 - the sandbox's test secret
+WOO_WEBHOOK_SECRET = "wc_webhook_sandbox_{name}"  # noqa: S105 - the sandbox's test secret
 
 
 @dataclass
@@ -76,12 +83,20 @@ def sandbox_connections(ready: dict[str, Any]) -> dict[str, str]:
     for store in ready.get("stores", []):
         system, name, cred = store["system"], store["name"], store.get("credentials", {})
         if system == "shopify":
-            conn = {"conn_type": "http", "host": store["url"], "password": cred["access_token"]}
+            conn = {"conn_type": "http", "host": store["url"], "password": cred["access_token"],
+                    "extra": {"webhook_secret": SHOPIFY_WEBHOOK_SECRET.format(name=name)}}
             out[f"AIRFLOW_CONN_SHOPIFY_{name.upper()}"] = json.dumps(conn)
         elif system == "woocommerce":
             conn = {"conn_type": "http", "host": store["url"], "login": cred["consumer_key"],
-                    "password": cred["consumer_secret"]}
+                    "password": cred["consumer_secret"],
+                    "extra": {"webhook_secret": WOO_WEBHOOK_SECRET.format(name=name)}}
             out[f"AIRFLOW_CONN_WOO_{name.upper()}"] = json.dumps(conn)
+        elif system == "hubspot":
+            conn = {"conn_type": "http", "host": store["url"], "password": cred["access_token"]}
+            out[f"AIRFLOW_CONN_HUBSPOT_{name.upper()}"] = json.dumps(conn)
+        elif system in ("dhl", "aftership"):
+            conn = {"conn_type": "http", "host": store["url"], "password": cred["api_key"]}
+            out[f"AIRFLOW_CONN_{system.upper()}_{name.upper()}"] = json.dumps(conn)
         elif system == "odoo":
             conn = {"conn_type": "http", "host": store["url"], "schema": cred["db"],
                     "login": cred["login"], "password": cred["password"]}

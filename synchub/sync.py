@@ -240,7 +240,8 @@ def sync_stream(
         context = client.context()
         # a stream with `inputs:` is fed from the store (open parcels), others read as usual
         pages = read_stream(client, stream, store=store, connection=connection, state=state,
-                            window_end=window_end, full_refresh=refresh)
+                            window_end=window_end, full_refresh=refresh,
+                            spec=plan_conn.connector.streams[stream])
         mapper = PageMapper(plan, connection, plan_conn.system, context,
                             workers if workers is not None else _workers_for(plan))
         fetched = prefetch(iter(pages))

@@ -129,6 +129,34 @@ def cross_check(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
             out += _check_graphql_variables(where, s)
         out += _check_incremental(where, s)
         out += _check_parent(where, name, s, spec)
+        if getattr(s, "inputs", None) is not None:
+            for clash in ("incremental", "parent"):
+                if getattr(s, clash, None) is not None:
+                    out.append(((*where, clash), f"a stream fed by inputs (from the store) "
+                                                 f"cannot also have {clash}"))
+    out += _check_writes(spec)
+    return out
+
+
+def _check_writes(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
+    """Writers name a known strategy and canonical entity; webhook topics a known stream."""
+    from synchub.canonical import ENTITIES
+    from synchub.delivery.writers import WRITERS
+
+    out: list[tuple[KeyPath, str]] = []
+    for name, w in spec.writers.items():
+        if w.type not in WRITERS:
+            out.append((("writers", name, "type"), f"unknown writer type {w.type!r}; known: "
+                                                   f"{', '.join(sorted(WRITERS))}"))
+        if w.entity not in ENTITIES:
+            out.append((("writers", name, "entity"), f"unknown entity {w.entity!r}; known: "
+                                                     f"{', '.join(sorted(ENTITIES))}"))
+    if spec.webhooks is not None:
+        for topic, t in spec.webhooks.topics.items():
+            if t.stream not in spec.streams:
+                out.append((("webhooks", "topics", topic, "stream"),
+                            f"unknown stream {t.stream!r}; streams: "
+                            f"{', '.join(sorted(spec.streams))}"))
     return out
 
 

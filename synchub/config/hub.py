@@ -308,6 +308,23 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
             errors.append(ConfigError(message, file=str(hub_path),
                                       key=format_key_path(("stock", *keys)),
                                       line=_line(doc, "stock", *keys)))
+    for name, plan in plans.items():
+        if plan.config.webhooks is not None and plan.config.webhooks.enabled \
+                and plan.connector.webhooks is None:
+            errors.append(ConfigError(
+                f"connector {plan.system!r} declares no webhooks; remove webhooks from "
+                f"connection {name!r}", file=str(hub_path),
+                key=format_key_path(("connections", name, "webhooks")),
+                line=_line(doc, "connections", name, "webhooks")))
+    consumers = hub_file.feeds.consumers if hub_file.feeds else {}
+    for cname, consumer in consumers.items():
+        for i, source in enumerate(consumer.connections or []):
+            if source not in plans:
+                errors.append(ConfigError(
+                    f"unknown connection {source!r}; configured: {', '.join(sorted(plans))}",
+                    file=str(hub_path),
+                    key=format_key_path(("feeds", "consumers", cname, "connections", i)),
+                    line=_line(doc, "feeds", "consumers", cname, "connections", i)))
     for keys, message in check_sinks(hub_file.sinks, plans):
         errors.append(ConfigError(message, file=str(hub_path),
                                   key=format_key_path(("sinks", *keys)),

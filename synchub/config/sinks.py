@@ -58,7 +58,7 @@ def route_sources(route: RouteConfig, sink: str, plans: dict[str, ConnectionPlan
 
 
 def check_sinks(sinks: dict[str, dict[str, RouteConfig]], plans: dict[str, ConnectionPlan]
-                ) -> Iterator[tuple[tuple[str, ...], str]]:
+                ) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """(key path under ``sinks``, message) for every inconsistency with the connections."""
     for sink, routes in sinks.items():
         plan = plans.get(sink)
@@ -74,6 +74,6 @@ def check_sinks(sinks: dict[str, dict[str, RouteConfig]], plans: dict[str, Conne
                 continue
             for i, source in enumerate(route.sources or []):
                 if source not in plans:
-                    yield (sink, name, "from", str(i)), f"unknown connection {source!r}"
+                    yield (sink, name, "from", i), f"unknown connection {source!r}"
                 elif source == sink and not writers[name].only_own_orders:
-                    yield (sink, name, "from", str(i)), "a sink cannot read its own records"
+                    yield (sink, name, "from", i), "a sink cannot read its own records"

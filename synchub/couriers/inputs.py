@@ -97,9 +97,13 @@ def open_parcels(store: Store, *, connection: str, carriers: list[str], max_age:
 
 def read_stream(client: ConnectorClient, stream: str, *, store: Store, connection: str,
                 state: dict[str, Any] | None, window_end: datetime | None,
-                full_refresh: bool) -> Iterator[Page]:
-    """The pages of ``stream``: store-fed when it declares ``inputs``, else the usual read."""
-    spec = client.spec.streams.get(stream)
+                full_refresh: bool, spec: Any = None) -> Iterator[Page]:
+    """The pages of ``stream``: store-fed when it declares ``inputs``, else the usual read.
+
+    ``spec`` is the connection's stream spec (default: the client's).
+    """
+    if spec is None:
+        spec = client.spec.streams.get(stream)
     inputs = getattr(spec, "inputs", None)
     if inputs is None:
         return client.read(stream, state=state, window_end=window_end,

@@ -90,5 +90,17 @@ def aftership_status(value: Any) -> TrackingStatus | None:
     return AFTERSHIP_TAGS.get(tag, "unknown") if isinstance(tag, str) else "unknown"
 
 
+def dhl_delivered_at(value: Any) -> Any:
+    """A DHL status object's ``timestamp`` when it means delivered, else None.
+
+    DHL answers ``statusCode: delivered`` for a parcel returned to its sender too, so the
+    raw code alone would date a delivery that never happened.
+    """
+    if isinstance(value, dict) and dhl_status(value) == "delivered":
+        return value.get("timestamp")
+    return None
+
+
 register_transform("dhl_status")(dhl_status)
+register_transform("dhl_delivered_at")(dhl_delivered_at)
 register_transform("aftership_status")(aftership_status)

@@ -11,6 +11,7 @@ naming the record and the field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -340,6 +341,14 @@ def sum_(value: Any) -> Any:
 def lower(value: Any) -> Any:
     """Lower-case text."""
     return value.lower() if isinstance(value, str) else value
+
+
+@register_transform("snake")
+def snake(value: Any) -> Any:
+    """Text as a lookup key: ``"DHL Express"`` and ``"dhl-express"`` become ``dhl_express``."""
+    if not isinstance(value, str):
+        return value
+    return "_".join(re.findall(r"[0-9a-z]+", value.lower()))
 
 
 @register_transform("upper")

@@ -171,8 +171,12 @@ class ConnectorClient:
         return value
 
     def execute_kw(self, path: str, model: str, method: str, args: list[Any],
-                   kwargs: dict[str, Any]) -> tuple[requests.Response, Any]:
-        """One ``object.execute_kw`` call (logging in first if needed); response and result."""
+                   kwargs: dict[str, Any], *, once: bool = False
+                   ) -> tuple[requests.Response, Any]:
+        """One ``object.execute_kw`` call (logging in first if needed); response and result.
+
+        ``once=True`` for calls that change the database (see :meth:`HttpClient.request`).
+        """
         auth = self.http.auth
         if not isinstance(auth, OdooJsonRpcAuth):
             raise ConfigError(f"connector {self.spec.system!r}: transport jsonrpc needs auth "
@@ -181,7 +185,7 @@ class ConnectorClient:
         prefix = auth.execute_args(
             lambda login_args: self.http.jsonrpc(login_url, "common", "login", login_args)[1])
         return self.http.jsonrpc(self.base_url + path, "object", "execute_kw",
-                                 [*prefix, model, method, args, kwargs])
+                                 [*prefix, model, method, args, kwargs], once=once)
 
     def _context_value(self, match: re.Match[str]) -> str:
         name = match[1]

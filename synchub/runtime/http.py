@@ -19,7 +19,13 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
 from tenacity.wait import wait_random_exponential
 
 from synchub.config.connector import ConnectorSpec, GraphQLCostSpec
@@ -90,6 +96,8 @@ class HttpClient:
             sleep=sleep,
             reraise=True,
         )
+        # a write sent "once" is retried only when the system said it did not apply it
+        self._retrying_once = self._retrying.copy(retry=retry_if_exception(_not_applied))
         self._backoff = wait_random_exponential(multiplier=http.backoff.initial_seconds,
                                                 max=http.backoff.max_seconds)
 
@@ -97,14 +105,15 @@ class HttpClient:
         """GET with retries; returns the response and its parsed JSON body."""
         return self.request("rest", "GET", url, params=params)
 
-    def graphql(self, url: str, query: str, variables: dict[str, Any] | None = None
-                ) -> tuple[requests.Response, Any]:
+    def graphql(self, url: str, query: str, variables: dict[str, Any] | None = None, *,
+                once: bool = False) -> tuple[requests.Response, Any]:
         """POST a GraphQL query with retries; GraphQL errors raise like HTTP errors."""
         return self.request("graphql", "POST", url, json={"query": query,
-                                                         "variables": variables or {}})
+                                                         "variables": variables or {}},
+                            once=once)
 
-    def jsonrpc(self, url: str, service: str, method: str, args: list[Any]
-                ) -> tuple[requests.Response, Any]:
+    def jsonrpc(self, url: str, service: str, method: str, args: list[Any], *,
+                once: bool = False) -> tuple[requests.Response, Any]:
         """POST one JSON-RPC 2.0 ``call`` with retries; returns the response and its ``result``.
 
         A JSON-RPC ``error`` raises like an HTTP error (see :func:`jsonrpc_result`). A retry
@@ -115,14 +124,21 @@ class HttpClient:
         payload = {"jsonrpc": "2.0", "method": "call",
                    "params": {"service": service, "method": method, "args": args},
                    "id": call_id}
-        return self.request("jsonrpc", "POST", url, json=payload)
+        return self.request("jsonrpc", "POST", url, json=payload, once=once)
 
     def request(self, transport: str, method: str, url: str, *,
-                params: dict[str, Any] | None = None, json: Any = None
+                params: dict[str, Any] | None = None, json: Any = None, once: bool = False
                 ) -> tuple[requests.Response, Any]:
-        """Send one logical request (retried as needed); return response and parsed body."""
+        """Send one logical request (retried as needed); return response and parsed body.
+
+        ``once=True`` is for writes that are not idempotent at the system (a create, a note):
+        they are retried only after a throttling answer (429, GraphQL THROTTLED), which
+        says the write was not applied; a timeout or 5xx raises at once, and the caller
+        looks up whether the write landed before sending it again.
+        """
+        policy = self._retrying_once if once else self._retrying
         # a copy per call: tenacity keeps per-call statistics on the Retrying object
-        result: tuple[requests.Response, Any] = self._retrying.copy()(
+        result: tuple[requests.Response, Any] = policy.copy()(
             self._send, transport, method, url, params, json)
         return result
 
@@ -196,3 +212,12 @@ class HttpClient:
     def close(self) -> None:
         """Release pooled connections."""
         self.session.close()
+
+
+def _not_applied(exc: BaseException) -> bool:
+    """True for a refusal that says the request was not applied.
+
+    429, and the HTTP-200 refusals: GraphQL THROTTLED, a JSON-RPC transaction conflict
+    (rolled back by the server).
+    """
+    return isinstance(exc, RetriableAPIError) and exc.status in (429, 200)

@@ -52,8 +52,9 @@ for dag_id, dag in bag.dags.items():
         "retries": sorted({t.retries for t in dag.tasks if not t.task_id.startswith("emit_")}),
         "outlets": sorted(a.uri for t in dag.tasks for a in t.outlets),
         "schedule": str(getattr(dag.timetable, "description", "")),
-        "on_assets": sorted(a.uri for a in getattr(
-            getattr(dag.timetable, "asset_condition", None), "objects", [])),
+        "on_assets": sorted(a.uri for a in (lambda c: [c] if hasattr(c, "uri") else
+                                            getattr(c, "objects", []))(
+            getattr(dag.timetable, "asset_condition", None))),
         "cron": str(getattr(getattr(dag.timetable, "timetable", None), "expression", "")),
     }
 print(json.dumps(out))
@@ -69,12 +70,23 @@ def test_dagbag_has_one_dag_per_connection_and_no_import_errors(tmp_path: Path) 
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["errors"] == {}
-    assert set(out["dags"]) == {"sync__shopify_demo", "sync__woo_demo", "sync__odoo_demo",
-                                "stock_sync"}
+    syncs = {f"sync__{c}" for c in ("shopify_demo", "woo_demo", "odoo_demo", "hubspot_demo",
+                                    "dhl_demo", "aftership_demo")}
+    pushes = {f"push__{c}" for c in ("odoo_demo", "hubspot_demo", "shopify_demo", "woo_demo",
+                                     "aftership_demo")}
+    assert set(out["dags"]) == syncs | pushes | {"stock_sync", "feed__bi", "synchub_replay"}
     shop = out["dags"]["sync__shopify_demo"]
     assert shop["tasks"] == sorted(["orders", "customers", "products", "inventory_levels",
-                                    "emit_order", "emit_refund", "emit_customer",
-                                    "emit_product", "emit_inventory_level"])
+                                    "process_inbox", "emit_order", "emit_refund",
+                                    "emit_customer", "emit_product", "emit_inventory_level"])
+    # webhooks: the inbox Asset or the cron
+    assert shop["on_assets"] == ["synchub://inbox/shopify_demo"]
+    assert shop["cron"] == "*/15 * * * *"
+    odoo_push = out["dags"]["push__odoo_demo"]
+    assert odoo_push["tasks"] == ["drain", "report", "route"]
+    assert odoo_push["on_assets"] == ["synchub://canonical/orders", "synchub://canonical/refunds"]
+    shop_push = out["dags"]["push__shopify_demo"]
+    assert shop_push["on_assets"] == ["synchub://canonical/shipments"]
     assert shop["pools"] == ["synchub__shopify_demo"]
     assert shop["retries"] == [3]
     assert "synchub://canonical/orders" in shop["outlets"]

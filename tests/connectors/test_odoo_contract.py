@@ -88,7 +88,7 @@ def test_connector_file_declares_the_stock_master_streams() -> None:
     spec = connector("odoo")
     assert {name: s.mappings for name, s in spec.streams.items()} == {
         "products": ["products"], "stock_quants": ["inventory_levels"],
-        "deliveries": ["shipments"]}
+        "deliveries": ["shipments"], "parcels": ["parcels"]}
     assert list(spec.context) == ["company_currency"]
     assert all(s.transport == "jsonrpc" and s.incremental is not None
                for s in spec.streams.values())

@@ -20,6 +20,9 @@ CONTEXTS = {
                                   values={"store_currency": "EUR"}),
     "odoo": MappingContext(connection="odoo_main", system="odoo",
                            values={"company_currency": "EUR"}),
+    "hubspot": MappingContext(connection="hubspot_crm", system="hubspot"),
+    "dhl": MappingContext(connection="dhl_track", system="dhl"),
+    "aftership": MappingContext(connection="aftership_main", system="aftership"),
 }
 
 

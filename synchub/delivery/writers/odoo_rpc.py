@@ -1,10 +1,12 @@
 """What the Odoo writers share: ``execute_kw`` calls, lookups in one call, value formats.
 
 Reads go through the connector client, which retries them on 429, 5xx and timeouts.
-Writes (``create``, ``write`` and the actions) are sent exactly once: a write whose reply
-was lost may have been committed, and sending it again would create a second order or
-answer "not in a state requiring confirmation". The writer answers ``retry`` instead, and
-the next attempt looks the record up by its reference before doing anything.
+Writes (``create``, ``write`` and the actions) are sent once (``execute_kw(once=True)``):
+retried only after an answer that says nothing was applied (429, a rolled-back
+transaction conflict). A write whose reply was lost may have been committed, and sending it
+again would create a second order or answer "not in a state requiring confirmation"; the
+writer answers ``retry`` instead, and the next attempt looks the record up by its reference
+before doing anything.
 """
 
 from __future__ import annotations
@@ -44,19 +46,8 @@ class OdooRpc:
     def write(self, model: str, method: str, args: list[Any],
               kwargs: dict[str, Any] | None = None) -> Any:
         """A call that changes the database, sent once (see the module docstring)."""
-        client = self.client
-        http, auth = client.http, client.http.auth
-        assert isinstance(auth, OdooJsonRpcAuth)
-        prefix = auth.execute_args(lambda login_args: http.jsonrpc(
-            client.base_url + auth.path, "common", "login", login_args)[1])
-        # the client's public calls retry; this one goes through its single-attempt path
-        # (same session, rate limiter, error classification and request ids)
-        with http._lock:
-            call_id = next(http._rpc_ids)
-        payload = {"jsonrpc": "2.0", "method": "call", "id": call_id,
-                   "params": {"service": "object", "method": "execute_kw",
-                              "args": [*prefix, model, method, args, kwargs or {}]}}
-        return http._send("jsonrpc", "POST", client.base_url + self.path, None, payload)[1]
+        return self.client.execute_kw(self.path, model, method, args, kwargs or {},
+                                      once=True)[1]
 
     def search_read(self, model: str, domain: list[Any], fields: list[str],
                     order: str = "id asc") -> list[dict[str, Any]]:

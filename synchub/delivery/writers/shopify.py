@@ -313,6 +313,5 @@ class ShopifyFulfillmentWriter(SinkWriter):
         A throttled or failed call raises :class:`RetriableAPIError` for the caller to
         decide (after reading the order again) whether anything needs resending.
         """
-        _, body = self._http._send("graphql", "POST", self.url, None,
-                                   {"query": query, "variables": variables})
+        _, body = self._http.graphql(self.url, query, variables, once=True)
         return body

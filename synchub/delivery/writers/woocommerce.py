@@ -201,8 +201,8 @@ class WooCommerceTrackingWriter(SinkWriter):
                 continue
             try:
                 # sent once: the client's own retry could post the note twice
-                self._http._send("rest", "POST", url, None,
-                                 {"note": text, "customer_note": True})
+                self._http.request("rest", "POST", url,
+                                   json={"note": text, "customer_note": True}, once=True)
             except RetriableAPIError:
                 _, again = self._http.get(url)
                 if text not in {n.get("note") for n in again or [] if isinstance(n, dict)}:
