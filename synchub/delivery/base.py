@@ -10,11 +10,13 @@ outcome, retries with backoff, dead-letters, and keeps the sink's ids as binding
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from synchub.errors import FatalAPIError, RetriableAPIError
 
 if TYPE_CHECKING:
     from synchub.config.connector_writes import WriterSpec
@@ -111,3 +113,48 @@ class SinkWriter(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release what the writer holds (the engine closes the client itself)."""
+
+
+class ItemFailure(Exception):
+    """The sink refused one item for a reason retrying will not change (the message says it)."""
+
+
+class PerItemWriter(SinkWriter):
+    """A writer whose API takes one record per call: errors are answered per item."""
+
+    def write(self, items: Sequence[DeliveryItem]) -> list[DeliveryResult]:
+        """One result per item, same order; one item's failure never stops the others."""
+        out = []
+        for item in items:
+            try:
+                out.append(self.write_one(item))
+            except ItemFailure as exc:
+                out.append(DeliveryResult(item.delivery_id, "failed", error=str(exc)))
+            except RetriableAPIError as exc:
+                out.append(DeliveryResult(item.delivery_id, "retry", error=exc.message,
+                                          retry_after=exc.retry_after))
+            except FatalAPIError as exc:
+                out.append(DeliveryResult(item.delivery_id, "failed", error=exc.message))
+        return out
+
+    @abstractmethod
+    def write_one(self, item: DeliveryItem) -> DeliveryResult:
+        """Write one item; raise :class:`ItemFailure` or an API error when it cannot."""
+
+
+def settle_batch(items: Sequence[DeliveryItem],
+                 work: Callable[[dict[int, DeliveryResult]], None]) -> list[DeliveryResult]:
+    """Run a batch writer's ``work(results)``; what it left undecided when an API error
+    stopped it is answered ``retry`` (transient) or ``failed`` (refused), the rest kept."""
+    results: dict[int, DeliveryResult] = {}
+    try:
+        work(results)
+    except RetriableAPIError as exc:
+        for item in items:
+            results.setdefault(item.delivery_id, DeliveryResult(
+                item.delivery_id, "retry", error=exc.message, retry_after=exc.retry_after))
+    except FatalAPIError as exc:
+        for item in items:
+            results.setdefault(item.delivery_id, DeliveryResult(
+                item.delivery_id, "failed", error=exc.message))
+    return [results[item.delivery_id] for item in items]

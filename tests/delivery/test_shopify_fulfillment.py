@@ -45,7 +45,7 @@ def shipment(order_id: Any, number: str = "JJD0001", *, status: str = "in_transi
         source=SourceRef(connection=source, system="odoo" if source == "erp" else "dhl",
                          external_id=ext),
         external_id=ext, order_connection="shop", order_external_id=str(order_id),
-        carrier="dhl", tracking_number=number,
+        carrier="DHL Express", tracking_number=number,
         tracking_url=f"https://track.example/{number}", status=status,
         events=[TrackingEvent(at=at, status=status, description="scan")],
         lines=[ShipmentLine(sku=s, quantity=q) for s, q in lines or []], updated_at=at)

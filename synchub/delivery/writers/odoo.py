@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from synchub.delivery.base import DeliveryItem, DeliveryResult, SinkWriter
+from synchub.delivery.base import DeliveryItem, DeliveryResult, SinkWriter, settle_batch
 from synchub.delivery.writers.odoo_refund import OdooRefundWriter
 from synchub.delivery.writers.odoo_rpc import (
     OdooRpc,
@@ -34,7 +34,7 @@ from synchub.delivery.writers.odoo_rpc import (
     odoo_datetime,
     rate_key,
 )
-from synchub.errors import FatalAPIError, RetriableAPIError
+from synchub.errors import FatalAPIError
 
 __all__ = ["OdooRefundWriter", "OdooSaleOrderOptions", "OdooSaleOrderWriter"]
 ORDER_FIELDS = ["id", "name", "client_order_ref", "origin", "state", "locked", "note"]
@@ -109,18 +109,7 @@ class OdooSaleOrderWriter(SinkWriter):
 
     def write(self, items: Sequence[DeliveryItem]) -> list[DeliveryResult]:
         """Write the batch; a transient failure answers ``retry`` for what is not done yet."""
-        results: dict[int, DeliveryResult] = {}
-        try:
-            self._write(items, results)
-        except RetriableAPIError as exc:
-            for item in items:
-                results.setdefault(item.delivery_id, DeliveryResult(
-                    item.delivery_id, "retry", error=exc.message, retry_after=exc.retry_after))
-        except FatalAPIError as exc:
-            for item in items:
-                results.setdefault(item.delivery_id, DeliveryResult(
-                    item.delivery_id, "failed", error=exc.message))
-        return [results[item.delivery_id] for item in items]
+        return settle_batch(items, lambda results: self._write(items, results))
 
     def _write(self, items: Sequence[DeliveryItem], results: dict[int, DeliveryResult]) -> None:
         work: list[_Order] = []

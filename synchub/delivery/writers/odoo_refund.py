@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from synchub.canonical.base import canonical_id
-from synchub.delivery.base import DeliveryItem, DeliveryResult, SinkWriter
+from synchub.delivery.base import DeliveryItem, DeliveryResult, SinkWriter, settle_batch
 from synchub.delivery.writers.odoo_rpc import (
     OdooRpc,
     decimal,
@@ -30,7 +30,7 @@ from synchub.delivery.writers.odoo_rpc import (
     many2one_id,
     odoo_datetime,
 )
-from synchub.errors import FatalAPIError, RetriableAPIError
+from synchub.errors import FatalAPIError
 
 MOVE_FIELDS = ["id", "ref", "state", "move_type"]
 CENT = Decimal("0.01")
@@ -87,18 +87,7 @@ class OdooRefundWriter(SinkWriter):
 
     def write(self, items: Sequence[DeliveryItem]) -> list[DeliveryResult]:
         """Create (and post) the credit notes; ``deferred`` while the order is not in Odoo."""
-        results: dict[int, DeliveryResult] = {}
-        try:
-            self._write(items, results)
-        except RetriableAPIError as exc:
-            for item in items:
-                results.setdefault(item.delivery_id, DeliveryResult(
-                    item.delivery_id, "retry", error=exc.message, retry_after=exc.retry_after))
-        except FatalAPIError as exc:
-            for item in items:
-                results.setdefault(item.delivery_id, DeliveryResult(
-                    item.delivery_id, "failed", error=exc.message))
-        return [results[item.delivery_id] for item in items]
+        return settle_batch(items, lambda results: self._write(items, results))
 
     def _write(self, items: Sequence[DeliveryItem], results: dict[int, DeliveryResult]) -> None:
         work: list[_Refund] = []

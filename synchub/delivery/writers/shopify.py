@@ -11,13 +11,12 @@ newest courier status whichever shipment record brought it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from synchub.delivery.base import DeliveryItem, DeliveryResult, SinkWriter
+from synchub.delivery.base import DeliveryItem, DeliveryResult, ItemFailure, PerItemWriter
 from synchub.errors import FatalAPIError, RetriableAPIError
 
 if TYPE_CHECKING:
@@ -78,10 +77,6 @@ class ShopifyFulfillmentOptions(BaseModel):
     notify_customer: bool = Field(
         default=True, description="Shopify emails the customer the shipping confirmation "
                                   "when the fulfillment is created.")
-
-
-class ItemFailure(Exception):
-    """This shipment cannot be written and retrying will not help; the message says why."""
 
 
 def order_gid(order_id: str) -> str:
@@ -168,7 +163,7 @@ def _user_errors(what: str, payload: dict[str, Any]) -> str | None:
     return f"{what} refused: {text}"[:MAX_ERROR]
 
 
-class ShopifyFulfillmentWriter(SinkWriter):
+class ShopifyFulfillmentWriter(PerItemWriter):
     """Writes shipments as fulfillments with tracking, then their tracking status as events.
 
     Each shipment stands alone: a problem with one (unknown order, nothing left to fulfill,
@@ -197,23 +192,9 @@ class ShopifyFulfillmentWriter(SinkWriter):
                                 "connection's client and the GraphQL path")
         return self.client.base_url
 
-    def write(self, items: Sequence[DeliveryItem]) -> list[DeliveryResult]:
-        """One result per shipment, same order."""
-        out = []
-        for item in items:
-            try:
-                out.append(self._write_one(item))
-            except ItemFailure as exc:
-                out.append(DeliveryResult(item.delivery_id, "failed", error=str(exc)))
-            except RetriableAPIError as exc:
-                out.append(DeliveryResult(item.delivery_id, "retry", error=exc.message,
-                                          retry_after=exc.retry_after))
-            except FatalAPIError as exc:
-                out.append(DeliveryResult(item.delivery_id, "failed", error=exc.message))
-        return out
-
     # --- one shipment -------------------------------------------------------------------
-    def _write_one(self, item: DeliveryItem) -> DeliveryResult:
+    def write_one(self, item: DeliveryItem) -> DeliveryResult:
+        """One shipment: found or created on the order, then its status."""
         p = item.payload
         if not isinstance(p, dict):
             raise ItemFailure(f"shipment {item.record_id}: no payload (the route needs the "

@@ -11,13 +11,12 @@ Then one ``PUT /orders/<id>`` sets the meta (and ``status: completed`` when the 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from synchub.delivery.base import DeliveryItem, DeliveryResult, SinkWriter
+from synchub.delivery.base import DeliveryItem, DeliveryResult, ItemFailure, PerItemWriter
 from synchub.errors import FatalAPIError, RetriableAPIError
 
 if TYPE_CHECKING:
@@ -46,10 +45,6 @@ class WooTrackingOptions(BaseModel):
         description="Canonical tracking statuses that earn the customer a note.")
     meta_key: str = Field(default="_synchub_tracking",
                           description="Order meta that records what was written.")
-
-
-class ItemFailure(Exception):
-    """This shipment cannot be written and retrying will not help; the message says why."""
 
 
 def _when(value: Any) -> datetime | None:
@@ -89,7 +84,7 @@ def status_note(status: str, carrier: str | None, number: str, url: str | None) 
     return f"{word}: {parcel}" + (f" ({url})" if url else ".")
 
 
-class WooCommerceTrackingWriter(SinkWriter):
+class WooCommerceTrackingWriter(PerItemWriter):
     """Writes tracking numbers and statuses to WooCommerce orders, one shipment at a time."""
 
     options_model = WooTrackingOptions
@@ -106,22 +101,8 @@ class WooCommerceTrackingWriter(SinkWriter):
         assert self.client is not None
         return self.client.http
 
-    def write(self, items: Sequence[DeliveryItem]) -> list[DeliveryResult]:
-        """One result per shipment, same order."""
-        out = []
-        for item in items:
-            try:
-                out.append(self._write_one(item))
-            except ItemFailure as exc:
-                out.append(DeliveryResult(item.delivery_id, "failed", error=str(exc)))
-            except RetriableAPIError as exc:
-                out.append(DeliveryResult(item.delivery_id, "retry", error=exc.message,
-                                          retry_after=exc.retry_after))
-            except FatalAPIError as exc:
-                out.append(DeliveryResult(item.delivery_id, "failed", error=exc.message))
-        return out
-
-    def _write_one(self, item: DeliveryItem) -> DeliveryResult:
+    def write_one(self, item: DeliveryItem) -> DeliveryResult:
+        """One shipment: found or created on the order, then its status."""
         p = item.payload
         if not isinstance(p, dict):
             raise ItemFailure(f"shipment {item.record_id}: no payload (the route needs the "
