@@ -67,7 +67,7 @@ def call_write(store: OdooStore, model: str, method: str, params: dict[str, Any]
                        f"The method '{method}' does not exist on the model '{model}'")
     # work on a copy so that a refused call leaves nothing behind (Odoo rolls back)
     records = {m: copy.deepcopy(store.records[m]) for m in WRITABLE}
-    orm = _Orm(store, {**store.records, **records}, odoo_time(store.stamp()))
+    orm = _Orm(store, {**store.records, **records}, odoo_time(store.stamp_shared()))
     if method == "create":
         result: Any = orm.create_call(model, params.get("vals_list"))
     elif method == "write":

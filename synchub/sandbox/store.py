@@ -113,6 +113,12 @@ class BaseStore(ABC):
         self._last_stamp = max(int(time.time()), self._last_stamp + 1)
         return self._last_stamp
 
+    def stamp_shared(self) -> int:
+        """The real current time in seconds, never before an earlier stamp, but shared by
+        every call in the same second (bulk writes: the clock must not run ahead)."""
+        self._last_stamp = max(int(time.time()), self._last_stamp)
+        return self._last_stamp
+
     def poisoned_indexes(self) -> list[int]:
         """Which generated records are broken on purpose (evenly spread, deterministic)."""
         k, n = self.volume["poisoned"], self.volume["orders"]

@@ -37,10 +37,16 @@ print("RESULT " + json.dumps({{"state": str(run.state), "creates": box.creates,
 """
 
 
+# the hub names the fake writers: registered before the DAG files are parsed
+FAKE_DAGBAG_PROBE = (f"from synchub.delivery.writers import WRITERS\n"
+                     f"WRITERS.update({FAKE_WRITERS!r})\n" + DAGBAG_PROBE)
+
+
 def test_dagbag_has_a_push_dag_per_sink_and_the_replay_dag(tmp_path: Path) -> None:
     hub = write_push_hub(tmp_path, SINKS, FEEDS)
     env = airflow_env(tmp_path, hub, "sqlite:////nonexistent-dir/never/hub.db")
-    proc = subprocess.run([sys.executable, "-c", DAGBAG_PROBE, str(ROOT / "dags")], env=env,
+    proc = subprocess.run([sys.executable, "-c", FAKE_DAGBAG_PROBE, str(ROOT / "dags")],
+                          env=env,
                           capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
