@@ -135,13 +135,19 @@ def _ship_in_odoo(ready: dict[str, Any], store: Any, hub: Any, per_shop: int = 3
                 .join(deliveries, deliveries.c.record_id == orders.c.id)
                 .where(deliveries.c.sink == erp, deliveries.c.status == "delivered",
                        orders.c.connection == shop, ~sa.exists(shipped))
-                .order_by(orders.c.placed_at.desc()).limit(per_shop)).all()
+                .order_by(orders.c.placed_at.desc()).limit(per_shop * 20)).all()
+            picked = 0
             for row in rows:
                 data = row.data if isinstance(row.data, dict) else json.loads(row.data)
                 lines = [{"sku": li["sku"], "quantity": li["quantity"]}
                          for li in data.get("lines", []) if li.get("sku")]
-                if not lines:
+                # what the shop still has to send (a shipped or cancelled order is not)
+                if not lines or data.get("status") != "open" or data.get(
+                        "fulfillment_status") not in (None, "unfulfilled"):
                     continue
+                if picked == per_shop:
+                    break
+                picked += 1
                 key = f"{row.connection}:{row.external_id}".encode()
                 number = f"JD01460000{zlib.crc32(key):010d}"
                 requests.post(f"{base}/odoo/demo/deliver", timeout=10, json={
