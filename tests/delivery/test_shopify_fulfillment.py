@@ -202,6 +202,104 @@ def test_contract_closed_order_and_unknown_sku_fail_clearly() -> None:
     assert unknown.error == "order 42: no open line for SKU(s) SKU-Z"
 
 
+def untracked(fid: int, number: str | None = None, status: str = "SUCCESS"
+              ) -> dict[str, Any]:
+    """A fulfillment the merchant (or another app) made, without tracking unless ``number``."""
+    return {"id": f"gid://shopify/Fulfillment/{fid}", "status": status,
+            "displayStatus": "FULFILLED",
+            "trackingInfo": [{"number": number, "company": None, "url": None}] if number else [],
+            "events": {"nodes": []}}
+
+
+def lines_body(**skus_by_fulfillment: list[str]) -> dict[str, Any]:
+    """The answer to the fulfilled-lines query: ``F8=["SKU-A"]`` -> Fulfillment/8 holds SKU-A."""
+    return {"data": {"order": {"fulfillments": [
+        {"id": f"gid://shopify/Fulfillment/{name[1:]}", "fulfillmentLineItems": {"nodes": [
+            {"lineItem": {"sku": sku}} for sku in skus]}}
+        for name, skus in skus_by_fulfillment.items()]}}}
+
+
+def tracking_updated(fid: int) -> dict[str, Any]:
+    return {"data": {"fulfillmentTrackingInfoUpdate": {"fulfillment": {
+        "id": f"gid://shopify/Fulfillment/{fid}", "status": "SUCCESS",
+        "displayStatus": "FULFILLED", "trackingInfo": [
+            {"number": "JJD0001", "company": "DHL Express",
+             "url": "https://track.example/JJD0001"}]}, "userErrors": []}}}
+
+
+def test_contract_fulfilled_without_tracking_gets_the_number_then_the_event() -> None:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.post(GQL, json=order_body([untracked(9)], fo_status="CLOSED"))
+        rsps.post(GQL, json=tracking_updated(9))
+        rsps.post(GQL, json={"data": {"fulfillmentEventCreate": {"fulfillmentEvent": {
+            "id": "gid://shopify/FulfillmentEvent/1", "status": "DELIVERED",
+            "happenedAt": "2026-02-03T15:30:00Z"}, "userErrors": []}}})
+        (result,) = writer().write([item(shipment(42, status="delivered", at=T2))])
+        query, update, event = (sent(c) for c in rsps.calls)
+    assert (result.outcome, result.remote_id) == ("delivered", "gid://shopify/Fulfillment/9")
+    assert query["variables"] == {"id": "gid://shopify/Order/42"}
+    assert "fulfillmentCreate" not in update["query"]
+    assert "fulfillmentTrackingInfoUpdate(fulfillmentId: $fulfillmentId" in update["query"]
+    assert update["variables"] == {
+        "fulfillmentId": "gid://shopify/Fulfillment/9",
+        "trackingInfoInput": {"number": "JJD0001", "company": "DHL Express",
+                              "url": "https://track.example/JJD0001"},
+        "notifyCustomer": True}
+    assert event["variables"]["event"]["fulfillmentId"] == "gid://shopify/Fulfillment/9"
+    assert event["variables"]["event"]["status"] == "DELIVERED"
+
+
+def test_contract_partial_order_lines_go_to_their_fulfillment_without_tracking() -> None:
+    body = order_body([untracked(8), untracked(9)])
+    fo = body["data"]["order"]["fulfillmentOrders"]["nodes"][0]
+    fo["status"] = "IN_PROGRESS"
+    fo["lineItems"]["nodes"][0]["remainingQuantity"] = 0  # SKU-A went out untracked
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.post(GQL, json=body)
+        rsps.post(GQL, json=lines_body(F8=["SKU-C"], F9=["SKU-A"]))
+        rsps.post(GQL, json=tracking_updated(9))
+        s = shipment(42, status="pending", lines=[("SKU-A", 2)])  # pending: no event
+        (result,) = writer(notify_customer=False).write([item(s)])
+        _, lines, update = (sent(c) for c in rsps.calls)
+    assert (result.outcome, result.remote_id) == ("delivered", "gid://shopify/Fulfillment/9")
+    assert "fulfillmentLineItems" in lines["query"]
+    assert lines["variables"] == {"id": "gid://shopify/Order/42"}
+    assert update["variables"]["fulfillmentId"] == "gid://shopify/Fulfillment/9"
+    assert update["variables"]["notifyCustomer"] is False
+
+
+@pytest.mark.parametrize(("fulfillments", "lines", "held", "why"), [
+    ([untracked(8, "OTHER1"), untracked(9, status="CANCELLED")], [], None,
+     "every fulfillment of it carries another tracking number"),
+    ([untracked(9)], [("SKU-B", 1)], ["SKU-A"],
+     "its fulfillments without tracking hold none of these SKUs"),
+])
+def test_contract_fulfilled_with_no_fulfillment_to_take_the_number_fails_clearly(
+        fulfillments: list[dict[str, Any]], lines: list[tuple[str, int]],
+        held: list[str] | None, why: str) -> None:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.post(GQL, json=order_body(fulfillments, fo_status="CLOSED"))
+        if held is not None:
+            rsps.post(GQL, json=lines_body(F9=held))
+        (result,) = writer().write([item(shipment(42, lines=lines))])
+        assert not any("Update" in sent(c)["query"] for c in rsps.calls)
+    assert result.outcome == "failed"
+    assert result.error == ("order 42 has nothing left to fulfill (no open fulfillment "
+                            f"order); {why}")
+
+
+def test_contract_tracking_update_user_error_fails_with_the_message() -> None:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.post(GQL, json=order_body([untracked(9)], fo_status="CLOSED"))
+        rsps.post(GQL, json={"data": {"fulfillmentTrackingInfoUpdate": {
+            "fulfillment": None, "userErrors": [
+                {"field": ["fulfillmentId"], "message": "Fulfillment does not exist."}]}}})
+        (result,) = writer().write([item(shipment(42))])
+    assert result.outcome == "failed"
+    assert result.error.endswith(
+        "fulfillmentTrackingInfoUpdate refused: fulfillmentId: Fulfillment does not exist.")
+
+
 # --- behaviour on the sandbox -----------------------------------------------------------
 
 class Shop:
@@ -349,3 +447,98 @@ def test_push_run_through_the_engine(tmp_path: Path, db_url: str,
         assert (again["routed"], again["delivered"]) == (0, 0)
     finally:
         store.dispose()
+
+
+# --- an order marked fulfilled without tracking (sandbox) --------------------------------
+
+class FulfilledShop:
+    """A sandbox shop whose generated order was marked fulfilled without tracking."""
+
+    def __init__(self, sb: Sandbox, srv: SandboxServer, name: str) -> None:
+        self.store = sb.shopify(name, orders=30, customers=5, products=6)
+        self.order_id = next(h.id for h in self.store.orders.headers()
+                             if (self.store.orders.get(h.id) or {}).get("fulfillment_status")
+                             == "fulfilled")
+        self.writer = writer(srv.shopify_url(name), self.store.access_token)
+
+    def fulfillments(self) -> list[dict[str, Any]]:
+        return self.store.fulfillment_book.book(self.order_id).fulfillments
+
+    def carrying(self, number: str) -> list[dict[str, Any]]:
+        return [f for f in self.fulfillments()
+                if any(t["number"] == number for t in f["trackingInfo"])]
+
+
+@pytest.fixture
+def fulfilled(sandbox: tuple[Sandbox, SandboxServer],
+              request: pytest.FixtureRequest) -> FulfilledShop:
+    sb, srv = sandbox
+    return FulfilledShop(sb, srv, request.node.name[:40].replace("[", "_").replace("]", ""))
+
+
+def test_an_order_marked_fulfilled_gets_the_tracking_and_the_status(
+        fulfilled: FulfilledShop) -> None:
+    (preset,) = fulfilled.fulfillments()
+    assert preset["trackingInfo"] == []
+    (result,) = fulfilled.writer.write([item(shipment(fulfilled.order_id, status="delivered",
+                                                      at=T2))])
+    assert (result.outcome, result.remote_id) == ("delivered", preset["id"])
+    assert fulfilled.fulfillments() == [preset]  # nothing new was created
+    (f,) = fulfilled.carrying("JJD0001")
+    assert [e["status"] for e in f["events"]] == ["DELIVERED"]
+    assert f["displayStatus"] == "DELIVERED"
+    rest = fulfilled.store.order(fulfilled.order_id)
+    assert (rest["fulfillment_status"], rest["fulfillments"][0]["tracking_number"]) == (
+        "fulfilled", "JJD0001")
+    assert rest["fulfillments"][0]["shipment_status"] == "delivered"
+    # again: found by its number, nothing sent
+    assert fulfilled.writer.write([item(shipment(fulfilled.order_id, status="delivered",
+                                                 at=T2))])[0].outcome == "skipped"
+    # a second parcel with another number has no fulfillment left to take it
+    (other,) = fulfilled.writer.write([item(shipment(fulfilled.order_id, "JJD0002"))])
+    assert other.outcome == "failed"
+    assert other.error.endswith("every fulfillment of it carries another tracking number")
+    assert fulfilled.carrying("JJD0002") == []
+
+
+def test_lost_reply_on_the_tracking_update_is_found_and_done_once(
+        fulfilled: FulfilledShop, monkeypatch: pytest.MonkeyPatch) -> None:
+    http = fulfilled.writer.client.http
+    real_send = http._send
+    updates = []
+
+    def send(transport: str, method: str, url: str, params: Any, payload: Any) -> Any:
+        if payload and "fulfillmentTrackingInfoUpdate" in payload["query"]:
+            updates.append(1)
+            fulfilled.store.fault_plan.configure(lost_reply_next=1)
+        return real_send(transport, method, url, params, payload)
+
+    monkeypatch.setattr(http, "_send", send)
+    (result,) = fulfilled.writer.write([item(shipment(fulfilled.order_id, status="delivered",
+                                                      at=T2))])
+    assert updates == [1]  # sent once, never resent
+    assert fulfilled.store.stats()["requests_by_status"].get("504") == 1
+    assert result.outcome == "delivered"
+    (f,) = fulfilled.fulfillments()
+    assert fulfilled.carrying("JJD0001") == [f] and result.remote_id == f["id"]
+    assert [e["status"] for e in f["events"]] == ["DELIVERED"]
+
+
+def test_partial_order_shipment_lands_on_its_lines_fulfillment_without_tracking(
+        shop: Shop) -> None:
+    book = shop.store.fulfillment_book
+    fo = book.book(shop.order_id).fulfillment_orders[0]
+    first_line = fo["lineItems"][0]
+    # the merchant ships the first SKU by hand, without tracking
+    made = book.create({"lineItemsByFulfillmentOrder": [{
+        "fulfillmentOrderId": fo["id"],
+        "fulfillmentOrderLineItems": [{"id": first_line["id"], "quantity": 2}]}]})
+    assert made["userErrors"] == []
+    by_hand = made["fulfillment"]
+    s = shipment(shop.order_id, lines=[(shop.skus[0], 2)])
+    (result,) = shop.writer.write([item(s)])
+    assert (result.outcome, result.remote_id) == ("delivered", by_hand["id"])
+    assert shop.fulfillments() == [by_hand]
+    assert [t["number"] for t in by_hand["trackingInfo"]] == ["JJD0001"]
+    assert by_hand["displayStatus"] == "IN_TRANSIT"
+    assert shop.rest()["fulfillment_status"] == "partial"  # the second SKU is still open

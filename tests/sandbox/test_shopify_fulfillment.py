@@ -156,3 +156,57 @@ def test_a_generated_fulfilled_order_has_its_fulfillment(http, server, shop) -> 
     (f,) = order["fulfillments"]
     assert (f["status"], f["trackingInfo"]) == ("SUCCESS", [])
     assert order["fulfillmentOrders"]["nodes"][0]["status"] == "CLOSED"
+
+
+TRACK = """mutation($id: ID!, $t: FulfillmentTrackingInput!, $n: Boolean) {
+  fulfillmentTrackingInfoUpdate(fulfillmentId: $id, trackingInfoInput: $t, notifyCustomer: $n) {
+    fulfillment { id status trackingInfo(first: 5) { number company url } }
+    userErrors { field message } } }"""
+
+
+def test_tracking_added_to_a_fulfilled_order_shows_in_graphql_and_rest(
+        http, server, shop) -> None:
+    # the last generated fulfilled order (the test above reads the first one untouched)
+    row = [shop.orders.get(h.id) for h in shop.orders.headers()
+           if (shop.orders.get(h.id) or {}).get("fulfillment_status") == "fulfilled"][-1]
+    (f,) = gql(http, server, ORDER, id=row["admin_graphql_api_id"])["order"]["fulfillments"]
+    before = shopify_get(http, server, "fulfil", f"/orders/{row['id']}.json").json()["order"]
+    made = gql(http, server, TRACK, id=f["id"], n=True, t={
+        "number": "JJD000222", "company": "DHL Express",
+        "url": "https://track.example/JJD000222"})["fulfillmentTrackingInfoUpdate"]
+    assert made["userErrors"] == []
+    assert made["fulfillment"] == {"id": f["id"], "status": "SUCCESS", "trackingInfo": [{
+        "number": "JJD000222", "company": "DHL Express",
+        "url": "https://track.example/JJD000222"}]}
+    order = gql(http, server, ORDER, id=row["admin_graphql_api_id"])["order"]
+    assert [t["number"] for g in order["fulfillments"] for t in g["trackingInfo"]] == [
+        "JJD000222"]
+    assert order["displayFulfillmentStatus"] == "FULFILLED"
+    rest = shopify_get(http, server, "fulfil", f"/orders/{row['id']}.json").json()["order"]
+    (rf,) = rest["fulfillments"]
+    assert (rf["tracking_number"], rf["tracking_numbers"], rf["tracking_company"]) == (
+        "JJD000222", ["JJD000222"], "DHL Express")
+    assert rest["fulfillment_status"] == "fulfilled"
+    assert rest["updated_at"] > before["updated_at"]
+
+
+def test_tracking_update_user_errors(http, server, shop) -> None:
+    unknown = gql(http, server, TRACK, id="gid://shopify/Fulfillment/1",
+                  t={"number": "X-1"})["fulfillmentTrackingInfoUpdate"]
+    assert unknown == {"fulfillment": None, "userErrors": [
+        {"field": ["fulfillmentId"], "message": "Fulfillment does not exist."}]}
+    (a,) = skus(shop, 1)
+    gid = place(shop, [(a, 1)])
+    fo = gql(http, server, ORDER, id=gid)["order"]["fulfillmentOrders"]["nodes"][0]
+    fid = gql(http, server, CREATE, f={"lineItemsByFulfillmentOrder": [
+        {"fulfillmentOrderId": fo["id"]}]})["fulfillmentCreate"]["fulfillment"]["id"]
+    blank = gql(http, server, TRACK, id=fid, t={"company": "DHL Express"})
+    assert blank["fulfillmentTrackingInfoUpdate"]["userErrors"][0]["field"] == [
+        "trackingInfoInput", "number"]
+    _, made = shop.fulfillment_book.fulfillment(fid)
+    made["status"] = "CANCELLED"  # as fulfillmentCancel would leave it
+    cancelled = gql(http, server, TRACK, id=fid, t={"number": "X-2"})
+    assert cancelled["fulfillmentTrackingInfoUpdate"] == {"fulfillment": None, "userErrors": [
+        {"field": ["fulfillmentId"],
+         "message": "Cannot update tracking information for a cancelled fulfillment."}]}
+    assert made["trackingInfo"] == []

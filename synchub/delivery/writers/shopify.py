@@ -3,10 +3,13 @@
 Per shipment: read the order's fulfillment orders and fulfillments; a fulfillment that
 already carries the tracking number is the one (a retry after a lost reply, or a second
 canonical shipment with the same number, creates nothing); otherwise ``fulfillmentCreate``
-for the shipment's lines (matched by SKU to the fulfillment order line items) or for all that
-remains. Then the tracking status as ``fulfillmentEventCreate``, only when it differs from
-the fulfillment's newest event and is not older than it, so the fulfillment follows the
-newest courier status whichever shipment record brought it.
+for the shipment's lines (matched by SKU to the fulfillment order line items) or for all
+that remains. When nothing of that is open (the order was marked fulfilled without tracking,
+by the merchant or another app), ``fulfillmentTrackingInfoUpdate`` puts the number on the
+successful fulfillment that has none (the one holding the shipment's SKUs). Then the
+tracking status as ``fulfillmentEventCreate``, only when it differs from the fulfillment's
+newest event and is not older than it, so the fulfillment follows the newest courier status
+whichever shipment record brought it.
 """
 
 from __future__ import annotations
@@ -59,6 +62,31 @@ mutation CreateFulfillment($fulfillment: FulfillmentInput!) {
 }
 """.strip()
 
+ADD_TRACKING = """
+mutation AddTracking($fulfillmentId: ID!, $trackingInfoInput: FulfillmentTrackingInput!,
+                     $notifyCustomer: Boolean) {
+  fulfillmentTrackingInfoUpdate(fulfillmentId: $fulfillmentId,
+                                trackingInfoInput: $trackingInfoInput,
+                                notifyCustomer: $notifyCustomer) {
+    fulfillment { id status displayStatus trackingInfo(first: 10) { number company url } }
+    userErrors { field message }
+  }
+}
+""".strip()
+
+# read only when a shipment's SKUs must be matched to a fulfillment without tracking; kept
+# apart from READ_ORDER so the query every shipment pays for stays cheap
+READ_FULFILLED_LINES = """
+query FulfilledLines($id: ID!) {
+  order(id: $id) {
+    fulfillments(first: 20) {
+      id
+      fulfillmentLineItems(first: 20) { nodes { lineItem { sku } } }
+    }
+  }
+}
+""".strip()
+
 ADD_EVENT = """
 mutation AddFulfillmentEvent($event: FulfillmentEventInput!) {
   fulfillmentEventCreate(fulfillmentEvent: $event) {
@@ -76,7 +104,8 @@ class ShopifyFulfillmentOptions(BaseModel):
 
     notify_customer: bool = Field(
         default=True, description="Shopify emails the customer the shipping confirmation "
-                                  "when the fulfillment is created.")
+                                  "when the fulfillment is created or the tracking is "
+                                  "added to a fulfillment that had none.")
 
 
 def order_gid(order_id: str) -> str:
@@ -111,6 +140,17 @@ def find_fulfillment(order: dict[str, Any], number: str) -> dict[str, Any] | Non
         if any(_same_number(t.get("number"), number) for t in f.get("trackingInfo") or []):
             return dict(f)
     return None
+
+
+def _wanted_skus(lines: list[dict[str, Any]]) -> set[str]:
+    return {str(li["sku"]) for li in lines if li.get("sku") and int(li.get("quantity") or 0) > 0}
+
+
+def untracked_fulfillments(order: dict[str, Any]) -> list[dict[str, Any]]:
+    """The order's successful fulfillments that carry no tracking number, in Shopify's order."""
+    return [dict(f) for f in order.get("fulfillments") or []
+            if f.get("status") == "SUCCESS"
+            and not any(str(t.get("number") or "").strip() for t in f.get("trackingInfo") or [])]
 
 
 def line_items_by_fulfillment_order(order: dict[str, Any], lines: list[dict[str, Any]],
@@ -166,11 +206,12 @@ def _user_errors(what: str, payload: dict[str, Any]) -> str | None:
 class ShopifyFulfillmentWriter(PerItemWriter):
     """Writes shipments as fulfillments with tracking, then their tracking status as events.
 
-    Each shipment stands alone: a problem with one (unknown order, nothing left to fulfill,
-    a user error) fails that one only; a transient error makes it ``retry``. Mutations are
-    sent once, never resent blindly: when a reply is lost the order is read again and the
-    write counts as done if Shopify shows it, else the shipment is retried later (and the
-    next attempt starts by looking the tracking number up).
+    Each shipment stands alone: a problem with one (unknown order, nothing left to fulfill
+    and no fulfillment without tracking, a user error) fails that one only; a transient
+    error makes it ``retry``. Mutations are sent once, never resent blindly: when a reply is
+    lost the order is read again and the write counts as done if Shopify shows it, else the
+    shipment is retried later (and the next attempt starts by looking the tracking number
+    up).
     """
 
     options_model = ShopifyFulfillmentOptions
@@ -210,7 +251,7 @@ class ShopifyFulfillmentWriter(PerItemWriter):
         found = find_fulfillment(order, number)
         sent = False
         if found is None:
-            found = self._create(item, gid, order_id, order, p, number)
+            found = self._place(item, gid, order_id, order, p, number)
             sent = True
         if self._send_event(found, p, gid, order_id, number):
             sent = True
@@ -224,22 +265,69 @@ class ShopifyFulfillmentWriter(PerItemWriter):
             raise ItemFailure(f"order {order_id} is not in {self.sink}")
         return order
 
-    def _create(self, item: DeliveryItem, gid: str, order_id: str, order: dict[str, Any],
-                p: dict[str, Any], number: str) -> dict[str, Any]:
+    def _place(self, item: DeliveryItem, gid: str, order_id: str, order: dict[str, Any],
+               p: dict[str, Any], number: str) -> dict[str, Any]:
+        """A new fulfillment for the shipment, else its tracking on one fulfilled without."""
         tracking = {k: v for k, v in (p.get("tracking") or {}).items()
                     if k in ("number", "company", "url") and v}
-        groups = line_items_by_fulfillment_order(order, list(p.get("lines") or []), order_id)
+        lines = list(p.get("lines") or [])
+        try:
+            groups = line_items_by_fulfillment_order(order, lines, order_id)
+        except ItemFailure as refused:
+            # nothing open for it: the goods may have left already, marked fulfilled
+            # without tracking (by the merchant or another app); the number belongs there
+            target = self._untracked_for(gid, order, lines)
+            if target is None:
+                raise ItemFailure(self._why_not(order, lines, str(refused))) from None
+            return self._add_tracking(item, gid, order_id, target, tracking, number)
+        return self._create(item, gid, order_id, groups, tracking, number)
+
+    def _untracked_for(self, gid: str, order: dict[str, Any],
+                       lines: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The fulfillment without tracking that should take the shipment's number, if any.
+
+        Without SKUs the first one; with SKUs the one holding most of them (None when none
+        holds any: the shipment's goods went out with another tracking number).
+        """
+        candidates = untracked_fulfillments(order)
+        skus = _wanted_skus(lines)
+        if not candidates or not skus:
+            return candidates[0] if candidates else None
+        held = self._fulfilled_skus(gid)
+        best = max(candidates, key=lambda f: len(held.get(f["id"], set()) & skus))
+        return best if held.get(best["id"], set()) & skus else None
+
+    def _fulfilled_skus(self, gid: str) -> dict[str, set[str]]:
+        _, body = self._http.graphql(self.url, READ_FULFILLED_LINES, {"id": gid})
+        order = ((body or {}).get("data") or {}).get("order") or {}
+        held: dict[str, set[str]] = {}
+        for f in order.get("fulfillments") or []:
+            items = [n.get("lineItem") or {}
+                     for n in (f.get("fulfillmentLineItems") or {}).get("nodes") or []]
+            held[str(f.get("id"))] = {str(li["sku"]) for li in items if li.get("sku")}
+        return held
+
+    @staticmethod
+    def _why_not(order: dict[str, Any], lines: list[dict[str, Any]], refused: str) -> str:
+        live = [f for f in order.get("fulfillments") or []
+                if f.get("status") not in DEAD_FULFILLMENTS]
+        if not live:
+            return refused
+        if untracked_fulfillments(order) and _wanted_skus(lines):
+            return f"{refused}; its fulfillments without tracking hold none of these SKUs"
+        return f"{refused}; every fulfillment of it carries another tracking number"
+
+    def _create(self, item: DeliveryItem, gid: str, order_id: str,
+                groups: list[dict[str, Any]], tracking: dict[str, Any],
+                number: str) -> dict[str, Any]:
         variables = {"fulfillment": {"lineItemsByFulfillmentOrder": groups,
                                      "trackingInfo": tracking,
                                      "notifyCustomer": self.options.notify_customer}}
         try:
             body = self._send_once(CREATE, variables)
-        except RetriableAPIError:
+        except RetriableAPIError as lost:
             # the reply may be lost after Shopify committed: look before anything is resent
-            found = find_fulfillment(self._read_order(gid, order_id), number)
-            if found is None:
-                raise
-            return found
+            return self._found_again(lost, gid, order_id, number)
         payload = ((body or {}).get("data") or {}).get("fulfillmentCreate")
         if not isinstance(payload, dict):
             raise FatalAPIError("fulfillmentCreate answered without a payload", url=self.url)
@@ -251,6 +339,37 @@ class ShopifyFulfillmentWriter(PerItemWriter):
             raise FatalAPIError("fulfillmentCreate answered without a fulfillment",
                                 url=self.url)
         return dict(made, events={"nodes": []})
+
+    def _add_tracking(self, item: DeliveryItem, gid: str, order_id: str,
+                      target: dict[str, Any], tracking: dict[str, Any],
+                      number: str) -> dict[str, Any]:
+        variables = {"fulfillmentId": target["id"], "trackingInfoInput": tracking,
+                     "notifyCustomer": self.options.notify_customer}
+        try:
+            body = self._send_once(ADD_TRACKING, variables)
+        except RetriableAPIError as lost:
+            return self._found_again(lost, gid, order_id, number)
+        payload = ((body or {}).get("data") or {}).get("fulfillmentTrackingInfoUpdate")
+        if not isinstance(payload, dict):
+            raise FatalAPIError("fulfillmentTrackingInfoUpdate answered without a payload",
+                                url=self.url)
+        problem = _user_errors("fulfillmentTrackingInfoUpdate", payload)
+        if problem:
+            raise ItemFailure(f"shipment {item.record_id} -> order {order_id}: {problem}")
+        made = payload.get("fulfillment")
+        if not isinstance(made, dict) or not made.get("id"):
+            raise FatalAPIError("fulfillmentTrackingInfoUpdate answered without a "
+                                "fulfillment", url=self.url)
+        # the fulfillment keeps its events: the status is compared with its newest one
+        return dict(made, events=target.get("events") or {"nodes": []})
+
+    def _found_again(self, lost: RetriableAPIError, gid: str, order_id: str,
+                     number: str) -> dict[str, Any]:
+        """After a lost reply: the fulfillment if Shopify shows the number, else ``lost``."""
+        found = find_fulfillment(self._read_order(gid, order_id), number)
+        if found is None:
+            raise lost
+        return found
 
     def _send_event(self, fulfillment: dict[str, Any], p: dict[str, Any], gid: str,
                     order_id: str, number: str) -> bool:
