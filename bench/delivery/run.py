@@ -83,6 +83,9 @@ def measured_push(job: DeliveryJob, desc: SandboxDesc, profile: str | None) -> d
         row["routed_per_s"] = round(row["summary"]["routed"] / row["route_s"]) \
             if row["route_s"] else None
         row["delivered_per_s"] = round(row["summary"]["delivered"] / seconds) if seconds else None
+        # the same without the time spent waiting for the sink's answers
+        row["hub_own_per_s"] = round(row["summary"]["delivered"] / row["hub_own_s"]) \
+            if row["hub_own_s"] else None
     return result
 
 
@@ -168,7 +171,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
                       f"{s['delivered']:>6} dead {s['dead']} in {r['seconds']:>6} s "
                       f"(route {r['route_s']}, writer {r['writer_s']} of which http "
                       f"{r['http_s']}, engine drain {r['engine_drain_s']}) "
-                      f"routed/s {r['routed_per_s']} delivered/s {r['delivered_per_s']}; "
+                      f"routed/s {r['routed_per_s']} delivered/s {r['delivered_per_s']} "
+                      f"(hub's own time {r['hub_own_s']} s: {r['hub_own_per_s']}/s); "
                       f"calls {r['api_calls']}: {calls}; RSS {r['rss_start_mb']:.0f} -> "
                       f"{r['rss_peak_mb']:.0f} MB")
         for client, f in row["feed"].items():

@@ -26,7 +26,7 @@ def _patch() -> None:
     from synchub.sandbox import odoo_writes
     from synchub.sandbox.hubspot_store import HubSpotStore
 
-    odoo_writes.copy = types.SimpleNamespace(deepcopy=dict)  # type: ignore[attr-defined]
+    odoo_writes.copy = types.SimpleNamespace(deepcopy=dict)  # type: ignore[assignment]
 
     indexed = ("email", "synchub_id")
     insert, update, find = HubSpotStore._insert, HubSpotStore._update, HubSpotStore.find

@@ -221,68 +221,88 @@ class Drainer:
     # -- recording -------------------------------------------------------------------------
 
     def _record(self, route: Route, decided: list[_Decision]) -> None:
-        """All outcomes of one batch in one short transaction."""
+        """All outcomes of one batch in one short transaction (two executemany updates)."""
         counts = self.counts[route.name]
         cfg, now = route.config, self.now
+        done: list[dict[str, Any]] = []       # delivered / skipped
+        other: list[dict[str, Any]] = []      # retry / deferred / failed
         attempts_rows: list[dict[str, Any]] = []
         binds: list[dict[str, Any]] = []
-        with self.tx() as conn:
-            for dec in decided:
-                row = dec.row
-                values: dict[str, Any] = {"updated_at": now}
-                tries = row.attempts + (1 if dec.attempted and dec.outcome != "deferred"
-                                        else 0)
-                if dec.outcome in ("delivered", "skipped"):
-                    remote = dec.remote_id or row.remote_id
-                    values.update(
-                        delivered_hash=row.content_hash, remote_id=remote, delivered_at=now,
-                        attempts=0, last_error=None,
-                        # a newer version routed meanwhile stays pending
-                        status=sa.case((deliveries.c.content_hash == row.content_hash,
-                                        "delivered"), else_=deliveries.c.status))
-                    if dec.outcome == "delivered":
-                        counts.delivered += 1
-                    else:
-                        counts.skipped += 1
-                    if remote is not None:
-                        binds.append({"connection": self.sink, "entity": route.entity,
-                                      "external_id": str(remote),
-                                      "canonical_id": row.record_id, "first_seen_at": now})
-                elif dec.outcome == "retry":
+        for dec in decided:
+            row = dec.row
+            tries = row.attempts + (1 if dec.attempted and dec.outcome != "deferred" else 0)
+            if dec.outcome in ("delivered", "skipped"):
+                remote = dec.remote_id or row.remote_id
+                done.append({"b_id": row.id, "b_hash": row.content_hash,
+                             "b_remote": None if remote is None else str(remote)})
+                if dec.outcome == "delivered":
+                    counts.delivered += 1
+                else:
+                    counts.skipped += 1
+                if remote is not None:
+                    binds.append({"connection": self.sink, "entity": route.entity,
+                                  "external_id": str(remote),
+                                  "canonical_id": row.record_id, "first_seen_at": now})
+            else:
+                status, error, due = "dead", dec.error, None
+                attempts = tries
+                if dec.outcome == "retry":
                     delay = dec.retry_after if dec.retry_after is not None else min(
                         cfg.backoff.total_seconds() * 2 ** (tries - 1),
                         cfg.max_backoff.total_seconds())
-                    dead = tries >= cfg.max_attempts
-                    values.update(attempts=tries, last_error=dec.error,
-                                  status="dead" if dead else "pending",
-                                  available_at=now + timedelta(seconds=delay))
-                    if dead:
+                    status = "dead" if tries >= cfg.max_attempts else "pending"
+                    due = now + timedelta(seconds=delay)
+                    if status == "dead":
                         counts.dead += 1
                     else:
                         counts.retried += 1
                 elif dec.outcome == "deferred":
                     expired = now - _aware(row.created_at, now) >= cfg.max_defer
-                    values.update(status="dead" if expired else "deferred",
-                                  last_error=(f"{dec.error}; waited longer than max_defer"
-                                              if expired else dec.error),
-                                  available_at=now + cfg.backoff)
+                    status = "dead" if expired else "deferred"
+                    error = f"{dec.error}; waited longer than max_defer" if expired \
+                        else dec.error
+                    attempts, due = row.attempts, now + cfg.backoff
                     if expired:
                         counts.dead += 1
                     else:
                         counts.deferred += 1
                 else:  # failed: retrying will not help until the cause is fixed
-                    values.update(status="dead", attempts=tries, last_error=dec.error)
                     counts.dead += 1
-                if dec.remote_id is not None and "remote_id" not in values:
-                    # the sink created it though the item is not done (e.g. a later step
-                    # failed): the next attempt updates that record instead of creating
-                    values["remote_id"] = dec.remote_id
-                conn.execute(sa.update(deliveries).where(deliveries.c.id == row.id)
-                             .values(**values))
-                attempts_rows.append({
-                    "delivery_id": row.id, "attempt": row.attempts + 1, "run_id": self.run_id,
-                    "idempotency_key": row.idempotency_key, "outcome": dec.outcome,
-                    "error": dec.error, "at": now})
+                # a remote id the sink gave though the item is not done (a later step
+                # failed): the next attempt updates that record instead of creating
+                other.append({"b_id": row.id, "b_status": status, "b_attempts": attempts,
+                              "b_error": error, "b_due": due,
+                              "b_remote": None if dec.remote_id is None
+                              else str(dec.remote_id)})
+            attempts_rows.append({
+                "delivery_id": row.id, "attempt": row.attempts + 1, "run_id": self.run_id,
+                "idempotency_key": row.idempotency_key, "outcome": dec.outcome,
+                "error": dec.error, "at": now})
+        d = deliveries.c
+        with self.tx() as conn:
+            if done:
+                conn.execute(
+                    sa.update(deliveries).where(d.id == sa.bindparam("b_id")).values(
+                        updated_at=now, delivered_at=now, attempts=0, last_error=None,
+                        delivered_hash=sa.bindparam("b_hash"),
+                        remote_id=sa.func.coalesce(sa.bindparam("b_remote", type_=sa.String),
+                                                   d.remote_id),
+                        # a newer version routed meanwhile stays pending
+                        status=sa.case((d.content_hash == sa.bindparam("b_hash"),
+                                        "delivered"), else_=d.status)),
+                    done)
+            if other:
+                conn.execute(
+                    sa.update(deliveries).where(d.id == sa.bindparam("b_id")).values(
+                        updated_at=now, status=sa.bindparam("b_status"),
+                        attempts=sa.bindparam("b_attempts"),
+                        last_error=sa.bindparam("b_error"),
+                        available_at=sa.func.coalesce(
+                            sa.bindparam("b_due", type_=deliveries.c.available_at.type),
+                            d.available_at),
+                        remote_id=sa.func.coalesce(sa.bindparam("b_remote", type_=sa.String),
+                                                   d.remote_id)),
+                    other)
             if attempts_rows:
                 conn.execute(sa.insert(delivery_attempts), attempts_rows)
             if binds:

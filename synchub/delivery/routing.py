@@ -21,6 +21,7 @@ from synchub.delivery.routes import Route
 from synchub.errors import ConfigError
 from synchub.store import entity_table
 from synchub.store.delivery_tables import deliveries
+from synchub.store.store import analyze
 from synchub.store.writer import dialect_insert, upsert_state
 
 PAGE_SIZE = 1000
@@ -73,6 +74,9 @@ def _truthy(value: Any) -> bool:
     return value not in (None, False, "", [], {})
 
 
+ANALYZE_FIRST = 5000  # deliveries routed in one run before the first ANALYZE
+
+
 def route_changes(conn_factory: Callable[[], Any], route: Route, now: datetime,
                   page_size: int | None = None) -> RouteCounts:
     """Route every change after the route's cursor; one transaction per page.
@@ -83,8 +87,13 @@ def route_changes(conn_factory: Callable[[], Any], route: Route, now: datetime,
     table = entity_table(route.entity)
     wanted = _filter(route)
     counts = RouteCounts()
+    # PostgreSQL plans the per-page lookup of existing deliveries from the table's
+    # statistics; a large first routing outruns autovacuum (or runs without it) and the
+    # lookup turns into a scan of the route's rows per page, so analyze as it grows
+    analyze_at = ANALYZE_FIRST
     while True:
         with conn_factory() as conn:
+            engine = conn.engine
             state = _get_state(conn, route)
             if state is None and route.config.initial == "new":
                 # no history: start after what is stored now
@@ -108,6 +117,9 @@ def route_changes(conn_factory: Callable[[], Any], route: Route, now: datetime,
             _route_page(conn, route, rows, wanted, now, counts)
             upsert_state(conn, route.sink, route.state_stream,
                          {"cursor": int(rows[-1].change_seq)}, now)
+        if counts.routed >= analyze_at and engine.dialect.name == "postgresql":
+            analyze(engine, deliveries.name)
+            analyze_at = counts.routed * 2
         if len(rows) < page_size:
             return counts
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +133,39 @@ def test_unknown_sinks_and_routes_are_named(push_world: Callable[..., PushWorld]
         build_routes(w.hub, "erp", only="refunds")
     with pytest.raises(ConfigErrors, match="no writer 'invoices'"):
         push_world({"erp": {"invoices": {}}})
+
+
+@pytest.mark.postgres
+def test_a_large_routing_keeps_the_deliveries_statistics_current(
+        tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: the per-page lookup of existing deliveries needs planner statistics."""
+    import sqlalchemy as sa
+
+    from synchub.config.hub import load_hub
+    from synchub.store import Store
+    from tests.delivery.conftest import fake_writers, write_push_hub
+
+    monkeypatch.setattr(routing, "PAGE_SIZE", 2)
+    monkeypatch.setattr(routing, "ANALYZE_FIRST", 3)
+    fake_writers(monkeypatch)
+    store = Store.from_url(pg_url)
+    store.migrate()
+    w = PushWorld(load_hub(write_push_hub(tmp_path, ORDERS)), store)
+
+    def reltuples() -> float:
+        with store.engine.connect() as conn:
+            return float(conn.execute(sa.text(
+                "select reltuples from pg_class where oid = 'deliveries'::regclass")
+            ).scalar_one())
+
+    try:
+        for i in range(1, 3):
+            w.put(make_order(i))
+        route_sink(store, w.hub, "erp")
+        assert reltuples() <= 0          # 2 routed: below the threshold, never analyzed
+        for i in range(3, 8):
+            w.put(make_order(i))
+        route_sink(store, w.hub, "erp")
+        assert reltuples() >= 4          # analyzed once the run had routed 3
+    finally:
+        store.dispose()
