@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from synchub.config.connector_writes import WriterSpec
 from synchub.config.sinks import RouteConfig, route_sources
 from synchub.errors import ConfigError
+from synchub.store.tables import ENTITY_TABLE_NAMES
 
 if TYPE_CHECKING:
     from synchub.config.hub import Hub
@@ -136,9 +137,10 @@ def _consumer_routes(hub: Hub, sink: str) -> list[Route] | None:
     hook = consumer.webhook
     sources = tuple(consumer.connections or sorted(hub.connections))
     cfg = RouteConfig(max_attempts=hook.max_attempts)
+    # the stock feeds (alerts, exceptions) are served by the API and exports, not webhooks
     return [Route(sink=sink, name=entity,
                   writer=WriterSpec(type="signed_webhook", entity=entity,
                                     batch_size=hook.batch_size,
                                     options={"conn_id": hook.conn_id, "consumer": sink}),
                   config=cfg, sources=sources)
-            for entity in consumer.entities]
+            for entity in consumer.entities if entity in ENTITY_TABLE_NAMES]

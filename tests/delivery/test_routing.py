@@ -112,11 +112,12 @@ def test_tracking_goes_back_only_to_the_channel_that_sold(
 
 def test_feed_consumers_with_webhooks_are_sinks(push_world: Callable[..., PushWorld]) -> None:
     w = push_world(ORDERS, feeds={"consumers": {
-        "bi": {"entities": ["order", "customer"], "connections": ["shop"],
+        "bi": {"entities": ["order", "customer", "stock_alert"], "connections": ["shop"],
                "webhook": {"conn_id": "bi_hook", "max_attempts": 3, "batch_size": 50}},
         "reader": {"entities": ["order"]}}})
     assert sink_names(w.hub) == ["bi", "erp"]
     routes = build_routes(w.hub, "bi")
+    # the stock feeds go by the API and exports only
     assert [r.name for r in routes] == ["customer", "order"]
     order = routes[1]
     assert (order.writer.type, order.writer.batch_size, order.config.max_attempts) == \
