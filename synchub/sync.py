@@ -191,7 +191,7 @@ def _write(store: Store, connection: str, stream: str, page: Any, mapped: Any,
                             dead_letters=dead, state=page.state, hooks=hooks)
 
 
-def _stock_hooks(hub: Hub, connection: str) -> list[Any]:
+def stock_hooks(hub: Hub, connection: str) -> list[Any]:
     """The stock hooks of this connection's pages (reservations, master counters)."""
     from synchub.stock.ingest import StockIngest
 
@@ -233,7 +233,7 @@ def sync_stream(
     started = time.monotonic()
     own_client = client is None
     client = client or ConnectorClient(plan_conn.connector, conn_info)
-    hooks = _stock_hooks(hub, connection)
+    hooks = stock_hooks(hub, connection)
     run_id = store.start_run(connection, stream)
     state = None if refresh else store.get_state(connection, stream)
     try:

@@ -125,7 +125,7 @@ def replay_dead_letters(
 def _replay_one(store: Store, hub: Hub, letter: Any, contexts: dict[str, dict[str, Any]],
                 conn_info: Callable[[str], ConnectionInfo] | None) -> str | None:
     """Re-ingest one dead letter; None on success, else the reason it still fails."""
-    from synchub.sync import map_page
+    from synchub.sync import map_page, stock_hooks
 
     plan = hub.connections.get(letter.connection)
     if plan is None or letter.stream not in plan.streams:
@@ -143,8 +143,9 @@ def _replay_one(store: Store, hub: Hub, letter: Any, contexts: dict[str, dict[st
         return str(dead[0].reason)
     try:
         with store.transaction() as conn:
+            # the same stock hooks as a sync: a replayed order reserves its units
             write_page(conn, connection=letter.connection, stream=letter.stream,
-                       records=records)
+                       records=records, hooks=stock_hooks(hub, letter.connection))
             conn.execute(sa.update(dead_letters).where(dead_letters.c.id == letter.id)
                          .values(resolved_at=datetime.now(UTC)))
     except sa.exc.DataError as exc:

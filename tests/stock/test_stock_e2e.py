@@ -245,3 +245,26 @@ def test_a_stale_compare_is_not_overwritten(world: World) -> None:
     world.sync("shop")
     world.stock()
     assert world.shop_shows(sku) == free + 10 - 1
+
+
+def test_a_replayed_order_reserves_its_units_like_a_synced_one(world: World) -> None:
+    from synchub.delivery.replay import replay
+    from synchub.store import DeadLetterIn
+    from synchub.store.stock_tables import stock_reservations
+
+    world.sync("odoo")
+    sku = world.common_skus()[0]
+    shop = world.sb.shopify("demo")
+    placed = shop.place_order([{"sku": sku, "quantity": 2}])
+    # the order was quarantined at ingest (say, by a mapping bug since fixed)
+    world.store.write_page(connection="shop", stream="orders", records=[], dead_letters=[
+        DeadLetterIn(entity="order", record_id=str(placed["id"]), reason="mapping bug",
+                     raw=shop.order(placed["id"]))])
+    result = replay(world.store, world.hub, connection="shop",
+                    conn_info=lambda name: world.infos[name])
+    assert (result.resolved, result.still_failing) == (1, 0)
+    with world.store.engine.connect() as conn:
+        held = conn.execute(sa.select(sa.func.sum(stock_reservations.c.open_qty)).where(
+            stock_reservations.c.order_external_id == str(placed["id"]),
+            stock_reservations.c.sku == sku)).scalar_one()
+    assert held == 2
