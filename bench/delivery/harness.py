@@ -29,6 +29,7 @@ from procs import (
     new_workdir,
     pg_admin_url,
     pg_reachable,
+    stop_process,
 )
 from scenario import HUBSPOT_ACCOUNT, ODOO_DB, ODOO_TEMPLATES, SEED
 
@@ -165,11 +166,4 @@ class SandboxProcess:
         self._stop()
 
     def _stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
+        stop_process(self.proc, timeout=30)

@@ -19,7 +19,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import pstats
 import shutil
 import subprocess
@@ -37,9 +36,9 @@ from harness import (
     drop_pg_schemas,
     new_pg_schema,
     new_workdir,
-    pg_admin_url,
     pg_reachable,
 )
+from procs import versions as procs_versions  # harness put bench/ingest on the path
 from scenario import CRM, ERP, write_hub
 
 WORKER = Path(__file__).with_name("worker.py")
@@ -136,22 +135,8 @@ def run_volume(db: str, records: int, args: argparse.Namespace, workdir: Path,
 
 def versions() -> dict[str, str]:
     """Versions of what the figures depend on."""
-    import sqlite3
-    from importlib.metadata import version
-
-    out = {"python": platform.python_version(), "platform": platform.platform(),
-           "sqlite": sqlite3.sqlite_version}
-    for dist in ("sqlalchemy", "psycopg", "requests", "pydantic", "fastapi", "uvicorn",
-                 "httpx"):
-        out[dist] = version(dist)
-    try:
-        import psycopg
-
-        with psycopg.connect(pg_admin_url(), connect_timeout=3) as conn:
-            out["postgresql"] = str(conn.execute("show server_version").fetchone()[0])  # type: ignore[index]
-    except Exception:  # informative only
-        out["postgresql"] = "unreachable"
-    return out
+    return procs_versions("sqlalchemy", "psycopg", "requests", "pydantic", "fastapi",
+                          "uvicorn", "httpx")
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:

@@ -83,14 +83,7 @@ class SandboxProcess:
         self._stop()
 
     def _stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=20)
+        stop_process(self.proc, timeout=20)
 
 
 def walk_orders(shop_url: str, token: str, params: dict[str, str]) -> int:
@@ -206,3 +199,35 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
         self._sample()
+
+
+def stop_process(proc: subprocess.Popen[Any] | None, timeout: float = 30) -> None:
+    """Terminate a child process, killing it when it does not exit within ``timeout``."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
+def versions(*dists: str) -> dict[str, str]:
+    """Versions of what the figures depend on: Python, SQLite, PostgreSQL and ``dists``."""
+    import platform
+    import sqlite3
+    from importlib.metadata import version
+
+    out = {"python": platform.python_version(), "platform": platform.platform(),
+           "sqlite": sqlite3.sqlite_version}
+    for dist in dists:
+        out[dist] = version(dist)
+    try:
+        import psycopg
+
+        with psycopg.connect(pg_admin_url(), connect_timeout=3) as conn:
+            out["postgresql"] = str(conn.execute("show server_version").fetchone()[0])  # type: ignore[index]
+    except Exception:  # the server version is informative only
+        out["postgresql"] = "unreachable"
+    return out

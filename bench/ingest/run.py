@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import pstats
 import shutil
 import subprocess
@@ -32,10 +31,10 @@ from procs import (
     drop_pg_schemas,
     new_pg_schema,
     new_workdir,
-    pg_admin_url,
     pg_reachable,
     warm,
 )
+from procs import versions as procs_versions
 
 WORKER = Path(__file__).with_name("worker.py")
 ORDER = ("synchub", "dlt", "floor")
@@ -86,22 +85,7 @@ def _failure(stderr: str) -> str:
 
 def versions() -> dict[str, str]:
     """Versions of what the figures depend on."""
-    from importlib.metadata import version
-
-    out = {"python": platform.python_version(), "platform": platform.platform()}
-    for dist in ("dlt", "sqlalchemy", "psycopg", "requests", "pydantic", "uvicorn"):
-        out[dist] = version(dist)
-    import sqlite3
-
-    out["sqlite"] = sqlite3.sqlite_version
-    try:
-        import psycopg
-
-        with psycopg.connect(pg_admin_url(), connect_timeout=3) as conn:
-            out["postgresql"] = str(conn.execute("show server_version").fetchone()[0])  # type: ignore[index]
-    except Exception:  # the server version is informative only
-        out["postgresql"] = "unreachable"
-    return out
+    return procs_versions("dlt", "sqlalchemy", "psycopg", "requests", "pydantic", "uvicorn")
 
 
 def ratio(a: dict[str, Any], b: dict[str, Any]) -> float | None:

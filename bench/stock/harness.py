@@ -29,6 +29,7 @@ from procs import (
     new_workdir,
     pg_admin_url,
     pg_reachable,
+    stop_process,
 )
 from scenario import CHANNELS, SEED, products_for
 
@@ -129,14 +130,7 @@ class SandboxProcess:
         self._stop()
 
     def _stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
+        stop_process(self.proc, timeout=20)
 
 
 # -- reading listings back from the sandbox ------------------------------------------------

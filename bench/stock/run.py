@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -32,9 +31,9 @@ from harness import (
     drop_pg_schemas,
     new_pg_schema,
     new_workdir,
-    pg_admin_url,
     pg_reachable,
 )
+from procs import versions as procs_versions  # harness put bench/ingest on the path
 from scenario import CHANNELS, write_hub
 
 WORKER = Path(__file__).with_name("worker.py")
@@ -132,21 +131,8 @@ def engine_commit() -> str:
 
 def versions() -> dict[str, str]:
     """Versions of what the figures depend on."""
-    import sqlite3
-    from importlib.metadata import version
-
-    out = {"python": platform.python_version(), "platform": platform.platform(),
-           "sqlite": sqlite3.sqlite_version}
-    for dist in ("sqlalchemy", "psycopg", "requests", "pydantic", "uvicorn", "graphql-core"):
-        out[dist] = version(dist)
-    try:
-        import psycopg
-
-        with psycopg.connect(pg_admin_url(), connect_timeout=3) as conn:
-            out["postgresql"] = str(conn.execute("show server_version").fetchone()[0])  # type: ignore[index]
-    except Exception:  # informative only
-        out["postgresql"] = "unreachable"
-    return out
+    return procs_versions("sqlalchemy", "psycopg", "requests", "pydantic", "uvicorn",
+                          "graphql-core")
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:

@@ -20,11 +20,12 @@ from synchub.config.feeds import FeedsConfig
 from synchub.config.loader import (
     ConfigErrors,
     YamlDocument,
+    collect_errors,
     format_key_path,
     load_yaml,
     parse_model,
 )
-from synchub.config.sinks import RouteConfig, check_sinks
+from synchub.config.sinks import RouteConfig, check_sinks, load_exports
 from synchub.config.stock import StockConfig, check_stock
 from synchub.config.webhooks import WebhookSettings
 from synchub.errors import ConfigError
@@ -246,13 +247,8 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
                     file=str(hub_path), key=format_key_path((*where, "connector")),
                     line=_line(doc, *where, "connector")))
                 continue
-            try:
-                spec = load_connector(cfile)
-            except ConfigErrors as exc:
-                errors.extend(exc.errors)
-                continue
-            except ConfigError as exc:
-                errors.append(exc)
+            spec = collect_errors(errors, load_connector, cfile)
+            if spec is None:
                 continue
             if spec.system != cfg.connector:
                 # mappings and source.system use the folder name; the two must agree
@@ -291,14 +287,10 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
                             file=str(conn_dir / cfg.connector / "connector.yaml"),
                             key=f"streams.{sname}.mappings"))
                         continue
-                    try:
-                        mapping_cache[mfile] = load_mapping(mfile)
-                    except ConfigErrors as exc:
-                        errors.extend(exc.errors)
+                    loaded = collect_errors(errors, load_mapping, mfile)
+                    if loaded is None:
                         continue
-                    except ConfigError as exc:
-                        errors.append(exc)
-                        continue
+                    mapping_cache[mfile] = loaded
                 compiled.append(mapping_cache[mfile])
             plan.streams[sname] = StreamPlan(sname, settings.full_refresh, compiled)
         plans[name] = plan
@@ -329,47 +321,10 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
         errors.append(ConfigError(message, file=str(hub_path),
                                   key=format_key_path(("sinks", *keys)),
                                   line=_line(doc, "sinks", *keys)))
-    exports = _load_exports(hub_file, plans, map_dir, errors) if load_mappings else {}
+    exports = load_exports(hub_file.sinks, plans, map_dir, errors) if load_mappings else {}
     if errors:
         raise ConfigErrors(_dedupe(errors))
     return Hub(path=hub_path, file=hub_file, connections=plans, exports=exports)
-
-
-def _load_exports(hub_file: HubFile, plans: dict[str, ConnectionPlan], map_dir: Path,
-                  errors: list[ConfigError]) -> dict[tuple[str, str], CompiledExport]:
-    """Compile the write mapping of every configured route whose writer names one."""
-    from synchub.mapping.export import load_export_mapping
-
-    out: dict[tuple[str, str], CompiledExport] = {}
-    for sink, routes in hub_file.sinks.items():
-        plan = plans.get(sink)
-        if plan is None:
-            continue
-        for name in routes:
-            writer = plan.connector.writers.get(name)
-            if writer is None or writer.mapping is None:
-                continue
-            mfile = map_dir / plan.system / f"{writer.mapping}.export.yaml"
-            if not mfile.is_file():
-                errors.append(ConfigError(
-                    f"writer {name!r} names write mapping {writer.mapping!r} but {mfile} "
-                    "does not exist", key=f"writers.{name}.mapping"))
-                continue
-            try:
-                compiled = load_export_mapping(mfile)
-            except ConfigErrors as exc:
-                errors.extend(exc.errors)
-                continue
-            except ConfigError as exc:
-                errors.append(exc)
-                continue
-            if compiled.entity != writer.entity:
-                errors.append(ConfigError(
-                    f"write mapping reads {compiled.entity!r} but writer {name!r} writes "
-                    f"{writer.entity!r}", file=str(mfile), key="entity"))
-                continue
-            out[(sink, name)] = compiled
-    return out
 
 
 def _tune_incremental(plan: ConnectionPlan, stream: str, *layers: IncrementalOverrides | None

@@ -6,6 +6,7 @@ what was expected, and never echo a value under a key that names a secret.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from synchub.errors import ConfigError, is_secret_key
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 KeyPath = tuple[str | int, ...]
 
 
@@ -177,3 +179,15 @@ def parse_model(model: type[M], doc: YamlDocument, *, context: dict[str, Any] | 
         return model.model_validate(doc.data, context=context)
     except ValidationError as exc:
         raise ConfigErrors(validation_errors(exc, doc, str(doc.path))) from None
+
+
+def collect_errors(errors: list[ConfigError], load: Callable[[Path], T], path: Path
+                   ) -> T | None:
+    """``load(path)``, or None with its problems appended to ``errors`` (to report them all)."""
+    try:
+        return load(path)
+    except ConfigErrors as exc:
+        errors.extend(exc.errors)
+    except ConfigError as exc:
+        errors.append(exc)
+    return None

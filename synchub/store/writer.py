@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from synchub.canonical import CanonicalRecord
+from synchub.errors import ConfigError
 from synchub.store.pgbulk import copy_upsert
 from synchub.store.rows import (
     binding_row,
@@ -39,7 +40,8 @@ def dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
         return postgresql.insert(table)
     if name == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {name}")
+    raise ConfigError(f"the store supports SQLite and PostgreSQL, not {name}; set the store "
+                      "URL to sqlite:///... or postgresql+psycopg://...")
 
 
 def write_page(
