@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from synchub.canonical.base import CanonicalRecord, Money, SourceRef, canonical_id
 from synchub.canonical.customer import Customer
-from synchub.canonical.money_movements import LedgerEntry, Payout, Refund
+from synchub.canonical.money_movements import (
+    BalanceTransaction,
+    FxRate,
+    LedgerEntry,
+    Payout,
+    Refund,
+)
 from synchub.canonical.order import Order
 from synchub.canonical.product import InventoryLevel, Product
 from synchub.canonical.shipment import Shipment
 
 ENTITIES: dict[str, type[CanonicalRecord]] = {
     m.entity: m
-    for m in (Order, Product, InventoryLevel, Customer, Shipment, Refund, Payout, LedgerEntry)
+    for m in (Order, Product, InventoryLevel, Customer, Shipment, Refund, Payout,
+              BalanceTransaction, FxRate, LedgerEntry)
 }
 
 
@@ -24,7 +31,8 @@ def entity_model(name: str) -> type[CanonicalRecord]:
 
 
 __all__ = [
-    "ENTITIES", "CanonicalRecord", "Customer", "InventoryLevel", "LedgerEntry", "Money",
+    "ENTITIES", "BalanceTransaction", "CanonicalRecord", "Customer", "FxRate",
+    "InventoryLevel", "LedgerEntry", "Money",
     "Order", "Payout", "Product", "Refund", "Shipment", "SourceRef", "canonical_id",
     "entity_model",
 ]

@@ -118,6 +118,9 @@ class Order(CanonicalRecord):
     shipping_lines: list[ShippingLine] = Field(default_factory=list)
     tax_lines: list[TaxLine] = Field(default_factory=list)
     discount_codes: list[str] = Field(default_factory=list)
+    payment_gateway: str | None = Field(default=None, description="How the order was paid "
+                                        "(the channel's gateway name, e.g. shopify_payments)"
+                                        "; the ledger picks the clearing account by it.")
     refunds: list[OrderRefund] = Field(default_factory=list)
     adjustments: list[Adjustment] = Field(default_factory=list)
     warnings: list[Warning_] = Field(default_factory=list)

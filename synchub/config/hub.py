@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from synchub.config.connector import parse_duration
 from synchub.config.feeds import FeedsConfig
+from synchub.config.ledger import LedgerConfig, LedgerPart, load_ledger
 from synchub.config.loader import (
     ConfigErrors,
     YamlDocument,
@@ -136,6 +137,9 @@ class HubFile(_Model):
                                           "sink -> route (a writer of its connector) -> rules.")
     feeds: FeedsConfig | None = Field(
         default=None, description="Feed consumers: scopes, exports, signed webhooks.")
+    ledger: LedgerPart | None = Field(
+        default=None, description="Ledger: chart of accounts, channels, rates, commissions "
+                                  "(may also come from mappings/ledger/*.yaml).")
 
 
 @dataclass
@@ -174,6 +178,8 @@ class Hub:
     connections: dict[str, ConnectionPlan]
     # (sink, route) -> its write mapping, for routes whose writer names one
     exports: dict[tuple[str, str], CompiledExport] = field(default_factory=dict)
+    # the resolved ledger configuration, or None when the hub keeps no ledger
+    ledger: LedgerConfig | None = None
 
     @property
     def root(self) -> Path:
@@ -322,9 +328,12 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
                                   key=format_key_path(("sinks", *keys)),
                                   line=_line(doc, "sinks", *keys)))
     exports = load_exports(hub_file.sinks, plans, map_dir, errors) if load_mappings else {}
+    ledger, ledger_errors = load_ledger(hub_file.ledger, doc, map_dir, plans)
+    errors += ledger_errors
     if errors:
         raise ConfigErrors(_dedupe(errors))
-    return Hub(path=hub_path, file=hub_file, connections=plans, exports=exports)
+    return Hub(path=hub_path, file=hub_file, connections=plans, exports=exports,
+               ledger=ledger)
 
 
 def _tune_incremental(plan: ConnectionPlan, stream: str, *layers: IncrementalOverrides | None

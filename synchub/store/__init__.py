@@ -6,7 +6,11 @@ from the Alembic migrations shipped in ``synchub/store/migrations`` (``Store.mig
 
 from __future__ import annotations
 
-from synchub.store import delivery_tables, stock_tables  # noqa: F401 - registers tables
+from synchub.store import (  # noqa: F401 - registers tables
+    delivery_tables,
+    ledger_tables,
+    stock_tables,
+)
 from synchub.store.rows import to_stored
 from synchub.store.store import Store
 from synchub.store.tables import ENTITY_TABLE_NAMES, entity_table

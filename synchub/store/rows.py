@@ -8,11 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from synchub.canonical import (
+    BalanceTransaction,
     CanonicalRecord,
     Customer,
+    FxRate,
     InventoryLevel,
+    LedgerEntry,
     Order,
+    Payout,
     Product,
+    Refund,
     Shipment,
 )
 from synchub.store.engine import RawJson, dumps
@@ -50,6 +55,32 @@ def _typed_values(record: CanonicalRecord) -> dict[str, Any]:
                 "order_external_id": record.order_external_id}
     if isinstance(record, Customer):
         return {"source_updated_at": record.updated_at}
+    return _money_values(record)
+
+
+def _money_values(record: CanonicalRecord) -> dict[str, Any]:
+    if isinstance(record, Refund):
+        return {"order_external_id": record.order_external_id, "created_at": record.created_at,
+                "currency": record.amount.currency, "amount": record.amount.amount}
+    if isinstance(record, Payout):
+        return {"status": record.status, "currency": record.amount.currency,
+                "amount": record.amount.amount, "issued_at": record.issued_at}
+    if isinstance(record, BalanceTransaction):
+        return {"type": record.type, "currency": record.amount.currency,
+                "amount": record.amount.amount, "net": record.net.amount,
+                "processed_at": record.processed_at,
+                "order_external_id": record.order_external_id,
+                "payout_external_id": record.payout_external_id}
+    if isinstance(record, FxRate):
+        return {"base": record.base, "quote": record.quote, "rate_date": record.rate_date,
+                "rate": record.rate, "provider": record.provider}
+    if isinstance(record, LedgerEntry):
+        debit, credit, fdebit, fcredit = record.totals()
+        return {"kind": record.kind, "channel": record.channel, "posted_on": record.posted_on,
+                "posted_at": record.posted_at, "currency": record.currency,
+                "functional_currency": record.functional_currency, "total_debit": debit,
+                "total_credit": credit, "functional_total_debit": fdebit,
+                "functional_total_credit": fcredit, "corrects": record.corrects}
     return {}
 
 

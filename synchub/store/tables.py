@@ -12,6 +12,8 @@ JsonDoc = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 Timestamp = sa.DateTime(timezone=True)
 # Exact money; 4 decimals covers every ISO 4217 minor unit.
 Amount = sa.Numeric(20, 4)
+# Exchange rates carry more digits than money.
+FxRateValue = sa.Numeric(28, 12)
 
 # entity name (as in synchub.canonical.ENTITIES) -> table name
 ENTITY_TABLE_NAMES: dict[str, str] = {
@@ -22,6 +24,8 @@ ENTITY_TABLE_NAMES: dict[str, str] = {
     "shipment": "shipments",
     "refund": "refunds",
     "payout": "payouts",
+    "balance_transaction": "balance_transactions",
+    "fx_rate": "fx_rates",
     "ledger_entry": "ledger_entries",
 }
 
@@ -59,6 +63,57 @@ def _typed_columns(entity: str) -> list[sa.Column]:
         ]
     if entity == "customer":
         return [sa.Column("source_updated_at", Timestamp)]
+    return _money_columns(entity)
+
+
+def _money_columns(entity: str) -> list[sa.Column]:
+    """Typed columns of the money movements (added by 0005): what the ledger selects on."""
+    if entity == "refund":
+        return [
+            sa.Column("order_external_id", sa.String(255)),
+            sa.Column("created_at", Timestamp),
+            sa.Column("currency", sa.String(3)),
+            sa.Column("amount", Amount),
+        ]
+    if entity == "payout":
+        return [
+            sa.Column("status", sa.String(16)),
+            sa.Column("currency", sa.String(3)),
+            sa.Column("amount", Amount),
+            sa.Column("issued_at", Timestamp),
+        ]
+    if entity == "balance_transaction":
+        return [
+            sa.Column("type", sa.String(32)),
+            sa.Column("currency", sa.String(3)),
+            sa.Column("amount", Amount),
+            sa.Column("net", Amount),
+            sa.Column("processed_at", Timestamp),
+            sa.Column("order_external_id", sa.String(255)),
+            sa.Column("payout_external_id", sa.String(255)),
+        ]
+    if entity == "fx_rate":
+        return [
+            sa.Column("base", sa.String(3)),
+            sa.Column("quote", sa.String(3)),
+            sa.Column("rate_date", sa.Date),
+            sa.Column("rate", FxRateValue),
+            sa.Column("provider", sa.String(64)),
+        ]
+    if entity == "ledger_entry":
+        return [
+            sa.Column("kind", sa.String(16)),
+            sa.Column("channel", sa.String(255)),
+            sa.Column("posted_on", sa.Date),
+            sa.Column("posted_at", Timestamp),
+            sa.Column("currency", sa.String(3)),
+            sa.Column("functional_currency", sa.String(3)),
+            sa.Column("total_debit", Amount),
+            sa.Column("total_credit", Amount),
+            sa.Column("functional_total_debit", Amount),
+            sa.Column("functional_total_credit", Amount),
+            sa.Column("corrects", sa.String(255)),
+        ]
     return []
 
 
@@ -76,6 +131,10 @@ def _entity_table(entity: str, name: str) -> sa.Table:
         sa.Column("updated_at", Timestamp, nullable=False),
         *_typed_columns(entity),
         sa.UniqueConstraint("connection", "external_id", name=f"uq_{name}_source"),
+        *([sa.CheckConstraint("total_debit = total_credit AND "
+                              "functional_total_debit = functional_total_credit",
+                              name="ck_ledger_entries_balanced")]
+          if entity == "ledger_entry" else []),
         sa.Index(f"ix_{name}_change_seq", "change_seq"),
     )
 
@@ -87,6 +146,18 @@ sa.Index("ix_products_sku", ENTITY_TABLES["product"].c.sku)
 sa.Index("ix_inventory_levels_sku", ENTITY_TABLES["inventory_level"].c.sku)
 sa.Index("ix_inventory_levels_connection_sku", ENTITY_TABLES["inventory_level"].c.connection,
          ENTITY_TABLES["inventory_level"].c.sku)
+sa.Index("ix_refunds_created_at", ENTITY_TABLES["refund"].c.created_at)
+sa.Index("ix_refunds_order", ENTITY_TABLES["refund"].c.connection,
+         ENTITY_TABLES["refund"].c.order_external_id)
+sa.Index("ix_orders_placed_at", ENTITY_TABLES["order"].c.placed_at)
+sa.Index("ix_payouts_issued_at", ENTITY_TABLES["payout"].c.issued_at)
+sa.Index("ix_balance_transactions_processed_at",
+         ENTITY_TABLES["balance_transaction"].c.processed_at)
+sa.Index("ix_balance_transactions_payout", ENTITY_TABLES["balance_transaction"].c.connection,
+         ENTITY_TABLES["balance_transaction"].c.payout_external_id)
+sa.Index("ix_fx_rates_pair", ENTITY_TABLES["fx_rate"].c.base, ENTITY_TABLES["fx_rate"].c.quote,
+         ENTITY_TABLES["fx_rate"].c.rate_date)
+sa.Index("ix_ledger_entries_posted_on", ENTITY_TABLES["ledger_entry"].c.posted_on)
 sa.Index("ix_shipments_order", ENTITY_TABLES["shipment"].c.order_connection,
          ENTITY_TABLES["shipment"].c.order_external_id)
 

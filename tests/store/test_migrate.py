@@ -8,7 +8,8 @@ from synchub.store import ENTITY_TABLE_NAMES, Store
 
 EXPECTED = {*ENTITY_TABLE_NAMES.values(), "stock_positions", "stock_reservations",
             "stock_publications", "bindings", "sync_state", "dead_letters", "outbox",
-            "change_counters", "sync_runs", "alembic_version"}
+            "change_counters", "sync_runs", "alembic_version", "ledger_lines",
+            "ledger_closes", "ledger_runs", "settlement_items", "reconciliation_rows"}
 
 
 def test_migrate_from_empty_then_again_is_a_noop(db_url: str) -> None:
@@ -21,7 +22,8 @@ def test_migrate_from_empty_then_again_is_a_noop(db_url: str) -> None:
             counters = conn.execute(sa.text("select count(*) from change_counters")).scalar()
         assert tables >= EXPECTED
         assert len(version) == 1
-        assert counters == len(ENTITY_TABLE_NAMES) + 2  # + stock exceptions and alerts
+        # + stock exceptions and alerts, + the reconciliation report
+        assert counters == len(ENTITY_TABLE_NAMES) + 3
 
         store.migrate()
         with store.engine.connect() as conn:
