@@ -20,10 +20,11 @@ BASE_ID = "https://synchub.dev/schemas"
 def _config_models() -> dict[str, type[BaseModel]]:
     from synchub.config.connector import ConnectorSpec
     from synchub.config.hub import HubFile
+    from synchub.config.ledger import LedgerPart
     from synchub.config.mapping import ExportMappingSpec, MappingSpec
 
     return {"hub": HubFile, "connector": ConnectorSpec, "mapping": MappingSpec,
-            "export_mapping": ExportMappingSpec}
+            "export_mapping": ExportMappingSpec, "ledger": LedgerPart}
 
 
 def entity_schema(entity: str) -> dict[str, Any]:
