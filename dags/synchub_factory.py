@@ -27,7 +27,8 @@ def hub_path() -> Path:
 
 def entity_asset(entity: str) -> Asset:
     """The Asset a stream updates when it changed records of ``entity``."""
-    plural = entity if entity.endswith("s") else f"{entity}s"
+    plural = (entity if entity.endswith("s") else
+              f"{entity[:-1]}ies" if entity.endswith("y") else f"{entity}s")
     return Asset(f"synchub://canonical/{plural}", group="synchub")
 
 
@@ -51,6 +52,7 @@ def _load_hub(path: Path) -> tuple[Any, dict[tuple[str, str], str]]:
             for m in plan.connector.streams[s].mappings:
                 files.append(hub.root / hub.file.mappings_dir / plan.system / f"{m}.yaml")
                 entities[(plan.system, m)] = _entity_of(hub, plan.system, m)
+    files += sorted((hub.root / hub.file.mappings_dir / "ledger").glob("*.yaml"))
     _cache[str(path)] = ([(f, _mtime(f)) for f in files], (hub, entities))
     return hub, entities
 
@@ -390,4 +392,9 @@ def build_dags() -> dict[str, DAG]:
         if cfg.export is not None:
             d = build_feed_dag(hub, consumer)
             dags[d.dag_id] = d
+    if hub.ledger is not None:
+        from synchub_ledger import build_ledger_dag
+
+        d = build_ledger_dag(hub)
+        dags[d.dag_id] = d
     return dags

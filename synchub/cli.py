@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from synchub.cli_ledger import cmd_ledger
 from synchub.errors import ConfigError, SynchubError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_QUARANTINED = 0, 1, 2, 3
@@ -369,6 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
     from synchub.cli_feeds import add_parser as add_feeds_parser
 
     add_feeds_parser(sub, with_config)
+    from synchub.cli_ledger import add_parser as add_ledger_parser
+
+    add_ledger_parser(sub, with_config)
     return p
 
 
@@ -377,7 +381,7 @@ COMMANDS = {
     "schemas": cmd_schemas, "pools": cmd_pools, "runs": cmd_runs,
     "deadletters": cmd_push_commands, "push": cmd_push_commands,
     "replay": cmd_push_commands, "demo": cmd_demo, "stock": cmd_stock,
-    "feeds": cmd_feeds,
+    "feeds": cmd_feeds, "ledger": cmd_ledger,
 }
 
 

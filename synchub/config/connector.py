@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from synchub.config.connector_files import FileIncrementalSpec, FileStreamSpec
 from synchub.config.connector_inputs import StoreInputsSpec
 from synchub.config.connector_jsonrpc import (
     JsonRpcContextSpec,
@@ -37,16 +38,18 @@ from synchub.config.connector_parts import (
     StrictModel,
     parse_duration,
 )
+from synchub.config.connector_reconcile import ReconcileSpec
 from synchub.config.connector_writes import StockPublisherSpec, WriterSpec
 from synchub.config.webhooks import WebhookIntakeSpec
 
 __all__ = [
     "NAME", "PAGINATORS_BY_TRANSPORT", "AuthSpec", "BackoffSpec", "BasicAuthSpec",
-    "BearerAuthSpec", "ConnectorSpec", "ContextSpec", "Duration", "GraphQLContextSpec",
+    "BearerAuthSpec", "ConnectorSpec", "ContextSpec", "Duration", "FileIncrementalSpec",
+    "FileStreamSpec", "GraphQLContextSpec",
     "GraphQLCostSpec", "GraphQLCursorPaginatorSpec", "GraphQLStreamSpec",
     "HeaderLinkPaginatorSpec", "HeaderTokenAuthSpec", "HttpSpec", "IncrementalSpec", "JMESPath",
     "JsonCursorPaginatorSpec", "JsonRpcContextSpec", "JsonRpcStreamSpec", "LeakyBucketSpec",
-    "OAuth2RefreshTokenAuthSpec", "OdooJsonRpcAuthSpec", "OffsetPaginatorSpec",
+    "NoAuthSpec", "OAuth2RefreshTokenAuthSpec", "OdooJsonRpcAuthSpec", "OffsetPaginatorSpec",
     "PageNumberPaginatorSpec", "PaginatorSpec", "ParentSpec", "QueryParamsAuthSpec",
     "RateLimitSpec", "RestContextSpec", "RestStreamSpec", "SinglePaginatorSpec",
     "StockPublisherSpec", "StreamDefaults", "StreamSpec", "TokenBucketSpec", "load_connector",
@@ -104,9 +107,15 @@ class OAuth2RefreshTokenAuthSpec(_Model):
     expiry_margin_seconds: float = Field(default=60, ge=0)
 
 
+class NoAuthSpec(_Model):
+    """No credentials in requests (file streams: a bucket's keys travel in its options)."""
+
+    type: Literal["none"]
+
+
 AuthSpec = Annotated[
     HeaderTokenAuthSpec | BasicAuthSpec | BearerAuthSpec | QueryParamsAuthSpec
-    | OAuth2RefreshTokenAuthSpec | OdooJsonRpcAuthSpec,
+    | OAuth2RefreshTokenAuthSpec | OdooJsonRpcAuthSpec | NoAuthSpec,
     Field(discriminator="type"),
 ]
 
@@ -222,7 +231,7 @@ class GraphQLStreamSpec(_StreamBase):
     variables: dict[str, Any] = {}
 
 
-StreamSpec = Annotated[RestStreamSpec | GraphQLStreamSpec | JsonRpcStreamSpec,
+StreamSpec = Annotated[RestStreamSpec | GraphQLStreamSpec | JsonRpcStreamSpec | FileStreamSpec,
                       Field(discriminator="transport")]
 
 
@@ -233,7 +242,7 @@ class StreamDefaults(_Model):
     may leave any of these keys to ``stream_defaults``.
     """
 
-    transport: Transport | None = None
+    transport: Transport | Literal["file"] | None = None
     path: str | None = None
     params: dict[str, ParamValue] | None = None
     record_selector: JMESPath | None = None
@@ -241,7 +250,7 @@ class StreamDefaults(_Model):
     paginator: PaginatorSpec | None = None
     page_size: int | None = Field(default=None, gt=0)
     page_size_param: str | None = None
-    incremental: IncrementalSpec | None = None
+    incremental: IncrementalSpec | FileIncrementalSpec | None = None
     mappings: list[str] | None = None
     query: str | None = None
     variables: dict[str, Any] | None = None
@@ -251,6 +260,10 @@ class StreamDefaults(_Model):
     fields: list[str] | None = None
     order: str | None = None
     kwargs: dict[str, Any] | None = None
+    format: Literal["csv", "tsv", "json", "jsonl"] | None = Field(
+        default=None, description="file: the files' format.")
+    delimiter: str | None = Field(default=None, description="file (csv, tsv): the delimiter.")
+    encoding: str | None = Field(default=None, description="file: the text encoding.")
     parent: ParentSpec | None = Field(default=None, description="Only in a stream.")
     inputs: StoreInputsSpec | None = Field(default=None, description="Only in a stream.")
 
@@ -281,6 +294,7 @@ _STREAM_KEYS: dict[str, frozenset[str]] = {
     "rest": frozenset(RestStreamSpec.model_fields),
     "graphql": frozenset(GraphQLStreamSpec.model_fields),
     "jsonrpc": frozenset(JsonRpcStreamSpec.model_fields),
+    "file": frozenset(FileStreamSpec.model_fields),
 }
 
 
@@ -302,6 +316,9 @@ class ConnectorSpec(_Model):
                                           "route name (the names hub.yaml's sinks use).")
     webhooks: WebhookIntakeSpec | None = Field(
         default=None, description="Webhooks this system can push to the hub.")
+    reconcile: ReconcileSpec | None = Field(
+        default=None, description="Where the daily reconciliation report reads the "
+                                  "channel's own figures (streams read live, never stored).")
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:

@@ -17,7 +17,9 @@ from synchub.config.connector import (
     OffsetPaginatorSpec,
     RestStreamSpec,
 )
+from synchub.config.connector_files import FileStreamSpec
 from synchub.config.connector_jsonrpc import RESERVED_KWARGS
+from synchub.config.connector_reconcile import check_reconcile
 from synchub.config.loader import (
     ConfigErrors,
     KeyPath,
@@ -110,6 +112,8 @@ def cross_check(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
         if isinstance(s, JsonRpcStreamSpec):
             out += _check_jsonrpc_stream(where, s, spec)
             continue
+        if isinstance(s, FileStreamSpec):  # its model checks it (connector_files)
+            continue
         ptype = s.paginator.type
         if ptype not in PAGINATORS_BY_TRANSPORT[s.transport]:
             out.append(((*where, "paginator", "type"),
@@ -135,6 +139,7 @@ def cross_check(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
                     out.append(((*where, clash), f"a stream fed by inputs (from the store) "
                                                  f"cannot also have {clash}"))
     out += _check_writes(spec)
+    out += check_reconcile(spec)
     return out
 
 
@@ -225,14 +230,22 @@ def _check_graphql_variables(where: KeyPath, s: GraphQLStreamSpec) -> list[tuple
 def _check_incremental(where: KeyPath, s: RestStreamSpec | GraphQLStreamSpec
                        ) -> list[tuple[KeyPath, str]]:
     inc = s.incremental
+    in_path = {n for n in placeholders(s.path) if n.startswith("window.")}
     if inc is None:
-        return []
+        return [((*where, "path"), f"path placeholder {{{n}}} needs incremental")
+                for n in sorted(in_path)]
     out: list[tuple[KeyPath, str]] = []
     at = (*where, "incremental")
+    out += [((*where, "path"), f"unknown placeholder {{{n}}}; use {{window.start}} or "
+             "{window.end}") for n in sorted(in_path - {"window.start", "window.end"})]
     if s.parent is not None:
         out.append((at, "a substream follows its parent's cursor; remove incremental"))
-    if inc.start_param is None:
-        out.append(((*at, "start_param"), "an incremental stream needs start_param"))
+    if inc.start_param is None and "window.start" not in in_path:
+        out.append(((*at, "start_param"), "an incremental stream needs start_param "
+                                          "(or {window.start} in its path)"))
+    if "window.start" in in_path and inc.initial_lookback is None:
+        out.append(((*at, "initial_lookback"), "a path with {window.start} needs "
+                                               "initial_lookback for the first run"))
     if inc.end_param is not None and inc.end_param == inc.start_param and not (
             inc.start_template and inc.end_template):
         out.append(((*at, "end_param"), "start and end share one param only with both templates"))
@@ -249,7 +262,7 @@ def _check_incremental(where: KeyPath, s: RestStreamSpec | GraphQLStreamSpec
 
 def _check_parent(where: KeyPath, name: str, s: RestStreamSpec | GraphQLStreamSpec,
                   spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
-    needed = {n for n in placeholders(s.path) if not n.startswith("context.")}
+    needed = {n for n in placeholders(s.path) if not n.startswith(("context.", "window."))}
     if s.parent is None:
         return [((*where, "path"), f"path placeholder {{{n}}} needs a parent stream")
                 for n in sorted(needed)]

@@ -125,11 +125,16 @@ class IncrementalSpec(StrictModel):
     end_param: str | None = None
     start_template: str | None = Field(default=None, description="e.g. updated_at:>'{value}'")
     end_template: str | None = None
-    param_format: Literal["iso_z", "naive"] = "iso_z"
+    param_format: Literal["iso_z", "naive", "date"] = Field(
+        default="iso_z", description="iso_z: 2025-03-01T10:15:00Z; naive: UTC without "
+                                    "offset; date: 2025-03-01 (UTC day).")
     cursor_timezone: str | None = Field(default=None, description="Zone of naive cursor values.")
     lookback: Duration = timedelta(0)
     safety_lag: Duration = timedelta(0)
     sorted: bool = False
+    initial_lookback: Duration | None = Field(
+        default=None, description="Without a stored cursor, start this long before the "
+                                  "window end (APIs that need a start, e.g. in the path).")
 
     @field_validator("start_template", "end_template")
     @classmethod

@@ -16,10 +16,11 @@ from synchub.config.connector import parse_duration
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 ExportFormat = Literal["jsonl", "csv"]
 NAME = r"^[a-z][a-z0-9_]{0,62}$"
-# every feed the hub serves: the canonical entities, then the stock feeds
-# (synchub.feeds.reader.FEEDS; a test keeps the two in step)
+# every feed the hub serves: the canonical entities, the stock feeds, then the ledger's
+# row feeds (synchub.feeds.reader.FEEDS; a test keeps the two in step)
 FEED_NAMES = ("order", "product", "inventory_level", "customer", "shipment", "refund",
-              "payout", "ledger_entry", "stock_exception", "stock_alert")
+              "payout", "balance_transaction", "fx_rate", "ledger_entry", "stock_exception",
+              "stock_alert", "reconciliation", "journal_line")
 
 
 class _Model(BaseModel):

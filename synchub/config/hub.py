@@ -264,8 +264,11 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
                 continue
             connectors[cfg.connector] = spec
         plan = ConnectionPlan(name=name, config=cfg, connector=spec)
+        # by default every stream that maps records; one without mappings stores nothing
+        # (e.g. order_totals, read live by the reconciliation report) and is synced only
+        # when listed
         wanted = cfg.streams if cfg.streams is not None else {
-            s: StreamSettings() for s in spec.streams}
+            s: StreamSettings() for s, st in spec.streams.items() if st.mappings}
         for sname, settings in wanted.items():
             if sname not in spec.streams:
                 errors.append(ConfigError(

@@ -138,6 +138,9 @@ class LedgerPart(_Model):
     schedule: str | None = Field(default=None, description="Cron of the ledger DAG "
                                  "(default @daily).")
     start_date: date | None = Field(default=None, description="First day the ledger covers.")
+    lookback_days: int | None = Field(default=None, ge=0, le=90, description="Each daily "
+                                      "run also rebuilds this many days before its own, for "
+                                      "records synced late (default 2).")
     accounts: LedgerAccounts = LedgerAccounts()
     taxes: dict[str, Account] = Field(default_factory=dict, description="Tax title "
                                       "(jurisdiction or rate name) -> account.")
@@ -162,6 +165,7 @@ class LedgerConfig(_Model):
     functional_currency: Currency
     schedule: str = "@daily"
     start_date: date | None = None
+    lookback_days: int = 2
     accounts: LedgerAccounts
     taxes: dict[str, Account] = {}
     fees: dict[str, Account] = {}
@@ -249,7 +253,8 @@ def load_ledger(section: LedgerPart | None, hub_doc: YamlDocument, map_dir: Path
                 plans: dict[str, ConnectionPlan]) -> tuple[LedgerConfig | None, list[ConfigError]]:
     """Merge ``mappings/ledger/*.yaml`` and the hub's ``ledger:`` section; check it all.
 
-    Returns (None, []) when neither exists: the hub keeps no ledger.
+    Returns (None, []) when the hub keeps no ledger: no `ledger:` section and no ledger file
+    that names the functional currency.
     """
     errors: list[ConfigError] = []
     merged: dict[str, Any] = {}
@@ -272,6 +277,10 @@ def load_ledger(section: LedgerPart | None, hub_doc: YamlDocument, map_dir: Path
                (), clashes, override=False)
         errors.extend(ConfigError(msg, file=str(path), key=format_key_path(keys),
                                   line=doc.line_of(keys)) for keys, msg in clashes)
+    if section is None and "functional_currency" not in merged and not errors:
+        # a chart of accounts alone keeps no books: the ledger is on when the hub file has a
+        # `ledger:` section or a ledger file names the functional currency
+        return None, []
     if section is not None:
         _merge(merged, section.model_dump(exclude_defaults=True, mode="json"),
                str(hub_doc.path), origins, (), [], override=True)

@@ -98,12 +98,19 @@ def open_parcels(store: Store, *, connection: str, carriers: list[str], max_age:
 def read_stream(client: ConnectorClient, stream: str, *, store: Store, connection: str,
                 state: dict[str, Any] | None, window_end: datetime | None,
                 full_refresh: bool, spec: Any = None) -> Iterator[Page]:
-    """The pages of ``stream``: store-fed when it declares ``inputs``, else the usual read.
+    """The pages of ``stream``: from files (transport ``file``), store-fed when it declares
+    ``inputs``, else the usual read.
 
     ``spec`` is the connection's stream spec (default: the client's).
     """
     if spec is None:
         spec = client.spec.streams.get(stream)
+    if getattr(spec, "transport", None) == "file":
+        # files in a folder or bucket: the location is the Connection's host
+        from synchub.runtime.files import read_files
+
+        return read_files(spec, client.conn, stream=stream, state=state,
+                          window_end=window_end, full_refresh=full_refresh)
     inputs = getattr(spec, "inputs", None)
     if inputs is None:
         return client.read(stream, state=state, window_end=window_end,

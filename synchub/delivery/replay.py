@@ -81,6 +81,9 @@ def replay_deliveries(store: Store, *, ids: list[int] | None = None, sink: str |
         return int(result.rowcount or 0)
 
 
+LEDGER_STREAM = "ledger"
+
+
 def replay_dead_letters(
     store: Store, hub: Hub, *, ids: list[int] | None = None, connection: str | None = None,
     since: datetime | None = None, conn_info: Callable[[str], ConnectionInfo] | None = None,
@@ -97,6 +100,10 @@ def replay_dead_letters(
     query = sa.select(dead_letters).where(dl.resolved_at.is_(None)).order_by(dl.id)
     if ids is not None:
         query = query.where(dl.id.in_(ids))
+    else:
+        # records the ledger could not post are fixed by building their day again (after
+        # adding the rate or mapping), not by mapping them again
+        query = query.where(dl.stream != LEDGER_STREAM)
     if connection is not None:
         query = query.where(dl.connection == connection)
     if since is not None:
@@ -107,6 +114,11 @@ def replay_dead_letters(
         missing = sorted(set(ids) - {r.id for r in letters})
         if missing:
             raise ConfigError(f"no unresolved dead letter {LETTER_PREFIX}{missing[0]}")
+        ledger = [r.id for r in letters if r.stream == LEDGER_STREAM]
+        if ledger:
+            raise ConfigError(f"{LETTER_PREFIX}{ledger[0]} is a record the ledger could not "
+                              "post; fix its cause (a rate, a mapping) and rebuild its day "
+                              "with `synchub ledger build --day D`")
     resolved = failed = 0
     contexts: dict[str, dict[str, Any]] = {}
     for letter in letters:

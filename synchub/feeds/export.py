@@ -27,6 +27,7 @@ import fsspec
 import sqlalchemy as sa
 
 from synchub.errors import ConfigError
+from synchub.feeds.ledger_views import ROW_FEEDS
 from synchub.feeds.reader import max_seq, read_page, scope_filter
 from synchub.feeds.views import ENTITY_VIEW, FEED_ORDER_LINES, FeedView
 
@@ -107,10 +108,12 @@ def _export_entity(store: Store, fs: Any, root: str, consumer: str, entity: str,
             records = _write(fs, path, moves, lambda f: _jsonl(store, f, entity, since, upto,
                                                                connections, page_size))
         if "csv" in formats:
-            view = ENTITY_VIEW.get(entity)
+            row_feed = ROW_FEEDS.get(entity)
+            view = ENTITY_VIEW.get(entity) or (row_feed.view if row_feed else None)
+            keys = row_feed.keys if row_feed else ("change_seq",)
             if view is not None:
                 n = _write(fs, f"{root}/{entity}/{run}.csv", moves, lambda f: _csv(
-                    store, f, view, since, upto, connections, page_size))
+                    store, f, view, since, upto, connections, page_size, order_by=keys))
                 records = records or n
             if view is not None and entity == "order":
                 _write(fs, f"{root}/order_line/{run}.csv", moves, lambda f: _csv(

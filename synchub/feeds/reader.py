@@ -13,14 +13,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from synchub.feeds.ledger_views import ROW_FEEDS, read_rows
 from synchub.store.stock_tables import STOCK_FEEDS
 from synchub.store.tables import ENTITY_TABLES
 
-# every feed by name: the canonical entities, then the stock feeds
-FEEDS: dict[str, sa.Table] = {**ENTITY_TABLES, **STOCK_FEEDS}
+# every feed by name: the canonical entities, the stock feeds, then the ledger's row feeds
+# (views whose rows are the records: journal lines, reconciliation rows)
+FEEDS: dict[str, sa.TableClause] = {**ENTITY_TABLES, **STOCK_FEEDS,
+                                    **{name: f.table for name, f in ROW_FEEDS.items()}}
 
 
-def feed_table(entity: str) -> sa.Table:
+def feed_table(entity: str) -> sa.TableClause:
     """The table behind a feed; KeyError naming the known feeds for an unknown one."""
     try:
         return FEEDS[entity]
@@ -51,8 +54,15 @@ def scope_filter(table: sa.Table | Any, connections: Sequence[str] | None) -> An
 
 def read_page(conn: sa.Connection, entity: str, *, since: int, limit: int,
               connections: Sequence[str] | None = None, upto: int | None = None) -> Page:
-    """Up to ``limit`` documents with ``since < change_seq (<= upto)`` in change order."""
+    """Up to ``limit`` documents with ``since < change_seq (<= upto)`` in change order.
+
+    A row feed's page may hold more than ``limit`` rows: it never ends inside one change.
+    """
     table = feed_table(entity)
+    if entity in ROW_FEEDS:
+        records, cursor, more = read_rows(conn, ROW_FEEDS[entity], since=since, limit=limit,
+                                          scope=scope_filter(table, connections), upto=upto)
+        return Page(records=records, next_cursor=cursor, has_more=more)
     query = (sa.select(table.c.change_seq, table.c.data)
              .where(table.c.change_seq > since, scope_filter(table, connections))
              .order_by(table.c.change_seq).limit(limit + 1))

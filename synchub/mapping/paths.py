@@ -8,7 +8,7 @@ whole expression; ``$``, ``$parent`` and ``$root`` alone are the scope itself.
 Plain dotted paths (``a.b.c``) and projections of plain keys (``a[].b``, ``a[].b[]``)
 are the bulk of every mapping, so they compile to direct dict lookups with JMESPath's
 semantics (a missing key or a non-object gives ``None``); anything else goes through
-``jmespath.compile``.
+``jmespath.compile``, with the functions of :mod:`synchub.mapping.functions` (``unnest``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 import jmespath
+
+from synchub.mapping.functions import OPTIONS
 
 Getter = Callable[[Any], Any]
 # a compiled path: fn(current, parent, root, ctx=None) -> value (ctx unused; the signature
@@ -105,7 +107,8 @@ def compile_getter(expr: str) -> Getter:
         flatten_last = expr.endswith("[]")
         segments = (expr[:-2] if flatten_last else expr).split("[].")
         return chain_getter(segments, flatten_last)
-    return jmespath.compile(expr).search
+    compiled = jmespath.compile(expr)
+    return lambda obj: compiled.search(obj, options=OPTIONS)
 
 
 def compile_path(path: str) -> ScopedGetter:

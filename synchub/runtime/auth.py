@@ -19,6 +19,7 @@ from synchub.config.connector import (
     BasicAuthSpec,
     BearerAuthSpec,
     HeaderTokenAuthSpec,
+    NoAuthSpec,
     OAuth2RefreshTokenAuthSpec,
     OdooJsonRpcAuthSpec,
     QueryParamsAuthSpec,
@@ -218,6 +219,19 @@ class OdooJsonRpcAuth(AuthBase):
                    _secret(conn, spec.secret_field), spec.path, conn.conn_id)
 
 
+class NoAuth(AuthBase):
+    """Sends no credentials (file streams: storage keys travel in the fsspec options)."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+    @classmethod
+    def from_spec(cls, spec: NoAuthSpec, conn: ConnectionInfo,
+                  session: requests.Session, timeout: float) -> NoAuth:
+        """Build from the YAML declaration (nothing to read from the Connection)."""
+        return cls()
+
+
 AuthFactory = Callable[[Any, ConnectionInfo, requests.Session, float], AuthBase]
 AUTH_TYPES: dict[str, AuthFactory] = {
     "header_token": HeaderTokenAuth.from_spec,
@@ -226,6 +240,7 @@ AUTH_TYPES: dict[str, AuthFactory] = {
     "query_params": QueryParamsAuth.from_spec,
     "oauth2_refresh_token": OAuth2RefreshTokenAuth.from_spec,
     "odoo_jsonrpc": OdooJsonRpcAuth.from_spec,
+    "none": NoAuth.from_spec,
 }
 
 

@@ -24,6 +24,7 @@ import requests
 
 from synchub.config.connector import (
     ConnectorSpec,
+    FileStreamSpec,
     GraphQLStreamSpec,
     JsonRpcContextSpec,
     JsonRpcStreamSpec,
@@ -141,6 +142,11 @@ class ConnectorClient:
         if spec is None:
             raise ConfigError(f"unknown stream {stream!r} of connector {self.spec.system!r}; "
                               f"streams: {', '.join(sorted(self.spec.streams))}")
+        if isinstance(spec, FileStreamSpec):  # files, not requests: same pages, same state
+            from synchub.runtime.files import read_files
+
+            return read_files(spec, self.conn, stream=stream, state=state,
+                              window_end=window_end, full_refresh=full_refresh)
         if getattr(spec, "parent", None) is not None:
             return self._read_substream(stream, spec, state, window_end, full_refresh)
         return self._read_pages(stream, spec, state, window_end, full_refresh)
@@ -151,6 +157,8 @@ class ConnectorClient:
         spec = self.spec.streams.get(stream)
         if spec is None:
             raise ConfigError(f"unknown stream {stream!r} of connector {self.spec.system!r}")
+        if isinstance(spec, FileStreamSpec):
+            raise ConfigError(f"stream {stream!r} reads files: it takes no request values")
         return self._read_pages(stream, spec, None, None, False, values)
 
     def _resolve(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -194,11 +202,13 @@ class ConnectorClient:
     def _first_request(self, s: StreamSpec, window: Window | None,
                        path_values: dict[str, Any] | None) -> Request:
         values = dict(path_values or {})
+        # the incremental window may travel in the path too: {window.start}, {window.end}
+        in_path = {**window.path_values(), **values} if window is not None else values
 
         def fill(m: re.Match[str]) -> str:
             name = m[1]
-            if name in values:
-                return quote(str(values[name]), safe="")
+            if name in in_path:
+                return quote(str(in_path[name]), safe="")
             if name.startswith("context."):
                 return quote(str(self.context()[name[8:]]), safe="")
             return m[0]
@@ -274,6 +284,9 @@ class ConnectorClient:
         when = jmespath.compile(link.when) if link.when else None
         keys = {k: jmespath.compile(v) for k, v in link.path_params.items()}
         parent_spec = self.spec.streams[parent_name]
+        if isinstance(parent_spec, FileStreamSpec):
+            raise ConfigError(f"stream {name!r}: parent {parent_name!r} reads files; a "
+                              "parent stream must be read with requests")
         number = 0
         pending: Page | None = None
         for ppage in self._read_pages(parent_name, parent_spec, state, window_end, full_refresh):

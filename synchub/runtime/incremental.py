@@ -3,7 +3,8 @@
 start = stored cursor - lookback (the overlap re-reads records that changed while the last
 run was reading); end = window end (Airflow's data interval end) - safety lag (the source
 may still be writing the latest seconds). Cursors are compared as aware UTC datetimes and
-stored as ISO 8601 with ``Z``.
+stored as ISO 8601 with ``Z``. An API that needs a start on the first run too (a path
+such as ``/{window.start}..{window.end}``) declares ``initial_lookback``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class Window:
         if window_end is not None and window_end.tzinfo is None:
             raise ConfigError(f"stream {stream!r}: window_end must be timezone-aware")
         self.end = window_end - spec.safety_lag if window_end is not None else None
+        if self.start is None and spec.initial_lookback is not None:
+            # a run without an end (the CLI's) still needs a start: count back from now
+            self.start = (self.end or datetime.now(UTC)) - spec.initial_lookback
         if self.start is not None and self.end is not None and self.end < self.start:
             # a re-run of an old interval: read nothing newer than the end, keep the overlap
             self.start = self.end - spec.lookback
@@ -65,7 +69,14 @@ class Window:
     def _render(self, dt: datetime) -> str:
         if self.spec.param_format == "naive":
             return dt.astimezone(UTC).replace(tzinfo=None).isoformat()
+        if self.spec.param_format == "date":
+            return dt.astimezone(UTC).date().isoformat()
         return format_cursor(dt)
+
+    def path_values(self) -> dict[str, str]:
+        """``window.start`` / ``window.end`` for path placeholders ("" when open)."""
+        return {"window.start": "" if self.start is None else self._render(self.start),
+                "window.end": "" if self.end is None else self._render(self.end)}
 
     def params(self) -> dict[str, str]:
         """The start/end params or variables of the first request (templates applied)."""

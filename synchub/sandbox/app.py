@@ -10,10 +10,12 @@ from synchub.sandbox.aftership import aftership_router
 from synchub.sandbox.control import control_router
 from synchub.sandbox.courier_control import courier_control_router
 from synchub.sandbox.dhl import dhl_router
+from synchub.sandbox.fx import frankfurter_router
 from synchub.sandbox.hubspot_api import hubspot_router
 from synchub.sandbox.odoo_control import odoo_control_router
 from synchub.sandbox.odoo_rpc import odoo_router
 from synchub.sandbox.sandbox import Sandbox
+from synchub.sandbox.shopify_payments_api import payments_control_router
 from synchub.sandbox.shopify_rest import shopify_router
 from synchub.sandbox.woo_rest import woo_router
 
@@ -33,6 +35,7 @@ def create_app(sandbox: Sandbox) -> FastAPI:
 
     # before the generic controls, whose /{system}/{store}/{action} would answer these too
     app.include_router(odoo_control_router(odoo))
+    app.include_router(payments_control_router(shop))
     app.include_router(courier_control_router({"dhl": sandbox.dhl,
                                                "aftership": sandbox.aftership}))
     app.include_router(control_router(sandbox))
@@ -42,4 +45,5 @@ def create_app(sandbox: Sandbox) -> FastAPI:
     app.include_router(dhl_router(sandbox.dhl))
     app.include_router(aftership_router(sandbox.aftership))
     app.include_router(hubspot_router(sandbox.hubspot))
+    app.include_router(frankfurter_router(lambda name: sandbox.store("frankfurter", name)))
     return app

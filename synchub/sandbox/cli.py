@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -64,7 +65,16 @@ def _describe(server: SandboxServer, sandbox: Sandbox) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the sandbox until SIGINT or SIGTERM; 0 on a clean stop, 2 on bad arguments."""
+    """Run the sandbox until SIGINT or SIGTERM; 0 on a clean stop, 2 on bad arguments.
+
+    ``settlements ...`` writes a shop's settlement files instead (see
+    :mod:`synchub.sandbox.settlements`).
+    """
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["settlements"]:
+        from synchub.sandbox.settlements import main as settlements_main
+
+        return settlements_main(args_in[1:])
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:

@@ -13,7 +13,7 @@ from synchub.sandbox.sandbox import SYSTEMS, Sandbox
 
 MUTATE_KEYS = {"orders_created", "orders_updated", "customers_created", "customers_updated",
                "products_updated", "inventory_changed"}
-ORDER_KEYS = {"lines", "status"}
+ORDER_KEYS = {"lines", "status", "gateway"}
 WEBHOOK_KEYS = {"drop_next", "duplicate_next"}
 FAULT_KEYS = {"rate_429", "rate_5xx", "latency_ms", "timeout_rate", "truncate_rate",
               "fail_next", "hang_seconds", "lost_reply_rate", "lost_reply_next"}
@@ -72,7 +72,12 @@ def control_router(sandbox: Sandbox) -> APIRouter:
                 status = body.get("status")
                 if status is not None and not isinstance(status, str):
                     raise ValueError("status must be a string")
-                return JSONResponse(target.place_order(body.get("lines"), status=status))
+                # how the order is paid: Shopify only (payment_gateway_names)
+                extra = {"gateway": body["gateway"]} if "gateway" in body else {}
+                if extra and system != "shopify":
+                    raise ValueError("gateway applies to shopify orders")
+                return JSONResponse(target.place_order(body.get("lines"), status=status,
+                                                       **extra))
             return JSONResponse(target.faults(**body))
         except (ValueError, TypeError) as exc:
             return bad(str(exc))

@@ -3,7 +3,7 @@
 ``set_stock`` and ``deliver`` act on the warehouse as Odoo users would; ``rpc_faults``
 queues Odoo errors (a serialization failure, an AccessError...) for the next ``object``
 calls; ``GET sales`` lists the sale orders (with lines), partners and credit notes
-the database holds.
+the database holds, ``GET journals`` its journal entries with their lines and totals.
 The generic ``mutate``/``faults``/``reset``/``stats`` stay with the shared router.
 """
 
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from synchub.sandbox.control import json_body
+from synchub.sandbox.odoo_accounting import journals_view
 from synchub.sandbox.odoo_store import OdooStore
 
 
@@ -60,6 +61,13 @@ def odoo_control_router(get_store: Callable[[str], OdooStore]) -> APIRouter:
     async def sales(store: str) -> JSONResponse:
         # what the hub wrote: sale orders with lines, partners, credit notes (odoo_writes)
         return JSONResponse(get_store(store).sales())
+
+    @router.get("/{store}/journals")
+    async def journals(store: str) -> JSONResponse:
+        # journal entries with their lines and totals (odoo_accounting)
+        s = get_store(store)
+        with s.lock:
+            return JSONResponse(journals_view(s.records, s.currency))
 
     @router.post("/{store}/rpc_faults")
     async def rpc_faults(store: str, request: Request) -> JSONResponse:

@@ -3,15 +3,26 @@
 Importing this module adds ``res.country``, ``res.partner``, ``account.tax``,
 ``product.pricelist``, ``sale.order``, ``sale.order.line``, ``account.move`` and
 ``account.move.line`` to :data:`~synchub.sandbox.odoo_catalog.MODELS`, so the read methods
-(``search_read``, ``read``, domains, ``fields_get``) serve them like the stock models.
-:func:`seed_sales` fills the reference data (countries, taxes, one pricelist per currency);
-partners, orders and credit notes only exist once a client creates them.
+(``search_read``, ``read``, domains, ``fields_get``) serve them like the stock models, with
+the accounting of :mod:`synchub.sandbox.odoo_accounting` (accounts, journals, entries).
+:func:`seed_sales` fills the reference data (countries, taxes, one pricelist per currency,
+the chart of accounts and journals); partners, orders, credit notes and journal entries only
+exist once a client creates them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from synchub.sandbox.odoo_accounting import (
+    ACCOUNTING_LABELS,
+    ACCOUNTING_MODELS,
+    ACCOUNTING_REQUIRED,
+    ACCOUNTING_SELECTIONS,
+    MOVE_FIELDS,
+    MOVE_LINE_FIELDS,
+    seed_accounting,
+)
 from synchub.sandbox.odoo_catalog import (
     CURRENCIES,
     MODELS,
@@ -81,7 +92,8 @@ SALES_MODELS: dict[str, dict[str, FieldInfo]] = {
                      "amount_untaxed": _f("monetary", "Untaxed Amount"),
                      "amount_tax": _f("monetary", "Tax"),
                      "amount_total": _f("monetary", "Total"),
-                     "invoice_line_ids": _f("one2many", "Invoice lines", "account.move.line")},
+                     "invoice_line_ids": _f("one2many", "Invoice lines", "account.move.line"),
+                     **MOVE_FIELDS},
     "account.move.line": {**_COMMON, "move_id": _f("many2one", "Journal Entry", "account.move"),
                           "product_id": _f("many2one", "Product", "product.product"),
                           "name": _f("char", "Label"), "quantity": _f("float", "Quantity"),
@@ -89,27 +101,31 @@ SALES_MODELS: dict[str, dict[str, FieldInfo]] = {
                           "discount": _f("float", "Discount (%)"),
                           "tax_ids": _f("many2many", "Taxes", "account.tax"),
                           "price_subtotal": _f("monetary", "Subtotal"),
-                          "price_total": _f("monetary", "Total")},
+                          "price_total": _f("monetary", "Total"), **MOVE_LINE_FIELDS},
 }
 MODELS.update(SALES_MODELS)
+MODELS.update(ACCOUNTING_MODELS)  # chart of accounts and journals: odoo_accounting
 
 WRITABLE = ("res.partner", "sale.order", "sale.order.line", "account.move",
-            "account.move.line")
+            "account.move.line", "account.account", "account.journal")
 LABELS = {"res.partner": "Contact", "sale.order": "Sales Order",
           "sale.order.line": "Sales Order Line", "account.move": "Journal Entry",
-          "account.move.line": "Journal Item"}
+          "account.move.line": "Journal Item", **ACCOUNTING_LABELS}
 # fields the ORM computes; a value sent for them is ignored, as Odoo does for readonly
 # computed fields
 COMPUTED = {"id", "display_name", "create_date", "write_date", "amount_untaxed",
-            "amount_tax", "amount_total", "price_subtotal", "price_tax", "price_total"}
+            "amount_tax", "amount_total", "price_subtotal", "price_tax", "price_total",
+            "balance"}
 REQUIRED = {"res.partner": ("name",), "sale.order": ("partner_id",),
-            "account.move.line": ("name",)}
+            "account.move.line": ("name",), **ACCOUNTING_REQUIRED}
 SELECTIONS = {("sale.order", "state"): {"draft", "sent", "sale", "cancel"},
               ("account.move", "move_type"): {"entry", "out_invoice", "out_refund",
                                               "in_invoice", "in_refund"},
-              ("account.move", "state"): {"draft", "posted", "cancel"}}
+              ("account.move", "state"): {"draft", "posted", "cancel"},
+              **ACCOUNTING_SELECTIONS}
 CHILDREN = {("sale.order", "order_line"): ("sale.order.line", "order_id"),
-            ("account.move", "invoice_line_ids"): ("account.move.line", "move_id")}
+            ("account.move", "invoice_line_ids"): ("account.move.line", "move_id"),
+            ("account.move", "line_ids"): ("account.move.line", "move_id")}
 
 COUNTRIES = (("AT", "Austria"), ("BE", "Belgium"), ("CA", "Canada"), ("CH", "Switzerland"),
              ("DE", "Germany"), ("DK", "Denmark"), ("ES", "Spain"), ("FR", "France"),
@@ -122,7 +138,8 @@ TAXES = ((1, "0%", 0.0), (2, "5%", 5.0), (3, "7%", 7.0), (4, "10%", 10.0), (5, "
 
 
 def seed_sales(catalog: Catalog, currency: str) -> None:
-    """Countries, sales taxes and one pricelist per currency (the company's first)."""
+    """Countries, sales taxes, one pricelist per currency (the company's first), accounts
+    and journals."""
     records, created = catalog.records, odoo_time(YEAR_START)
     stamp = {"create_date": created, "write_date": created}
     for model in SALES_MODELS:
@@ -143,6 +160,7 @@ def seed_sales(catalog: Catalog, currency: str) -> None:
             "currency_id": [CURRENCIES[code][0], code], **stamp}
     for model in SALES_MODELS:
         catalog.next_ids[model] = max(records[model], default=0) + 1
+    seed_accounting(catalog)
 
 
 def next_number(catalog: Catalog, sequence: str, width: int = 5) -> str:

@@ -14,7 +14,8 @@ read-only. As in Odoo 17:
   ``odoo.exceptions.ValidationError``; a forbidden state change (confirming a confirmed
   order, cancelling a locked one, posting a posted entry, removing a confirmed line)
   raises ``odoo.exceptions.UserError``.
-- ``action_confirm`` sets the order's date to now, as Odoo does.
+- ``action_confirm`` sets the order's date to now, as Odoo does. Accounts, journals, entry
+  checks and ``button_draft``: :mod:`synchub.sandbox.odoo_accounting`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from synchub.sandbox import odoo_accounting as accounting
 from synchub.sandbox.odoo_catalog import CURRENCIES, MODELS, odoo_time
 from synchub.sandbox.odoo_domain import RpcFault, invalid, to_time
 from synchub.sandbox.odoo_sales import (
@@ -41,9 +43,10 @@ if TYPE_CHECKING:
 WRITE_METHODS: dict[str, tuple[str, ...]] = {
     "create": ("vals_list",), "write": ("ids", "vals"), "unlink": ("ids",),
     "action_confirm": ("ids",), "action_cancel": ("ids",), "action_post": ("ids",),
+    "button_draft": ("ids",),
 }
 ACTIONS = {"action_confirm": "sale.order", "action_cancel": "sale.order",
-           "action_post": "account.move"}
+           "action_post": "account.move", "button_draft": "account.move"}
 Records = dict[str, dict[int, dict[str, Any]]]
 
 
@@ -78,6 +81,7 @@ def call_write(store: OdooStore, model: str, method: str, params: dict[str, Any]
         result = True
     else:
         result = getattr(orm, method)(_ids(params.get("ids")))
+    accounting.check_balanced(orm.records, orm.touched, store.currency)
     store.records.update(records)
     store.changed()
     return result
@@ -104,6 +108,7 @@ class _Orm:
     def __init__(self, store: OdooStore, records: Records, now: str) -> None:
         self.store, self.records, self.now = store, records, now
         self.catalog = store.catalog
+        self.touched: set[int] = set()  # journal entries to check for balance
 
     # --- create ----------------------------------------------------------------------
     def create_call(self, model: str, vals_list: Any) -> Any:
@@ -171,6 +176,7 @@ class _Orm:
                 raise validation("Missing required fields on accountable sale order line.")
             rec["state"] = self.records["sale.order"][rec["order_id"][0]]["state"] \
                 if rec["order_id"] else "draft"
+        accounting.complete(self.records, model, rec, vals, self.now)
         rec["display_name"] = self._display(model, rec)
 
     def _display(self, model: str, rec: dict[str, Any]) -> Any:
@@ -178,6 +184,8 @@ class _Orm:
             return f"{rec['order_id'][1]} - {rec['name']}"
         if model == "account.move" and rec["name"] == "/":
             return "Draft Credit Note" if rec["move_type"] == "out_refund" else "Draft Entry"
+        if model == "account.account":
+            return f"{rec['code']} {rec['name']}"
         return rec.get("name") or False
 
     def _check_required(self, model: str, rec: dict[str, Any]) -> None:
@@ -387,19 +395,23 @@ class _Orm:
             if move["state"] == "posted":
                 raise user_error(f"The entry {move['name']} (id {move['id']}) is already "
                                  "posted.")
-            if not move["invoice_line_ids"]:
+            if not move["line_ids"]:
                 raise user_error("You need to add a line before posting.")
             if move["move_type"] != "entry" and not move["partner_id"]:
                 raise user_error("The field 'Customer' is required, please complete it to "
                                  "validate the Customer Credit Note.")
-            year = self.now[:4]
-            prefix = {"out_refund": "RINV", "out_invoice": "INV"}.get(move["move_type"], "MISC")
-            move["name"] = next_number(self.catalog, f"{prefix}/{year}/")
+            accounting.check_post(self.records, move, self.store.currency)
+            prefix, year = accounting.sequence(self.records, move, self.now)
+            if move["name"] in (False, "/"):  # an entry reset to draft keeps its number
+                move["name"] = next_number(self.catalog, f"{prefix}/{year}/")
             move["state"] = "posted"
             move["invoice_date"] = move["invoice_date"] or self.now[:10]
             move["display_name"] = move["name"]
             move["write_date"] = self.now
         return False  # Odoo answers false unless a wizard follows
+
+    def button_draft(self, ids: list[int]) -> None:
+        accounting.reset_to_draft(self._get("account.move", ids), self.now)
 
     def _set_state(self, order: dict[str, Any], state: str) -> None:
         order["state"], order["write_date"] = state, self.now
@@ -408,3 +420,6 @@ class _Orm:
 
     def _recompute(self, model: str, rec: dict[str, Any]) -> None:
         recompute(self.records, model, rec)
+        move = accounting.recompute(self.records, model, rec, self.store.currency)
+        if move is not None:
+            self.touched.add(move)

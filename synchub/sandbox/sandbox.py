@@ -7,6 +7,7 @@ from typing import Any
 
 from synchub.sandbox.aftership import AfterShipStore
 from synchub.sandbox.dhl import DhlStore
+from synchub.sandbox.fx import FrankfurterStore
 from synchub.sandbox.hubspot_store import HubSpotStore
 from synchub.sandbox.odoo_store import OdooStore
 from synchub.sandbox.shopify_store import ShopifyStore
@@ -17,6 +18,7 @@ SYSTEMS: dict[str, type[BaseStore]] = {"shopify": ShopifyStore, "woocommerce": W
                                        "odoo": OdooStore}
 SYSTEMS.update({"dhl": DhlStore, "aftership": AfterShipStore})
 SYSTEMS["hubspot"] = HubSpotStore
+SYSTEMS["frankfurter"] = FrankfurterStore
 
 
 class Sandbox:

@@ -33,6 +33,7 @@ from synchub.sandbox.shopify_inventory import (
     input_too_large,
     set_quantities,
 )
+from synchub.sandbox.shopify_payments_api import payments_resolvers
 from synchub.sandbox.shopify_search import matches, parse_search
 from synchub.sandbox.shopify_store import ShopifyStore
 from synchub.sandbox.util import decode_token, encode_token
@@ -191,6 +192,8 @@ def shopify_schema() -> GraphQLSchema:
     attach("InventoryAdjustmentGroup", "changes", lambda g, _i, **a: group_changes(g, **a))
     attach("InventoryLevel", "item", lambda lv, _i: lv["_item"])
     for (type_name, field), fn in fulfillment_resolvers(_connection).items():
+        attach(type_name, field, fn)
+    for (type_name, field), fn in payments_resolvers().items():
         attach(type_name, field, fn)
     attach("InventoryLevel", "quantities", lambda lv, _i, names: [
         {"name": n, "quantity": lv["_q"][n], "updatedAt": lv["updatedAt"]}

@@ -33,6 +33,7 @@ KINDS = (("open", "open", 35), ("closed", "closed", 45), ("partial", "closed", 8
          ("refunded", "closed", 5), ("cancelled", "cancelled", 7))
 FX = {"USD": 1.08, "GBP": 0.85, "CHF": 0.94, "EUR": 1.0, "CAD": 1.47}
 MAX_ORDER_LINES = 8  # line item ids leave room for eight lines per order
+MANUAL_SHARE = 12  # percent of orders paid outside Shopify Payments (bank transfer, cash...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,11 @@ class ShopContext:
 def order_id(i: int) -> int:
     """Order ids; about one in 40 lies above 2**53."""
     return BIG_ID_BASE + i if i % 40 == 7 else ORDER_ID_BASE + i * 1009
+
+
+def seeded_gateway(key: str, i: int) -> str:
+    """The payment gateway of order ``i`` unless one is given: mostly Shopify Payments."""
+    return "manual" if stable_int(key, "gateway", i) % 100 < MANUAL_SHARE else "shopify_payments"
 
 
 def requested_lines(lines: Any) -> list[tuple[str, int]]:
@@ -107,11 +113,13 @@ def _tags(r: Any) -> str:
 
 
 def build_order(ctx: ShopContext, h: Header,
-                lines_of: Sequence[tuple[CatalogLine, int]] | None = None) -> dict[str, Any]:
+                lines_of: Sequence[tuple[CatalogLine, int]] | None = None,
+                gateway: str | None = None) -> dict[str, Any]:
     """The REST ``order`` object for header ``h`` (kind in ``h.name``).
 
     ``lines_of`` fixes the (catalog line, quantity) pairs of a placed order; otherwise the
-    lines are drawn from the seed.
+    lines are drawn from the seed. ``gateway`` fixes how it was paid (else from the seed;
+    a partially paid order is always ``manual``: Shopify Payments captures the whole total).
     """
     r = rng_for(ctx.key, "order", h.index)
     kind, oid, tz, cur = h.name, h.id, ctx.tz, ctx.currency
@@ -180,7 +188,11 @@ def build_order(ctx: ShopContext, h: Header,
     total = subtotal + shipping + (0 if incl else tax_total)
     created, updated = h.created, h.updated
     financial, fulfillment = _statuses(r, kind, h.id % 2 == 0)
-    refunds = _refunds(h, kind, incl, lines, line_amounts, shipping, ship_tax, total, cur, tz)
+    if gateway is None:
+        gateway = ("manual" if financial == "partially_paid"
+                   else seeded_gateway(ctx.key, h.index))
+    refunds = _refunds(h, kind, incl, lines, line_amounts, shipping, ship_tax, total, cur, tz,
+                       gateway)
     refunded = sum(int(t["amount"].replace(".", "")) for rf in refunds for t in rf["transactions"])
     customer = None
     if not guest:
@@ -205,6 +217,7 @@ def build_order(ctx: ShopContext, h: Header,
         "currency": cur, "presentment_currency": presentment,
         "financial_status": financial, "fulfillment_status": fulfillment,
         "taxes_included": incl, "estimated_taxes": False, "test": False,
+        "payment_gateway_names": [gateway],
         "total_line_items_price": cents(tlip), "total_discounts": cents(disc_total),
         "subtotal_price": cents(subtotal), "total_tax": cents(tax_total),
         "total_price": cents(total), "current_total_price": cents(total - refunded),
@@ -249,7 +262,7 @@ def _statuses(r: Any, kind: str, even: bool) -> tuple[str, str | None]:
 def _refunds(
     h: Header, kind: str, incl: bool, lines: list[dict[str, Any]],
     amounts: list[tuple[int, int, int]], shipping: int, ship_tax: int, total: int,
-    cur: str, tz: tzinfo,
+    cur: str, tz: tzinfo, gateway: str,
 ) -> list[dict[str, Any]]:
     full = kind == "refunded" or (kind == "cancelled" and h.id % 2 == 0)
     if kind != "partial" and not full:
@@ -282,6 +295,6 @@ def _refunds(
         "note": "Kunde hat zurückgeschickt" if not full else "Full refund",
         "restock": full, "refund_line_items": items, "order_adjustments": adjustments,
         "transactions": [{"id": rid + 2, "order_id": h.id, "kind": "refund", "status": "success",
-                          "gateway": "shopify_payments", "amount": cents(amount),
+                          "gateway": gateway, "amount": cents(amount),
                           "currency": cur, "created_at": iso_local(h.updated, tz)}],
     }]

@@ -22,6 +22,7 @@ from synchub.sandbox.shopify_orders import (
     order_id,
     requested_lines,
 )
+from synchub.sandbox.shopify_payments import PaymentsBook
 from synchub.sandbox.store import BaseStore
 from synchub.sandbox.table import Header, LazyTable
 from synchub.sandbox.util import iso_local
@@ -71,6 +72,8 @@ class ShopifyStore(BaseStore):
         self.bad_money_orders = set(poisoned) - self.missing_id_orders
         # fulfillment orders and fulfillments, derived per order when first read
         self.fulfillment_book = FulfillmentBook(self)
+        # Shopify Payments: balance transactions and payouts derived from the orders
+        self.payments = PaymentsBook(self)
 
     @property
     def poisoned_ids(self) -> list[int]:
@@ -129,16 +132,21 @@ class ShopifyStore(BaseStore):
                                                                         len(items)))]
             return out
 
-    def place_order(self, lines: Any, status: str | None = None) -> dict[str, Any]:
+    def place_order(self, lines: Any, status: str | None = None,
+                    gateway: str | None = None) -> dict[str, Any]:
         """Place one order now for exactly ``lines`` (``[{"sku", "quantity"}]``).
 
         ``status`` is ``open`` (default: the units are committed) or ``closed`` (paid and
-        fulfilled: the units left on_hand). Raises ValueError naming an unknown SKU.
+        fulfilled: the units left on_hand). ``gateway`` is how it is paid (default
+        ``shopify_payments``). Raises ValueError naming an unknown SKU.
         """
         wanted = requested_lines(lines)
         status = status or "open"
         if status not in ("open", "closed"):
             raise ValueError(f"status must be open or closed, not {status!r}")
+        gateway = "shopify_payments" if gateway is None else gateway
+        if not isinstance(gateway, str) or not gateway.strip():
+            raise ValueError("gateway must be a non-empty string")
         with self.lock:
             picked = []
             for sku, quantity in wanted:
@@ -146,7 +154,7 @@ class ShopifyStore(BaseStore):
                 if line is None:
                     raise ValueError(f"unknown SKU {sku!r}")
                 picked.append((line, quantity))
-            oid = self._new_order(self.stamp(), picked, status)
+            oid = self._new_order(self.stamp(), picked, status, gateway.strip())
             row = self.orders.get(oid)
             return {"id": oid, "number": row["order_number"], "name": row["name"]}
 
@@ -154,12 +162,13 @@ class ShopifyStore(BaseStore):
         ids = sorted(h.id for h in table.headers())
         return self._mut_rng.sample(ids, min(count, len(ids)))
 
-    def _new_order(self, now: int, lines: Any = None, status: str = "open") -> int:
+    def _new_order(self, now: int, lines: Any = None, status: str = "open",
+                   gateway: str | None = None) -> int:
         i = self.orders.next_index
         self.orders.next_index += 1
         h = order_header(self.key, i, self.volume["orders"], now=now)
         h.status = h.name = status
-        row = build_order(self._ctx, h, lines)
+        row = build_order(self._ctx, h, lines, gateway)
         self.orders.put(h, row)
         commit_order_stock(self, ((li["variant_id"], li["quantity"]) for li in row["line_items"]),
                            now, fulfilled=status == "closed")
@@ -173,6 +182,7 @@ class ShopifyStore(BaseStore):
         row["tags"] = ", ".join(t for t in (row["tags"], "updated") if t)
         if row["closed_at"] is None and row["financial_status"] in ("pending", "authorized"):
             row["financial_status"] = "paid"
+            self.payments.captured(oid, now)  # the payment is taken now: a charge today
         self.orders.touch(oid, now)
         self.webhooks.emit("orders/updated", lambda: self.order(oid))
         return oid

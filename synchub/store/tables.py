@@ -155,6 +155,9 @@ sa.Index("ix_balance_transactions_processed_at",
          ENTITY_TABLES["balance_transaction"].c.processed_at)
 sa.Index("ix_balance_transactions_payout", ENTITY_TABLES["balance_transaction"].c.connection,
          ENTITY_TABLES["balance_transaction"].c.payout_external_id)
+# added by 0006: settlement finds an order's charges (and orders without any) by this
+sa.Index("ix_balance_transactions_order", ENTITY_TABLES["balance_transaction"].c.connection,
+         ENTITY_TABLES["balance_transaction"].c.order_external_id)
 sa.Index("ix_fx_rates_pair", ENTITY_TABLES["fx_rate"].c.base, ENTITY_TABLES["fx_rate"].c.quote,
          ENTITY_TABLES["fx_rate"].c.rate_date)
 sa.Index("ix_ledger_entries_posted_on", ENTITY_TABLES["ledger_entry"].c.posted_on)

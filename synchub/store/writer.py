@@ -208,16 +208,26 @@ def assign_change_seq(conn: sa.Connection, entity: str, ids: Sequence[str]) -> N
     assign_seq_block(conn, entity, entity_table(entity), ids)
 
 
-def assign_seq_block(conn: sa.Connection, counter: str, table: sa.Table,
-                     ids: Sequence[Any]) -> None:
-    """Number ``ids`` of ``table`` with the next block of ``counter``, in the order given."""
+def take_seq_block(conn: sa.Connection, counter: str, count: int) -> int:
+    """Reserve the next ``count`` numbers of ``counter``; returns the one before the block.
+
+    The counter row stays locked until commit, so blocks are handed out in commit order
+    (see :func:`assign_change_seq`); rows written with the numbers directly (new rows of a
+    table without an ``id``, e.g. a rebuilt report day) need no UPDATE afterwards.
+    """
     top = conn.execute(
         sa.update(change_counters)
         .where(change_counters.c.entity == counter)
-        .values(value=change_counters.c.value + len(ids))
+        .values(value=change_counters.c.value + count)
         .returning(change_counters.c.value)
     ).scalar_one()
-    base = top - len(ids)  # the block is base+1 .. top, in the order of ids
+    return int(top) - count
+
+
+def assign_seq_block(conn: sa.Connection, counter: str, table: sa.Table,
+                     ids: Sequence[Any]) -> None:
+    """Number ``ids`` of ``table`` with the next block of ``counter``, in the order given."""
+    base = take_seq_block(conn, counter, len(ids))  # the block is base+1 .. base+len(ids)
     if conn.dialect.name == "postgresql":
         # one set-based statement instead of one UPDATE per row
         id_type = postgresql.ARRAY(sa.String) if isinstance(ids[0], str) else \

@@ -74,7 +74,11 @@ def test_dagbag_has_one_dag_per_connection_and_no_import_errors(tmp_path: Path) 
                                     "dhl_demo", "aftership_demo")}
     pushes = {f"push__{c}" for c in ("odoo_demo", "hubspot_demo", "shopify_demo", "woo_demo",
                                      "aftership_demo")}
-    assert set(out["dags"]) == syncs | pushes | {"stock_sync", "feed__bi", "synchub_replay"}
+    assert set(out["dags"]) == syncs | pushes | {"stock_sync", "feed__bi", "synchub_replay",
+                                                 "ledger"}
+    ledger = out["dags"]["ledger"]
+    assert ledger["tasks"] == ["build", "reconcile", "settle", "summary"]
+    assert "synchub://canonical/ledger_entries" in ledger["outlets"]
     shop = out["dags"]["sync__shopify_demo"]
     assert shop["tasks"] == sorted(["orders", "customers", "products", "inventory_levels",
                                     "process_inbox", "emit_order", "emit_refund",

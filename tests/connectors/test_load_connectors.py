@@ -8,11 +8,13 @@ from .conftest import connector
 
 EXPECTED = {
     "shopify": {"orders": ["orders", "refunds"], "customers": ["customers"],
-                "products": ["products"], "inventory_levels": ["inventory_levels"]},
+                "products": ["products"], "inventory_levels": ["inventory_levels"],
+                "order_totals": [], "payouts": ["payouts"],
+                "balance_transactions": ["balance_transactions"]},
     "woocommerce": {"orders": ["orders"], "order_refunds": ["refunds"],
                     "products": ["products", "product_inventory"],
                     "product_variations": ["variations", "variation_inventory"],
-                    "customers": ["customers"]},
+                    "customers": ["customers"], "order_totals": []},
 }
 
 

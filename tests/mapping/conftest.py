@@ -23,6 +23,8 @@ CONTEXTS = {
     "hubspot": MappingContext(connection="hubspot_crm", system="hubspot"),
     "dhl": MappingContext(connection="dhl_track", system="dhl"),
     "aftership": MappingContext(connection="aftership_main", system="aftership"),
+    "settlement_file": MappingContext(connection="psp_settlements", system="settlement_file"),
+    "frankfurter": MappingContext(connection="ecb_rates", system="frankfurter"),
 }
 
 

@@ -63,7 +63,7 @@ def test_missing_connection_field_is_config_error() -> None:
 
 def test_registry_has_every_type() -> None:
     assert set(AUTH_TYPES) == {"header_token", "basic", "bearer", "query_params",
-                               "oauth2_refresh_token", "odoo_jsonrpc"}
+                               "oauth2_refresh_token", "odoo_jsonrpc", "none"}
 
 
 TOKEN_URL = "https://auth.example.com/token"

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 WRITERS: dict[str, str] = {
     "odoo_sale_order": "synchub.delivery.writers.odoo:OdooSaleOrderWriter",
     "odoo_refund": "synchub.delivery.writers.odoo:OdooRefundWriter",
+    "odoo_journal_entry": "synchub.delivery.writers.odoo_journal:OdooJournalEntryWriter",
     "hubspot_batch_upsert": "synchub.delivery.writers.hubspot:HubSpotBatchUpsertWriter",
     "shopify_fulfillment": "synchub.delivery.writers.shopify:ShopifyFulfillmentWriter",
     "woocommerce_order_tracking":

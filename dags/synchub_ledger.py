@@ -1,0 +1,151 @@
+"""The ``ledger`` DAG: build the day's journals, match settlements, reconcile per channel.
+
+Built by :func:`synchub_factory.build_dags` when the hub file has a ledger. Each run covers
+its data interval (one UTC day) plus ``ledger.lookback_days`` before it, for records that
+were synced late; a manual run may name ``first_day`` / ``last_day`` to rebuild any range,
+and ``airflow backfill create --dag-id ledger`` replays days one run each. Building is
+idempotent: a day rebuilt gives the same journals.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import DAG, TriggerRule, dag, get_current_context, task
+from synchub_factory import START_DATE, _conn_info, _with_store, entity_asset
+
+
+def ledger_days(context: dict[str, Any], lookback: int) -> tuple[str, str]:
+    """(first, last) ISO days the run covers: its params, else its data interval."""
+    params = context.get("params") or {}
+    first, last = params.get("first_day") or None, params.get("last_day") or None
+    if first or last:
+        first_day = date.fromisoformat(first or last)
+        last_day = date.fromisoformat(last or first)
+        if last_day < first_day:
+            raise ValueError(f"last_day {last_day} is before first_day {first_day}")
+        return first_day.isoformat(), last_day.isoformat()
+    start: datetime | None = context.get("data_interval_start")
+    end: datetime | None = context.get("data_interval_end")
+    if start is None or end is None:  # a run without an interval: yesterday
+        end = datetime.now(UTC)
+        start = end - timedelta(days=1)
+    last_day = (end - timedelta(microseconds=1)).date() if end > start else start.date()
+    first_day = min(start.date(), last_day) - timedelta(days=lookback)
+    return first_day.isoformat(), last_day.isoformat()
+
+
+def ledger_build_task() -> dict[str, Any]:
+    """Build (or rebuild) the journals of the run's days; a small summary."""
+    def run(hub: Any, store: Any) -> dict[str, Any]:
+        from synchub.ledger.build import build_ledger
+
+        first, last = ledger_days(dict(get_current_context()), hub.ledger.lookback_days)
+        summary = build_ledger(store, hub, first_day=date.fromisoformat(first),
+                               last_day=date.fromisoformat(last))
+        return {"first_day": first, "last_day": last, **summary.as_dict()}
+    result: dict[str, Any] = _with_store(run)
+    return result
+
+
+def ledger_settle_task() -> dict[str, Any]:
+    """Match every payout to what it settles; counts and amounts per status."""
+    def run(hub: Any, store: Any) -> dict[str, Any]:
+        from synchub.ledger.settlement import match_settlements
+
+        return match_settlements(store, hub).as_dict()
+    result: dict[str, Any] = _with_store(run)
+    return result
+
+
+def ledger_reconcile_task(built: dict[str, Any] | None) -> dict[str, Any]:
+    """The reconciliation report of each day built: rows, files, and what did not match."""
+    def run(hub: Any, store: Any) -> dict[str, Any]:
+        from synchub.ledger.reconcile import build_report
+        from synchub.ledger.report_files import write_report_files
+        from synchub.runtime import ConnectorClient
+
+        info = _conn_info(hub)
+
+        def client_for(connection: str) -> Any:
+            return ConnectorClient(hub.connection(connection).connector, info(connection))
+        first, last = ledger_days(dict(get_current_context()), 0)
+        if built:
+            first = built.get("first_day", first)
+            last = built.get("last_day", last)
+        day, end = date.fromisoformat(first), date.fromisoformat(last)
+        days: dict[str, Any] = {}
+        while day <= end:
+            report = build_report(store, hub, day, client_for=client_for)
+            files = write_report_files(report, hub.ledger.reports, hub.root)
+            days[day.isoformat()] = {**report.summary(), "files": files}
+            day += timedelta(days=1)
+        return {"days": days,
+                "mismatches": sum(int(d.get("mismatches", 0)) for d in days.values())}
+    result: dict[str, Any] = _with_store(run)
+    return result
+
+
+def ledger_summary_task(built: dict[str, Any] | None, settled: dict[str, Any] | None,
+                        reconciled: dict[str, Any] | None) -> dict[str, Any]:
+    """Log one readable summary of the run; the DAG run's result in XCom."""
+    import logging
+
+    log = logging.getLogger("synchub.ledger")
+    built, settled, reconciled = built or {}, settled or {}, reconciled or {}
+    log.info("ledger %s..%s: %s", built.get("first_day"), built.get("last_day"),
+             {k: v for k, v in built.items() if k not in ("first_day", "last_day")})
+    log.info("settlement: %s", settled)
+    for day, rep in (reconciled.get("days") or {}).items():
+        log.info("reconciliation %s: %s", day, rep)
+    if built.get("dead"):
+        log.warning("%d records could not be posted; see `synchub deadletters` (stream "
+                    "ledger) and fix rates or mappings, then rebuild", built["dead"])
+    if reconciled.get("mismatches"):
+        log.warning("%d reconciliation figures do not match; see the report files",
+                    reconciled["mismatches"])
+    return {"built": built, "settlement": settled,
+            "mismatches": int(reconciled.get("mismatches", 0))}
+
+
+def build_ledger_dag(hub: Any) -> DAG:
+    """``ledger``: daily journals, settlement matching and reconciliation."""
+    from airflow.sdk import CronDataIntervalTimetable
+
+    cfg = hub.ledger
+    defaults = hub.file.defaults
+    start = (datetime.combine(cfg.start_date, datetime.min.time(), tzinfo=UTC)
+             if cfg.start_date else START_DATE)
+
+    @dag(
+        dag_id="ledger",
+        schedule=CronDataIntervalTimetable(cfg.schedule, timezone="UTC"),
+        start_date=start,
+        catchup=False,
+        max_active_runs=1,
+        tags=["synchub", "ledger"],
+        params={"first_day": "", "last_day": ""},
+        doc_md=("Builds balanced journals (functional currency "
+                f"{cfg.functional_currency}) from orders, refunds, balance movements and "
+                "payouts of the run's day (plus "
+                f"{cfg.lookback_days} days before it), matches payouts to what they settle "
+                "and writes the reconciliation report per channel "
+                f"(`{cfg.reports.to}/<day>.csv|html`). Trigger with `first_day`/`last_day` "
+                "to rebuild a range; rebuilding is idempotent and closed days are never "
+                "rewritten (changes post as corrections)."),
+        default_args={
+            "retries": defaults.retries, "retry_delay": defaults.retry_delay,
+            "retry_exponential_backoff": True, "max_retry_delay": defaults.max_retry_delay,
+            "execution_timeout": defaults.execution_timeout},
+    )
+    def ledger_dag() -> None:
+        built: Any = task(task_id="build", outlets=[entity_asset("ledger_entry")])(
+            ledger_build_task)()
+        settled: Any = task(task_id="settle")(ledger_settle_task)()
+        reconciled: Any = task(task_id="reconcile")(ledger_reconcile_task)(built)
+        built >> settled >> reconciled
+        task(task_id="summary", trigger_rule=TriggerRule.ALL_DONE, retries=0)(
+            ledger_summary_task)(built, settled, reconciled)
+
+    return ledger_dag()
