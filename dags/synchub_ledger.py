@@ -62,14 +62,12 @@ def ledger_settle_task() -> dict[str, Any]:
 def ledger_reconcile_task(built: dict[str, Any] | None) -> dict[str, Any]:
     """The reconciliation report of each day built: rows, files, and what did not match."""
     def run(hub: Any, store: Any) -> dict[str, Any]:
-        from synchub.ledger.reconcile import build_report
+        from synchub.delivery.engine import default_client_for
+        from synchub.ledger.reconcile import BAD, build_report
         from synchub.ledger.report_files import write_report_files
-        from synchub.runtime import ConnectorClient
 
-        info = _conn_info(hub)
-
-        def client_for(connection: str) -> Any:
-            return ConnectorClient(hub.connection(connection).connector, info(connection))
+        # the channels' own figures are read live with their Airflow Connections
+        client_for = default_client_for(hub, _conn_info(hub))
         first, last = ledger_days(dict(get_current_context()), 0)
         if built:
             first = built.get("first_day", first)
@@ -81,8 +79,9 @@ def ledger_reconcile_task(built: dict[str, Any] | None) -> dict[str, Any]:
             files = write_report_files(report, hub.ledger.reports, hub.root)
             days[day.isoformat()] = {**report.summary(), "files": files}
             day += timedelta(days=1)
-        return {"days": days,
-                "mismatches": sum(int(d.get("mismatches", 0)) for d in days.values())}
+        bad = sum(n for d in days.values() for status, n in d["statuses"].items()
+                  if status in BAD)
+        return {"days": days, "mismatches": bad}
     result: dict[str, Any] = _with_store(run)
     return result
 

@@ -66,6 +66,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for name, consumer in (hub.file.feeds.consumers if hub.file.feeds else {}).items():
         _out(f"ok  feed consumer {name}: {', '.join(consumer.entities)}"
              + (f" of {', '.join(consumer.connections)}" if consumer.connections else ""))
+    if hub.ledger is not None:
+        led = hub.ledger
+        _out(f"ok  ledger: books in {led.functional_currency}; channels "
+             f"{', '.join(led.channels) or 'none'}; {len(led.fees)} fee types, "
+             f"{len(led.taxes)} tax titles, {len(led.commissions)} commission rules mapped")
     _out(f"{hub.path}: valid ({len(hub.connections)} connections)")
     return EXIT_OK
 

@@ -184,7 +184,8 @@ def cmd_rates_load(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any, with_config: Callable[[Any], Any]) -> None:
     """Register ``synchub ledger`` and its subcommands."""
-    ledger = sub.add_parser("ledger", help="journals: build, explain, close, list; rates")
+    ledger = sub.add_parser("ledger", help="journals: build, explain, close, list; "
+                            "settlement, reconciliation; rates")
     lsub = ledger.add_subparsers(dest="ledger_command", required=True)
 
     def common(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -208,6 +209,9 @@ def add_parser(sub: Any, with_config: Callable[[Any], Any]) -> None:
     sp.add_argument("--day", type=_day)
     sp.add_argument("--channel")
     sp.add_argument("--format", choices=["table", "csv"], default="table")
+    from synchub.cli_reconcile import add_parsers as add_reconcile_parsers
+
+    add_reconcile_parsers(lsub, common, _day)
     rates = lsub.add_parser("rates", help="exchange rates")
     rsub = rates.add_subparsers(dest="rates_command", required=True)
     sp = common(rsub.add_parser("load", help="load rates from a CSV (date,base,quote,rate) or "
@@ -216,9 +220,15 @@ def add_parser(sub: Any, with_config: Callable[[Any], Any]) -> None:
     sp.add_argument("--provider", required=True, help="where the rates come from, e.g. ecb")
 
 
+def _reconcile_commands() -> dict[str, Callable[[argparse.Namespace], int]]:
+    from synchub.cli_reconcile import COMMANDS as RECONCILE
+
+    return RECONCILE
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": cmd_build, "explain": cmd_explain, "close": cmd_close, "journals": cmd_journals,
-    "rates": cmd_rates_load,
+    "rates": cmd_rates_load, **_reconcile_commands(),
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 
+from synchub.demo_ledger import ledger_conf, ledger_summary, write_settlement_files
 from synchub.localenv import LocalEnv, ensure_sandbox
 
 
@@ -224,6 +225,7 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
     _say(f"sandbox: {ready['base_url']} ({'started' if started else 'already running'}; "
          "`make stop` stops it)")
     environ = env.airflow_env(ready)
+    write_settlement_files(env, ready, hub)
     store_url = environ["SYNCHUB_STORE_URL"]
     store = Store.from_url(store_url)
     store.migrate()
@@ -293,6 +295,13 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
     for sink in sinks:
         if receives(sink) == "tracking":
             dags_test(f"push__{sink}")
+    if hub.ledger is not None:
+        # one run over every day with money in it (a daily run covers its own day)
+        conf = ledger_conf(store)
+        _say(f"airflow dags test ledger -c '{conf}' ...")
+        _airflow(env, environ, "dags", "test", "ledger", "-c", conf, log_name="ledger.log")
+        for sink in erp_sinks:  # the journals go to the ERP
+            dags_test(f"push__{sink}")
     _say("")
     _say("fetched: source records read; stored/unchanged: canonical records written/skipped "
          "(an order with refunds gives an Order and a Refund each)")
@@ -306,6 +315,8 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
     if hub.stock is not None:
         _stock_summary(store, t0)
     _push_summary(store, t0)
+    if hub.ledger is not None:
+        ledger_summary(store, hub)
     store.dispose()
     _say("")
     _say(f"store: {store_url}")

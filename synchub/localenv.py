@@ -29,6 +29,7 @@ DEMO_STORES = [
     "hubspot:demo:customers=0",   # an empty CRM: the shops' customers are pushed to it
     "dhl:demo",
     "aftership:demo",
+    "frankfurter:demo",           # ECB reference rates for the ledger
 ]
 # the signing secrets of the demo shops' webhooks (Shopify signs with the app's secret; a
 # WooCommerce webhook with the secret given when it is created)
@@ -74,7 +75,15 @@ class LocalEnv:
         env.setdefault("SYNCHUB_STORE_URL", f"sqlite:///{self.var / 'hub.db'}")
         if sandbox:
             env.update(sandbox_connections(sandbox))
+            # the payment provider drops its settlement files for the Woo shop here
+            env["AIRFLOW_CONN_WOO_SETTLEMENTS"] = json.dumps(
+                {"conn_type": "fs", "host": str(self.settlements)})
         return env
+
+    @property
+    def settlements(self) -> Path:
+        """Where the demo's settlement files arrive (written by the sandbox)."""
+        return self.var / "settlements" / "woo_demo"
 
 
 def sandbox_connections(ready: dict[str, Any]) -> dict[str, str]:
@@ -94,6 +103,9 @@ def sandbox_connections(ready: dict[str, Any]) -> dict[str, str]:
         elif system == "hubspot":
             conn = {"conn_type": "http", "host": store["url"], "password": cred["access_token"]}
             out[f"AIRFLOW_CONN_HUBSPOT_{name.upper()}"] = json.dumps(conn)
+        elif system == "frankfurter" and name == "demo":
+            out["AIRFLOW_CONN_ECB_RATES"] = json.dumps({"conn_type": "http",
+                                                        "host": store["url"]})
         elif system in ("dhl", "aftership"):
             conn = {"conn_type": "http", "host": store["url"], "password": cred["api_key"]}
             out[f"AIRFLOW_CONN_{system.upper()}_{name.upper()}"] = json.dumps(conn)

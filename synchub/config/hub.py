@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from synchub.mapping import CompiledMapping
     from synchub.mapping.export import CompiledExport
 
-Role = Literal["channel", "marketplace", "erp", "wms", "crm", "carrier", "payments", "feed"]
+Role = Literal["channel", "marketplace", "erp", "wms", "crm", "carrier", "payments", "feed",
+               "rates"]
 NAME = r"^[a-z][a-z0-9_]{0,62}$"
 
 

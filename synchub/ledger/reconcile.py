@@ -127,8 +127,8 @@ def _channel_side(hub: Hub, channel: str, day: date, client_for: ClientFor | Non
         return None, f"connector {spec.system!r} declares no reconcile.orders source", False
     try:
         client = (client_for or _client_for(hub))(channel)
-        if client is None:
-            return None, "no client for the channel", True
+        if client is None:  # asked not to read the channel (`ledger report --no-channel`)
+            return None, "the channel's own figures were not read", False
         with client:
             counted = channel_orders(hub, channel, day, client)
     except SynchubError as exc:

@@ -16,6 +16,7 @@ from synchub.sandbox.odoo_control import odoo_control_router
 from synchub.sandbox.odoo_rpc import odoo_router
 from synchub.sandbox.sandbox import Sandbox
 from synchub.sandbox.shopify_payments_api import payments_control_router
+from synchub.sandbox.settlements import settlements_router
 from synchub.sandbox.shopify_rest import shopify_router
 from synchub.sandbox.woo_rest import woo_router
 
@@ -36,6 +37,7 @@ def create_app(sandbox: Sandbox) -> FastAPI:
     # before the generic controls, whose /{system}/{store}/{action} would answer these too
     app.include_router(odoo_control_router(odoo))
     app.include_router(payments_control_router(shop))
+    app.include_router(settlements_router(woo))
     app.include_router(courier_control_router({"dhl": sandbox.dhl,
                                                "aftership": sandbox.aftership}))
     app.include_router(control_router(sandbox))

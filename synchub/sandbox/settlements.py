@@ -245,3 +245,27 @@ def main(argv: list[str] | None = None) -> int:
                                 extra_order=args.extra_order)
     sys.stdout.write(json.dumps(summary) + "\n")
     return 0
+
+
+def settlements_router(get_store: Any) -> Any:
+    """``POST /_sandbox/woocommerce/<store>/settlements {"out": DIR, "through": DAY}``:
+    write the live shop's settlement files (orders placed through the sandbox included)."""
+    from fastapi import APIRouter, Request
+    from fastapi.responses import JSONResponse
+
+    router = APIRouter(prefix="/_sandbox/woocommerce")
+
+    @router.post("/{store}/settlements")
+    async def write(store: str, request: Request) -> JSONResponse:
+        body = await request.json()
+        if not isinstance(body, dict) or not isinstance(body.get("out"), str):
+            return JSONResponse({"error": "give out: a folder or fsspec URL"}, status_code=400)
+        through = date.fromisoformat(body["through"]) if body.get("through") else None
+        shop = get_store(store)
+        with shop.lock:
+            summary = write_settlements(shop, body["out"], through=through,
+                                        bad_row=bool(body.get("bad_row")),
+                                        extra_order=bool(body.get("extra_order")))
+        return JSONResponse(summary)
+
+    return router

@@ -71,7 +71,8 @@ def test_dagbag_has_one_dag_per_connection_and_no_import_errors(tmp_path: Path) 
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["errors"] == {}
     syncs = {f"sync__{c}" for c in ("shopify_demo", "woo_demo", "odoo_demo", "hubspot_demo",
-                                    "dhl_demo", "aftership_demo")}
+                                    "dhl_demo", "aftership_demo", "woo_settlements",
+                                    "ecb_rates")}
     pushes = {f"push__{c}" for c in ("odoo_demo", "hubspot_demo", "shopify_demo", "woo_demo",
                                      "aftership_demo")}
     assert set(out["dags"]) == syncs | pushes | {"stock_sync", "feed__bi", "synchub_replay",
@@ -81,14 +82,17 @@ def test_dagbag_has_one_dag_per_connection_and_no_import_errors(tmp_path: Path) 
     assert "synchub://canonical/ledger_entries" in ledger["outlets"]
     shop = out["dags"]["sync__shopify_demo"]
     assert shop["tasks"] == sorted(["orders", "customers", "products", "inventory_levels",
+                                    "payouts", "balance_transactions",
                                     "process_inbox", "emit_order", "emit_refund",
-                                    "emit_customer", "emit_product", "emit_inventory_level"])
+                                    "emit_customer", "emit_product", "emit_inventory_level",
+                                    "emit_payout", "emit_balance_transaction"])
     # webhooks: the inbox Asset or the cron
     assert shop["on_assets"] == ["synchub://inbox/shopify_demo"]
     assert shop["cron"] == "*/15 * * * *"
     odoo_push = out["dags"]["push__odoo_demo"]
     assert odoo_push["tasks"] == ["drain", "report", "route"]
-    assert odoo_push["on_assets"] == ["synchub://canonical/orders", "synchub://canonical/refunds"]
+    assert odoo_push["on_assets"] == ["synchub://canonical/ledger_entries",
+                                      "synchub://canonical/orders", "synchub://canonical/refunds"]
     shop_push = out["dags"]["push__shopify_demo"]
     assert shop_push["on_assets"] == ["synchub://canonical/shipments"]
     assert shop["pools"] == ["synchub__shopify_demo"]
@@ -149,7 +153,8 @@ def test_sync_dag_runs_through_airflow_against_the_sandbox(tmp_path: Path, sandb
     engine.dispose()
     assert count == {"orders": 260, "customers": 40, "products": shop.counts()["variants"]}
     assert {s for s, st in runs if st == "success"} == {"orders", "customers", "products",
-                                                         "inventory_levels"}
+                                                         "inventory_levels", "payouts",
+                                                         "balance_transactions"}
 
     # every entity that changed got an Asset event, for downstream DAGs to schedule on
     db = sqlite3.connect(tmp_path / "airflow" / "airflow.db")

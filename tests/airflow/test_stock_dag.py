@@ -22,8 +22,9 @@ def conn_json(info: ConnectionInfo) -> str:
                        "password": info.password, "schema": info.schema})
 
 
-def dags_test(env: dict[str, str], dag_id: str) -> str:
-    proc = subprocess.run(["airflow", "dags", "test", dag_id], env=env, capture_output=True,
+def dags_test(env: dict[str, str], dag_id: str, *args: str) -> str:
+    proc = subprocess.run(["airflow", "dags", "test", dag_id, *args], env=env,
+                          capture_output=True,
                           text=True, check=False, timeout=600)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"{dag_id}: " + output[-4000:]

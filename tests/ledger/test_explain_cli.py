@@ -35,7 +35,8 @@ def hub_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "store": {"url_env": "SYNCHUB_LEDGER_CLI_TEST_STORE", "default_url": "sqlite:///hub.db"},
         "connectors_dir": str(ROOT / "connectors"),
         "mappings_dir": "mappings",
-        "connections": {name: demo["connections"][name] for name in (CHANNEL, "shopify_demo")},
+        "connections": {name: demo["connections"][name]
+                        for name in (CHANNEL, "shopify_demo", "woo_settlements")},
         "ledger": demo["ledger"],
     }
     path = tmp_path / "hub.yaml"

@@ -1,0 +1,118 @@
+"""``synchub ledger settle | unmatched | report``: settlement matching and reconciliation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def cmd_settle(args: argparse.Namespace) -> int:
+    """Match every payout to what it settles; print the counts per channel and status."""
+    from synchub.cli_ledger import _hub_and_store
+    from synchub.ledger.settlement import match_settlements
+
+    hub, store = _hub_and_store(args)
+    try:
+        summary = match_settlements(store, hub).as_dict()
+    finally:
+        store.dispose()
+    if args.json:
+        _out(json.dumps(summary))
+        return 0
+    _out(f"{summary['items']} item(s): {summary['unmatched']} unmatched, "
+         f"{summary['unsettled']} unsettled, {summary['pending']} pending")
+    for channel, statuses in summary["channels"].items():
+        for status, per in statuses.items():
+            for currency, t in per.items():
+                _out(f"  {channel:<16} {status:<16} {t['count']:>6}  {t['amount']:>14} "
+                     f"{currency}")
+    return 0
+
+
+UNMATCHED_COLUMNS = ("channel", "status", "kind", "record_external_id", "payout_external_id",
+                     "currency", "expected_amount", "settled_amount", "difference", "age_days",
+                     "detail")
+
+
+def cmd_unmatched(args: argparse.Namespace) -> int:
+    """Items that need attention (unmatched, unsettled), with amounts and age."""
+    from synchub.cli_ledger import _hub_and_store
+    from synchub.ledger.settlement import unmatched
+
+    _, store = _hub_and_store(args)
+    try:
+        items = unmatched(store, channel=args.channel, status=args.status, limit=args.limit)
+    finally:
+        store.dispose()
+    if not items:
+        _out("nothing unmatched (run `synchub ledger settle` first to match again)")
+        return 0
+    _out("\t".join(UNMATCHED_COLUMNS))
+    for item in items:
+        _out("\t".join("" if item.get(c) is None else str(item[c]) for c in UNMATCHED_COLUMNS))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Build the day's reconciliation report, write its files, print its rows."""
+    from synchub.cli_ledger import _hub_and_store
+    from synchub.ledger.reconcile import BAD, build_report
+    from synchub.ledger.report_files import write_report_files
+
+    hub, store = _hub_and_store(args)
+    try:
+        def no_client(_connection: str) -> Any:
+            return None
+        report = build_report(store, hub, args.day,
+                              client_for=no_client if args.no_channel else None)
+        files = write_report_files(report, hub.ledger.reports, hub.root)
+    finally:
+        store.dispose()
+    _out(f"{'channel':<16} {'metric':<26} {'cur':<4} {'channel':>12} {'hub':>12} {'erp':>12}"
+         f"  status")
+    for r in report.rows:
+        def cell(value: Any, row: Any = r) -> str:
+            return "-" if value is None else figure(value, row.metric, row.currency)
+        _out(f"{r.channel:<16} {r.metric:<26} {r.currency or '':<4} {cell(r.channel_value):>12}"
+             f" {cell(r.hub_value):>12} {cell(r.erp_value):>12}  {r.status}")
+    for f in files:
+        _out(f"wrote {f}")
+    return 1 if any(r.status in BAD for r in report.rows) else 0
+
+
+def figure(value: Any, metric: str, currency: str | None) -> str:
+    """A count as a whole number, an amount at its currency's minor units."""
+    from decimal import Decimal
+
+    from synchub.canonical.common import quantize
+
+    amount = Decimal(str(value))
+    if not metric.endswith("_amount"):
+        return str(int(amount))
+    return format(quantize(amount, currency or "XXX"), "f")
+
+
+def add_parsers(lsub: Any, common: Any, day: Any) -> None:
+    """Register the subcommands under ``synchub ledger``."""
+    sp = common(lsub.add_parser("settle", help="match every payout to what it settles"))
+    sp.add_argument("--json", action="store_true")
+    sp = common(lsub.add_parser("unmatched", help="unmatched and unsettled items, with age"))
+    sp.add_argument("--channel")
+    sp.add_argument("--status", help="only this status (e.g. missing_in_hub, unsettled)")
+    sp.add_argument("--limit", type=int, default=1000)
+    sp = common(lsub.add_parser("report", help="the day's reconciliation report and files "
+                                "(exit 1 when a figure does not match)"))
+    sp.add_argument("--day", type=day, required=True)
+    sp.add_argument("--no-channel", action="store_true",
+                    help="do not read the channels' own figures (no credentials needed)")
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "settle": cmd_settle, "unmatched": cmd_unmatched, "report": cmd_report}
