@@ -15,8 +15,8 @@ from synchub.sandbox.hubspot_api import hubspot_router
 from synchub.sandbox.odoo_control import odoo_control_router
 from synchub.sandbox.odoo_rpc import odoo_router
 from synchub.sandbox.sandbox import Sandbox
-from synchub.sandbox.shopify_payments_api import payments_control_router
 from synchub.sandbox.settlements import settlements_router
+from synchub.sandbox.shopify_payments_api import payments_control_router
 from synchub.sandbox.shopify_rest import shopify_router
 from synchub.sandbox.woo_rest import woo_router
 
