@@ -39,7 +39,8 @@ def post_order(order: Order, ctx: PostingContext) -> list[LedgerEntry]:
         out.append(commission)
     if sale is not None and order.status == "cancelled" and \
             order.financial_status in UNCOLLECTED:
-        out.append(_cancellation(order, sale))
+        # money never collected earns no commission either: both are reversed
+        out.append(_cancellation(order, sale, commission))
     return out
 
 
@@ -104,12 +105,14 @@ def _commission(order: Order, ctx: PostingContext, channel: str,
                    memo=f"Commission on order {order.number or order.external_id}")
 
 
-def _cancellation(order: Order, sale: LedgerEntry) -> LedgerEntry:
+def _cancellation(order: Order, sale: LedgerEntry, commission: LedgerEntry | None
+                  ) -> LedgerEntry:
     # the exact reverse, at the sale's own rate: money never collected leaves no FX result
+    reversed_ = [*sale.lines, *(commission.lines if commission is not None else [])]
     lines = [LedgerLine(account=ln.account, rule=f"cancel.{ln.rule}", source=ln.source,
                         description=ln.description, debit=ln.credit, credit=ln.debit,
                         functional_debit=ln.functional_credit,
-                        functional_credit=ln.functional_debit) for ln in sale.lines]
+                        functional_credit=ln.functional_debit) for ln in reversed_]
     return make_entry(
         order, kind="cancellation", external_id=f"cancellation/{order.external_id}",
         channel=sale.channel, posted_at=order.cancelled_at or order.updated_at,

@@ -225,6 +225,22 @@ CASES: dict[str, Case] = {
                               ("cancel.sale.revenue", "400000", "50.00", "0"),
                               ("cancel.sale.shipping", "400100", "4.90", "0"),
                               ("cancel.tax:MwSt", "251100", "10.43", "0")]}),
+    "cancellation-reverses-its-commission": (lambda: post_order(order_doc(
+        status="cancelled", financial_status="voided", cancelled_at="2025-03-04T08:00:00Z"),
+        context(commissions=[{"name": "coffee_affiliate", "party": "Kaffee-Blog Partner",
+                              "rate": "0.05", "skus": ["SKU-0001*"]}])), {
+        "sale/1001": [("clearing:woo_demo:stripe", CLEARING, "65.33", "0"),
+                      ("sale.revenue", "400000", "0", "50.00"),
+                      ("sale.shipping", "400100", "0", "4.90"),
+                      ("tax:MwSt", "251100", "0", "10.43")],
+        "commission/1001": [("commission:coffee_affiliate", "623000", "2.00", "0"),
+                            ("commission:coffee_affiliate", "211000", "0", "2.00")],
+        "cancellation/1001": [("cancel.clearing:woo_demo:stripe", CLEARING, "0", "65.33"),
+                              ("cancel.sale.revenue", "400000", "50.00", "0"),
+                              ("cancel.sale.shipping", "400100", "4.90", "0"),
+                              ("cancel.tax:MwSt", "251100", "10.43", "0"),
+                              ("cancel.commission:coffee_affiliate", "623000", "0", "2.00"),
+                              ("cancel.commission:coffee_affiliate", "211000", "2.00", "0")]}),
     "refund-partial-with-restock": (lambda: post_refund(refund_doc(), order_doc(), ctx()), {
         "refund/r1": [("refund.return", "400400", "20.00", "0"),   # 7.60 x 1/2 = 3.80 tax
                       ("tax:MwSt", "251100", "3.80", "0"),
