@@ -31,6 +31,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import fsspec
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from synchub.sandbox.util import cents, iso_utc_z
 from synchub.sandbox.woo_orders import ORDER_ID_BASE
@@ -247,12 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def settlements_router(get_store: Any) -> Any:
+def settlements_router(get_store: Any) -> APIRouter:
     """``POST /_sandbox/woocommerce/<store>/settlements {"out": DIR, "through": DAY}``:
     write the live shop's settlement files (orders placed through the sandbox included)."""
-    from fastapi import APIRouter, Request
-    from fastapi.responses import JSONResponse
-
     router = APIRouter(prefix="/_sandbox/woocommerce")
 
     @router.post("/{store}/settlements")

@@ -226,3 +226,28 @@ def test_sandbox_settlements_sync_next_to_the_woo_orders(db_url: str, store: Sto
     again = sync_stream(hub, "psp", "settlement_rows", store=store, conn_info=psp,
                         window_end=end)
     assert (again.fetched, again.stored) == (0, 0)
+
+
+def test_the_control_api_writes_the_live_shops_files(tmp_path: Path) -> None:
+    """``POST /_sandbox/woocommerce/<shop>/settlements`` writes the running shop's files."""
+
+    sb = Sandbox(seed=7)
+    sb.woocommerce("ctl", orders=40, customers=10, products=5)
+    with SandboxServer(sb) as srv:
+        _control_writes(srv, tmp_path / "files")
+
+
+def _control_writes(srv: SandboxServer, out: Path) -> None:
+    import requests
+
+    reply = requests.post(f"{srv.base_url}/_sandbox/woocommerce/ctl/settlements",
+                          json={"out": str(out)}, timeout=30)
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["files"] and sorted(p.name for p in out.iterdir()) == sorted(body["files"])
+    again = requests.post(f"{srv.base_url}/_sandbox/woocommerce/ctl/settlements",
+                          json={"out": str(out)}, timeout=30).json()
+    assert (again["written"], again["unchanged"]) == (0, len(body["files"]))
+    bad = requests.post(f"{srv.base_url}/_sandbox/woocommerce/ctl/settlements", json={},
+                        timeout=30)
+    assert bad.status_code == 400 and "out" in bad.json()["error"]
