@@ -247,7 +247,7 @@ class World:
             total = unit * qty - discount
             tax = (total * rate / (1 + rate) if included else total * rate).quantize(CENT)
             sku = COMMISSION_SKU if k == 0 and n % 3 == 0 else \
-                f"SKU-{(n * 31 + k) % 5000 + 1:05d}-{k + 1}"
+                f"SKU-{(n * 31 + k) % 5000 + 100:05d}-{k + 1}"
             lines.append({"external_id": f"{n}-{k}", "sku": sku, "quantity": qty,
                           "unit_price": _m(unit, currency), "discount": _m(discount, currency),
                           "tax": _m(tax, currency), "total": _m(total, currency),

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -164,7 +164,10 @@ def build_report(store: Store, hub: Hub, day: date, *, client_for: ClientFor | N
             rows += payout_rows(conn, ledger, ch, start, end)
             rows += settlement_rows(conn, ch)
             rows += journal_rows(conn, ledger, ch, day, erp)
-            rows += drift_rows(conn, hub, ch)
+            if day >= built.date() - timedelta(days=1):
+                # drift is a snapshot of now: it belongs to today's and yesterday's report,
+                # not to a past day rebuilt later
+                rows += drift_rows(conn, hub, ch)
     for row in rows:
         compare(row)
     _store(store, day, rows, built)

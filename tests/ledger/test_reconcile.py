@@ -5,7 +5,7 @@ that replace the day, and the channel's own counts against the sandbox's shops."
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -312,3 +312,15 @@ def test_channel_counts_agree_with_the_shops_own_orders(
                 want.setdefault(cur, []).append(amount)
             assert got.counts == {c: len(v) for c, v in want.items()}
             assert got.amounts == {c: sum(v, Decimal(0)) for c, v in want.items()}
+
+
+def test_a_past_day_rebuilt_later_carries_no_stock_drift(store: Store, tmp_path: Path) -> None:
+    """Drift is a snapshot of now: only today's and yesterday's reports show it."""
+    hub = write_hub(tmp_path, channels=STOCK)
+    seed(store, hub)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        mock_channels(rsps)
+        later = build_report(store, hub, DAY, client_for=clients(hub),
+                             now=NOW + timedelta(days=30))
+    assert "stock_drift" not in figures(later, "woo_demo")
+    assert "orders_count EUR" in figures(later, "woo_demo")
