@@ -101,10 +101,20 @@ def compare(row: ReconRow) -> ReconRow:
     row.difference = wrong[0] if wrong else (Decimal(0) if gaps else None)
     if row.status == "error":
         return row
-    if wrong:
+    channel_agrees = row.channel_value is None or row.channel_value == row.hub_value
+    if wrong and channel_agrees and row.erp_lost == 0 and row.erp_value is not None \
+            and row.hub_value is not None and row.erp_value < row.hub_value:
+        # nothing is dead on the way to the ERP: the rest is still being delivered
+        row.status = "pending"
+        on_way = f"{row.hub_value - row.erp_value:f} not yet in the ERP (none failed)"
+        row.detail = f"{row.detail}; {on_way}" if row.detail else on_way
+    elif wrong:
         hub_lacks = row.channel_value not in (None, 0) and row.hub_value == 0
         erp_lacks = row.erp_value == 0 and row.hub_value not in (None, 0)
         row.status = "missing" if hub_lacks or erp_lacks else "mismatch"
+        if row.erp_lost:
+            dead = f"{row.erp_lost:f} dead on the way to the ERP: `synchub deadletters`"
+            row.detail = f"{row.detail}; {dead}" if row.detail else dead
     elif row.channel_side and row.channel_value is None:
         row.status = "no_source"
     else:

@@ -55,6 +55,9 @@ class ReconRow:
     detail: str | None = None
     # compared by reconcile.compare: whether the channel has a side in this metric
     channel_side: bool = field(default=False, repr=False)
+    # records of this figure whose delivery to the ERP is dead (None: no ERP side); the
+    # rest of a gap is still on its way and the row is `pending`, not a mismatch
+    erp_lost: Decimal | None = field(default=None, repr=False)
     fixed: bool = field(default=False, repr=False)  # status set here, not by comparing
 
 
@@ -92,6 +95,12 @@ class ErpRoutes:
             return None
         return name
 
+    def lost(self, record_id: Any, entity: str) -> sa.ColumnElement[bool]:
+        """The record's delivery to the ERP is dead (it will not arrive without a replay)."""
+        return sa.exists().where(
+            _d.sink == self.sink, _d.route == self.routes[entity], _d.record_id == record_id,
+            _d.status == "dead")
+
     def held(self, record_id: Any, entity: str) -> sa.ColumnElement[bool]:
         """The ERP acknowledged a version of the record (delivered, maybe resending)."""
         return sa.exists().where(
@@ -105,8 +114,8 @@ def _sums(conn: sa.Connection, query: Any) -> dict[str, tuple[Decimal, Decimal]]
 
 
 def _money_pair(channel: str, metric: str, channel_side: bool,
-                values: list[dict[str, tuple[Decimal, Decimal]] | None], note: str | None
-                ) -> list[ReconRow]:
+                values: list[dict[str, tuple[Decimal, Decimal]] | None], note: str | None,
+                lost: dict[str, tuple[Decimal, Decimal]] | None = None) -> list[ReconRow]:
     """``<metric>_count`` and ``<metric>_amount`` rows per currency of (channel, hub, ERP)."""
     currencies = sorted({c for v in values if v for c in v}) or [""]
     rows = []
@@ -114,7 +123,9 @@ def _money_pair(channel: str, metric: str, channel_side: bool,
         for cur in currencies:
             got = [None if v is None else v.get(cur, (ZERO, ZERO))[index] for v in values]
             rows.append(ReconRow(channel, f"{metric}_{suffix}", cur, got[0], got[1], got[2],
-                                 detail=note, channel_side=channel_side))
+                                 detail=note, channel_side=channel_side,
+                                 erp_lost=None if lost is None else
+                                 lost.get(cur, (ZERO, ZERO))[0]))
     return rows
 
 
@@ -128,9 +139,10 @@ def order_rows(conn: sa.Connection, channel: str, start: datetime, end: datetime
     hub = _sums(conn, pick)
     route = erp.route("order", channel)
     erp_side = _sums(conn, pick.where(erp.held(o.id, "order"))) if route else None
+    lost = _sums(conn, pick.where(erp.lost(o.id, "order"))) if route else None
     side = None if counted is None else {
         c: (Decimal(n), counted.amounts[c]) for c, n in counted.counts.items()}
-    return _money_pair(channel, "orders", True, [side, hub, erp_side], note)
+    return _money_pair(channel, "orders", True, [side, hub, erp_side], note, lost)
 
 
 def refund_rows(conn: sa.Connection, channel: str, start: datetime, end: datetime,
@@ -143,7 +155,8 @@ def refund_rows(conn: sa.Connection, channel: str, start: datetime, end: datetim
     hub = _sums(conn, pick)
     route = erp.route("refund", channel)
     erp_side = _sums(conn, pick.where(erp.held(r.id, "refund"))) if route else None
-    return _money_pair(channel, "refunds", False, [None, hub, erp_side], None)
+    lost = _sums(conn, pick.where(erp.lost(r.id, "refund"))) if route else None
+    return _money_pair(channel, "refunds", False, [None, hub, erp_side], None, lost)
 
 
 def payout_rows(conn: sa.Connection, ledger: LedgerConfig, channel: str, start: datetime,
@@ -241,12 +254,16 @@ def journal_rows(conn: sa.Connection, ledger: LedgerConfig, channel: str, day: d
     route = erp.route("ledger_entry")
     sent = {k: Decimal(n) for k, n in conn.execute(pick.where(erp.held(e.id, "ledger_entry")))
             } if route else None
+    lost = {k: Decimal(n) for k, n in conn.execute(pick.where(erp.lost(e.id, "ledger_entry")))
+            } if route else None
     total = sum(kinds.values(), ZERO)
     out = [ReconRow(channel, "journal_entries", "", hub_value=total,
                     erp_value=None if sent is None else sum(sent.values(), ZERO),
-                    detail=None if total else "no entries posted")]
+                    detail=None if total else "no entries posted",
+                    erp_lost=None if lost is None else sum(lost.values(), ZERO))]
     out += [ReconRow(channel, f"journal_entries_{k}", "", hub_value=n,
-                     erp_value=None if sent is None else sent.get(k, ZERO))
+                     erp_value=None if sent is None else sent.get(k, ZERO),
+                     erp_lost=None if lost is None else lost.get(k, ZERO))
             for k, n in sorted(kinds.items())]
     lines = [ll.channel == channel, ll.posted_on == day]
     uneven = (sa.select(ll.entry_id).where(*lines).group_by(ll.entry_id).having(sa.or_(
