@@ -18,22 +18,11 @@ from synchub_factory import START_DATE, _conn_info, _with_store, entity_asset
 
 def ledger_days(context: dict[str, Any], lookback: int) -> tuple[str, str]:
     """(first, last) ISO days the run covers: its params, else its data interval."""
-    params = context.get("params") or {}
-    first, last = params.get("first_day") or None, params.get("last_day") or None
-    if first or last:
-        first_day = date.fromisoformat(first or last)
-        last_day = date.fromisoformat(last or first)
-        if last_day < first_day:
-            raise ValueError(f"last_day {last_day} is before first_day {first_day}")
-        return first_day.isoformat(), last_day.isoformat()
-    start: datetime | None = context.get("data_interval_start")
-    end: datetime | None = context.get("data_interval_end")
-    if start is None or end is None:  # a run without an interval: yesterday
-        end = datetime.now(UTC)
-        start = end - timedelta(days=1)
-    last_day = (end - timedelta(microseconds=1)).date() if end > start else start.date()
-    first_day = min(start.date(), last_day) - timedelta(days=lookback)
-    return first_day.isoformat(), last_day.isoformat()
+    from synchub.ledger.days import run_days
+
+    first, last = run_days(context.get("params"), context.get("data_interval_start"),
+                           context.get("data_interval_end"), lookback)
+    return first.isoformat(), last.isoformat()
 
 
 def ledger_build_task() -> dict[str, Any]:
@@ -68,11 +57,15 @@ def ledger_reconcile_task(built: dict[str, Any] | None) -> dict[str, Any]:
 
         # the channels' own figures are read live with their Airflow Connections
         client_for = default_client_for(hub, _conn_info(hub))
-        first, last = ledger_days(dict(get_current_context()), 0)
+        context = dict(get_current_context())
+        first, last = ledger_days(context, 0)
         if built:
             first = built.get("first_day", first)
             last = built.get("last_day", last)
         day, end = date.fromisoformat(first), date.fromisoformat(last)
+        since = (context.get("params") or {}).get("reconcile_from") or None
+        if since:  # a long rebuild need not report every day again
+            day = max(day, date.fromisoformat(since))
         days: dict[str, Any] = {}
         while day <= end:
             report = build_report(store, hub, day, client_for=client_for)
@@ -124,15 +117,16 @@ def build_ledger_dag(hub: Any) -> DAG:
         catchup=False,
         max_active_runs=1,
         tags=["synchub", "ledger"],
-        params={"first_day": "", "last_day": ""},
+        params={"first_day": "", "last_day": "", "reconcile_from": ""},
         doc_md=("Builds balanced journals (functional currency "
                 f"{cfg.functional_currency}) from orders, refunds, balance movements and "
                 "payouts of the run's day (plus "
                 f"{cfg.lookback_days} days before it), matches payouts to what they settle "
                 "and writes the reconciliation report per channel "
                 f"(`{cfg.reports.to}/<day>.csv|html`). Trigger with `first_day`/`last_day` "
-                "to rebuild a range; rebuilding is idempotent and closed days are never "
-                "rewritten (changes post as corrections)."),
+                "to rebuild a range (and `reconcile_from` to report only its last days); "
+                "rebuilding is idempotent and closed days are never rewritten (changes post "
+                "as corrections)."),
         default_args={
             "retries": defaults.retries, "retry_delay": defaults.retry_delay,
             "retry_exponential_backoff": True, "max_retry_delay": defaults.max_retry_delay,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import requests
@@ -48,10 +48,13 @@ def ledger_range(store: Any) -> tuple[date, date]:
     return (min(f.date() for f in firsts) if firsts else today), today
 
 
-def ledger_conf(store: Any) -> str:
-    """The ``-c`` of ``airflow dags test ledger``: the whole range, one run."""
+def ledger_conf(store: Any, report_days: int = 7) -> str:
+    """The ``-c`` of ``airflow dags test ledger``: the whole range in one run, reported for
+    its last ``report_days`` days."""
     first, last = ledger_range(store)
-    return json.dumps({"first_day": first.isoformat(), "last_day": last.isoformat()})
+    since = max(first, last - timedelta(days=report_days - 1))
+    return json.dumps({"first_day": first.isoformat(), "last_day": last.isoformat(),
+                       "reconcile_from": since.isoformat()})
 
 
 def ledger_summary(store: Any, hub: Any) -> None:
@@ -70,10 +73,12 @@ def ledger_summary(store: Any, hub: Any) -> None:
             sa.select(sa.func.count()).select_from(
                 sa.select(ledger_lines.c.entry_id)
                 .group_by(ledger_lines.c.entry_id)
-                .having(sa.or_(
-                    sa.func.sum(ledger_lines.c.debit) != sa.func.sum(ledger_lines.c.credit),
-                    sa.func.sum(ledger_lines.c.functional_debit)
-                    != sa.func.sum(ledger_lines.c.functional_credit))).subquery())
+                .having(sa.or_(  # rounded: SQLite sums numeric columns as floats
+                    sa.func.round(sa.func.sum(ledger_lines.c.debit)
+                                  - sa.func.sum(ledger_lines.c.credit), 4) != 0,
+                    sa.func.round(sa.func.sum(ledger_lines.c.functional_debit)
+                                  - sa.func.sum(ledger_lines.c.functional_credit), 4) != 0)
+                        ).subquery())
         ).scalar_one()
         suspense = conn.execute(
             sa.select(sa.func.count(), sa.func.sum(ledger_lines.c.functional_debit))
@@ -106,6 +111,7 @@ def ledger_summary(store: Any, hub: Any) -> None:
         for channel, parts in per.items():
             _say(f"settlement {channel}: {', '.join(parts)}")
     reports = hub.root / hub.ledger.reports.to
-    _say(f"reconciliation: {days} day(s), {bad} figure(s) that do not match; files in "
-         f"{reports} (CSV and HTML per day)")
+    _say(f"reconciliation: the last {days} day(s), {bad} figure(s) that do not match "
+         f"(`.venv/bin/synchub ledger report --day D`); files in {reports} (CSV and HTML "
+         "per day)")
     _say("why a journal looks as it does: `.venv/bin/synchub ledger explain <order number>`")
