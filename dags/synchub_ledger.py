@@ -49,9 +49,11 @@ def ledger_settle_task() -> dict[str, Any]:
 
 
 def ledger_reconcile_task(built: dict[str, Any] | None) -> dict[str, Any]:
-    """The reconciliation report of each day built: rows, files, and what did not match."""
+    """The reconciliation report and the journal file of each day built: rows, files, and
+    what did not match."""
     def run(hub: Any, store: Any) -> dict[str, Any]:
         from synchub.delivery.engine import default_client_for
+        from synchub.ledger.journal_files import write_journal_file
         from synchub.ledger.reconcile import BAD, build_report
         from synchub.ledger.report_files import write_report_files
 
@@ -70,6 +72,8 @@ def ledger_reconcile_task(built: dict[str, Any] | None) -> dict[str, Any]:
         while day <= end:
             report = build_report(store, hub, day, client_for=client_for)
             files = write_report_files(report, hub.ledger.reports, hub.root)
+            journal_file = write_journal_file(store, hub, day, hub.root)
+            files += [journal_file] if journal_file else []
             days[day.isoformat()] = {**report.summary(), "files": files}
             day += timedelta(days=1)
         bad = sum(n for d in days.values() for status, n in d["statuses"].items()

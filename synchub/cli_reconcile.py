@@ -87,6 +87,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 1 if any(r.status in BAD for r in report.rows) else 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the day's journal file (CSV, journal-items import layout)."""
+    from synchub.cli_ledger import _hub_and_store
+    from synchub.errors import ConfigError
+    from synchub.ledger.journal_files import write_journal_file
+
+    hub, store = _hub_and_store(args)
+    try:
+        written = write_journal_file(store, hub, args.day, hub.root)
+    finally:
+        store.dispose()
+    if written is None:
+        raise ConfigError("ledger.reports.journals_to is null: no journal files",
+                          file=str(hub.path), key="ledger.reports.journals_to")
+    _out(f"wrote {written}")
+    return 0
+
+
 def figure(value: Any, metric: str, currency: str | None) -> str:
     """A count as a whole number, an amount at its currency's minor units."""
     from decimal import Decimal
@@ -112,7 +130,11 @@ def add_parsers(lsub: Any, common: Any, day: Any) -> None:
     sp.add_argument("--day", type=day, required=True)
     sp.add_argument("--no-channel", action="store_true",
                     help="do not read the channels' own figures (no credentials needed)")
+    sp = common(lsub.add_parser("export", help="the day's journal file (CSV in the "
+                                "journal-items import layout)"))
+    sp.add_argument("--day", type=day, required=True)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "settle": cmd_settle, "unmatched": cmd_unmatched, "report": cmd_report}
+    "settle": cmd_settle, "unmatched": cmd_unmatched, "report": cmd_report,
+    "export": cmd_export}

@@ -123,11 +123,14 @@ class RatesConfig(_Model):
 
 
 class ReportsConfig(_Model):
-    """Where the daily reconciliation files go."""
+    """Where the daily reconciliation files and journal files go."""
 
     to: str = Field(default="var/reports/reconciliation", description="Folder or fsspec URL.")
     formats: list[ReportFormat] = Field(default_factory=lambda: list[ReportFormat](
         ["csv", "html"]))
+    journals_to: str | None = Field(
+        default="var/exports/journals", description="Folder or fsspec URL of the daily "
+        "journal file (CSV in the journal-items import layout); null: none.")
 
 
 class LedgerPart(_Model):

@@ -10,6 +10,7 @@ sandboxes hold.
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -52,7 +53,8 @@ def write_ledger_hub(tmp_path: Path) -> Path:
             "channels": {"shop": {"clearing": "121100",
                                   "gateways": {"shopify_payments": "121110"}}},
             "rates": {"providers": ["ecb"], "max_age_days": 5},
-            "reports": {"to": str(tmp_path / "reports")},
+            "reports": {"to": str(tmp_path / "reports"),
+                        "journals_to": str(tmp_path / "journals")},
         },
     }
     path = tmp_path / "hub.yaml"
@@ -154,6 +156,14 @@ def test_sales_refunds_fees_and_a_payout_end_as_balanced_journals_in_odoo(
     assert {s for k, s in items if k == "charge"} == {"matched"}
     assert (tmp_path / "reports" / f"{today}.csv").is_file()
     assert (tmp_path / "reports" / f"{today}.html").is_file()
+    # and the day's journals as a file accountants import: the same entries, balanced
+    with (tmp_path / "journals" / f"{today}.csv").open() as f:
+        lines = list(csv.DictReader(f))
+    assert {ln["reference"] for ln in lines} == set(refs)
+    for reference in refs:
+        mine = [ln for ln in lines if ln["reference"] == reference]
+        assert sum(Decimal(ln["debit"]) for ln in mine) == \
+            sum(Decimal(ln["credit"]) for ln in mine)
 
     # a rebuild and a push again change nothing
     logs.append(dags_test(env, "ledger", "-c", conf))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,29 @@ def test_report_writes_the_days_files_and_prints_every_figure(
     assert all(Path(w).is_file() for w in written)
     csv_text = Path(written[0]).read_text()
     assert f"{DAY},woo_demo,settlement_unmatched_amount,EUR,,10.00,,,mismatch" in csv_text
+
+
+def test_export_writes_the_days_journals_in_the_import_layout(
+        hub_file: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    """One row per line, functional debit/credit, the ERP reference, the journal code."""
+    import csv
+
+    settled_day(hub_file)
+    run(capsys, hub_file, "build", "--day", DAY)
+    code, out, _ = run(capsys, hub_file, "export", "--day", DAY)
+    written = Path(out.strip().removeprefix("wrote "))
+    assert code == 0 and written == hub_file.parent / "var/exports/journals" / f"{DAY}.csv"
+    rows = list(csv.DictReader(written.open()))
+    assert list(rows[0]) == ["date", "journal", "reference", "account", "label", "debit",
+                             "credit", "currency", "amount_currency", "rule"]
+    sale = [r for r in rows if r["reference"] == "woo_demo/sale/1001"]
+    assert [(r["journal"], r["account"], r["debit"], r["credit"]) for r in sale] == [
+        ("SAL", "121210", "65.33", "0.00"), ("SAL", "400000", "0.00", "50.00"),
+        ("SAL", "400100", "0.00", "4.90"), ("SAL", "251100", "0.00", "10.43")]
+    by_ref: dict[str, list[Decimal]] = {}
+    for r in rows:
+        by_ref.setdefault(r["reference"], [Decimal(0), Decimal(0)])
+        by_ref[r["reference"]][0] += Decimal(r["debit"])
+        by_ref[r["reference"]][1] += Decimal(r["credit"])
+    assert by_ref and all(d == c for d, c in by_ref.values())   # every journal balances
+    assert {r["date"] for r in rows} == {DAY}
