@@ -7,7 +7,6 @@ Exit status: 0 success; 1 a sync or API failure; 2 usage or configuration error;
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import sys
@@ -79,12 +78,13 @@ def _entity_name(name: str) -> str:
     from synchub.canonical import ENTITIES
 
     n = name.strip().lower().replace("-", "_")
+    from synchub.feeds.ledger_views import ROW_FEEDS
     from synchub.store.stock_tables import STOCK_FEEDS
 
     for cand in (n, n[:-1] if n.endswith("s") else n, n[:-2] if n.endswith("es") else n):
-        if cand in ENTITIES or cand in STOCK_FEEDS:
+        if cand in ENTITIES or cand in STOCK_FEEDS or cand in ROW_FEEDS:
             return cand
-    known = sorted(ENTITIES) + sorted(STOCK_FEEDS)
+    known = sorted(ENTITIES) + sorted(STOCK_FEEDS) + sorted(ROW_FEEDS)
     raise ConfigError(f"unknown entity {name!r}; known: {', '.join(known)}")
 
 
@@ -205,57 +205,10 @@ def _summary_line(s: dict[str, Any]) -> str:
             f"quarantined {s['quarantined']:>5}  cursor {s['cursor'] or '-'}")
 
 
-def _flatten(doc: dict[str, Any]) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for key, value in doc.items():
-        if isinstance(value, dict) and set(value) == {"amount", "currency"}:
-            row[f"{key}_amount"], row[f"{key}_currency"] = value["amount"], value["currency"]
-        elif isinstance(value, dict):
-            for k2, v2 in value.items():
-                row[f"{key}_{k2}"] = json.dumps(v2, ensure_ascii=False) \
-                    if isinstance(v2, dict | list) else v2
-        elif isinstance(value, list):
-            row[key] = json.dumps(value, ensure_ascii=False)
-        else:
-            row[key] = value
-    return row
-
-
 def cmd_feed(args: argparse.Namespace) -> int:
-    entity = _entity_name(args.entity)
-    store = _open_store(args)
-    try:
-        since = int(args.since) if args.since not in (None, "") else None
-    except ValueError:
-        raise ConfigError(f"--since expects a cursor returned by a previous read, got "
-                          f"{args.since!r}") from None
-    remaining = args.limit
-    writer: csv.DictWriter[str] | None = None
-    cursor = since
-    try:
-        while remaining is None or remaining > 0:
-            batch = 1000 if remaining is None else min(1000, remaining)
-            page = store.read_feed(entity, since=cursor, limit=batch)
-            for doc in page.records:
-                if args.format == "csv":
-                    row = _flatten(doc)
-                    if writer is None:
-                        writer = csv.DictWriter(sys.stdout, fieldnames=list(row),
-                                                extrasaction="ignore")
-                        writer.writeheader()
-                    writer.writerow(row)
-                else:
-                    _out(json.dumps(doc, ensure_ascii=False))
-            if page.next_cursor is not None:
-                cursor = page.next_cursor
-            if remaining is not None:
-                remaining -= len(page.records)
-            if len(page.records) < batch:
-                break
-    finally:
-        store.dispose()
-    _err(json.dumps({"entity": entity, "next_cursor": cursor}))
-    return EXIT_OK
+    from synchub.cli_feed import cmd_feed as run
+
+    return run(args)
 
 
 def cmd_schemas(args: argparse.Namespace) -> int:

@@ -89,7 +89,7 @@ FEED_RECONCILIATION = FeedView(
         _exact("r", "erp_value", "erp_value", "What reached the ERP. " + _FIGURE, "figure"),
         _exact("r", "difference", "difference", "hub - channel; when those agree, "
                "ERP - hub.", "figure"),
-        _raw("r", "status", "status", "ok, mismatch, missing, no_source, error or info "
+        _raw("r", "status", "status", "ok, mismatch, missing, pending, no_source, error or info "
              "(docs/ledger.md)."),
         _raw("r", "detail", "detail", "What was compared, in words."),
         _raw("r", "built_at", "built_at", "When the row was built.", kind="time"),

@@ -99,3 +99,25 @@ def test_export_writes_the_days_journals_in_the_import_layout(
         by_ref[r["reference"]][1] += Decimal(r["credit"])
     assert by_ref and all(d == c for d, c in by_ref.values())   # every journal balances
     assert {r["date"] for r in rows} == {DAY}
+
+
+def test_the_feed_command_reads_journal_lines_and_the_report(
+        hub_file: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    import json
+
+    from synchub.cli import main
+
+    settled_day(hub_file)
+    run(capsys, hub_file, "build", "--day", DAY)
+    run(capsys, hub_file, "report", "--day", DAY, "--no-channel")
+    assert main(["feed", "journal_lines", "-c", str(hub_file)]) == 0
+    out = capsys.readouterr()
+    lines = [json.loads(ln) for ln in out.out.splitlines()]
+    sale = [ln for ln in lines if ln["entry_external_id"] == "sale/1001"]
+    assert [ln["account"] for ln in sale] == ["121210", "400000", "400100", "251100"]
+    assert json.loads(out.err)["entity"] == "journal_line"
+    assert main(["feed", "reconciliation", "-c", str(hub_file), "--format", "csv"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].startswith("day,connection,metric,currency,channel_value,hub_value,")
+    payout = next(r for r in rows[1:] if ",woo_demo,payouts_amount," in r)
+    assert payout.startswith(f"{DAY},woo_demo,payouts_amount,EUR,74.10,74.10,")
