@@ -99,6 +99,12 @@ class LedgerSummary:
         }
 
 
+# what a build reads day by day (SQLite's planner needs their statistics, see
+# Store.refresh_statistics)
+MONEY_TABLES = ("orders", "refunds", "balance_transactions", "payouts", "ledger_entries",
+                "ledger_lines")
+
+
 def build_ledger(store: Any, hub: Any, *, first_day: date, last_day: date,
                  rates: RateSource | None = None, now: datetime | None = None) -> LedgerSummary:
     """Build (or rebuild) the journals of ``first_day`` .. ``last_day``, one day at a time.
@@ -119,6 +125,7 @@ def build_ledger(store: Any, hub: Any, *, first_day: date, last_day: date,
 
         rates = StoreRates(store, config.rates)
     ctx = PostingContext(config=config, rates=rates)
+    store.refresh_statistics(*MONEY_TABLES)
     summary = LedgerSummary()
     summary.run_id = _start_run(store, first_day, last_day, now)
     try:

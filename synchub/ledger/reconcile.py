@@ -156,6 +156,7 @@ def build_report(store: Store, hub: Hub, day: date, *, client_for: ClientFor | N
     """Build and store the report of ``day`` (UTC), replacing the day's rows."""
     ledger = ledger_of(hub)
     built = (now or datetime.now(UTC)).astimezone(UTC)
+    store.refresh_statistics("settlement_items", "ledger_lines", "deliveries")
     start, end = day_bounds(day)
     erp = ErpRoutes.of(hub)
     channels = settlement_channels(hub)

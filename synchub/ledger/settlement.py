@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from synchub.errors import ConfigError
-from synchub.ledger.settlement_lookup import Lookup, doc_of
+from synchub.ledger.settlement_lookup import Lookup
 from synchub.store.ledger_tables import settlement_items
 from synchub.store.tables import entity_table
 
@@ -41,11 +41,18 @@ if TYPE_CHECKING:
 PAID = ("paid", "partially_paid", "partially_refunded", "refunded")
 NOT_SETTLING = ("failed", "cancelled")  # such a payout paid nothing out
 UNMATCHED = ("amount_mismatch", "missing_in_hub", "incomplete", "excess")
-PAYOUT_PAGE = 20   # payouts per page (each may settle thousands of movements)
+PAYOUT_PAGE = 5    # payouts per page (each may settle thousands of movements)
 PAGE = 500         # rows per page and per insert
 
 _po = entity_table("payout")
 _bt = entity_table("balance_transaction")
+# what matching reads of a movement: typed columns and two fields of its document, never the
+# whole document (a payout may settle tens of thousands of movements)
+_TX = (_bt.c.id, _bt.c.connection, _bt.c.external_id, _bt.c.type, _bt.c.currency,
+       _bt.c.amount, _bt.c.net, _bt.c.processed_at, _bt.c.order_external_id,
+       _bt.c.payout_external_id,
+       _bt.c.data["refund_external_id"].as_string().label("refund_external_id"),
+       _bt.c.data["description"].as_string().label("description"))
 _orders = entity_table("order")
 _items = settlement_items
 
@@ -132,6 +139,8 @@ def match_settlements(store: Store, hub: Hub, *, now: datetime | None = None,
     """Recompute the settlement items of each channel (default: every channel)."""
     ledger = ledger_of(hub)
     when = (now or datetime.now(UTC)).astimezone(UTC)
+    store.refresh_statistics("orders", "refunds", "balance_transactions", "payouts",
+                             "settlement_items")
     summary = SettlementSummary(checked_at=when)
     for channel in channels if channels is not None else settlement_channels(hub):
         hub.connection(channel)  # an unknown name is a ConfigError naming the known ones
@@ -222,7 +231,7 @@ class _ChannelMatch:
                 return
             last = page[-1].id
             txs = self.conn.execute(
-                sa.select(_bt).where(_bt.c.connection == source, _bt.c.payout_external_id.in_(
+                sa.select(*_TX).where(_bt.c.connection == source, _bt.c.payout_external_id.in_(
                     [p.external_id for p in page]))
                 .order_by(_bt.c.payout_external_id, _bt.c.processed_at, _bt.c.id)).all()
             look = Lookup(self.conn, source, siblings, self.channel, txs)
@@ -265,7 +274,7 @@ class _ChannelMatch:
             owner, values = self._refund(tx, look)
         else:
             detail = ("the payout's own movement, not in its total" if tx.type == "payout"
-                      else doc_of(tx.data).get("description"))
+                      else tx.description)
             owner, values = None, {"status": "movement", "detail": detail}
         if (owner or home) != self.channel:
             return
@@ -301,7 +310,7 @@ class _ChannelMatch:
         refund = look.refund(tx)
         if refund is None:
             order = look.order(tx.order_external_id)
-            rid = doc_of(tx.data).get("refund_external_id")
+            rid = tx.refund_external_id
             what = f"refund {rid}" if rid else \
                 f"a refund of {-tx.amount} on order {tx.order_external_id}"
             return (order.connection if order else None), {
@@ -326,7 +335,7 @@ class _ChannelMatch:
         last = ""
         while True:
             txs = self.conn.execute(
-                sa.select(_bt).where(_bt.c.connection == source, _bt.c.type == "charge",
+                sa.select(*_TX).where(_bt.c.connection == source, _bt.c.type == "charge",
                                      ~paid_out, _bt.c.id > last)
                 .order_by(_bt.c.id).limit(PAGE)).all()
             if not txs:

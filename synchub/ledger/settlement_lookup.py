@@ -73,7 +73,7 @@ class Lookup:
                     Decimal(row.total), int(row.n))
         refund_txs = [tx for tx in txs if tx.type == "refund"]
         refund_ids = {rid for tx in refund_txs
-                      if (rid := doc_of(tx.data).get("refund_external_id"))}
+                      if (rid := tx.refund_external_id)}
         self._refunds = self._held(conn, _refunds, _refunds.c.amount, siblings,
                                    _refunds.c.external_id, refund_ids, by="external_id")
         self._refunds_of = self._held(
@@ -116,7 +116,7 @@ class Lookup:
     def refund(self, tx: Any) -> Held | None:
         """The hub's refund a refund movement settles: by its refund id, else a refund of
         its order with the same amount (each refund matched once)."""
-        rid = doc_of(tx.data).get("refund_external_id")
+        rid = tx.refund_external_id
         found = self._pick([r for r in self._refunds.get(rid or "", []) if r.id not in self._used])
         if found is None:
             found = self._pick([r for r in self._refunds_of.get(tx.order_external_id or "", [])

@@ -93,6 +93,8 @@ settlement_items = sa.Table(
     sa.Column("detail", sa.Text),
     sa.Column("checked_at", Timestamp, nullable=False),
     sa.Index("ix_settlement_items_payout", "payout_id"),
+    # added by 0006: the report joins a payout's movements to their items
+    sa.Index("ix_settlement_items_transaction", "transaction_id"),
     sa.Index("ix_settlement_items_status", "channel", "status"),
 )
 

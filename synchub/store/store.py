@@ -23,7 +23,7 @@ log = logging.getLogger("synchub.store")
 
 
 def analyze(engine: sa.Engine, *tables: str) -> None:
-    """``ANALYZE`` tables on PostgreSQL; a refusal is logged, never raised.
+    """``ANALYZE`` tables (PostgreSQL or SQLite); a refusal is logged, never raised.
 
     Statistics help the planner; they are not part of a write, so a user that may not
     analyze (one that does not own the tables) loses nothing but speed.
@@ -112,6 +112,17 @@ class Store:
             if written >= self._analyze_at.get(name, 10_000):
                 self._analyze_at[name] = written * 2
                 analyze(self.engine, name)
+
+    def refresh_statistics(self, *tables: str) -> None:
+        """Let SQLite's planner know the tables' sizes before a long read of them.
+
+        SQLite keeps no statistics until ``ANALYZE`` runs; without them it picks the
+        ``(connection, external_id)`` index for a day's orders and reads every order of the
+        channel, which makes the ledger's daily queries grow with the whole table. PostgreSQL
+        gathers its own (autovacuum, and :meth:`_analyze` after large writes).
+        """
+        if self.engine.dialect.name == "sqlite":
+            analyze(self.engine, *tables)
 
     # -- stream state ----------------------------------------------------------------------
 

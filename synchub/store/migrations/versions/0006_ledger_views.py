@@ -25,6 +25,8 @@ depends_on = None
 def upgrade() -> None:
     op.create_index("ix_balance_transactions_order", "balance_transactions",
                     ["connection", "order_external_id"])
+    # the report joins a payout's movements to their settlement items
+    op.create_index("ix_settlement_items_transaction", "settlement_items", ["transaction_id"])
     dialect = op.get_bind().dialect.name
     for statement in drop_statements():
         op.execute(statement)
@@ -33,6 +35,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_settlement_items_transaction", "settlement_items")
     for statement in drop_statements():
         op.execute(statement)
     op.drop_index("ix_balance_transactions_order", "balance_transactions")
