@@ -24,10 +24,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from synchub.delivery.base import DeliveryItem, DeliveryResult, SinkWriter, settle_batch
+from synchub.delivery.base import DeliveryItem, DeliveryResult
 from synchub.delivery.writers.odoo_refund import OdooRefundWriter
 from synchub.delivery.writers.odoo_rpc import (
-    OdooRpc,
+    OdooBatchWriter,
     any_of,
     decimal,
     first_by,
@@ -89,27 +89,15 @@ class _Order:
         return f"order {self.item.record_id}"
 
 
-class OdooSaleOrderWriter(SinkWriter):
+class OdooSaleOrderWriter(OdooBatchWriter):
     """Creates, confirms, updates and cancels Odoo sale orders in a few calls per batch."""
 
     options_model = OdooSaleOrderOptions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._rpc: OdooRpc | None = None
         self._countries: dict[str, int | None] = {}
         self._pricelists: dict[str, int | None] = {}
-
-    @property
-    def rpc(self) -> OdooRpc:
-        """The Odoo calls, built on first use."""
-        if self._rpc is None:
-            self._rpc = OdooRpc(self.client, self.spec.path, self.spec.type)
-        return self._rpc
-
-    def write(self, items: Sequence[DeliveryItem]) -> list[DeliveryResult]:
-        """Write the batch; a transient failure answers ``retry`` for what is not done yet."""
-        return settle_batch(items, lambda results: self._write(items, results))
 
     def _write(self, items: Sequence[DeliveryItem], results: dict[int, DeliveryResult]) -> None:
         work: list[_Order] = []

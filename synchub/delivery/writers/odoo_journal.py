@@ -31,8 +31,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from synchub.canonical.base import MINOR_UNITS
 from synchub.canonical.money_movements import LedgerKind
-from synchub.delivery.base import DeliveryItem, DeliveryResult, SinkWriter, settle_batch
-from synchub.delivery.writers.odoo_rpc import OdooRpc, any_of, decimal, first_by, many2one_id
+from synchub.delivery.base import DeliveryItem, DeliveryResult
+from synchub.delivery.writers.odoo_rpc import (
+    OdooBatchWriter,
+    any_of,
+    decimal,
+    first_by,
+    many2one_id,
+)
 from synchub.errors import FatalAPIError
 
 MOVE_FIELDS = ["id", "name", "ref", "state", "date", "journal_id", "line_ids"]
@@ -90,29 +96,17 @@ class _Entry:
         return f"ledger entry {self.ref} ({self.item.record_id})"
 
 
-class OdooJournalEntryWriter(SinkWriter):
+class OdooJournalEntryWriter(OdooBatchWriter):
     """Creates, rewrites and posts Odoo journal entries in a few calls per batch."""
 
     options_model = OdooJournalOptions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._rpc: OdooRpc | None = None
         self._company: tuple[int, str] | None = None
         self._accounts: dict[str, int] = {}
         self._journals: dict[str, int] = {}
         self._currencies: dict[str, int] = {}
-
-    @property
-    def rpc(self) -> OdooRpc:
-        """The Odoo calls, built on first use."""
-        if self._rpc is None:
-            self._rpc = OdooRpc(self.client, self.spec.path, self.spec.type)
-        return self._rpc
-
-    def write(self, items: Sequence[DeliveryItem]) -> list[DeliveryResult]:
-        """Write the batch; a transient failure answers ``retry`` for what is not done yet."""
-        return settle_batch(items, lambda results: self._write(items, results))
 
     def _write(self, items: Sequence[DeliveryItem], results: dict[int, DeliveryResult]) -> None:
         work: list[_Entry] = []

@@ -22,9 +22,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from synchub.canonical.base import canonical_id
-from synchub.delivery.base import DeliveryItem, DeliveryResult, SinkWriter, settle_batch
+from synchub.delivery.base import DeliveryItem, DeliveryResult
 from synchub.delivery.writers.odoo_rpc import (
-    OdooRpc,
+    OdooBatchWriter,
     decimal,
     first_by,
     many2one_id,
@@ -61,21 +61,13 @@ class _Refund:
         return f"refund {self.item.record_id}"
 
 
-class OdooRefundWriter(SinkWriter):
+class OdooRefundWriter(OdooBatchWriter):
     """Creates and posts credit notes for refunds whose order is in Odoo."""
 
     options_model = OdooRefundOptions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._rpc: OdooRpc | None = None
-
-    @property
-    def rpc(self) -> OdooRpc:
-        """The Odoo calls, built on first use."""
-        if self._rpc is None:
-            self._rpc = OdooRpc(self.client, self.spec.path, self.spec.type)
-        return self._rpc
 
     def parents(self, document: dict[str, Any]) -> list[tuple[str, str]]:
         """The refund's order (canonical ids derive from connection, entity, external id)."""
@@ -84,10 +76,6 @@ class OdooRefundWriter(SinkWriter):
         if not source.get("connection") or not order:
             return []
         return [("order", canonical_id(source["connection"], "order", str(order)))]
-
-    def write(self, items: Sequence[DeliveryItem]) -> list[DeliveryResult]:
-        """Create (and post) the credit notes; ``deferred`` while the order is not in Odoo."""
-        return settle_batch(items, lambda results: self._write(items, results))
 
     def _write(self, items: Sequence[DeliveryItem], results: dict[int, DeliveryResult]) -> None:
         work: list[_Refund] = []

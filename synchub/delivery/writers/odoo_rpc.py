@@ -11,11 +11,12 @@ before doing anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from synchub.delivery.base import DeliveryItem, DeliveryResult, SinkWriter, settle_batch
 from synchub.errors import ConfigError, FatalAPIError
 from synchub.runtime.auth import OdooJsonRpcAuth
 
@@ -116,3 +117,29 @@ def rate_key(rate: Any) -> str | None:
     if rate is None:
         return None
     return format(decimal(rate).normalize(), "f")
+
+
+class OdooBatchWriter(SinkWriter):
+    """What the Odoo writers share: the RPC helper built on first use, and a batch whose
+    transient failure answers ``retry`` for what is not done yet (:func:`settle_batch`).
+
+    Subclasses implement ``_write(items, results)``, filling ``results`` per delivery id.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rpc: OdooRpc | None = None
+
+    @property
+    def rpc(self) -> OdooRpc:
+        """The Odoo calls, built on first use."""
+        if self._rpc is None:
+            self._rpc = OdooRpc(self.client, self.spec.path, self.spec.type)
+        return self._rpc
+
+    def write(self, items: Sequence[DeliveryItem]) -> list[DeliveryResult]:
+        """Write the batch; a transient failure answers ``retry`` for what is not done yet."""
+        return settle_batch(items, lambda results: self._write(items, results))
+
+    def _write(self, items: Sequence[DeliveryItem], results: dict[int, DeliveryResult]) -> None:
+        raise NotImplementedError
