@@ -54,7 +54,7 @@ def ledger_reconcile_task(built: dict[str, Any] | None) -> dict[str, Any]:
     def run(hub: Any, store: Any) -> dict[str, Any]:
         from synchub.delivery.engine import default_client_for
         from synchub.ledger.journal_files import write_journal_file
-        from synchub.ledger.reconcile import BAD, build_report
+        from synchub.ledger.reconcile import BAD, REPORT_TABLES, build_report
         from synchub.ledger.report_files import write_report_files
 
         # the channels' own figures are read live with their Airflow Connections
@@ -69,6 +69,7 @@ def ledger_reconcile_task(built: dict[str, Any] | None) -> dict[str, Any]:
         if since:  # a long rebuild need not report every day again
             day = max(day, date.fromisoformat(since))
         days: dict[str, Any] = {}
+        store.refresh_statistics(*REPORT_TABLES)
         while day <= end:
             report = build_report(store, hub, day, client_for=client_for)
             files = write_report_files(report, hub.ledger.reports, hub.root)

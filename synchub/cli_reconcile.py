@@ -63,13 +63,15 @@ def cmd_unmatched(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Build the day's reconciliation report, write its files, print its rows."""
     from synchub.cli_ledger import _hub_and_store
-    from synchub.ledger.reconcile import BAD, build_report
+    from synchub.feeds.ledger_views import figure_text, is_amount
+    from synchub.ledger.reconcile import BAD, REPORT_TABLES, build_report
     from synchub.ledger.report_files import write_report_files
 
     hub, store = _hub_and_store(args)
     try:
         def no_client(_connection: str) -> Any:
             return None
+        store.refresh_statistics(*REPORT_TABLES)
         report = build_report(store, hub, args.day,
                               client_for=no_client if args.no_channel else None)
         files = write_report_files(report, hub.ledger.reports, hub.root)
@@ -79,7 +81,9 @@ def cmd_report(args: argparse.Namespace) -> int:
          f"  status")
     for r in report.rows:
         def cell(value: Any, row: Any = r) -> str:
-            return "-" if value is None else figure(value, row.metric, row.currency)
+            # the feed's spelling: a count whole, an amount at its currency's minor units
+            text = figure_text(value, row.currency if is_amount(row.metric) else "")
+            return "-" if text is None else text
         _out(f"{r.channel:<16} {r.metric:<26} {r.currency or '':<4} {cell(r.channel_value):>12}"
              f" {cell(r.hub_value):>12} {cell(r.erp_value):>12}  {r.status}")
     for f in files:
@@ -103,18 +107,6 @@ def cmd_export(args: argparse.Namespace) -> int:
                           file=str(hub.path), key="ledger.reports.journals_to")
     _out(f"wrote {written}")
     return 0
-
-
-def figure(value: Any, metric: str, currency: str | None) -> str:
-    """A count as a whole number, an amount at its currency's minor units."""
-    from decimal import Decimal
-
-    from synchub.canonical.common import quantize
-
-    amount = Decimal(str(value))
-    if not metric.endswith("_amount"):
-        return str(int(amount))
-    return format(quantize(amount, currency or "XXX"), "f")
 
 
 def add_parsers(lsub: Any, common: Any, day: Any) -> None:

@@ -166,9 +166,9 @@ def row_record(view: FeedView, row: Any) -> dict[str, Any]:
     for column in view.columns:
         value = data[column.name]
         if column.kind == "amount":
-            out[column.name] = figure_text(value, data.get("currency") or "XXX")
+            out[column.name] = figure_text(value, data["currency"])   # lines: NOT NULL
         elif column.kind == "functional_amount":
-            out[column.name] = figure_text(value, data.get("functional_currency") or "XXX")
+            out[column.name] = figure_text(value, data["functional_currency"])
         elif column.kind == "figure":
             out[column.name] = figure_text(value, data.get("currency")
                                            if is_amount(data.get("metric") or "") else "")

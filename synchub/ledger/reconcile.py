@@ -151,12 +151,16 @@ def _channel_side(hub: Hub, channel: str, day: date, client_for: ClientFor | Non
     return counted, note, False
 
 
+# what a report joins on; callers refresh SQLite's statistics of them once before a series
+# of days (Store.refresh_statistics), not once a day
+REPORT_TABLES = ("settlement_items", "ledger_lines", "deliveries")
+
+
 def build_report(store: Store, hub: Hub, day: date, *, client_for: ClientFor | None = None,
                  now: datetime | None = None) -> ReconciliationReport:
     """Build and store the report of ``day`` (UTC), replacing the day's rows."""
     ledger = ledger_of(hub)
     built = (now or datetime.now(UTC)).astimezone(UTC)
-    store.refresh_statistics("settlement_items", "ledger_lines", "deliveries")
     start, end = day_bounds(day)
     erp = ErpRoutes.of(hub)
     channels = settlement_channels(hub)

@@ -74,16 +74,8 @@ def connections(srv: SandboxServer, sb: Any) -> dict[str, str]:
     return {f"AIRFLOW_CONN_{k.upper()}": json.dumps(v) for k, v in conns.items()}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 def test_sales_refunds_fees_and_a_payout_end_as_balanced_journals_in_odoo(
-        tmp_path: Path, sandbox: Any, store_url: str) -> None:
+        tmp_path: Path, sandbox: Any, db_url: str) -> None:
     sb, srv = sandbox
     shop = sb.shopify(SHOP, orders=0, customers=5, products=5)
     odoo = sb.odoo(ERP, products=5)
@@ -98,7 +90,7 @@ def test_sales_refunds_fees_and_a_payout_end_as_balanced_journals_in_odoo(
     paid = payout.json()["payout"]
     today = datetime.now(UTC).date().isoformat()
 
-    env = airflow_env(tmp_path, write_ledger_hub(tmp_path), store_url, **connections(srv, sb))
+    env = airflow_env(tmp_path, write_ledger_hub(tmp_path), db_url, **connections(srv, sb))
     _migrate(env)
     logs = [dags_test(env, "sync__rates"), dags_test(env, "sync__shop"),
             dags_test(env, "push__odoo")]
@@ -106,7 +98,7 @@ def test_sales_refunds_fees_and_a_payout_end_as_balanced_journals_in_odoo(
     logs.append(dags_test(env, "ledger", "-c", conf))
     logs.append(dags_test(env, "push__odoo"))
 
-    engine = sa.create_engine(store_url)
+    engine = sa.create_engine(db_url)
     try:
         with engine.connect() as conn:
             entries = conn.execute(sa.text(

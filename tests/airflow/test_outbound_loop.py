@@ -80,16 +80,8 @@ def place_order_with_customer(shop: Any, sku: str) -> tuple[int, str]:
     raise AssertionError("the sandbox placed 20 guest orders in a row")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 def test_a_shopify_order_reaches_odoo_hubspot_and_comes_back_tracked(
-        tmp_path: Path, sandbox: Any, store_url: str) -> None:
+        tmp_path: Path, sandbox: Any, db_url: str) -> None:
     sb, srv = sandbox
     shop = sb.shopify(STORE, orders=0, customers=5, products=5)
     odoo = sb.odoo(STORE, products=5)
@@ -98,7 +90,7 @@ def test_a_shopify_order_reaches_odoo_hubspot_and_comes_back_tracked(
     sku = "SKU-00001-1"
     oid, email = place_order_with_customer(shop, sku)
 
-    env = airflow_env(tmp_path, write_loop_hub(tmp_path), store_url, **connections(srv, sb))
+    env = airflow_env(tmp_path, write_loop_hub(tmp_path), db_url, **connections(srv, sb))
     _migrate(env)
 
     logs = [dags_test(env, "sync__shop"), dags_test(env, "push__odoo"),
@@ -137,7 +129,7 @@ def test_a_shopify_order_reaches_odoo_hubspot_and_comes_back_tracked(
                 if o["client_order_ref"] == f"shop:{oid}"]) == 1
     assert len(shop.fulfillment_book.book(oid).fulfillments) == 1
 
-    engine = sa.create_engine(store_url)
+    engine = sa.create_engine(db_url)
     with engine.connect() as c:
         dead = c.execute(sa.text("select count(*) from deliveries where status = 'dead' "
                                  "and record_id in (select id from orders)")).scalar_one()

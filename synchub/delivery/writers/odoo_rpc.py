@@ -11,6 +11,7 @@ before doing anything.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -141,5 +142,6 @@ class OdooBatchWriter(SinkWriter):
         """Write the batch; a transient failure answers ``retry`` for what is not done yet."""
         return settle_batch(items, lambda results: self._write(items, results))
 
+    @abstractmethod
     def _write(self, items: Sequence[DeliveryItem], results: dict[int, DeliveryResult]) -> None:
-        raise NotImplementedError
+        """Write the batch, setting ``results[delivery_id]`` for each item it settles."""
