@@ -18,12 +18,13 @@ BASE_ID = "https://synchub.dev/schemas"
 
 
 def _config_models() -> dict[str, type[BaseModel]]:
-    from synchub.config.connector import ConnectorSpec
+    from synchub.config.connector import connector_model
     from synchub.config.hub import HubFile
     from synchub.config.ledger import LedgerPart
     from synchub.config.mapping import ExportMappingSpec, MappingSpec
 
-    return {"hub": HubFile, "connector": ConnectorSpec, "mapping": MappingSpec,
+    # the connector schema includes the models of every registered system's strategies
+    return {"hub": HubFile, "connector": connector_model(), "mapping": MappingSpec,
             "export_mapping": ExportMappingSpec, "ledger": LedgerPart}
 
 

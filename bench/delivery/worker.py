@@ -119,7 +119,7 @@ class Timers:
     def install(self) -> None:
         """Wrap the collaborators (undone by :meth:`remove`)."""
         from synchub.delivery import drain, engine
-        from synchub.delivery.writers.odoo_rpc import OdooRpc
+        from synchub.systems.odoo.rpc import OdooRpc
         from synchub.mapping.export import CompiledExport
 
         self._wrap(engine, "route_changes", "route")

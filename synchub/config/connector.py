@@ -4,25 +4,24 @@ A connector file says how to talk to one system: base URL, auth, HTTP limits, co
 values fetched once per sync, and streams (path, params, record selector, paginator,
 incremental cursor, parent stream). Everything is validated with ``extra="forbid"`` and
 discriminated unions, so a typo is an error naming the file, line and key path. The shared
-building blocks live in :mod:`synchub.config.connector_parts`, the JSON-RPC (Odoo) models
-in :mod:`synchub.config.connector_jsonrpc`; both are re-exported here.
+building blocks live in :mod:`synchub.config.connector_parts` and are re-exported here.
+
+:class:`ConnectorSpec` knows the engine's generic auth schemes and transports. A system
+that brings its own (a login handshake, a JSON-RPC API) registers their models with the
+strategy (:mod:`synchub.registry`); :func:`connector_model` is ConnectorSpec widened by every
+registered model, and :func:`load_connector` validates with it.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, create_model, model_validator
 
 from synchub.config.connector_files import FileIncrementalSpec, FileStreamSpec
 from synchub.config.connector_inputs import StoreInputsSpec
-from synchub.config.connector_jsonrpc import (
-    JsonRpcContextSpec,
-    JsonRpcStreamSpec,
-    OdooJsonRpcAuthSpec,
-)
 from synchub.config.connector_parts import (
     NAME,
     Duration,
@@ -41,6 +40,7 @@ from synchub.config.connector_parts import (
 from synchub.config.connector_reconcile import ReconcileSpec
 from synchub.config.connector_writes import StockPublisherSpec, WriterSpec
 from synchub.config.webhooks import WebhookIntakeSpec
+from synchub.registry import REGISTRY, Registry
 
 __all__ = [
     "NAME", "PAGINATORS_BY_TRANSPORT", "AuthSpec", "BackoffSpec", "BasicAuthSpec",
@@ -48,12 +48,12 @@ __all__ = [
     "FileStreamSpec", "GraphQLContextSpec",
     "GraphQLCostSpec", "GraphQLCursorPaginatorSpec", "GraphQLStreamSpec",
     "HeaderLinkPaginatorSpec", "HeaderTokenAuthSpec", "HttpSpec", "IncrementalSpec", "JMESPath",
-    "JsonCursorPaginatorSpec", "JsonRpcContextSpec", "JsonRpcStreamSpec", "LeakyBucketSpec",
-    "NoAuthSpec", "OAuth2RefreshTokenAuthSpec", "OdooJsonRpcAuthSpec", "OffsetPaginatorSpec",
+    "JsonCursorPaginatorSpec", "LeakyBucketSpec",
+    "NoAuthSpec", "OAuth2RefreshTokenAuthSpec", "OffsetPaginatorSpec",
     "PageNumberPaginatorSpec", "PaginatorSpec", "ParentSpec", "QueryParamsAuthSpec",
     "RateLimitSpec", "RestContextSpec", "RestStreamSpec", "SinglePaginatorSpec",
-    "StockPublisherSpec", "StreamDefaults", "StreamSpec", "TokenBucketSpec", "load_connector",
-    "parse_duration",
+    "StockPublisherSpec", "StreamDefaults", "StreamSpec", "TokenBucketSpec", "connector_model",
+    "load_connector", "parse_duration",
 ]
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
@@ -65,7 +65,7 @@ _Model = StrictModel
 # ``*_field`` values name a Connection field: login, password, host, schema, port or extra.<key>.
 
 class HeaderTokenAuthSpec(_Model):
-    """A token from the Connection sent in a header (Shopify's X-Shopify-Access-Token)."""
+    """A token from the Connection sent in a header (e.g. an X-...-Access-Token)."""
 
     type: Literal["header_token"]
     header: str
@@ -74,7 +74,7 @@ class HeaderTokenAuthSpec(_Model):
 
 
 class BasicAuthSpec(_Model):
-    """HTTP Basic with the Connection's login and password (Woo consumer key and secret)."""
+    """HTTP Basic with the Connection's login and password (e.g. a consumer key and secret)."""
 
     type: Literal["basic"]
     login_field: str = "login"
@@ -113,15 +113,16 @@ class NoAuthSpec(_Model):
     type: Literal["none"]
 
 
+GENERIC_AUTH_SPECS: tuple[type[_Model], ...] = (
+    HeaderTokenAuthSpec, BasicAuthSpec, BearerAuthSpec, QueryParamsAuthSpec,
+    OAuth2RefreshTokenAuthSpec, NoAuthSpec)
 AuthSpec = Annotated[
     HeaderTokenAuthSpec | BasicAuthSpec | BearerAuthSpec | QueryParamsAuthSpec
-    | OAuth2RefreshTokenAuthSpec | OdooJsonRpcAuthSpec | NoAuthSpec,
+    | OAuth2RefreshTokenAuthSpec | NoAuthSpec,
     Field(discriminator="type"),
 ]
 
 # --- rate limits ------------------------------------------------------------------------
-Transport = Literal["rest", "graphql", "jsonrpc"]
-ALL_TRANSPORTS: list[Transport] = ["rest", "graphql", "jsonrpc"]
 
 
 class LeakyBucketSpec(_Model):
@@ -131,7 +132,8 @@ class LeakyBucketSpec(_Model):
     capacity: int = Field(gt=0)
     leak_per_second: float = Field(gt=0)
     usage_header: str | None = Field(default=None, description="Header like '12/40'.")
-    transports: list[Transport] = Field(default_factory=lambda: list(ALL_TRANSPORTS))
+    transports: list[str] | None = Field(
+        default=None, description="Transports it limits (default: every one).")
 
 
 class TokenBucketSpec(_Model):
@@ -140,7 +142,8 @@ class TokenBucketSpec(_Model):
     type: Literal["token_bucket"]
     rate_per_second: float = Field(gt=0)
     burst: int = Field(default=1, gt=0)
-    transports: list[Transport] = Field(default_factory=lambda: list(ALL_TRANSPORTS))
+    transports: list[str] | None = Field(
+        default=None, description="Transports it limits (default: every one).")
 
 
 class GraphQLCostSpec(_Model):
@@ -186,7 +189,6 @@ class HttpSpec(_Model):
 PAGINATORS_BY_TRANSPORT: dict[str, set[str]] = {
     "rest": {"header_link", "page_number", "offset", "json_cursor", "single"},
     "graphql": {"graphql_cursor", "json_cursor", "single"},
-    "jsonrpc": {"offset", "single"},
 }
 _NEEDS_PAGE_SIZE = {"page_number", "offset"}
 
@@ -231,7 +233,7 @@ class GraphQLStreamSpec(_StreamBase):
     variables: dict[str, Any] = {}
 
 
-StreamSpec = Annotated[RestStreamSpec | GraphQLStreamSpec | JsonRpcStreamSpec | FileStreamSpec,
+StreamSpec = Annotated[RestStreamSpec | GraphQLStreamSpec | FileStreamSpec,
                       Field(discriminator="transport")]
 
 
@@ -239,10 +241,11 @@ class StreamDefaults(_Model):
     """Keys every stream inherits unless it sets them itself.
 
     Its JSON Schema also describes each entry of ``streams`` for editors, since a stream
-    may leave any of these keys to ``stream_defaults``.
+    may leave any of these keys to ``stream_defaults``. :func:`connector_model` adds the
+    keys of the transports systems register.
     """
 
-    transport: Transport | Literal["file"] | None = None
+    transport: str | None = None
     path: str | None = None
     params: dict[str, ParamValue] | None = None
     record_selector: JMESPath | None = None
@@ -254,12 +257,6 @@ class StreamDefaults(_Model):
     mappings: list[str] | None = None
     query: str | None = None
     variables: dict[str, Any] | None = None
-    model: str | None = Field(default=None, description="jsonrpc: the Odoo model.")
-    method: Literal["search_read"] | None = None
-    domain: list[Any] | None = None
-    fields: list[str] | None = None
-    order: str | None = None
-    kwargs: dict[str, Any] | None = None
     format: Literal["csv", "tsv", "json", "jsonl"] | None = Field(
         default=None, description="file: the files' format.")
     delimiter: str | None = Field(default=None, description="file (csv, tsv): the delimiter.")
@@ -287,15 +284,11 @@ class GraphQLContextSpec(_Model):
     select: JMESPath
 
 
-ContextSpec = Annotated[RestContextSpec | GraphQLContextSpec | JsonRpcContextSpec,
-                       Field(discriminator="transport")]
-# the keys a stream of each transport may hold; others are not inherited from stream_defaults
-_STREAM_KEYS: dict[str, frozenset[str]] = {
-    "rest": frozenset(RestStreamSpec.model_fields),
-    "graphql": frozenset(GraphQLStreamSpec.model_fields),
-    "jsonrpc": frozenset(JsonRpcStreamSpec.model_fields),
-    "file": frozenset(FileStreamSpec.model_fields),
-}
+ContextSpec = Annotated[RestContextSpec | GraphQLContextSpec, Field(discriminator="transport")]
+GENERIC_STREAM_SPECS: dict[str, type[_Model]] = {
+    "rest": RestStreamSpec, "graphql": GraphQLStreamSpec, "file": FileStreamSpec}
+GENERIC_CONTEXT_SPECS: dict[str, type[_Model]] = {
+    "rest": RestContextSpec, "graphql": GraphQLContextSpec}
 
 
 class ConnectorSpec(_Model):
@@ -329,6 +322,10 @@ class ConnectorSpec(_Model):
             streams["additionalProperties"] = {"$ref": "#/$defs/StreamDefaults"}
         return schema
 
+    # the keys a stream of each transport may hold; others are not inherited from defaults
+    stream_keys: ClassVar[dict[str, frozenset[str]]] = {
+        name: frozenset(model.model_fields) for name, model in GENERIC_STREAM_SPECS.items()}
+
     @model_validator(mode="before")
     @classmethod
     def _apply_defaults(cls, data: Any) -> Any:
@@ -350,12 +347,50 @@ class ConnectorSpec(_Model):
                 stream = {**inherited, **stream}
                 stream.setdefault("transport", "rest")
                 # keys that only make sense for another transport are not inherited
-                allowed = _STREAM_KEYS.get(stream["transport"])
+                allowed = cls.stream_keys.get(stream["transport"])
                 if allowed is not None:
                     stream = {k: v for k, v in stream.items()
                               if k in allowed or k in streams[name]}
             merged[name] = stream
         return {**data, "streams": merged}
+
+
+_models: dict[int, tuple[int, type[ConnectorSpec]]] = {}
+
+
+def connector_model(registry: Registry = REGISTRY) -> type[ConnectorSpec]:
+    """ConnectorSpec widened by the auth, stream and context models systems registered."""
+    registry.load()
+    cached = _models.get(id(registry))
+    if cached is not None and cached[0] == registry.generation:
+        return cached[1]
+    auth = [m for n, m in registry.specs("auth").items()
+            if n not in {s.model_fields["type"].default for s in GENERIC_AUTH_SPECS}]
+    streams = {**GENERIC_STREAM_SPECS, **registry.specs("transport")}
+    contexts = {**GENERIC_CONTEXT_SPECS, **registry.specs("transport", "context_spec")}
+    if not auth and streams == GENERIC_STREAM_SPECS and contexts == GENERIC_CONTEXT_SPECS:
+        model: type[ConnectorSpec] = ConnectorSpec
+    else:
+        def union(models: list[Any], tag: str) -> Any:
+            return Annotated[Union[tuple(models)], Field(discriminator=tag)]  # noqa: UP007
+
+        base_keys = set(StreamDefaults.model_fields)
+        more = {k: (Any, Field(default=None, description=f"{n}: see its stream keys."))
+                for n, m in streams.items() for k in m.model_fields if k not in base_keys}
+        defaults = create_model("StreamDefaults", __base__=StreamDefaults,
+                                __module__=__name__, **more)
+        fields: dict[str, Any] = {
+            "stream_defaults": (defaults | None, None),
+            "auth": (union([*GENERIC_AUTH_SPECS, *auth], "type"), ...),
+            "streams": (dict[str, union(list(streams.values()), "transport")],  # type: ignore[misc]
+                        Field(min_length=1)),
+            "context": (dict[str, union(list(contexts.values()), "transport")], {}),  # type: ignore[misc]
+        }
+        model = create_model("ConnectorSpec", __base__=ConnectorSpec, __module__=__name__,
+                             **fields)
+        model.stream_keys = {n: frozenset(m.model_fields) for n, m in streams.items()}
+    _models[id(registry)] = (registry.generation, model)
+    return model
 
 
 def load_connector(path: Path) -> ConnectorSpec:

@@ -10,15 +10,15 @@ from pydantic import ValidationError
 from synchub.config.connector import (
     _NEEDS_PAGE_SIZE,
     _PLACEHOLDER,
+    GENERIC_CONTEXT_SPECS,
+    GENERIC_STREAM_SPECS,
     PAGINATORS_BY_TRANSPORT,
     ConnectorSpec,
     GraphQLStreamSpec,
-    JsonRpcStreamSpec,
-    OffsetPaginatorSpec,
     RestStreamSpec,
+    connector_model,
 )
 from synchub.config.connector_files import FileStreamSpec
-from synchub.config.connector_jsonrpc import RESERVED_KWARGS
 from synchub.config.connector_reconcile import check_reconcile
 from synchub.config.loader import (
     ConfigErrors,
@@ -28,13 +28,14 @@ from synchub.config.loader import (
     validation_errors,
 )
 from synchub.errors import ConfigError
+from synchub.registry import REGISTRY
 
 
 def load_connector_file(path: Path) -> ConnectorSpec:
     """Load, validate and cross-check a connector file; ConfigErrors names every problem."""
     doc = load_yaml(path)
     try:
-        spec = ConnectorSpec.model_validate(doc.data)
+        spec = connector_model().model_validate(doc.data)
     except ValidationError as exc:
         raise ConfigErrors(validation_errors(cast(ValidationError, _TagFree(exc, doc.data)),
                                              doc, str(doc.path))) from None
@@ -86,12 +87,12 @@ def _context_refs(values: dict[str, Any]) -> list[tuple[str, str]]:
     return refs
 
 
-def _domain_refs(value: Any) -> list[str]:
+def nested_context_refs(value: Any) -> list[str]:
     """Context names in ``{context.x}`` placeholders anywhere in a (nested) domain."""
     if isinstance(value, str):
         return [n.split(".", 1)[1] for n in placeholders(value) if n.startswith("context.")]
     if isinstance(value, list):
-        return [ref for v in value for ref in _domain_refs(v)]
+        return [ref for v in value for ref in nested_context_refs(v)]
     return []
 
 
@@ -103,14 +104,12 @@ def cross_check(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
     for name, ctx in spec.context.items():
         if ctx.transport == "graphql" and "{" not in ctx.query:
             out.append((("context", name, "query"), "a GraphQL query must have a selection"))
-        if ctx.transport == "jsonrpc":
-            out += _check_jsonrpc_auth(("context", name, "transport"), spec)
-            out += [(("context", name, "domain"), f"a context value cannot use context {ref!r}")
-                    for ref in _domain_refs(ctx.domain)]
+        if ctx.transport not in GENERIC_CONTEXT_SPECS:
+            out += _system_checks("context", ("context", name), ctx, spec)
     for name, s in spec.streams.items():
         where: KeyPath = ("streams", name)
-        if isinstance(s, JsonRpcStreamSpec):
-            out += _check_jsonrpc_stream(where, s, spec)
+        if s.transport not in GENERIC_STREAM_SPECS:  # a system's transport checks its own
+            out += _system_checks("stream", where, s, spec)
             continue
         if isinstance(s, FileStreamSpec):  # its model checks it (connector_files)
             continue
@@ -143,16 +142,35 @@ def cross_check(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
     return out
 
 
+def _system_checks(what: str, where: KeyPath, item: Any, spec: ConnectorSpec
+                   ) -> list[tuple[KeyPath, str]]:
+    """The checks a system's transport registered for its streams or context values."""
+    check = REGISTRY.spec("transport", item.transport, f"{what}_checks")
+    return list(check(where, item, spec)) if check is not None else []
+
+
 def _check_writes(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
-    """Writers name a known strategy and canonical entity; webhook topics a known stream."""
+    """Strategies are registered, writers name a canonical entity, topics a stream."""
     from synchub.canonical import ENTITIES
-    from synchub.delivery.writers import WRITERS
 
     out: list[tuple[KeyPath, str]] = []
+    if not REGISTRY.has("auth", spec.auth.type):
+        out.append((("auth", "type"), REGISTRY.check("auth", [spec.auth.type])[0]))
+    for name, s in spec.streams.items():
+        if not REGISTRY.has("transport", s.transport):
+            out.append((("streams", name, "transport"),
+                        REGISTRY.check("transport", [s.transport])[0]))
+        paginator = getattr(s, "paginator", None)
+        if paginator is not None and not REGISTRY.has("paginator", paginator.type):
+            out.append((("streams", name, "paginator", "type"),
+                        REGISTRY.check("paginator", [paginator.type])[0]))
+    if spec.stock_publisher is not None and not REGISTRY.has("stock_publisher",
+                                                             spec.stock_publisher.type):
+        out.append((("stock_publisher", "type"),
+                    REGISTRY.check("stock_publisher", [spec.stock_publisher.type])[0]))
     for name, w in spec.writers.items():
-        if w.type not in WRITERS:
-            out.append((("writers", name, "type"), f"unknown writer type {w.type!r}; known: "
-                                                   f"{', '.join(sorted(WRITERS))}"))
+        if not REGISTRY.has("writer", w.type):
+            out.append((("writers", name, "type"), REGISTRY.check("writer", [w.type])[0]))
         if w.entity not in ENTITIES:
             out.append((("writers", name, "entity"), f"unknown entity {w.entity!r}; known: "
                                                      f"{', '.join(sorted(ENTITIES))}"))
@@ -162,58 +180,6 @@ def _check_writes(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
                 out.append((("webhooks", "topics", topic, "stream"),
                             f"unknown stream {t.stream!r}; streams: "
                             f"{', '.join(sorted(spec.streams))}"))
-    return out
-
-
-def _check_jsonrpc_auth(where: KeyPath, spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
-    if spec.auth.type == "odoo_jsonrpc":
-        return []
-    return [(where, f"transport jsonrpc needs auth type odoo_jsonrpc, not {spec.auth.type!r}")]
-
-
-def _check_jsonrpc_stream(where: KeyPath, s: JsonRpcStreamSpec, spec: ConnectorSpec
-                          ) -> list[tuple[KeyPath, str]]:
-    """A jsonrpc stream: Odoo auth, offset/limit paging, domain placeholders, window terms."""
-    out = _check_jsonrpc_auth((*where, "transport"), spec)
-    ptype = s.paginator.type
-    if ptype not in PAGINATORS_BY_TRANSPORT["jsonrpc"]:
-        out.append(((*where, "paginator", "type"),
-                    f"paginator {ptype!r} does not fit transport 'jsonrpc'; use one of "
-                    f"{sorted(PAGINATORS_BY_TRANSPORT['jsonrpc'])}"))
-    elif isinstance(s.paginator, OffsetPaginatorSpec):
-        if s.page_size is None:
-            out.append(((*where, "page_size"), "paginator 'offset' needs page_size (the limit)"))
-        if s.paginator.offset_param != "offset":
-            out.append(((*where, "paginator", "offset_param"),
-                        "a jsonrpc stream pages with the offset keyword argument"))
-        if s.paginator.total_path is not None:
-            out.append(((*where, "paginator", "total_path"),
-                        "search_read answers a bare list: there is no total to read"))
-    for ref in _domain_refs(s.domain):
-        if ref not in spec.context:
-            out.append(((*where, "domain"),
-                        f"unknown context {ref!r}; declared: {sorted(spec.context) or 'none'}"))
-    for key in sorted(set(s.kwargs) & RESERVED_KWARGS):
-        out.append(((*where, "kwargs", key), f"{key!r} is set by the stream's own keys"))
-    if placeholders(s.path):
-        out.append(((*where, "path"), "a jsonrpc path takes no placeholders"))
-    inc = s.incremental
-    if inc is not None:
-        at = (*where, "incremental")
-        if inc.start_param is None:
-            out.append(((*at, "start_param"), "an incremental stream needs start_param "
-                                              "(the field compared with '>', e.g. write_date)"))
-        for key in ("start_template", "end_template"):
-            if getattr(inc, key):
-                out.append(((*at, key), "a jsonrpc window is domain terms, not text templates"))
-        if inc.param_format != "naive":
-            out.append(((*at, "param_format"), "Odoo compares naive UTC times: set "
-                                               "param_format: naive"))
-        if inc.cursor_timezone is None:
-            out.append(((*at, "cursor_timezone"), "Odoo times have no offset: set "
-                                                  "cursor_timezone: UTC"))
-        if s.fields and inc.cursor_field not in s.fields:
-            out.append(((*at, "cursor_field"), f"{inc.cursor_field!r} must be in fields"))
     return out
 
 

@@ -1,7 +1,7 @@
 """Building blocks shared by the connector models: durations, JMESPath, paginators, cursors.
 
 They live apart from :mod:`synchub.config.connector` so that transport-specific modules
-(:mod:`synchub.config.connector_jsonrpc`) can build on them without an import cycle.
+(:mod:`synchub.systems.odoo.specs`) can build on them without an import cycle.
 """
 
 from __future__ import annotations

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class StockPublisherSpec(BaseModel):
-    """How the hub sets available quantities on this channel (a named engine strategy).
+    """How the hub sets available quantities on this channel (a registered strategy).
 
-    ``type`` names the strategy (``shopify_inventory_set_quantities``,
-    ``woocommerce_batch``); ``path`` is the endpoint it writes to, relative to the base URL.
+    ``type`` names the strategy (``synchub systems`` lists them); ``path`` is the endpoint
+    it writes to, relative to the base URL; ``options`` are checked by the publisher's own
+    options model when a stock run builds it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: Literal["shopify_inventory_set_quantities", "woocommerce_batch"]
+    type: str = Field(description="Stock publisher strategy (kind stock_publisher).")
     path: str = Field(description="Endpoint relative to the base URL ({host}).")
     batch_size: int = Field(gt=0, description="Listings per write call (the API's maximum).")
-    quantity_name: str = Field(default="available",
-                               description="Shopify: the quantity name that is set.")
-    reason: str = Field(default="correction", description="Shopify: the adjustment reason.")
+    options: dict[str, Any] = Field(default_factory=dict,
+                                    description="Publisher-specific settings.")
     max_conflict_rounds: int = Field(
         default=2, ge=0, le=10,
         description="Times a batch with stale compare values is re-read and re-sent.")
@@ -30,13 +30,13 @@ class StockPublisherSpec(BaseModel):
 class WriterSpec(BaseModel):
     """How the hub writes one kind of record to this system (a named engine strategy).
 
-    ``type`` names the writer (see ``synchub.delivery.writers.WRITERS``); ``options`` are
+    ``type`` names the writer (kind ``writer``: ``synchub systems`` lists them); ``options`` are
     checked by that writer's own options model when a push run builds it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: str = Field(description="Writer strategy, e.g. odoo_sale_order, hubspot_batch_upsert.")
+    type: str = Field(description="Writer strategy (kind writer), e.g. http.")
     entity: str = Field(description="Canonical entity written (order, customer, shipment...).")
     mapping: str | None = Field(
         default=None, description="Write mapping under mappings/<system>/ without the "

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from synchub.config.connector import parse_duration
+from synchub.registry import REGISTRY
 
 if TYPE_CHECKING:
     from synchub.config.hub import ConnectionPlan
@@ -225,7 +226,8 @@ def check_stock(stock: StockConfig, plans: dict[str, ConnectionPlan]
                              f"connector {plan.system!r} cannot publish stock (its "
                              "connector.yaml has no stock_publisher); set publish: false"))
         elif (ch.publish and publisher is not None and ch.publish_location is None
-              and publisher.type == "shopify_inventory_set_quantities"):
+              and REGISTRY.has("stock_publisher", publisher.type)
+              and REGISTRY.entry("stock_publisher", publisher.type).specs.get("by_location")):
             # a shop with several locations would get the whole figure at each of them
             problems.append((("channels", name), "publish_location is required: the id of "
                                                  "the shop location whose quantity is set"))

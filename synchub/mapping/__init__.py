@@ -1,13 +1,15 @@
-"""The mapping engine: declarative YAML mappings compiled once, applied per record."""
+"""The mapping engine: declarative YAML mappings compiled once, applied per record.
+
+Transforms are looked up by name in the registry (:mod:`synchub.registry`, kind
+``transform``): the generic ones of :mod:`synchub.mapping.transforms` and each system's own.
+"""
 
 from __future__ import annotations
 
-from synchub.couriers import status as _courier_status  # noqa: F401 - tracking transforms
-from synchub.mapping import transforms_odoo  # noqa: F401 - registers Odoo's transforms
 from synchub.mapping.engine import CompiledMapping, MappingContext, compile_mapping, load_mapping
-from synchub.mapping.transforms import TRANSFORMS, TransformError, register_transform
+from synchub.mapping.transforms import GENERIC, TransformError, TransformTable
 
 __all__ = [
-    "TRANSFORMS", "CompiledMapping", "MappingContext", "TransformError", "compile_mapping",
-    "load_mapping", "register_transform",
+    "GENERIC", "CompiledMapping", "MappingContext", "TransformError", "TransformTable",
+    "compile_mapping", "load_mapping",
 ]

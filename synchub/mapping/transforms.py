@@ -1,6 +1,8 @@
 """Named, registered value transforms that mapping files apply to field values.
 
-A transform is registered under a name with :func:`register_transform`. Plain transforms
+A transform is named in a :class:`TransformTable` and reaches mapping files through the
+registry (kind ``transform``): the generic ones below are registered by the engine's
+``core`` entry point, a system's own by that system. Plain transforms
 are ``fn(value) -> value``; those declared with ``takes_args=True`` are factories
 ``fn(args) -> (value -> value)``, called once when a mapping is compiled so that bad
 arguments are configuration errors. ``None`` passes through unchanged unless a transform
@@ -11,16 +13,18 @@ naming the record and the field.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from synchub.registry import REGISTRY, Registry
+
 Transform = Callable[[Any], Any]
 TransformFactory = Callable[[Any], Transform]
 
-TRANSFORMS: dict[str, TransformFactory] = {}
 NO_ARGS = object()
 
 
@@ -37,31 +41,48 @@ def _show(value: Any) -> str:
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
-def register_transform(name: str, *, takes_args: bool = False) -> Callable[[Any], Any]:
-    """Register a transform under ``name`` (a factory of one when ``takes_args``)."""
+class TransformTable(dict[str, TransformFactory]):
+    """Transforms by name, filled with the table's decorator and handed to the registry.
 
-    def deco(fn: Any) -> Any:
-        if takes_args:
-            TRANSFORMS[name] = fn
-        else:
-            def factory(args: Any, _fn: Transform = fn) -> Transform:
-                if args is not NO_ARGS and args is not None:
-                    raise ValueError(f"transform {name!r} takes no arguments")
-                return _fn
+    ``@table("name")`` registers ``fn(value) -> value``; ``@table("name", takes_args=True)``
+    a factory ``fn(args) -> (value -> value)``.
+    """
 
-            TRANSFORMS[name] = factory
+    def __call__(self, name: str, *, takes_args: bool = False) -> Callable[[Any], Any]:
+        """Decorator: put ``fn`` in the table under ``name``."""
+
+        def deco(fn: Any) -> Any:
+            self[name] = fn if takes_args else _no_args(name, fn)
+            return fn
+
+        return deco
+
+    def register_all(self, registry: Registry) -> None:
+        """Add every transform of the table to ``registry``."""
+        for name, factory in self.items():
+            registry.add("transform", name, factory)
+
+
+def _no_args(name: str, fn: Transform) -> TransformFactory:
+    @functools.wraps(fn)
+    def factory(args: Any) -> Transform:
+        if args is not NO_ARGS and args is not None:
+            raise ValueError(f"transform {name!r} takes no arguments")
         return fn
 
-    return deco
+    return factory
+
+
+GENERIC = TransformTable()
+"""The engine's own transforms (registered by the ``core`` entry point)."""
 
 
 def build_transform(name: str, args: Any = NO_ARGS) -> Transform:
     """The transform function for ``name`` with ``args``; ``KeyError``/``ValueError`` if bad."""
-    try:
-        factory = TRANSFORMS[name]
-    except KeyError:
-        raise KeyError(f"unknown transform {name!r}; known: {', '.join(sorted(TRANSFORMS))}"
-                       ) from None
+    if not REGISTRY.has("transform", name):
+        raise KeyError(f"unknown transform {name!r}; known: "
+                       f"{', '.join(REGISTRY.names('transform'))}")
+    factory: TransformFactory = REGISTRY.get("transform", name)
     return factory(args)
 
 
@@ -87,7 +108,7 @@ def to_decimal_value(value: Any) -> Decimal:
     return result
 
 
-@register_transform("to_str")
+@GENERIC("to_str")
 def to_str(value: Any) -> Any:
     """Any scalar as a string (ints exactly, even beyond 2^53)."""
     if value is None or isinstance(value, str):
@@ -101,7 +122,7 @@ def to_str(value: Any) -> Any:
     return str(value)
 
 
-@register_transform("to_int")
+@GENERIC("to_int")
 def to_int(value: Any) -> Any:
     """A whole number from an int, an integral float/Decimal or a digit string."""
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
@@ -119,7 +140,7 @@ _TRUE = frozenset({"1", "true", "yes", "y", "on", "t"})
 _FALSE = frozenset({"0", "false", "no", "n", "off", "f", ""})
 
 
-@register_transform("to_bool")
+@GENERIC("to_bool")
 def to_bool(value: Any) -> Any:
     """A boolean from true/false, yes/no, on/off, 1/0."""
     if value is None or isinstance(value, bool):
@@ -135,25 +156,25 @@ def to_bool(value: Any) -> Any:
     raise TransformError("is not a boolean", value)
 
 
-@register_transform("to_decimal")
+@GENERIC("to_decimal")
 def to_decimal(value: Any) -> Any:
     """An exact Decimal from a decimal string or number."""
     return None if value is None else to_decimal_value(value)
 
 
-@register_transform("negate")
+@GENERIC("negate")
 def negate(value: Any) -> Any:
     """The amount with its sign flipped."""
     return None if value is None else -to_decimal_value(value)
 
 
-@register_transform("abs")
+@GENERIC("abs")
 def abs_(value: Any) -> Any:
     """The amount without its sign (refunds some sources send negative)."""
     return None if value is None else abs(to_decimal_value(value))
 
 
-@register_transform("parse_datetime", takes_args=True)
+@GENERIC("parse_datetime", takes_args=True)
 def parse_datetime(args: Any) -> Transform:
     """ISO 8601 text to an aware datetime; ``{assume: UTC}`` accepts naive (GMT) times."""
     assume = None
@@ -188,7 +209,7 @@ def parse_datetime(args: Any) -> Transform:
     return fn
 
 
-@register_transform("enum", takes_args=True)
+@GENERIC("enum", takes_args=True)
 def enum(args: Any) -> Transform:
     """Closed-set normalization: ``{map: {src: canonical}, default: x, missing: y}``.
 
@@ -230,13 +251,13 @@ def _is_empty(value: Any) -> bool:
     return False
 
 
-@register_transform("empty_to_null")
+@GENERIC("empty_to_null")
 def empty_to_null(value: Any) -> Any:
     """``""``, blanks, ``[]`` and objects whose every value is empty become ``None``."""
     return None if _is_empty(value) else value
 
 
-@register_transform("first_non_empty")
+@GENERIC("first_non_empty")
 def first_non_empty(value: Any) -> Any:
     """The first element of a list that is not null or empty."""
     if not isinstance(value, list):
@@ -247,7 +268,7 @@ def first_non_empty(value: Any) -> Any:
     return None
 
 
-@register_transform("compact")
+@GENERIC("compact")
 def compact(value: Any) -> Any:
     """A list without its null or empty elements (objects whose every value is empty too)."""
     if not isinstance(value, list):
@@ -255,7 +276,7 @@ def compact(value: Any) -> Any:
     return [item for item in value if not _is_empty(item)]
 
 
-@register_transform("first")
+@GENERIC("first")
 def first(value: Any) -> Any:
     """The first element of a list (``None`` for an empty list)."""
     if isinstance(value, list):
@@ -263,7 +284,7 @@ def first(value: Any) -> Any:
     return value
 
 
-@register_transform("split", takes_args=True)
+@GENERIC("split", takes_args=True)
 def split(args: Any) -> Transform:
     """Split text on a separator (default ``,``), stripping parts and dropping empty ones."""
     sep = "," if args in (NO_ARGS, None) else args
@@ -282,7 +303,7 @@ def split(args: Any) -> Transform:
     return fn
 
 
-@register_transform("join", takes_args=True)
+@GENERIC("join", takes_args=True)
 def join(args: Any) -> Transform:
     """Join the non-empty elements of a list with a separator (default ``" "``)."""
     sep = " " if args in (NO_ARGS, None) else args
@@ -298,7 +319,7 @@ def join(args: Any) -> Transform:
     return fn
 
 
-@register_transform("gid_id")
+@GENERIC("gid_id")
 def gid_id(value: Any) -> Any:
     """``gid://shopify/Product/123`` -> ``"123"``; other ids as strings."""
     if value is None:
@@ -312,7 +333,7 @@ def gid_id(value: Any) -> Any:
     return text
 
 
-@register_transform("sum_decimal")
+@GENERIC("sum_decimal")
 def sum_decimal(value: Any) -> Any:
     """Exact sum of a list of decimal strings or numbers (empty list -> 0)."""
     if value is None:
@@ -326,7 +347,7 @@ def sum_decimal(value: Any) -> Any:
     return total
 
 
-@register_transform("sum")
+@GENERIC("sum")
 def sum_(value: Any) -> Any:
     """Sum of a list of numbers: an int when every element is one, else a Decimal."""
     if value is None:
@@ -337,13 +358,13 @@ def sum_(value: Any) -> Any:
     return sum_decimal(items)
 
 
-@register_transform("lower")
+@GENERIC("lower")
 def lower(value: Any) -> Any:
     """Lower-case text."""
     return value.lower() if isinstance(value, str) else value
 
 
-@register_transform("snake")
+@GENERIC("snake")
 def snake(value: Any) -> Any:
     """Text as a lookup key: ``"DHL Express"`` and ``"dhl-express"`` become ``dhl_express``."""
     if not isinstance(value, str):
@@ -351,19 +372,19 @@ def snake(value: Any) -> Any:
     return "_".join(re.findall(r"[0-9a-z]+", value.lower()))
 
 
-@register_transform("upper")
+@GENERIC("upper")
 def upper(value: Any) -> Any:
     """Upper-case text."""
     return value.upper() if isinstance(value, str) else value
 
 
-@register_transform("strip")
+@GENERIC("strip")
 def strip(value: Any) -> Any:
     """Text without surrounding whitespace."""
     return value.strip() if isinstance(value, str) else value
 
 
-@register_transform("null_if", takes_args=True)
+@GENERIC("null_if", takes_args=True)
 def null_if(args: Any) -> Transform:
     """``None`` when the value is one of the given sentinels (``0`` as guest customer id...)."""
     sentinels = args if isinstance(args, list) else [args]
@@ -379,7 +400,7 @@ def null_if(args: Any) -> Transform:
     return fn
 
 
-@register_transform("to_dict", takes_args=True)
+@GENERIC("to_dict", takes_args=True)
 def to_dict(args: Any) -> Transform:
     """A list of objects to a dict: ``{key: name, value: value}`` name their keys."""
     opts = {} if args in (NO_ARGS, None) else args
@@ -401,7 +422,7 @@ def to_dict(args: Any) -> Transform:
     return fn
 
 
-@register_transform("round", takes_args=True)
+@GENERIC("round", takes_args=True)
 def round_(args: Any) -> Transform:
     """Round half up to at most N decimal places, dropping trailing zeros."""
     if not isinstance(args, int) or isinstance(args, bool) or not 0 <= args <= 12:

@@ -21,15 +21,15 @@ from synchub.config.connector import (
     HeaderTokenAuthSpec,
     NoAuthSpec,
     OAuth2RefreshTokenAuthSpec,
-    OdooJsonRpcAuthSpec,
     QueryParamsAuthSpec,
 )
-from synchub.errors import ConfigError, FatalAPIError, register_secret
+from synchub.errors import FatalAPIError, register_secret
+from synchub.registry import REGISTRY
 from synchub.runtime.classify import classify
 from synchub.runtime.connection import ConnectionInfo
 
 
-def _secret(conn: ConnectionInfo, field: str) -> str:
+def connection_secret(conn: ConnectionInfo, field: str) -> str:
     value = str(conn.field(field))
     register_secret(value)
     return value
@@ -49,7 +49,7 @@ class HeaderTokenAuth(AuthBase):
     def from_spec(cls, spec: HeaderTokenAuthSpec, conn: ConnectionInfo,
                   session: requests.Session, timeout: float) -> HeaderTokenAuth:
         """Build from the YAML declaration and the Connection."""
-        return cls(spec.header, _secret(conn, spec.secret_field), spec.prefix)
+        return cls(spec.header, connection_secret(conn, spec.secret_field), spec.prefix)
 
 
 class BasicAuth(AuthBase):
@@ -68,7 +68,8 @@ class BasicAuth(AuthBase):
     def from_spec(cls, spec: BasicAuthSpec, conn: ConnectionInfo,
                   session: requests.Session, timeout: float) -> BasicAuth:
         """Build from the YAML declaration and the Connection."""
-        return cls(_secret(conn, spec.login_field), _secret(conn, spec.secret_field))
+        return cls(connection_secret(conn, spec.login_field),
+                   connection_secret(conn, spec.secret_field))
 
 
 class BearerAuth(HeaderTokenAuth):
@@ -81,11 +82,11 @@ class BearerAuth(HeaderTokenAuth):
     def from_spec(cls, spec: BearerAuthSpec, conn: ConnectionInfo,  # type: ignore[override]
                   session: requests.Session, timeout: float) -> BearerAuth:
         """Build from the YAML declaration and the Connection."""
-        return cls(_secret(conn, spec.secret_field))
+        return cls(connection_secret(conn, spec.secret_field))
 
 
 class QueryParamsAuth(AuthBase):
-    """Credentials as query parameters (WooCommerce's consumer_key / consumer_secret)."""
+    """Credentials as query parameters (e.g. a consumer key and secret)."""
 
     def __init__(self, params: dict[str, str]) -> None:
         self.params = params
@@ -98,7 +99,7 @@ class QueryParamsAuth(AuthBase):
     def from_spec(cls, spec: QueryParamsAuthSpec, conn: ConnectionInfo,
                   session: requests.Session, timeout: float) -> QueryParamsAuth:
         """Build from the YAML declaration and the Connection."""
-        return cls({param: _secret(conn, field) for param, field in spec.params.items()})
+        return cls({param: connection_secret(conn, field) for param, field in spec.params.items()})
 
 
 class OAuth2RefreshTokenAuth(AuthBase):
@@ -171,52 +172,9 @@ class OAuth2RefreshTokenAuth(AuthBase):
                   session: requests.Session, timeout: float) -> OAuth2RefreshTokenAuth:
         """Build from the YAML declaration and the Connection."""
         return cls(spec.token_url, str(conn.field(spec.client_id_field)),
-                   _secret(conn, spec.client_secret_field),
-                   _secret(conn, spec.refresh_token_field), session, timeout,
+                   connection_secret(conn, spec.client_secret_field),
+                   connection_secret(conn, spec.refresh_token_field), session, timeout,
                    scope=spec.scope, expiry_margin=spec.expiry_margin_seconds)
-
-
-class OdooJsonRpcAuth(AuthBase):
-    """Odoo's external API: credentials travel in each call's arguments, not in headers.
-
-    ``common.login(db, login, password)`` runs once per client and its uid is cached;
-    every ``object.execute_kw`` call then starts with :meth:`execute_args`. Odoo answers a
-    wrong login or password with ``false``, a configuration error that is never retried.
-    """
-
-    def __init__(self, db: str, login: str, password: str, path: str = "/jsonrpc",
-                 conn_id: str = "") -> None:
-        self.db, self.login, self.password = db, login, password
-        self.path, self.conn_id = path, conn_id
-        self.uid: int | None = None
-        self.logins = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        return r  # nothing in headers: the body carries the credentials
-
-    def execute_args(self, login_call: Callable[[list[Any]], Any]) -> list[Any]:
-        """``[db, uid, password]`` for ``execute_kw``; logs in through ``login_call`` once."""
-        with self._lock:
-            if self.uid is None:
-                uid = login_call([self.db, self.login, self.password])
-                if uid is False or uid is None:
-                    raise ConfigError(
-                        f"connection {self.conn_id!r}: Odoo refused the login {self.login!r} "
-                        f"on database {self.db!r} (wrong login, password or API key)")
-                if not isinstance(uid, int) or isinstance(uid, bool):
-                    raise FatalAPIError(f"Odoo common.login answered {str(uid)[:60]!r}, "
-                                        "not a user id")
-                self.uid = uid
-                self.logins += 1
-            return [self.db, self.uid, self.password]
-
-    @classmethod
-    def from_spec(cls, spec: OdooJsonRpcAuthSpec, conn: ConnectionInfo,
-                  session: requests.Session, timeout: float) -> OdooJsonRpcAuth:
-        """Build from the YAML declaration and the Connection."""
-        return cls(str(conn.field(spec.db_field)), str(conn.field(spec.login_field)),
-                   _secret(conn, spec.secret_field), spec.path, conn.conn_id)
 
 
 class NoAuth(AuthBase):
@@ -233,18 +191,19 @@ class NoAuth(AuthBase):
 
 
 AuthFactory = Callable[[Any, ConnectionInfo, requests.Session, float], AuthBase]
-AUTH_TYPES: dict[str, AuthFactory] = {
+# the generic schemes, registered by the engine's ``core`` entry point; systems add their own
+GENERIC_AUTH: dict[str, AuthFactory] = {
     "header_token": HeaderTokenAuth.from_spec,
     "basic": BasicAuth.from_spec,
     "bearer": BearerAuth.from_spec,
     "query_params": QueryParamsAuth.from_spec,
     "oauth2_refresh_token": OAuth2RefreshTokenAuth.from_spec,
-    "odoo_jsonrpc": OdooJsonRpcAuth.from_spec,
     "none": NoAuth.from_spec,
 }
 
 
 def build_auth(spec: Any, conn: ConnectionInfo, session: requests.Session,
                timeout: float) -> AuthBase:
-    """The auth object for a connector's ``auth`` declaration."""
-    return AUTH_TYPES[spec.type](spec, conn, session, timeout)
+    """The auth object for a connector's ``auth`` declaration (a registered scheme)."""
+    factory: AuthFactory = REGISTRY.get("auth", spec.type, key="auth.type")
+    return factory(spec, conn, session, timeout)

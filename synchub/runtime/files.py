@@ -33,11 +33,12 @@ import fsspec
 import jmespath
 
 from synchub.errors import ConfigError, FatalAPIError, register_secret
-from synchub.runtime.client import Page
 from synchub.runtime.incremental import format_cursor, parse_cursor
+from synchub.runtime.transport import Page, Transport
 
 if TYPE_CHECKING:
     from synchub.config.connector_files import FileStreamSpec
+    from synchub.runtime.client import ConnectorClient
     from synchub.runtime.connection import ConnectionInfo
 
 log = logging.getLogger("synchub.runtime.files")
@@ -323,3 +324,19 @@ def _json_records(text: io.TextIOWrapper, name: str, selector: str, undecodable:
             continue
         item["_file"], item["_line"] = name, n
         yield item
+
+
+class FileTransport(Transport):
+    """The ``file`` transport: a stream's pages are read from files, not requests."""
+
+    name = "file"
+
+    def pages(self, client: ConnectorClient, name: str, spec: Any,
+              state: dict[str, Any] | None, window_end: datetime | None,
+              full_refresh: bool, values: dict[str, Any] | None = None) -> Iterator[Page]:
+        """The files' pages; the location is the Connection's host."""
+        return read_files(spec, client.conn, stream=name, state=state,
+                          window_end=window_end, full_refresh=full_refresh)
+
+
+FILE = FileTransport()

@@ -3,13 +3,13 @@
 Every request has a timeout, passes the connection's rate limiters, and is classified by
 :func:`synchub.runtime.classify.classify`; tenacity retries only
 :class:`~synchub.errors.RetriableAPIError`, with exponential backoff and jitter, honouring
-``Retry-After``. Three transports share it: ``rest`` (GET), ``graphql`` (POSTed queries) and
-``jsonrpc`` (POSTed JSON-RPC 2.0 calls, whose ``result`` is returned unwrapped).
+``Retry-After``. Every transport shares it: ``rest`` (GET), ``graphql`` (POSTed queries) and
+those systems add, which may pass an ``unwrap`` function that opens their answer's envelope
+(and raises the engine's error classes for errors answered with HTTP 200).
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
@@ -31,7 +31,7 @@ from tenacity.wait import wait_random_exponential
 from synchub.config.connector import ConnectorSpec, GraphQLCostSpec
 from synchub.errors import APIError, FatalAPIError, RetriableAPIError, redact
 from synchub.runtime.auth import build_auth
-from synchub.runtime.classify import classify, graphql_errors, jsonrpc_result, safe_url
+from synchub.runtime.classify import classify, graphql_errors, safe_url
 from synchub.runtime.connection import ConnectionInfo
 from synchub.runtime.ratelimit import (
     GraphQLCostLimiter,
@@ -74,17 +74,17 @@ class HttpClient:
                                      **http.headers})
         self.auth = build_auth(spec.auth, conn, self.session, self.timeout)
         self.session.auth = self.auth
-        self.limiters: dict[str, list[RateLimiter]] = {"rest": [], "graphql": [], "jsonrpc": []}
-        self._rpc_ids = itertools.count(1)
+        # limiters per transport name; "*" holds those that apply to every transport
+        self.limiters: dict[str, list[RateLimiter]] = {"*": []}
         self.cost_limiter: GraphQLCostLimiter | None = None
         for lspec in http.rate_limits():
             limiter = build_limiter(lspec, clock, sleep)
             if isinstance(lspec, GraphQLCostSpec):
                 self.cost_limiter = limiter  # type: ignore[assignment]
-                self.limiters["graphql"].append(limiter)
+                self.limiters.setdefault("graphql", []).append(limiter)
             else:
-                for transport in lspec.transports:
-                    self.limiters[transport].append(limiter)
+                for transport in lspec.transports or ["*"]:
+                    self.limiters.setdefault(transport, []).append(limiter)
         self._costs: dict[str, float] = {}  # GraphQL query text -> last requested cost
         self.stats = ClientStats()
         self._lock = threading.Lock()
@@ -112,41 +112,32 @@ class HttpClient:
                                                          "variables": variables or {}},
                             once=once)
 
-    def jsonrpc(self, url: str, service: str, method: str, args: list[Any], *,
-                once: bool = False) -> tuple[requests.Response, Any]:
-        """POST one JSON-RPC 2.0 ``call`` with retries; returns the response and its ``result``.
-
-        A JSON-RPC ``error`` raises like an HTTP error (see :func:`jsonrpc_result`). A retry
-        sends the same body, id included.
-        """
-        with self._lock:
-            call_id = next(self._rpc_ids)
-        payload = {"jsonrpc": "2.0", "method": "call",
-                   "params": {"service": service, "method": method, "args": args},
-                   "id": call_id}
-        return self.request("jsonrpc", "POST", url, json=payload, once=once)
-
     def request(self, transport: str, method: str, url: str, *,
-                params: dict[str, Any] | None = None, json: Any = None, once: bool = False
+                params: dict[str, Any] | None = None, json: Any = None, once: bool = False,
+                unwrap: Callable[[Any, str], Any] | None = None
                 ) -> tuple[requests.Response, Any]:
         """Send one logical request (retried as needed); return response and parsed body.
 
         ``once=True`` is for writes that are not idempotent at the system (a create, a note):
         they are retried only after a throttling answer (429, GraphQL THROTTLED), which
         says the write was not applied; a timeout or 5xx raises at once, and the caller
-        looks up whether the write landed before sending it again.
+        looks up whether the write landed before sending it again. ``unwrap(body, url)``
+        turns the parsed body into what the caller gets (an envelope's payload), raising
+        for errors the system answers with HTTP 200; a retriable one is retried like a 5xx.
         """
         policy = self._retrying_once if once else self._retrying
         # a copy per call: tenacity keeps per-call statistics on the Retrying object
         result: tuple[requests.Response, Any] = policy.copy()(
-            self._send, transport, method, url, params, json)
+            self._send, transport, method, url, params, json, unwrap)
         return result
 
     def _send(self, transport: str, method: str, url: str, params: dict[str, Any] | None,
-              payload: Any) -> tuple[requests.Response, Any]:
+              payload: Any, unwrap: Callable[[Any, str], Any] | None = None
+              ) -> tuple[requests.Response, Any]:
         query = payload.get("query") if transport == "graphql" and payload else None
         waited = 0.0
-        for limiter in self.limiters[transport]:
+        limiters = self._limiters_of(transport)
+        for limiter in limiters:
             cost = 1.0
             if isinstance(limiter, GraphQLCostLimiter):
                 cost = self._costs.get(query or "", limiter.default_cost)
@@ -168,7 +159,7 @@ class HttpClient:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %d (%.0f ms)", method, path, resp.status_code,
                       (time.perf_counter() - started) * 1000)
-        for limiter in self.limiters[transport]:
+        for limiter in limiters:
             limiter.observe(resp.headers)
         body = classify(resp)
         if transport == "graphql":
@@ -179,9 +170,13 @@ class HttpClient:
                 self._costs[query] = requested
             wait = self.cost_limiter.wait_for(body) if self.cost_limiter else None
             graphql_errors(body, path, wait)
-        elif transport == "jsonrpc":
-            body = jsonrpc_result(body, path)
+        if unwrap is not None:
+            body = unwrap(body, path)
         return resp, body
+
+    def _limiters_of(self, transport: str) -> list[RateLimiter]:
+        found = self.limiters.get(transport)
+        return self.limiters["*"] + found if found else self.limiters["*"]
 
     def _count(self, waited: float, size: int) -> None:
         with self._lock:

@@ -3,7 +3,7 @@
 Each paginator keeps a typed ``token`` (a URL, a page number, an offset, a cursor), is
 ``finished`` when no page follows, and refuses a next token equal to the current one (a
 server that keeps answering the same page would otherwise loop forever). They are chosen
-by name from :data:`PAGINATORS`; :func:`register_paginator` adds more.
+by name from the registry (kind ``paginator``): the engine's own are in :data:`GENERIC`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any, Generic, TypeVar
 import jmespath
 import requests
 
-from synchub.errors import ConfigError, FatalAPIError
+from synchub.errors import FatalAPIError
+from synchub.registry import REGISTRY
 
 T = TypeVar("T")
 
@@ -79,7 +80,7 @@ class HeaderLinkPaginator(BasePaginator[str]):
         return link.get("url") if link else None
 
     def prepare(self, request: Request) -> None:
-        # the link already encodes filters and page size; Shopify refuses extra filters
+        # the link already encodes filters and page size; some APIs refuse extra filters
         request.url, request.params = self.token or request.url, {}
 
 
@@ -168,7 +169,7 @@ class GraphQLCursorPaginator(BasePaginator[str]):
         request.variables[self.spec.cursor_variable] = self.token
 
 
-PAGINATORS: dict[str, type[BasePaginator[Any]]] = {
+GENERIC: dict[str, type[BasePaginator[Any]]] = {
     "single": SinglePaginator,
     "header_link": HeaderLinkPaginator,
     "page_number": PageNumberPaginator,
@@ -176,21 +177,12 @@ PAGINATORS: dict[str, type[BasePaginator[Any]]] = {
     "json_cursor": JsonCursorPaginator,
     "graphql_cursor": GraphQLCursorPaginator,
 }
-
-
-def register_paginator(name: str, cls: type[BasePaginator[Any]]) -> None:
-    """Make a paginator class available under ``name``."""
-    if not (isinstance(cls, type) and issubclass(cls, BasePaginator)):
-        raise TypeError(f"{cls!r} is not a BasePaginator subclass")
-    PAGINATORS[name] = cls
+"""The engine's paginators (registered by the ``core`` entry point)."""
 
 
 def create_paginator(spec: Any, *, stream: str, page_size: int | None = None
                      ) -> BasePaginator[Any]:
-    """A fresh paginator for one read of a stream."""
-    try:
-        cls = PAGINATORS[spec.type]
-    except KeyError:
-        raise ConfigError(f"no paginator registered as {spec.type!r}; known: "
-                          f"{sorted(PAGINATORS)}", key=f"streams.{stream}.paginator.type") from None
+    """A fresh paginator for one read of a stream (a registered ``paginator`` strategy)."""
+    cls: type[BasePaginator[Any]] = REGISTRY.get(
+        "paginator", spec.type, key=f"streams.{stream}.paginator.type")
     return cls(spec, stream=stream, page_size=page_size)

@@ -26,8 +26,9 @@ FEEDS = {"consumers": {"bi": {"entities": ["order"], "schedule": "0 6 * * *",
 RUN_DAG = f"""
 import json, sys
 sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "dags")!r}]
-from synchub.delivery.writers import WRITERS
-WRITERS.update({FAKE_WRITERS!r})
+from synchub.registry import REGISTRY
+for name, target in {FAKE_WRITERS!r}.items():
+    REGISTRY.add("writer", name, target, replace=True)
 from synchub_factory import build_dags
 from tests.delivery import fakes
 run = build_dags()[sys.argv[1]].test()
@@ -38,8 +39,10 @@ print("RESULT " + json.dumps({{"state": str(run.state), "creates": box.creates,
 
 
 # the hub names the fake writers: registered before the DAG files are parsed
-FAKE_DAGBAG_PROBE = (f"from synchub.delivery.writers import WRITERS\n"
-                     f"WRITERS.update({FAKE_WRITERS!r})\n" + DAGBAG_PROBE)
+FAKE_DAGBAG_PROBE = ("from synchub.registry import REGISTRY\n"
+                     f"for name, target in {FAKE_WRITERS!r}.items():\n"
+                     "    REGISTRY.add('writer', name, target, replace=True)\n"
+                     + DAGBAG_PROBE)
 
 
 def test_dagbag_has_a_push_dag_per_sink_and_the_replay_dag(tmp_path: Path) -> None:

@@ -117,7 +117,7 @@ CASES: list[tuple[str, str, Callable[[Path], None], str]] = [
     ("unknown writer type", HUB,
      lambda root: edit(root / "connectors/woocommerce/connector.yaml",
                        "type: woocommerce_order_tracking", "type: woocommerce_tracking"),
-     r"connector\.yaml:\d+: writers\.tracking\.type: unknown writer type "
+     r"connector\.yaml:\d+: writers\.tracking\.type: unknown writer "
      r"'woocommerce_tracking'"),
     ("write mapping with a broken path", HUB + "sinks:\n  woo:\n    tracking: {}\n",
      lambda root: edit(root / "mappings/woocommerce/tracking.export.yaml",

@@ -15,7 +15,7 @@ import pytest
 import responses
 from responses import matchers
 
-import synchub.mapping.transforms_odoo  # noqa: F401 - registers the Odoo transforms
+import synchub.systems.odoo.transforms  # noqa: F401 - registers the Odoo transforms
 from synchub.errors import ConfigError, FatalAPIError
 from synchub.mapping import MappingContext, load_mapping
 from synchub.runtime import ConnectionInfo, ConnectorClient
@@ -83,7 +83,7 @@ def full_page(rows: list[dict[str, Any]], first_id: int) -> list[dict[str, Any]]
 def test_connector_file_declares_the_stock_master_streams() -> None:
     import yaml
 
-    from synchub.config.connector import ConnectorSpec
+    from synchub.config.connector import connector_model
 
     spec = connector("odoo")
     assert {name: s.mappings for name, s in spec.streams.items()} == {
@@ -92,7 +92,7 @@ def test_connector_file_declares_the_stock_master_streams() -> None:
     assert list(spec.context) == ["company_currency"]
     assert all(s.transport == "jsonrpc" and s.incremental is not None
                for s in spec.streams.values())
-    schema = ConnectorSpec.model_json_schema(mode="validation")
+    schema = connector_model().model_json_schema(mode="validation")
     data = yaml.safe_load((ROOT / "connectors" / "odoo" / "connector.yaml").read_text())
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(data)) == []
 

@@ -20,10 +20,10 @@ from synchub.config.hub import load_hub
 from synchub.delivery.base import DeliveryItem
 from synchub.delivery.engine import run_push
 from synchub.delivery.writers import writer_class
-from synchub.delivery.writers.aftership import AfterShipTrackingWriter
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.store import Store
 from synchub.sync import sync_stream
+from synchub.systems.aftership.writer import AfterShipTrackingWriter
 from tests.e2e.conftest import write_hub
 
 from .conftest import aftership_conn, by_id, odoo_conn

@@ -6,14 +6,10 @@ from typing import Any
 
 import pytest
 
-from synchub.couriers.status import (
-    AFTERSHIP_TAGS,
-    DHL_STATUS_CODES,
-    STATUSES,
-    aftership_status,
-    dhl_status,
-)
-from synchub.mapping import TRANSFORMS
+from synchub.couriers.status import STATUSES
+from synchub.registry import REGISTRY
+from synchub.systems.aftership.status import AFTERSHIP_TAGS, aftership_status
+from synchub.systems.dhl.status import DHL_STATUS_CODES, dhl_status
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -71,5 +67,5 @@ def test_tables_only_name_canonical_statuses() -> None:
 
 
 def test_both_are_mapping_transforms() -> None:
-    assert TRANSFORMS["dhl_status"](None)({"statusCode": "delivered"}) == "delivered"
-    assert TRANSFORMS["aftership_status"](None)({"tag": "Expired"}) == "expired"
+    assert REGISTRY.get("transform", "dhl_status")(None)({"statusCode": "delivered"}) == "delivered"
+    assert REGISTRY.get("transform", "aftership_status")(None)({"tag": "Expired"}) == "expired"

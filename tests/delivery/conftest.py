@@ -18,7 +18,7 @@ import yaml
 from synchub.canonical import CanonicalRecord
 from synchub.config.hub import Hub, load_hub
 from synchub.delivery.engine import run_push
-from synchub.delivery.writers import WRITERS
+from synchub.registry import REGISTRY
 from synchub.store import Store
 from synchub.store.delivery_tables import deliveries
 from tests.delivery import fakes
@@ -39,7 +39,7 @@ SHOP_WRITERS = {"tracking": {"type": "fake_child", "entity": "shipment",
 def fake_writers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Register the fake writers and start every fake sink empty."""
     for name, target in FAKE_WRITERS.items():
-        monkeypatch.setitem(WRITERS, name, target)
+        REGISTRY.add("writer", name, target, replace=True)
     fakes.SINKS.clear()
 
 

@@ -12,10 +12,10 @@ from synchub.canonical.common import Address, PartyRef, TaxLine
 from synchub.canonical.order import OrderLine, RefundLine, ShippingLine
 from synchub.config.connector import load_connector
 from synchub.delivery.base import DeliveryItem, SinkWriter
-from synchub.delivery.writers.odoo import OdooRefundWriter, OdooSaleOrderWriter
 from synchub.mapping import MappingContext
 from synchub.mapping.export import CompiledExport, load_export_mapping
 from synchub.runtime import ConnectionInfo, ConnectorClient
+from synchub.systems.odoo.sale_order import OdooRefundWriter, OdooSaleOrderWriter
 from tests.conftest import ROOT
 
 PLACED = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)

@@ -17,7 +17,6 @@ from synchub.config.hub import load_hub
 from synchub.delivery.base import DeliveryItem
 from synchub.delivery.engine import run_push
 from synchub.delivery.writers import writer_class
-from synchub.delivery.writers.hubspot import HubSpotBatchUpsertWriter
 from synchub.errors import RetriableAPIError
 from synchub.mapping.engine import MappingContext
 from synchub.mapping.export import load_export_mapping
@@ -25,6 +24,7 @@ from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.hubspot_store import HubSpotStore, RollingWindow
 from synchub.store import Store
+from synchub.systems.hubspot.writer import HubSpotBatchUpsertWriter
 from tests.e2e.conftest import write_hub
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,8 +21,6 @@ from synchub.config.hub import load_hub
 from synchub.delivery.base import DeliveryItem
 from synchub.delivery.engine import run_push
 from synchub.delivery.writers import writer_class
-from synchub.delivery.writers.odoo_journal import OdooJournalEntryWriter, entry_ref
-from synchub.delivery.writers.odoo_rpc import OdooRpc
 from synchub.ledger.journal_store import write_entries
 from synchub.ledger.posting import ledger_ref
 from synchub.mapping.export import load_export_mapping
@@ -31,6 +29,8 @@ from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.odoo_accounting import journals_view
 from synchub.sandbox.odoo_store import OdooStore
 from synchub.store import Store
+from synchub.systems.odoo.journal import OdooJournalEntryWriter, entry_ref
+from synchub.systems.odoo.rpc import OdooRpc
 from tests.conftest import ROOT
 from tests.delivery.odoo_helpers import CTX, odoo_client
 from tests.delivery.test_odoo_writer import DB, HOST, KEY, LOGIN, UID, expect, kw

@@ -17,12 +17,12 @@ from responses import matchers
 
 from synchub.config.hub import load_hub
 from synchub.delivery.engine import run_push
-from synchub.delivery.writers.odoo import OdooSaleOrderWriter
-from synchub.delivery.writers.odoo_rpc import OdooRpc
 from synchub.runtime import ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.odoo_store import OdooStore
 from synchub.store import Store
+from synchub.systems.odoo.rpc import OdooRpc
+from synchub.systems.odoo.sale_order import OdooSaleOrderWriter
 from tests.delivery.conftest import T0
 from tests.delivery.odoo_helpers import (
     item_of,

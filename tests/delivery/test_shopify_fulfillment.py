@@ -19,12 +19,12 @@ from synchub.config.hub import load_hub
 from synchub.delivery.base import DeliveryItem
 from synchub.delivery.engine import run_push
 from synchub.delivery.writers import writer_class
-from synchub.delivery.writers.shopify import ShopifyFulfillmentWriter
 from synchub.mapping.engine import MappingContext
 from synchub.mapping.export import load_export_mapping
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.store import Store
+from synchub.systems.shopify.fulfillment import ShopifyFulfillmentWriter
 from tests.e2e.conftest import write_hub
 
 ROOT = Path(__file__).resolve().parents[2]

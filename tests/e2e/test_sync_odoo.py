@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-import synchub.mapping.transforms_odoo  # noqa: F401 - registers the Odoo transforms
+import synchub.systems.odoo.transforms  # noqa: F401 - registers the Odoo transforms
 from synchub.config.hub import Hub, load_hub
 from synchub.errors import ConfigError
 from synchub.runtime import ConnectionInfo

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from synchub.mapping import TRANSFORMS, TransformError, register_transform
+from synchub.mapping import TransformError, TransformTable
 from synchub.mapping.transforms import NO_ARGS, build_transform
+from synchub.registry import REGISTRY
 
 CASES: list[tuple[str, Any, Any, Any]] = [
     # name, args, value, expected
@@ -119,12 +120,19 @@ def test_unknown_transform_names_the_known_ones() -> None:
         build_transform("nope")
 
 
-def test_register_transform_adds_a_named_transform() -> None:
-    @register_transform("test_reverse")
+def test_a_transform_table_registers_its_transforms() -> None:
+    table = TransformTable()
+
+    @table("test_reverse")
     def reverse(value: Any) -> Any:
         return value[::-1] if isinstance(value, str) else value
 
+    table.register_all(REGISTRY)
     try:
         assert build_transform("test_reverse")("abc") == "cba"
+        with pytest.raises(ValueError, match="takes no arguments"):
+            build_transform("test_reverse", ["x"])
     finally:
-        TRANSFORMS.pop("test_reverse")
+        REGISTRY.remove("transform", "test_reverse")
+    with pytest.raises(KeyError, match="unknown transform 'test_reverse'"):
+        build_transform("test_reverse")

@@ -17,7 +17,8 @@ from synchub.config.connector import (
     QueryParamsAuthSpec,
 )
 from synchub.errors import ConfigError, FatalAPIError, redact
-from synchub.runtime.auth import AUTH_TYPES, OAuth2RefreshTokenAuth, build_auth
+from synchub.registry import REGISTRY
+from synchub.runtime.auth import OAuth2RefreshTokenAuth, build_auth
 from synchub.runtime.connection import ConnectionInfo
 
 from .helpers import FakeClock
@@ -62,7 +63,7 @@ def test_missing_connection_field_is_config_error() -> None:
 
 
 def test_registry_has_every_type() -> None:
-    assert set(AUTH_TYPES) == {"header_token", "basic", "bearer", "query_params",
+    assert set(REGISTRY.names("auth")) == {"header_token", "basic", "bearer", "query_params",
                                "oauth2_refresh_token", "odoo_jsonrpc", "none"}
 
 

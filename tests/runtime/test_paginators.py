@@ -15,12 +15,11 @@ from synchub.config.connector import (
     SinglePaginatorSpec,
 )
 from synchub.errors import ConfigError, FatalAPIError
+from synchub.registry import REGISTRY
 from synchub.runtime.paginators import (
-    PAGINATORS,
     BasePaginator,
     Request,
     create_paginator,
-    register_paginator,
 )
 
 from .helpers import response
@@ -143,13 +142,12 @@ def test_register_paginator_and_unknown_type() -> None:
         def prepare(self, request: Request) -> None:
             return None
 
-    register_paginator("every_other", EveryOther)
+    REGISTRY.add("paginator", "every_other", EveryOther)
     try:
         spec = type("S", (), {"type": "every_other"})()
         assert isinstance(create_paginator(spec, stream="s"), EveryOther)
     finally:
-        PAGINATORS.pop("every_other")
-    with pytest.raises(ConfigError, match="no paginator registered as 'every_other'"):
+        REGISTRY.remove("paginator", "every_other")
+    with pytest.raises(ConfigError, match=r"unknown paginator 'every_other'; registered: .*"
+                                          r"header_link"):
         create_paginator(spec, stream="s")
-    with pytest.raises(TypeError):
-        register_paginator("bad", dict)  # type: ignore[arg-type]

@@ -14,13 +14,13 @@ import responses
 
 from synchub.config.connector import ConnectorSpec, StockPublisherSpec, load_connector
 from synchub.errors import ConfigError, FatalAPIError
+from synchub.registry import REGISTRY
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.stock.publish import (
-    PUBLISHERS,
     ListingChange,
-    ShopifyInventoryPublisher,
     create_publisher,
 )
+from synchub.systems.shopify.stock import ShopifyInventoryPublisher
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "https://demo.myshopify.com"
@@ -40,7 +40,8 @@ def client(host: str = HOST, token: str = "shpat_test", connector: ConnectorSpec
 def publisher(run_id: str = "run-1", **over: Any) -> ShopifyInventoryPublisher:
     s = spec()
     assert s.stock_publisher is not None
-    pub_spec = s.stock_publisher.model_copy(update=over)
+    options = {k: over.pop(k) for k in ("quantity_name", "reason") if k in over}
+    pub_spec = s.stock_publisher.model_copy(update={**over, "options": options})
     pub = create_publisher(pub_spec, client(), run_id=run_id)
     assert isinstance(pub, ShopifyInventoryPublisher)
     return pub
@@ -105,11 +106,17 @@ def mock_http() -> Iterator[responses.RequestsMock]:
 
 
 def test_registry_and_factory() -> None:
-    assert PUBLISHERS["shopify_inventory_set_quantities"] is ShopifyInventoryPublisher
+    assert (REGISTRY.get("stock_publisher", "shopify_inventory_set_quantities")
+            is ShopifyInventoryPublisher)
     pub = publisher()
     assert pub.max_batch == 250 and pub.url == URL
+    assert (pub.options.quantity_name, pub.options.reason) == ("available", "correction")
+    typo = pub.spec.model_copy(update={"options": {"quantity": "on_hand"}})
+    with pytest.raises(ConfigError, match="stock_publisher 'shopify_inventory_set_quantities': "
+                                          "quantity: Extra inputs are not permitted"):
+        create_publisher(typo, client(), run_id="r")
     bogus = StockPublisherSpec.model_construct(type="nope", path="/x", batch_size=1)
-    with pytest.raises(ConfigError, match="unknown stock_publisher type 'nope'"):
+    with pytest.raises(ConfigError, match="unknown stock_publisher 'nope'"):
         create_publisher(bogus, client(), run_id="r")
 
 

@@ -11,13 +11,13 @@ import pytest
 import responses
 
 from synchub.config.connector import ConnectorSpec, load_connector
+from synchub.registry import REGISTRY
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.stock.publish import (
-    PUBLISHERS,
     ListingChange,
-    WooCommerceBatchPublisher,
     create_publisher,
 )
+from synchub.systems.woocommerce.stock import WooCommerceBatchPublisher
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "https://shop.example.com"
@@ -70,7 +70,7 @@ def bodies(mock: responses.RequestsMock) -> list[tuple[str, Any]]:
 
 
 def test_registry() -> None:
-    assert PUBLISHERS["woocommerce_batch"] is WooCommerceBatchPublisher
+    assert REGISTRY.get("stock_publisher", "woocommerce_batch") is WooCommerceBatchPublisher
     assert publisher().max_batch == 100
     assert publisher(batch_size=500).max_batch == 100
     assert "compare-and-set" in (WooCommerceBatchPublisher.__doc__ or "")

@@ -5,7 +5,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from synchub.errors import ConfigError
 
 if TYPE_CHECKING:
     from synchub.config.connector import StockPublisherSpec
@@ -60,12 +64,29 @@ class PublishStats:
     extra: dict[str, int] = field(default_factory=dict)
 
 
+class NoOptions(BaseModel):
+    """A publisher without options of its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 class StockPublisher(ABC):
-    """Pushes absolute quantities to one channel in the fewest calls its API allows."""
+    """Pushes absolute quantities to one channel in the fewest calls its API allows.
+
+    ``Options`` is the model of the connector's ``stock_publisher.options``; a publisher
+    with settings of its own overrides it.
+    """
+
+    Options: type[BaseModel] = NoOptions
 
     def __init__(self, spec: StockPublisherSpec, client: ConnectorClient, *,
                  run_id: str) -> None:
         self.spec, self.client, self.run_id = spec, client, run_id
+        try:
+            self.options: Any = self.Options.model_validate(spec.options)
+        except ValidationError as exc:
+            raise ConfigError(f"stock_publisher {spec.type!r}: {_first(exc)}",
+                              key="stock_publisher.options") from None
         self.stats = PublishStats()
 
     @property
@@ -80,3 +101,9 @@ class StockPublisher(ABC):
     @abstractmethod
     def push(self, changes: Sequence[ListingChange]) -> list[PushOutcome]:
         """Push every change (batching internally); one outcome per change, same order."""
+
+
+def _first(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}" if where else err["msg"]

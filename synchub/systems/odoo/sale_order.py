@@ -12,7 +12,7 @@ Known orders get their header (the note) and their status: confirmed lines canno
 rewritten in Odoo, so lines, partner and date are written at creation only (the mapping's
 ``only_create``). A cancelled Odoo order is not reopened.
 
-Credit notes for refunds: :mod:`synchub.delivery.writers.odoo_refund`.
+Credit notes for refunds: :mod:`synchub.systems.odoo.refund`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from synchub.delivery.base import DeliveryItem, DeliveryResult
-from synchub.delivery.writers.odoo_refund import OdooRefundWriter
-from synchub.delivery.writers.odoo_rpc import (
+from synchub.errors import FatalAPIError
+from synchub.systems.odoo.refund import OdooRefundWriter
+from synchub.systems.odoo.rpc import (
     OdooBatchWriter,
     any_of,
     decimal,
@@ -34,7 +35,6 @@ from synchub.delivery.writers.odoo_rpc import (
     odoo_datetime,
     rate_key,
 )
-from synchub.errors import FatalAPIError
 
 __all__ = ["OdooRefundWriter", "OdooSaleOrderOptions", "OdooSaleOrderWriter"]
 ORDER_FIELDS = ["id", "name", "client_order_ref", "origin", "state", "locked", "note"]

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from synchub.errors import FatalAPIError
 from synchub.stock.publish.base import ListingChange, PushOutcome, StockPublisher
 
@@ -68,6 +70,15 @@ class _Entry:
     compare: int | None
 
 
+class ShopifyPublisherOptions(BaseModel):
+    """``stock_publisher.options`` of a Shopify connector."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    quantity_name: str = Field(default="available", description="The quantity name set.")
+    reason: str = Field(default="correction", description="The adjustment reason.")
+
+
 class ShopifyInventoryPublisher(StockPublisher):
     """Sets ``available`` (or ``on_hand``) per item and location with compare-and-set.
 
@@ -77,6 +88,8 @@ class ShopifyInventoryPublisher(StockPublisher):
     value); it shows less (the channel sold units the hub has not ingested yet, so the
     figure is not raised in this run: ``conflict``). Up to ``max_conflict_rounds`` re-sends.
     """
+
+    Options = ShopifyPublisherOptions
 
     @property
     def max_batch(self) -> int:
@@ -113,7 +126,7 @@ class ShopifyInventoryPublisher(StockPublisher):
             payload = self._mutate(pending)
             errors = payload.get("userErrors") or []
             if not errors:
-                after = _quantities_after(payload, self.spec.quantity_name)
+                after = _quantities_after(payload, self.options.quantity_name)
                 for e in pending:
                     shown = after.get((item_gid(e.item), location_gid(e.location)),
                                       e.change.quantity)
@@ -171,7 +184,7 @@ class ShopifyInventoryPublisher(StockPublisher):
                        "quantity": e.change.quantity, "changeFromQuantity": e.compare}
                       for e in entries]
         variables = {
-            "input": {"name": self.spec.quantity_name, "reason": self.spec.reason,
+            "input": {"name": self.options.quantity_name, "reason": self.options.reason,
                       "referenceDocumentUri": f"synchub://stock_sync/{self.run_id}",
                       "quantities": quantities},
             "key": idempotency_key(self.run_id, entries),
@@ -187,7 +200,7 @@ class ShopifyInventoryPublisher(StockPublisher):
         """The channel's current figure per (item, location), in one ``nodes`` query."""
         ids = [level_gid(e.item, e.location) for e in entries]
         _, body = self.client.http.graphql(self.url, READ_LEVELS,
-                                           {"ids": ids, "names": [self.spec.quantity_name]})
+                                           {"ids": ids, "names": [self.options.quantity_name]})
         self.stats.read_calls += 1
         nodes = ((body or {}).get("data") or {}).get("nodes") or []
         out: dict[tuple[str, str], int] = {}
@@ -195,7 +208,7 @@ class ShopifyInventoryPublisher(StockPublisher):
             if not isinstance(node, dict):
                 continue
             figures = {q.get("name"): q.get("quantity") for q in node.get("quantities") or []}
-            value = figures.get(self.spec.quantity_name)
+            value = figures.get(self.options.quantity_name)
             if isinstance(value, int):
                 out[(e.item, e.location)] = value
         return out

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from synchub.delivery.base import DeliveryItem, DeliveryResult, SinkWriter, settle_batch
 from synchub.errors import ConfigError, FatalAPIError
-from synchub.runtime.auth import OdooJsonRpcAuth
+from synchub.systems.odoo.auth import OdooJsonRpcAuth
+from synchub.systems.odoo.transport import execute_kw
 
 if TYPE_CHECKING:
     from synchub.runtime import ConnectorClient
@@ -43,12 +44,12 @@ class OdooRpc:
     def read(self, model: str, method: str, args: list[Any],
              kwargs: dict[str, Any] | None = None) -> Any:
         """A read-only call (retried by the client on transient failures)."""
-        return self.client.execute_kw(self.path, model, method, args, kwargs or {})[1]
+        return execute_kw(self.client, self.path, model, method, args, kwargs or {})[1]
 
     def write(self, model: str, method: str, args: list[Any],
               kwargs: dict[str, Any] | None = None) -> Any:
         """A call that changes the database, sent once (see the module docstring)."""
-        return self.client.execute_kw(self.path, model, method, args, kwargs or {},
+        return execute_kw(self.client, self.path, model, method, args, kwargs or {},
                                       once=True)[1]
 
     def search_read(self, model: str, domain: list[Any], fields: list[str],

@@ -1,7 +1,6 @@
 """Transforms for Odoo records: codes in display names and order references in ``origin``.
 
-Registered like those of :mod:`synchub.mapping.transforms`; importing this module makes
-them available to mapping files.
+Registered by the Odoo system (:func:`synchub.systems.odoo.register`) for mapping files.
 """
 
 from __future__ import annotations
@@ -9,14 +8,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from synchub.mapping.transforms import NO_ARGS, Transform, TransformError, register_transform
+from synchub.mapping.transforms import NO_ARGS, Transform, TransformError, TransformTable
 
+TRANSFORMS = TransformTable()
 _CODE = re.compile(r"^\[([^\]]+)\]")
 _ORIGIN = re.compile(r"^([a-z][a-z0-9_]*):([^\s:]+)$")
 _ORIGIN_PARTS = {"connection": 1, "order": 2}
 
 
-@register_transform("odoo_default_code")
+@TRANSFORMS("odoo_default_code")
 def odoo_default_code(value: Any) -> Any:
     """``"[SKU-00001-1] Mug (Red)"`` -> ``"SKU-00001-1"``; a name without code gives None.
 
@@ -35,7 +35,7 @@ def odoo_default_code(value: Any) -> Any:
     return match[1].strip() or None if match else None
 
 
-@register_transform("order_origin", takes_args=True)
+@TRANSFORMS("order_origin", takes_args=True)
 def order_origin(args: Any) -> Transform:
     """One part of an origin written as ``<connection>:<order external id>``.
 

@@ -23,14 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from synchub.canonical.base import canonical_id
 from synchub.delivery.base import DeliveryItem, DeliveryResult
-from synchub.delivery.writers.odoo_rpc import (
+from synchub.errors import FatalAPIError
+from synchub.systems.odoo.rpc import (
     OdooBatchWriter,
     decimal,
     first_by,
     many2one_id,
     odoo_datetime,
 )
-from synchub.errors import FatalAPIError
 
 MOVE_FIELDS = ["id", "ref", "state", "move_type"]
 CENT = Decimal("0.01")

@@ -11,12 +11,11 @@ import pytest
 import responses
 from responses import matchers
 
-from synchub.config.connector import ConnectorSpec
+from synchub.config.connector import ConnectorSpec, connector_model
 from synchub.errors import ConfigError, FatalAPIError, RetriableAPIError
 from synchub.runtime import ConnectorClient
-from synchub.runtime.classify import jsonrpc_result
-
-from .helpers import BASE, FakeClock, make_conn
+from synchub.systems.odoo.transport import rpc_result as jsonrpc_result
+from tests.runtime.helpers import BASE, FakeClock, make_conn
 
 RPC = f"{BASE}/jsonrpc"
 DB, LOGIN, PASSWORD, UID = "acme", "sync@example.com", "odoo-api-key-0001", 7
@@ -28,7 +27,7 @@ def spec(**stream: Any) -> ConnectorSpec:
     products = {"model": "product.product", "domain": [["default_code", "!=", False]],
                 "fields": FIELDS, "order": ORDER, "paginator": {"type": "offset"},
                 "page_size": 2, **stream}
-    return ConnectorSpec.model_validate({
+    return connector_model().model_validate({
         "system": "odoo", "title": "Odoo", "auth": {"type": "odoo_jsonrpc"},
         "http": {"timeout_seconds": 5, "max_retries": 2,
                  "backoff": {"initial_seconds": 0.001, "max_seconds": 0.01}},

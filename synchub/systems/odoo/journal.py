@@ -32,14 +32,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from synchub.canonical.base import MINOR_UNITS
 from synchub.canonical.money_movements import LedgerKind
 from synchub.delivery.base import DeliveryItem, DeliveryResult
-from synchub.delivery.writers.odoo_rpc import (
+from synchub.errors import FatalAPIError
+from synchub.systems.odoo.rpc import (
     OdooBatchWriter,
     any_of,
     decimal,
     first_by,
     many2one_id,
 )
-from synchub.errors import FatalAPIError
 
 MOVE_FIELDS = ["id", "name", "ref", "state", "date", "journal_id", "line_ids"]
 LINE_FIELDS = ["id", "move_id", "account_id", "debit", "credit", "amount_currency",

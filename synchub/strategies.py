@@ -1,0 +1,40 @@
+"""The engine's own generic strategies, registered like any system's (entry point ``core``).
+
+Header-token, basic, bearer, query-parameter, OAuth2 refresh-token and no auth; the link,
+page-number, offset, JSON-cursor, GraphQL-cursor and single-page paginators; the ``rest``,
+``graphql`` and ``file`` transports; the store-fed ``open_parcels`` source; the generic
+mapping transforms; the generic writers (``http`` for plain REST write-backs declared in
+YAML, ``signed_webhook`` for feed consumers). Targets are import strings, imported on
+first use.
+"""
+
+from __future__ import annotations
+
+from synchub.registry import Registry
+
+_AUTH = {
+    "header_token": "HeaderTokenAuth", "basic": "BasicAuth", "bearer": "BearerAuth",
+    "query_params": "QueryParamsAuth", "oauth2_refresh_token": "OAuth2RefreshTokenAuth",
+    "none": "NoAuth",
+}
+_PAGINATORS = {
+    "single": "SinglePaginator", "header_link": "HeaderLinkPaginator",
+    "page_number": "PageNumberPaginator", "offset": "OffsetPaginator",
+    "json_cursor": "JsonCursorPaginator", "graphql_cursor": "GraphQLCursorPaginator",
+}
+
+
+def register(registry: Registry) -> None:
+    """Register the generic strategies."""
+    from synchub.mapping.transforms import GENERIC
+
+    for name, cls in _AUTH.items():
+        registry.add("auth", name, f"synchub.runtime.auth:{cls}.from_spec")
+    for name, cls in _PAGINATORS.items():
+        registry.add("paginator", name, f"synchub.runtime.paginators:{cls}")
+    registry.add("transport", "rest", "synchub.runtime.transports:REST")
+    registry.add("transport", "graphql", "synchub.runtime.transports:GRAPHQL")
+    registry.add("transport", "file", "synchub.runtime.files:FILE")
+    registry.add("source", "open_parcels", "synchub.couriers.inputs:open_parcels")
+    registry.add("writer", "signed_webhook", "synchub.delivery.writers.webhook:SignedWebhookWriter")
+    GENERIC.register_all(registry)
