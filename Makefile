@@ -38,6 +38,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check synchub dags plugins tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 schemas: venv
 	$(BIN)/synchub schemas --out schemas

@@ -38,7 +38,7 @@ def _load_hub(path: Path) -> tuple[Any, dict[tuple[str, str], str]]:
     Mappings are compiled inside tasks; the DAG shape needs only the hub and connector files
     and the ``entity:`` line of each mapping, read again only when one of them changed.
     """
-    from synchub.config.hub import load_hub
+    from synchub.plan import load_hub
 
     hit = _cache.get(str(path))
     if hit and all(_mtime(f) == m for f, m in hit[0]):
@@ -82,10 +82,10 @@ def run_stream_task(connection: str, stream: str) -> dict[str, Any]:
     """Body of a stream task: one engine call, returns counts and cursor (never records)."""
     from airflow.sdk import Connection
 
-    from synchub.config.hub import load_hub
+    from synchub.pipeline import sync_stream
+    from synchub.plan import load_hub
     from synchub.runtime import ConnectionInfo
     from synchub.store import Store
-    from synchub.sync import sync_stream
 
     hub = load_hub(hub_path())
     plan = hub.connection(connection)
@@ -254,7 +254,7 @@ def _conn_info(hub: Any) -> Any:
 
 
 def _with_store(fn: Any) -> Any:
-    from synchub.config.hub import load_hub
+    from synchub.plan import load_hub
     from synchub.store import Store
 
     hub = load_hub(hub_path())

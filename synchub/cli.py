@@ -36,8 +36,8 @@ def _hub_path(args: argparse.Namespace) -> Path:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from synchub.config.hub import load_hub
     from synchub.config.loader import ConfigErrors
+    from synchub.plan import load_hub
 
     try:
         hub = load_hub(_hub_path(args))
@@ -159,7 +159,8 @@ def cmd_normalize(args: argparse.Namespace) -> int:
 
 
 def _open_store(args: argparse.Namespace) -> Any:
-    from synchub.config.hub import absolutize_sqlite, load_hub
+    from synchub.config.hub import absolutize_sqlite
+    from synchub.plan import load_hub
     from synchub.store import Store
 
     if getattr(args, "store", None):
@@ -172,10 +173,10 @@ def _open_store(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from synchub.config.hub import load_hub
+    from synchub.pipeline import sync_connection
+    from synchub.plan import load_hub
     from synchub.runtime import ConnectionInfo
     from synchub.store import Store
-    from synchub.sync import sync_connection
 
     hub = load_hub(_hub_path(args))
     plan = hub.connection(args.connection)
@@ -232,7 +233,7 @@ def cmd_sandbox(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def cmd_pools(args: argparse.Namespace) -> int:
-    from synchub.config.hub import load_hub
+    from synchub.plan import load_hub
 
     hub = load_hub(_hub_path(args), load_mappings=False)
     pools = {}

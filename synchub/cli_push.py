@@ -23,7 +23,8 @@ def _hub_and_store(args: argparse.Namespace) -> tuple[Any, Any]:
     from pathlib import Path
 
     from synchub.cli import _hub_path
-    from synchub.config.hub import absolutize_sqlite, load_hub
+    from synchub.config.hub import absolutize_sqlite
+    from synchub.plan import load_hub
     from synchub.store import Store
 
     hub = load_hub(_hub_path(args))

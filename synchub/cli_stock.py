@@ -18,8 +18,9 @@ def _out(text: str) -> None:
 
 def _hub_and_store(args: argparse.Namespace) -> tuple[Any, Any]:
     from synchub.cli import _hub_path
-    from synchub.config.hub import absolutize_sqlite, load_hub
+    from synchub.config.hub import absolutize_sqlite
     from synchub.errors import ConfigError
+    from synchub.plan import load_hub
     from synchub.store import Store
 
     hub = load_hub(_hub_path(args))

@@ -216,7 +216,7 @@ def _sync_order(hub: Any) -> list[str]:
 
 def run_demo(hub_path: Path, changes: int = 5) -> int:
     """Run every connection's sync DAG through Airflow against the sandbox; print a summary."""
-    from synchub.config.hub import load_hub
+    from synchub.plan import load_hub
     from synchub.store import Store
 
     hub = load_hub(hub_path)

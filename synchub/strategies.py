@@ -35,6 +35,6 @@ def register(registry: Registry) -> None:
     registry.add("transport", "rest", "synchub.runtime.transports:REST")
     registry.add("transport", "graphql", "synchub.runtime.transports:GRAPHQL")
     registry.add("transport", "file", "synchub.runtime.files:FILE")
-    registry.add("source", "open_parcels", "synchub.couriers.inputs:open_parcels")
+    registry.add("source", "open_parcels", "synchub.couriers.inputs:open_parcels_source")
     registry.add("writer", "signed_webhook", "synchub.delivery.writers.webhook:SignedWebhookWriter")
     GENERIC.register_all(registry)

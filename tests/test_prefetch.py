@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from synchub.sync import prefetch
+from synchub.pipeline import prefetch
 
 
 def test_items_come_out_in_order() -> None:

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from harness import DeliveryJob, OdooProbe, RssSampler, SandboxDesc
 from scenario import CONSUMER, CRM, ERP, SOURCE, customer, order, pages
 
-from synchub.config.hub import Hub, load_hub
+from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.store import Store
 from synchub.store.delivery_tables import deliveries
@@ -119,8 +119,8 @@ class Timers:
     def install(self) -> None:
         """Wrap the collaborators (undone by :meth:`remove`)."""
         from synchub.delivery import drain, engine
-        from synchub.systems.odoo.rpc import OdooRpc
         from synchub.mapping.export import CompiledExport
+        from synchub.systems.odoo.rpc import OdooRpc
 
         self._wrap(engine, "route_changes", "route")
         self._wrap(drain.Drainer, "_write", "writer")

@@ -69,10 +69,10 @@ def _write_hub(workdir: Path, client_rate_limit: bool) -> Path:
 
 def prepare_synchub(job: Job) -> Callable[[], Result]:
     """Load the hub and migrate a fresh store; return the timed run."""
-    from synchub.config.hub import load_hub
+    from synchub.pipeline import sync_stream
+    from synchub.plan import load_hub
     from synchub.runtime import ConnectionInfo
     from synchub.store import Store
-    from synchub.sync import sync_stream
 
     hub = load_hub(_write_hub(Path(job.workdir), job.client_rate_limit))
     store = Store.from_url(job.sqlalchemy_url)

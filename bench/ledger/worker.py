@@ -26,10 +26,10 @@ import sqlalchemy as sa
 from harness import LedgerJob, RssSampler
 from scenario import START, World
 
-from synchub.config.hub import Hub, load_hub
 from synchub.ledger.build import build_ledger
 from synchub.ledger.reconcile import build_report
 from synchub.ledger.settlement import match_settlements
+from synchub.plan import Hub, load_hub
 from synchub.store import Store
 from synchub.store.ledger_tables import ledger_lines, reconciliation_rows, settlement_items
 from synchub.store.tables import entity_table

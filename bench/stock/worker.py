@@ -34,7 +34,7 @@ from scenario import (
     sku_of,
 )
 
-from synchub.config.hub import Hub, load_hub
+from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.stock.ingest import StockIngest
 from synchub.store import Store

@@ -42,7 +42,8 @@ def create_app(store_factory: Callable[[], Any] | None = None,
     """
 
     def default_store() -> Any:
-        from synchub.config.hub import default_hub_path, load_hub
+        from synchub.config.hub import default_hub_path
+        from synchub.plan import load_hub
         from synchub.store import Store
 
         return Store.from_url(load_hub(default_hub_path(), load_mappings=False).store_url())
@@ -86,8 +87,9 @@ def create_app(store_factory: Callable[[], Any] | None = None,
 
 
 def _feeds_router(open_store: Callable[[], Any], hub_factory: Callable[[], Any] | None) -> Any:
-    from synchub.config.hub import default_hub_path, load_hub
+    from synchub.config.hub import default_hub_path
     from synchub.feeds.api import HubCache, feeds_router
+    from synchub.plan import load_hub
 
     hubs = hub_factory or HubCache(lambda: load_hub(default_hub_path(), load_mappings=False),
                                    default_hub_path)

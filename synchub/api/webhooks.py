@@ -63,7 +63,8 @@ def hub_receiver_factory(on_stored: OnStored | None = None,
         return [p.stat().st_mtime if p.exists() else -1.0 for p in paths]
 
     def factory() -> WebhookReceiver:
-        from synchub.config.hub import default_hub_path, load_hub
+        from synchub.config.hub import default_hub_path
+        from synchub.plan import load_hub
         from synchub.store import Store
 
         with lock:

@@ -1,4 +1,4 @@
-"""The models of ``connectors/<system>/connector.yaml`` and :func:`load_connector`.
+"""The models of ``connectors/<system>/connector.yaml`` (loaded by :mod:`.connector_checks`).
 
 A connector file says how to talk to one system: base URL, auth, HTTP limits, context
 values fetched once per sync, and streams (path, params, record selector, paginator,
@@ -9,13 +9,12 @@ building blocks live in :mod:`synchub.config.connector_parts` and are re-exporte
 :class:`ConnectorSpec` knows the engine's generic auth schemes and transports. A system
 that brings its own (a login handshake, a JSON-RPC API) registers their models with the
 strategy (:mod:`synchub.registry`); :func:`connector_model` is ConnectorSpec widened by every
-registered model, and :func:`load_connector` validates with it.
+registered model, and ``load_connector`` validates with it.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Field, create_model, model_validator
@@ -53,7 +52,7 @@ __all__ = [
     "PageNumberPaginatorSpec", "PaginatorSpec", "ParentSpec", "QueryParamsAuthSpec",
     "RateLimitSpec", "RestContextSpec", "RestStreamSpec", "SinglePaginatorSpec",
     "StockPublisherSpec", "StreamDefaults", "StreamSpec", "TokenBucketSpec", "connector_model",
-    "load_connector", "parse_duration",
+    "parse_duration",
 ]
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
@@ -375,7 +374,8 @@ def connector_model(registry: Registry = REGISTRY) -> type[ConnectorSpec]:
             return Annotated[Union[tuple(models)], Field(discriminator=tag)]  # noqa: UP007
 
         base_keys = set(StreamDefaults.model_fields)
-        more = {k: (Any, Field(default=None, description=f"{n}: see its stream keys."))
+        more: dict[str, Any] = {
+            k: (Any, Field(default=None, description=f"{n}: see its stream keys."))
                 for n, m in streams.items() for k in m.model_fields if k not in base_keys}
         defaults = create_model("StreamDefaults", __base__=StreamDefaults,
                                 __module__=__name__, **more)
@@ -391,10 +391,3 @@ def connector_model(registry: Registry = REGISTRY) -> type[ConnectorSpec]:
         model.stream_keys = {n: frozenset(m.model_fields) for n, m in streams.items()}
     _models[id(registry)] = (registry.generation, model)
     return model
-
-
-def load_connector(path: Path) -> ConnectorSpec:
-    """Load, validate and cross-check a connector file; ConfigErrors names every problem."""
-    from synchub.config.connector_checks import load_connector_file
-
-    return load_connector_file(path)

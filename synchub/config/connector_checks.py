@@ -31,7 +31,7 @@ from synchub.errors import ConfigError
 from synchub.registry import REGISTRY
 
 
-def load_connector_file(path: Path) -> ConnectorSpec:
+def load_connector(path: Path) -> ConnectorSpec:
     """Load, validate and cross-check a connector file; ConfigErrors names every problem."""
     doc = load_yaml(path)
     try:
@@ -164,6 +164,10 @@ def _check_writes(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
         if paginator is not None and not REGISTRY.has("paginator", paginator.type):
             out.append((("streams", name, "paginator", "type"),
                         REGISTRY.check("paginator", [paginator.type])[0]))
+        inputs = getattr(s, "inputs", None)
+        if inputs is not None and not REGISTRY.has("source", inputs.from_store):
+            out.append((("streams", name, "inputs", "from_store"),
+                        REGISTRY.check("source", [inputs.from_store])[0]))
     if spec.stock_publisher is not None and not REGISTRY.has("stock_publisher",
                                                              spec.stock_publisher.type):
         out.append((("stock_publisher", "type"),

@@ -2,14 +2,13 @@
 
 A courier's tracking endpoint cannot list "my parcels"; it answers about one tracking number
 at a time. Such a stream declares where its inputs come from (a named store query) and the
-sync engine runs one request series per input, filling ``{input.<name>}`` placeholders in
-the path and params (see :mod:`synchub.couriers.inputs`).
+pipeline runs one request series per input, filling ``{input.<name>}`` placeholders in
+the path and params (see :mod:`synchub.pipeline.source`).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
 
 from pydantic import Field
 
@@ -19,14 +18,15 @@ from synchub.config.connector_parts import Duration, StrictModel
 class StoreInputsSpec(StrictModel):
     """Feed a stream from the store: one request series per open parcel of these carriers."""
 
-    from_store: Literal["open_parcels"] = Field(
-        description="Named store query. open_parcels: shipments with a tracking number whose "
+    from_store: str = Field(
+        description="Registered source (kind source). open_parcels: shipments with a "
+                    "tracking number whose "
                     "carrier matches, seen within max_age, not yet delivered, returned or "
                     "expired; one input per tracking number with tracking_number, carrier, "
                     "order_connection, order_external_id, shipment_id.")
     carriers: list[str] = Field(
         min_length=1, description="Words matched case-insensitively in the parcel's carrier "
-                                  "name ('dhl' matches 'DHL Express' and 'DHL Parcel').")
+                                  "name ('acme' matches 'ACME Express' and 'Acme Parcel').")
     max_age: Duration = Field(
         default=timedelta(days=30),
         description="Parcels whose shipment record has not changed for longer are not asked.")

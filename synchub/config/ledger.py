@@ -9,6 +9,7 @@ the resolved :class:`LedgerConfig` and names the file and key of every problem.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +27,7 @@ from synchub.config.loader import (
 from synchub.errors import ConfigError
 
 if TYPE_CHECKING:
-    from synchub.config.hub import ConnectionPlan
+    from synchub.config.hub import ConnectionView
 
 Account = Annotated[str, Field(min_length=1, max_length=64, description="Account code.")]
 Currency = Annotated[str, BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str)
@@ -253,7 +254,8 @@ def _merge(into: dict[str, Any], part: dict[str, Any], origin: str, origins: dic
 
 
 def load_ledger(section: LedgerPart | None, hub_doc: YamlDocument, map_dir: Path,
-                plans: dict[str, ConnectionPlan]) -> tuple[LedgerConfig | None, list[ConfigError]]:
+                plans: Mapping[str, ConnectionView]
+                ) -> tuple[LedgerConfig | None, list[ConfigError]]:
     """Merge ``mappings/ledger/*.yaml`` and the hub's ``ledger:`` section; check it all.
 
     Returns (None, []) when the hub keeps no ledger: no `ledger:` section and no ledger file
@@ -304,7 +306,7 @@ def load_ledger(section: LedgerPart | None, hub_doc: YamlDocument, map_dir: Path
     return (None if errors else config), errors
 
 
-def check_ledger(config: LedgerConfig, plans: dict[str, ConnectionPlan]
+def check_ledger(config: LedgerConfig, plans: Mapping[str, ConnectionView]
                  ) -> list[tuple[KeyPath, str]]:
     """Cross-checks: required accounts set, channels and rate sources are connections."""
     out: list[tuple[KeyPath, str]] = []

@@ -7,20 +7,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from synchub.config.connector import parse_duration
-from synchub.config.loader import collect_errors
-from synchub.errors import ConfigError
 
 if TYPE_CHECKING:
-    from synchub.config.hub import ConnectionPlan
-    from synchub.mapping.export import CompiledExport
+    from synchub.config.hub import ConnectionView
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 SOURCE_ROLES = ("channel", "marketplace", "erp", "wms", "carrier")
@@ -52,7 +48,7 @@ class RouteConfig(_Model):
                                 "may wait for its parent before it is dead-lettered.")
 
 
-def route_sources(route: RouteConfig, sink: str, plans: dict[str, ConnectionPlan]
+def route_sources(route: RouteConfig, sink: str, plans: Mapping[str, ConnectionView]
                   ) -> list[str]:
     """The connections a route reads from (its ``from``, or the default)."""
     if route.sources is not None:
@@ -61,7 +57,7 @@ def route_sources(route: RouteConfig, sink: str, plans: dict[str, ConnectionPlan
                   and any(r in SOURCE_ROLES for r in p.config.roles))
 
 
-def check_sinks(sinks: dict[str, dict[str, RouteConfig]], plans: dict[str, ConnectionPlan]
+def check_sinks(sinks: dict[str, dict[str, RouteConfig]], plans: Mapping[str, ConnectionView]
                 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """(key path under ``sinks``, message) for every inconsistency with the connections."""
     for sink, routes in sinks.items():
@@ -81,36 +77,3 @@ def check_sinks(sinks: dict[str, dict[str, RouteConfig]], plans: dict[str, Conne
                     yield (sink, name, "from", i), f"unknown connection {source!r}"
                 elif source == sink and not writers[name].only_own_orders:
                     yield (sink, name, "from", i), "a sink cannot read its own records"
-
-
-def load_exports(sinks: dict[str, dict[str, RouteConfig]], plans: dict[str, ConnectionPlan],
-                 map_dir: Path, errors: list[ConfigError]
-                 ) -> dict[tuple[str, str], CompiledExport]:
-    """Compile the write mapping of every configured route whose writer names one."""
-    from synchub.mapping.export import load_export_mapping
-
-    out: dict[tuple[str, str], CompiledExport] = {}
-    for sink, routes in sinks.items():
-        plan = plans.get(sink)
-        if plan is None:
-            continue
-        for name in routes:
-            writer = plan.connector.writers.get(name)
-            if writer is None or writer.mapping is None:
-                continue
-            mfile = map_dir / plan.system / f"{writer.mapping}.export.yaml"
-            if not mfile.is_file():
-                errors.append(ConfigError(
-                    f"writer {name!r} names write mapping {writer.mapping!r} but {mfile} "
-                    "does not exist", key=f"writers.{name}.mapping"))
-                continue
-            compiled = collect_errors(errors, load_export_mapping, mfile)
-            if compiled is None:
-                continue
-            if compiled.entity != writer.entity:
-                errors.append(ConfigError(
-                    f"write mapping reads {compiled.entity!r} but writer {name!r} writes "
-                    f"{writer.entity!r}", file=str(mfile), key="entity"))
-                continue
-            out[(sink, name)] = compiled
-    return out

@@ -8,6 +8,7 @@ stock (kits and per-channel SKU aliases), low-stock alerts and how reservations 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
@@ -25,7 +26,7 @@ from synchub.config.connector import parse_duration
 from synchub.registry import REGISTRY
 
 if TYPE_CHECKING:
-    from synchub.config.hub import ConnectionPlan
+    from synchub.config.hub import ConnectionView
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Units = Annotated[int, Field(ge=0)]
@@ -186,7 +187,7 @@ def kit_components(kits: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]
     return flat
 
 
-def check_stock(stock: StockConfig, plans: dict[str, ConnectionPlan]
+def check_stock(stock: StockConfig, plans: Mapping[str, ConnectionView]
                 ) -> list[tuple[tuple[str | int, ...], str]]:
     """Problems of the stock section as (key path under ``stock``, message) pairs."""
     problems: list[tuple[tuple[str | int, ...], str]] = []

@@ -19,7 +19,7 @@ class SignatureSpec(_Model):
     """How a webhook body is signed: base64(HMAC-SHA256(secret, raw body)) in ``header``."""
 
     type: Literal["hmac_sha256_base64"] = "hmac_sha256_base64"
-    header: str = Field(description="e.g. X-Shopify-Hmac-Sha256, X-WC-Webhook-Signature")
+    header: str = Field(description="e.g. X-<Vendor>-Hmac-Sha256")
 
 
 class TopicSpec(_Model):
@@ -41,14 +41,14 @@ class WebhookIntakeSpec(_Model):
 
     signature: SignatureSpec
     id_header: str = Field(description="Header with the delivery's unique id (dedupe key).")
-    topic_header: str = Field(description="Header naming the topic, e.g. X-Shopify-Topic.")
+    topic_header: str = Field(description="Header naming the topic, e.g. X-<Vendor>-Topic.")
     topics: dict[str, TopicSpec] = Field(min_length=1)
     ping_topics: list[str] = Field(default_factory=list, description="Topics that only "
                                    "test the endpoint; answered 200 and not stored.")
     ping_form_field: str | None = Field(
         default=None, description="An unsigned form body made of only this field and a "
-                                  "number is the system's ping (WooCommerce sends "
-                                  "webhook_id=<n> when a webhook is created); answered 200, "
+                                  "number is the system's ping (e.g. webhook_id=<n> sent "
+                                  "when a webhook is created); answered 200, "
                                   "not stored.")
     keep_headers: list[str] = Field(
         default_factory=list, description="Headers kept with the stored event besides the "

@@ -1,8 +1,8 @@
 """Store-fed streams: the hub's open parcels become the requests of a courier stream.
 
 A stream with ``inputs: {from_store: open_parcels, carriers: [dhl]}`` is read by
-:func:`read_stream` instead of a cursor walk: the store is asked for the open tracking
-numbers of those carriers (:func:`open_parcels`), then the API once per number. Every
+:func:`synchub.pipeline.read_stream` instead of a cursor walk: the store is asked for the
+open tracking numbers of those carriers (:func:`open_parcels`), then the API once per number. Every
 record the API returns is tagged with ``_input`` (tracking number, carrier and the order the
 parcel belongs to), so the courier's mapping can link its shipment to the order. A number
 the API does not know (``not_found`` statuses, 404 by default) gives one record
@@ -16,7 +16,6 @@ what it fetched; the stream has no cursor (every run asks about every open numbe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,13 +23,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from synchub.couriers.status import FINAL_STATUSES
-from synchub.errors import FatalAPIError
-from synchub.runtime.client import Page
 from synchub.store.tables import entity_table
 
 if TYPE_CHECKING:
     from synchub.config.connector_inputs import StoreInputsSpec
-    from synchub.runtime import ConnectorClient
     from synchub.store import Store
 
 
@@ -43,6 +39,11 @@ class ParcelInput:
     order_connection: str | None
     order_external_id: str | None
     shipment_id: str
+
+    @property
+    def key(self) -> str:
+        """What a record of the answer is matched on (``match_field``)."""
+        return self.tracking_number
 
     def as_dict(self) -> dict[str, Any]:
         """The ``_input`` a mapping sees."""
@@ -95,57 +96,8 @@ def open_parcels(store: Store, *, connection: str, carriers: list[str], max_age:
     return [p for k, p in found.items() if k not in final]
 
 
-def read_stream(client: ConnectorClient, stream: str, *, store: Store, connection: str,
-                state: dict[str, Any] | None, window_end: datetime | None,
-                full_refresh: bool, spec: Any = None) -> Iterator[Page]:
-    """The pages of ``stream``: from files (transport ``file``), store-fed when it declares
-    ``inputs``, else the usual read.
-
-    ``spec`` is the connection's stream spec (default: the client's).
-    """
-    if spec is None:
-        spec = client.spec.streams.get(stream)
-    if getattr(spec, "transport", None) == "file":
-        # files in a folder or bucket: the location is the Connection's host
-        from synchub.runtime.files import read_files
-
-        return read_files(spec, client.conn, stream=stream, state=state,
-                          window_end=window_end, full_refresh=full_refresh)
-    inputs = getattr(spec, "inputs", None)
-    if inputs is None:
-        return client.read(stream, state=state, window_end=window_end,
-                           full_refresh=full_refresh)
-    parcels = open_parcels(store, connection=connection, carriers=inputs.carriers,
-                           max_age=inputs.max_age)
-    return _read_inputs(client, stream, inputs, parcels)
-
-
-def _read_inputs(client: ConnectorClient, stream: str, spec: StoreInputsSpec,
-                 parcels: list[ParcelInput]) -> Iterator[Page]:
-    number = 0
-    for parcel in parcels:
-        tag = parcel.as_dict()
-        values = {f"input.{k}": v for k, v in tag.items() if v is not None}
-        try:
-            for page in client.read_with(stream, values):
-                number += 1
-                records = _pick(page.records, spec.match_field, parcel.tracking_number)
-                for rec in records:
-                    rec["_input"] = tag
-                yield Page(records, None, number)
-        except FatalAPIError as exc:
-            if exc.status not in spec.not_found:
-                raise
-            number += 1
-            yield Page([{"_input": tag, "_not_found": True}], None, number)
-
-
-def _pick(records: list[dict[str, Any]], field: str | None, wanted: str
-          ) -> list[dict[str, Any]]:
-    """All records, or (with ``field``) the one whose field is the number, else the first."""
-    if field is None or len(records) <= 1:
-        return records
-    for rec in records:
-        if str(rec.get(field, "")).strip() == wanted:
-            return [rec]
-    return records[:1]
+def open_parcels_source(store: Store, *, connection: str, spec: StoreInputsSpec
+                        ) -> list[ParcelInput]:
+    """The ``open_parcels`` source: the open parcels of the stream's carriers."""
+    return open_parcels(store, connection=connection, carriers=spec.carriers,
+                        max_age=spec.max_age)

@@ -38,8 +38,8 @@ from synchub.errors import SynchubError, redact
 from synchub.store.delivery_tables import delivery_runs
 
 if TYPE_CHECKING:
-    from synchub.config.hub import Hub
     from synchub.delivery.base import SinkWriter
+    from synchub.plan import Hub
     from synchub.runtime import ConnectorClient
     from synchub.store import Store
 

@@ -20,7 +20,7 @@ from synchub.store.tables import dead_letters
 from synchub.store.writer import write_page
 
 if TYPE_CHECKING:
-    from synchub.config.hub import Hub
+    from synchub.plan import Hub
     from synchub.runtime import ConnectionInfo
     from synchub.store import Store
 
@@ -137,7 +137,7 @@ def replay_dead_letters(
 def _replay_one(store: Store, hub: Hub, letter: Any, contexts: dict[str, dict[str, Any]],
                 conn_info: Callable[[str], ConnectionInfo] | None) -> str | None:
     """Re-ingest one dead letter; None on success, else the reason it still fails."""
-    from synchub.sync import map_page, stock_hooks
+    from synchub.pipeline import map_page, stock_hooks
 
     plan = hub.connections.get(letter.connection)
     if plan is None or letter.stream not in plan.streams:

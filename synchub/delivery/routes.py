@@ -16,8 +16,8 @@ from synchub.errors import ConfigError
 from synchub.store.tables import ENTITY_TABLE_NAMES
 
 if TYPE_CHECKING:
-    from synchub.config.hub import Hub
     from synchub.mapping.export import CompiledExport
+    from synchub.plan import Hub
 
 # Parents go first: an order needs its customer and products in the sink, a refund and a
 # shipment need their order. Lower rank is drained first.

@@ -30,7 +30,7 @@ from synchub.store.delivery_tables import api_access_log
 
 if TYPE_CHECKING:
     from synchub.config.feeds import FeedConsumer
-    from synchub.config.hub import Hub
+    from synchub.plan import Hub
     from synchub.store import Store
 
 log = logging.getLogger("synchub.feeds")

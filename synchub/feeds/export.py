@@ -33,7 +33,7 @@ from synchub.feeds.views import ENTITY_VIEW, FEED_ORDER_LINES, FeedView
 
 if TYPE_CHECKING:
     from synchub.config.feeds import FeedConsumer
-    from synchub.config.hub import Hub
+    from synchub.plan import Hub
     from synchub.store import Store
 
 PAGE = 1000

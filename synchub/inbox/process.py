@@ -32,8 +32,8 @@ from synchub.store.tables import entity_table
 
 if TYPE_CHECKING:
     from synchub.canonical import CanonicalRecord
-    from synchub.config.hub import Hub
     from synchub.config.webhooks import TopicSpec
+    from synchub.plan import Hub
     from synchub.runtime import ConnectionInfo, ConnectorClient
     from synchub.store import DeadLetterIn, Store
 
@@ -123,9 +123,9 @@ class _Processor:
 
     def decide(self, row: Any) -> _Outcome:
         """Map one event (never writes)."""
-        from synchub.config.hub import StreamPlan
+        from synchub.pipeline import map_page
+        from synchub.plan import StreamPlan
         from synchub.store import DeadLetterIn
-        from synchub.sync import map_page
 
         topic: TopicSpec | None = self.topics.get(row.topic)
         if topic is None:

@@ -26,8 +26,8 @@ from synchub.store.delivery_tables import inbox
 from synchub.store.writer import dialect_insert
 
 if TYPE_CHECKING:
-    from synchub.config.hub import Hub
     from synchub.config.webhooks import WebhookIntakeSpec, WebhookSettings
+    from synchub.plan import Hub
     from synchub.runtime import ConnectionInfo
     from synchub.store import Store
 

@@ -23,7 +23,7 @@ from synchub.errors import ConfigError
 from synchub.runtime.incremental import format_cursor, parse_cursor
 
 if TYPE_CHECKING:
-    from synchub.config.hub import Hub
+    from synchub.plan import Hub
     from synchub.runtime import ConnectorClient
 
 ClientFor = Callable[[str], "ConnectorClient | None"]

@@ -27,7 +27,7 @@ from synchub.store.ledger_tables import ledger_lines
 from synchub.store.tables import ENTITY_TABLES
 
 if TYPE_CHECKING:
-    from synchub.config.hub import Hub
+    from synchub.plan import Hub
     from synchub.store import Store
 
 COLUMNS = ("date", "journal", "reference", "account", "label", "debit", "credit", "currency",

@@ -47,7 +47,7 @@ from synchub.store.ledger_tables import reconciliation_rows
 from synchub.store.writer import take_seq_block
 
 if TYPE_CHECKING:
-    from synchub.config.hub import Hub
+    from synchub.plan import Hub
     from synchub.runtime import ConnectorClient
     from synchub.store import Store
 

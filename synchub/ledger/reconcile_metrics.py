@@ -27,9 +27,9 @@ from synchub.store.stock_tables import stock_drift
 from synchub.store.tables import Amount, entity_table
 
 if TYPE_CHECKING:
-    from synchub.config.hub import Hub
     from synchub.config.ledger import LedgerConfig
     from synchub.ledger.channel_counts import DayOrders
+    from synchub.plan import Hub
 
 ZERO = Decimal(0)
 _orders = entity_table("order")

@@ -34,8 +34,8 @@ from synchub.store.ledger_tables import settlement_items
 from synchub.store.tables import entity_table
 
 if TYPE_CHECKING:
-    from synchub.config.hub import Hub
     from synchub.config.ledger import LedgerConfig
+    from synchub.plan import Hub
     from synchub.store import Store
 
 PAID = ("paid", "partially_paid", "partially_refunded", "refunded")

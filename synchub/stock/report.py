@@ -30,7 +30,7 @@ from synchub.store.tables import change_counters
 from synchub.store.writer import dialect_insert
 
 if TYPE_CHECKING:
-    from synchub.config.hub import Hub
+    from synchub.plan import Hub
     from synchub.store import Store
 
 _CHUNK = 1000

@@ -25,7 +25,7 @@ from synchub.store.tables import entity_table
 from synchub.store.writer import dialect_insert
 
 if TYPE_CHECKING:
-    from synchub.config.hub import Hub
+    from synchub.plan import Hub
     from synchub.runtime import ConnectionInfo, ConnectorClient
     from synchub.stock.publish import ListingChange, PushOutcome
     from synchub.store import Store

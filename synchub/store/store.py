@@ -11,8 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+import synchub.store.writer as writer
 from synchub.canonical import CanonicalRecord
-from synchub.store import writer
 from synchub.store.engine import SQLITE_IMMEDIATE, make_engine
 from synchub.store.migrate import upgrade_head
 from synchub.store.stock_tables import STOCK_FEEDS

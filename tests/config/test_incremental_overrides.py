@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from synchub.config.hub import load_hub
 from synchub.config.loader import ConfigErrors
+from synchub.plan import load_hub
 
 ROOT = Path(__file__).resolve().parents[2]
 

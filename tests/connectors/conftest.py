@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import responses
 
-from synchub.config.connector import ConnectorSpec, load_connector
+from synchub.config.connector import ConnectorSpec
+from synchub.config.connector_checks import load_connector
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"

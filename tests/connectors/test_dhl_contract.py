@@ -12,9 +12,9 @@ import pytest
 import responses
 from responses import matchers
 
-from synchub.couriers.inputs import read_stream
 from synchub.errors import FatalAPIError
 from synchub.mapping import MappingContext, load_mapping
+from synchub.pipeline import read_stream
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.schemas import entity_schema
 from synchub.store import Store

@@ -18,7 +18,7 @@ import responses
 import yaml
 from responses import matchers
 
-from synchub.config.connector import load_connector
+from synchub.config.connector_checks import load_connector
 from synchub.errors import ConfigError, FatalAPIError
 from synchub.mapping import MappingContext, load_mapping
 from synchub.runtime import ConnectionInfo, ConnectorClient

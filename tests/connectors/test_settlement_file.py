@@ -21,12 +21,12 @@ import pytest
 from pydantic import ValidationError
 
 from synchub.config.connector_files import FileStreamSpec
-from synchub.config.hub import Hub, load_hub
 from synchub.errors import ConfigError, redact
+from synchub.pipeline import sync_stream
+from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo
 from synchub.runtime.files import open_location, read_files, storage_options
 from synchub.store import Store
-from synchub.sync import sync_stream
 from tests.e2e.conftest import write_hub
 
 from .conftest import connector
@@ -126,7 +126,7 @@ def test_the_settlement_connector_passes_the_editor_schema() -> None:
 
 
 def test_a_file_stream_does_not_inherit_http_keys_from_stream_defaults(tmp_path: Path) -> None:
-    from synchub.config.connector import load_connector
+    from synchub.config.connector_checks import load_connector
 
     path = tmp_path / "connector.yaml"
     path.write_text("system: x\ntitle: X\nauth: {type: none}\n"

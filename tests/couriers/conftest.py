@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import responses
 
-from synchub.config.hub import Hub, load_hub
+from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.store import Store

@@ -15,14 +15,14 @@ from responses import matchers
 
 from synchub.canonical.base import SourceRef
 from synchub.canonical.shipment import Shipment
-from synchub.config.connector import load_connector
-from synchub.config.hub import load_hub
+from synchub.config.connector_checks import load_connector
 from synchub.delivery.base import DeliveryItem
 from synchub.delivery.engine import run_push
 from synchub.delivery.writers import writer_class
+from synchub.pipeline import sync_stream
+from synchub.plan import load_hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.store import Store
-from synchub.sync import sync_stream
 from synchub.systems.aftership.writer import AfterShipTrackingWriter
 from tests.e2e.conftest import write_hub
 

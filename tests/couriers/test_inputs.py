@@ -10,7 +10,7 @@ import pytest
 
 from synchub.canonical.base import SourceRef
 from synchub.canonical.shipment import Shipment
-from synchub.config.connector import load_connector
+from synchub.config.connector_checks import load_connector
 from synchub.couriers.inputs import ParcelInput, carrier_matches, open_parcels
 from synchub.errors import ConfigError
 from synchub.store import Store

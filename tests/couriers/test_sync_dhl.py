@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from synchub.config.hub import Hub
+from synchub.pipeline import sync_stream
+from synchub.plan import Hub
 from synchub.store import Store
-from synchub.sync import sync_stream
 
 from .conftest import by_id, dhl_conn, odoo_conn
 

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import yaml
 
 from synchub.canonical import CanonicalRecord
-from synchub.config.hub import Hub, load_hub
 from synchub.delivery.engine import run_push
+from synchub.plan import Hub, load_hub
 from synchub.registry import REGISTRY
 from synchub.store import Store
 from synchub.store.delivery_tables import deliveries

@@ -10,7 +10,7 @@ from typing import Any
 from synchub.canonical import Money, Order, Refund, SourceRef
 from synchub.canonical.common import Address, PartyRef, TaxLine
 from synchub.canonical.order import OrderLine, RefundLine, ShippingLine
-from synchub.config.connector import load_connector
+from synchub.config.connector_checks import load_connector
 from synchub.delivery.base import DeliveryItem, SinkWriter
 from synchub.mapping import MappingContext
 from synchub.mapping.export import CompiledExport, load_export_mapping

@@ -12,14 +12,14 @@ import yaml
 
 from synchub.canonical import Customer, SourceRef
 from synchub.canonical.common import Address
-from synchub.config.connector import load_connector
-from synchub.config.hub import load_hub
+from synchub.config.connector_checks import load_connector
 from synchub.delivery.base import DeliveryItem
 from synchub.delivery.engine import run_push
 from synchub.delivery.writers import writer_class
 from synchub.errors import RetriableAPIError
 from synchub.mapping.engine import MappingContext
 from synchub.mapping.export import load_export_mapping
+from synchub.plan import load_hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.hubspot_store import HubSpotStore, RollingWindow

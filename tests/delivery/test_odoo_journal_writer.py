@@ -17,13 +17,13 @@ import yaml
 
 from synchub.canonical import LedgerEntry, SourceRef
 from synchub.canonical.money_movements import LedgerKind, LedgerLine
-from synchub.config.hub import load_hub
 from synchub.delivery.base import DeliveryItem
 from synchub.delivery.engine import run_push
 from synchub.delivery.writers import writer_class
 from synchub.ledger.journal_store import write_entries
 from synchub.ledger.posting import ledger_ref
 from synchub.mapping.export import load_export_mapping
+from synchub.plan import load_hub
 from synchub.runtime import ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.odoo_accounting import journals_view

@@ -15,8 +15,8 @@ import responses
 import yaml
 from responses import matchers
 
-from synchub.config.hub import load_hub
 from synchub.delivery.engine import run_push
+from synchub.plan import load_hub
 from synchub.runtime import ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.odoo_store import OdooStore

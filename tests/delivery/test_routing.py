@@ -142,7 +142,7 @@ def test_a_large_routing_keeps_the_deliveries_statistics_current(
     """PostgreSQL: the per-page lookup of existing deliveries needs planner statistics."""
     import sqlalchemy as sa
 
-    from synchub.config.hub import load_hub
+    from synchub.plan import load_hub
     from synchub.store import Store
     from tests.delivery.conftest import fake_writers, write_push_hub
 

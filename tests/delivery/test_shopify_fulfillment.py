@@ -13,14 +13,14 @@ import yaml
 
 from synchub.canonical import SourceRef
 from synchub.canonical.shipment import Shipment, ShipmentLine, TrackingEvent
-from synchub.config.connector import load_connector
+from synchub.config.connector_checks import load_connector
 from synchub.config.connector_writes import WriterSpec
-from synchub.config.hub import load_hub
 from synchub.delivery.base import DeliveryItem
 from synchub.delivery.engine import run_push
 from synchub.delivery.writers import writer_class
 from synchub.mapping.engine import MappingContext
 from synchub.mapping.export import load_export_mapping
+from synchub.plan import load_hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.store import Store
@@ -352,11 +352,12 @@ def test_lost_reply_after_create_is_found_and_leaves_one_fulfillment(
     real_send = http._send
     lost = []
 
-    def send(transport: str, method: str, url: str, params: Any, payload: Any) -> Any:
+    def send(transport: str, method: str, url: str, params: Any, payload: Any,
+             unwrap: Any = None) -> Any:
         if payload and "fulfillmentCreate" in payload["query"] and not lost:
             lost.append(1)
             shop.store.fault_plan.configure(lost_reply_next=1)
-        return real_send(transport, method, url, params, payload)
+        return real_send(transport, method, url, params, payload, unwrap)
 
     monkeypatch.setattr(http, "_send", send)
     (result,) = shop.writer.write([item(shipment(shop.order_id))])
@@ -371,17 +372,18 @@ def test_lost_reply_and_no_answer_retries_later_and_finds_it(
     http = shop.writer.client.http
     real_send = http._send
 
-    def send(transport: str, method: str, url: str, params: Any, payload: Any) -> Any:
+    def send(transport: str, method: str, url: str, params: Any, payload: Any,
+             unwrap: Any = None) -> Any:
         if payload and "fulfillmentCreate" in payload["query"]:
             # applied, reply lost, and the shop stays down for the re-read
             shop.store.fault_plan.configure(lost_reply_next=1, fail_next=[])
             out = None
             try:
-                out = real_send(transport, method, url, params, payload)
+                out = real_send(transport, method, url, params, payload, unwrap)
             finally:
                 shop.store.fault_plan.configure(fail_next=[503] * 20)
             return out
-        return real_send(transport, method, url, params, payload)
+        return real_send(transport, method, url, params, payload, unwrap)
 
     monkeypatch.setattr(http, "_send", send)
     (first,) = shop.writer.write([item(shipment(shop.order_id))])
@@ -507,11 +509,12 @@ def test_lost_reply_on_the_tracking_update_is_found_and_done_once(
     real_send = http._send
     updates = []
 
-    def send(transport: str, method: str, url: str, params: Any, payload: Any) -> Any:
+    def send(transport: str, method: str, url: str, params: Any, payload: Any,
+             unwrap: Any = None) -> Any:
         if payload and "fulfillmentTrackingInfoUpdate" in payload["query"]:
             updates.append(1)
             fulfilled.store.fault_plan.configure(lost_reply_next=1)
-        return real_send(transport, method, url, params, payload)
+        return real_send(transport, method, url, params, payload, unwrap)
 
     monkeypatch.setattr(http, "_send", send)
     (result,) = fulfilled.writer.write([item(shipment(fulfilled.order_id, status="delivered",

@@ -13,14 +13,14 @@ import yaml
 
 from synchub.canonical import SourceRef
 from synchub.canonical.shipment import Shipment, TrackingEvent
-from synchub.config.connector import load_connector
+from synchub.config.connector_checks import load_connector
 from synchub.config.connector_writes import WriterSpec
-from synchub.config.hub import load_hub
 from synchub.delivery.base import DeliveryItem
 from synchub.delivery.engine import run_push
 from synchub.delivery.writers import writer_class
 from synchub.mapping.engine import MappingContext
 from synchub.mapping.export import load_export_mapping
+from synchub.plan import load_hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.store import Store
@@ -206,10 +206,11 @@ def test_lost_reply_on_a_note_posts_it_once(site: Site, monkeypatch: pytest.Monk
     http = site.writer.client.http
     real_send = http._send
 
-    def send(transport: str, method: str, url: str, params: Any, payload: Any) -> Any:
+    def send(transport: str, method: str, url: str, params: Any, payload: Any,
+             unwrap: Any = None) -> Any:
         if method == "POST" and url.endswith("/notes"):
             site.store.fault_plan.configure(lost_reply_next=1)
-        return real_send(transport, method, url, params, payload)
+        return real_send(transport, method, url, params, payload, unwrap)
 
     monkeypatch.setattr(http, "_send", send)
     (result,) = site.writer.write([item(shipment(site.order_id))])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from synchub.config.hub import Hub, load_hub
+from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.store import Store

@@ -8,8 +8,8 @@ from typing import Any
 
 import jsonschema
 
-from synchub.config.hub import Hub
-from synchub.sync import sync_connection
+from synchub.pipeline import sync_connection
+from synchub.plan import Hub
 
 from .conftest import shopify_conn, woo_conn
 

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from synchub import mapper_pool
-from synchub.config.hub import Hub
+from synchub.pipeline import mapper as mapper_pool
+from synchub.pipeline import sync_stream
+from synchub.plan import Hub
 from synchub.store import Store
-from synchub.sync import sync_stream
 
 from .conftest import shopify_conn
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synchub.config.hub import Hub
+from synchub.pipeline import sync_stream
+from synchub.plan import Hub
 from synchub.runtime import ConnectionInfo, Page
-from synchub.sync import sync_stream
 
 ROOT = Path(__file__).resolve().parents[2]
 

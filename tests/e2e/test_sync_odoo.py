@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 import synchub.systems.odoo.transforms  # noqa: F401 - registers the Odoo transforms
-from synchub.config.hub import Hub, load_hub
 from synchub.errors import ConfigError
+from synchub.pipeline import sync_connection, sync_stream
+from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sync import sync_connection, sync_stream
 
 from .conftest import write_hub
 

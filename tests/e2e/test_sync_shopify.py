@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from synchub.config.hub import Hub
-from synchub.sync import sync_stream
+from synchub.pipeline import sync_stream
+from synchub.plan import Hub
 
 from .conftest import shopify_conn
 
@@ -163,7 +163,7 @@ def test_products_and_inventory_through_graphql(shop_hub: Hub, sandbox: Any, sto
 
 def test_a_hanging_request_times_out_and_is_retried(sandbox: Any, store: Any, db_url: str,
                                                     tmp_path: Any) -> None:
-    from synchub.config.hub import load_hub
+    from synchub.plan import load_hub
 
     from .conftest import write_hub
 

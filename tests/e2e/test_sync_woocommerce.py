@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from synchub.config.hub import Hub
-from synchub.sync import sync_connection, sync_stream
+from synchub.pipeline import sync_connection, sync_stream
+from synchub.plan import Hub
 
 from .conftest import woo_conn
 from .test_sync_shopify import rows

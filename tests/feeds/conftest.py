@@ -12,7 +12,7 @@ import pytest
 
 from synchub.canonical import Customer, InventoryLevel, Money, Order, Product, Refund, SourceRef
 from synchub.canonical import Shipment as ShipmentModel
-from synchub.config.hub import Hub, load_hub
+from synchub.plan import Hub, load_hub
 from synchub.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from synchub.api.app import create_app
-from synchub.config.hub import Hub
 from synchub.feeds.api import consumers_of
 from synchub.feeds.keys import issue_key, revoke_key
+from synchub.plan import Hub
 from synchub.store import Store
 from synchub.store.delivery_tables import api_access_log
 
@@ -214,8 +214,8 @@ def test_a_broken_hub_file_refuses_every_key(store: Store, hub: Hub) -> None:
 def test_the_default_hub_cache_reloads_when_the_file_changes(tmp_path: Any) -> None:
     import os
 
-    from synchub.config.hub import load_hub
     from synchub.feeds.api import HubCache
+    from synchub.plan import load_hub
 
     from .conftest import write_hub
 

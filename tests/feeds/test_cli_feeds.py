@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from synchub.api.app import create_app
 from synchub.cli import main
 from synchub.config.feeds import FEED_NAMES
-from synchub.config.hub import Hub
 from synchub.errors import ConfigError
 from synchub.feeds.reader import FEEDS
+from synchub.plan import Hub
 from synchub.store import Store
 
 from .conftest import make_order, write_hub

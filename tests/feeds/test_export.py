@@ -12,11 +12,11 @@ from typing import Any
 import fsspec
 import pytest
 
-from synchub.config.hub import Hub
 from synchub.errors import ConfigError
 from synchub.feeds import export as export_module
 from synchub.feeds.export import export_consumer, safe_run_id, state_key
 from synchub.feeds.views import FEED_ORDER_LINES, FEED_ORDERS
+from synchub.plan import Hub
 from synchub.store import Store
 
 from .conftest import line, make_customer, make_order, write_hub

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from synchub.config.hub import Hub
 from synchub.errors import ConfigError
 from synchub.feeds.api import consumers_of
 from synchub.feeds.keys import (
@@ -20,6 +19,7 @@ from synchub.feeds.keys import (
     revoke_key,
     verify_key,
 )
+from synchub.plan import Hub
 from synchub.store import Store
 from synchub.store.delivery_tables import api_keys
 

@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from synchub.api.app import create_app
 from synchub.canonical import LedgerEntry, SourceRef
 from synchub.canonical.money_movements import LedgerLine
-from synchub.config.hub import Hub, load_hub
 from synchub.feeds.api import consumers_of
 from synchub.feeds.export import export_consumer
 from synchub.feeds.keys import issue_key
@@ -27,6 +26,7 @@ from synchub.feeds.ledger_views import FEED_JOURNAL_LINES, LEDGER_VIEWS
 from synchub.feeds.views import markdown_table
 from synchub.ledger.journal_store import write_entries
 from synchub.ledger.reconcile import build_report
+from synchub.plan import Hub, load_hub
 from synchub.store import Store
 
 from .conftest import ROOT, plain

@@ -15,8 +15,8 @@ import uvicorn
 import yaml
 from fastapi import FastAPI
 
-from synchub.config.hub import Hub, load_hub
 from synchub.inbox import WebhookReceiver, sign_body
+from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo
 from synchub.store import Store
 

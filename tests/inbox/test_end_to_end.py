@@ -19,10 +19,10 @@ from synchub.api.app import create_app
 from synchub.api.webhooks import webhooks_router
 from synchub.inbox import WebhookReceiver, process_inbox
 from synchub.inbox.receive import pending_count
+from synchub.pipeline import sync_stream
 from synchub.runtime import ConnectionInfo
 from synchub.store import Store
 from synchub.store.delivery_tables import inbox
-from synchub.sync import sync_stream
 
 from .conftest import WOO_SECRET, AppServer, secrets, write_hub
 

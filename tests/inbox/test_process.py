@@ -10,17 +10,17 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from synchub.config.hub import Hub
 from synchub.errors import RetriableAPIError
 from synchub.inbox import WebhookReceiver, process_inbox
 from synchub.inbox.process import MAX_ATTEMPTS
+from synchub.pipeline import sync_stream
+from synchub.plan import Hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox.util import dumps
 from synchub.store import Store
 from synchub.store.delivery_tables import inbox
 from synchub.store.stock_tables import stock_reservations
 from synchub.store.tables import outbox
-from synchub.sync import sync_stream
 
 from .conftest import body_of, secrets, shopify_headers, write_hub
 

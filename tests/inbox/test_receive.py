@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from synchub.api.webhooks import webhooks_router
-from synchub.config.hub import Hub
 from synchub.inbox import WebhookReceiver, sign_body
 from synchub.inbox.receive import pending_count
+from synchub.plan import Hub
 from synchub.runtime import ConnectionInfo
 from synchub.store import Store
 from synchub.store.delivery_tables import inbox

@@ -15,15 +15,15 @@ import yaml
 
 from synchub.canonical.base import SourceRef
 from synchub.canonical.money_movements import FxRate
-from synchub.config.hub import load_hub
 from synchub.config.ledger import RatesConfig
 from synchub.config.loader import ConfigErrors
 from synchub.errors import ConfigError
 from synchub.ledger.fx import StoreRates, load_rates_file
 from synchub.ledger.rates import MissingRateError, Rate
+from synchub.pipeline import sync_stream
+from synchub.plan import load_hub
 from synchub.runtime import ConnectionInfo
 from synchub.store import Store
-from synchub.sync import sync_stream
 from tests.conftest import ROOT
 
 FRI, SAT, SUN, MON = date(2024, 1, 5), date(2024, 1, 6), date(2024, 1, 7), date(2024, 1, 8)

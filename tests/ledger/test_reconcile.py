@@ -18,7 +18,6 @@ from responses import matchers
 
 from synchub.canonical import LedgerEntry, SourceRef
 from synchub.canonical.money_movements import LedgerLine
-from synchub.config.hub import Hub
 from synchub.config.ledger import ReportsConfig
 from synchub.ledger.channel_counts import channel_orders
 from synchub.ledger.journal_store import entries_for, write_entries
@@ -31,6 +30,7 @@ from synchub.ledger.reconcile import (
 )
 from synchub.ledger.report_files import render_html, write_report_files
 from synchub.ledger.settlement import match_settlements
+from synchub.plan import Hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.store import Store
 from synchub.store.delivery_tables import deliveries

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from synchub.config.hub import Hub, load_hub
 from synchub.ledger.settlement import match_settlements, unmatched
+from synchub.plan import Hub, load_hub
 from synchub.store import Store
 from synchub.store.ledger_tables import settlement_items
 from tests.conftest import ROOT

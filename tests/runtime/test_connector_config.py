@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from synchub.config.connector import ConnectorSpec, load_connector
+from synchub.config.connector import ConnectorSpec
+from synchub.config.connector_checks import load_connector
 from synchub.config.loader import ConfigErrors
 
 HEAD = """\

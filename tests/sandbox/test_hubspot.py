@@ -185,7 +185,7 @@ def test_the_connector_reads_every_contact_page_by_page(
         sandbox: Sandbox, server: SandboxServer) -> None:
     from pathlib import Path
 
-    from synchub.config.connector import load_connector
+    from synchub.config.connector_checks import load_connector
     from synchub.mapping import MappingContext, load_mapping
     from synchub.runtime import ConnectionInfo, ConnectorClient
 

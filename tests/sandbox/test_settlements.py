@@ -19,8 +19,9 @@ from typing import Any
 import fsspec
 import pytest
 
-from synchub.config.hub import load_hub
 from synchub.mapping import MappingContext, load_mapping
+from synchub.pipeline import sync_stream
+from synchub.plan import load_hub
 from synchub.runtime import ConnectionInfo
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.settlements import (
@@ -33,7 +34,6 @@ from synchub.sandbox.settlements import (
 from synchub.sandbox.woo_orders import order_refunds
 from synchub.sandbox.woo_store import WooStore
 from synchub.store import Store
-from synchub.sync import sync_stream
 from tests.e2e.conftest import woo_conn, write_hub
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,8 @@ import pytest
 import requests
 import responses
 
-from synchub.config.connector import ConnectorSpec, StockPublisherSpec, load_connector
+from synchub.config.connector import ConnectorSpec, StockPublisherSpec
+from synchub.config.connector_checks import load_connector
 from synchub.errors import ConfigError, FatalAPIError
 from synchub.registry import REGISTRY
 from synchub.runtime import ConnectionInfo, ConnectorClient

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import yaml
 
 from synchub.canonical import InventoryLevel, SourceRef
-from synchub.config.hub import Hub, load_hub
+from synchub.plan import Hub, load_hub
 from synchub.stock.ingest import StockIngest
 from synchub.stock.report import build_alerts, build_drift, explain
 from synchub.stock.service import prepare, run_shard

@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from synchub.config.hub import Hub, load_hub
+from synchub.pipeline import sync_stream
+from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo
 from synchub.stock.service import StockSummary, prepare, run_shard
 from synchub.store import Store
 from synchub.store.stock_tables import stock_exceptions, stock_publications
-from synchub.sync import sync_stream
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCATION = "61000000000"  # the first location of a sandbox shop

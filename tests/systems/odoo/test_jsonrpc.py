@@ -205,7 +205,7 @@ def test_result_false_and_empty_are_results() -> None:
 def test_jsonrpc_stream_without_odoo_auth_is_refused_when_loaded(tmp_path: Any) -> None:
     import yaml
 
-    from synchub.config.connector import load_connector
+    from synchub.config.connector_checks import load_connector
     from synchub.config.loader import ConfigErrors
 
     doc = {"system": "odoo", "title": "Odoo", "auth": {"type": "bearer"},

@@ -1,6 +1,7 @@
-"""Run one stream of one connection: fetch pages, map records, store each page atomically.
+"""Run one stream of one connection: source -> map -> load, page by page, cursor last.
 
-This is the single code path behind the Airflow task, ``synchub run`` and the benchmark.
+This is the single code path behind the Airflow task, ``synchub run``, the benchmark, and
+(through :func:`synchub.pipeline.map.map_page` and the store) inbox processing and replay.
 A page's records, its dead letters and the stream's cursor are committed in one
 transaction, so a run killed at any point resumes from the last committed page with
 nothing lost and nothing stored twice.
@@ -8,28 +9,26 @@ nothing lost and nothing stored twice.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import queue
-import threading
 import time
-from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from synchub.errors import RecordError, SynchubError, redact
-from synchub.mapper_pool import PageMapper, mapped_in_order, workers_wanted
+from synchub.errors import ConfigError, SynchubError, redact
+from synchub.pipeline.load import load_page
+from synchub.pipeline.mapper import PageMapper, mapped_in_order, workers_wanted
+from synchub.pipeline.source import prefetch, read_stream
+from synchub.runtime import ConnectorClient
+from synchub.stock.ingest import StockIngest
 
 if TYPE_CHECKING:
-    from synchub.canonical import CanonicalRecord
-    from synchub.config.hub import Hub, StreamPlan
-    from synchub.runtime import ConnectionInfo, ConnectorClient
+    from synchub.plan import Hub, StreamPlan
+    from synchub.runtime import ConnectionInfo
     from synchub.store import Store
 
-log = logging.getLogger("synchub.sync")
-T = TypeVar("T")
+log = logging.getLogger("synchub.pipeline")
 
 
 @dataclass
@@ -57,144 +56,8 @@ class StreamSummary:
         return asdict(self)
 
 
-def prefetch(source: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
-    """Iterate ``source`` in a background thread, ``depth`` items ahead.
-
-    Fetching the next page overlaps with mapping and storing the current one. Errors in the
-    source are re-raised in the consumer; closing the consumer stops the producer.
-    """
-    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in source:
-                while not stop.is_set():
-                    try:
-                        q.put(("item", item), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(("done", None))
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            q.put(("error", exc))
-        finally:
-            close = getattr(source, "close", None)
-            if close is not None and stop.is_set():
-                close()
-
-    thread = threading.Thread(target=produce, name="synchub-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            kind, value = q.get()
-            if kind == "item":
-                yield value
-            elif kind == "error":
-                raise value
-            else:
-                return
-    finally:
-        stop.set()
-        # drain so a producer blocked on put() sees the stop flag
-        while thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                q.get(timeout=0.1)
-        thread.join(timeout=1)
-
-
-def map_page(
-    raw_records: list[dict[str, Any]], plan: StreamPlan, connection: str, system: str,
-    context: dict[str, Any], origins: list[int] | None = None,
-) -> tuple[list[CanonicalRecord], list[Any], int]:
-    """Map a page of raw records; return (records, dead letters, records that mapped to nothing).
-
-    When ``origins`` is given it receives, per canonical record, the index of its raw record.
-    """
-    from synchub.mapping import MappingContext
-    from synchub.store import DeadLetterIn
-
-    ctx = MappingContext(connection=connection, system=system, values=context)
-    records: list[CanonicalRecord] = []
-    dead: list[DeadLetterIn] = []
-    skipped = 0
-    for index, raw in enumerate(raw_records):
-        produced = 0
-        for mapping in plan.mappings:
-            try:
-                out = mapping.apply(raw, ctx)
-            except RecordError as exc:
-                rid = exc.record_id or _safe_record_id(mapping, raw)
-                dead.append(DeadLetterIn(entity=mapping.entity, record_id=rid,
-                                         reason=exc.message, field=exc.field, raw=raw))
-                produced += 1
-                continue
-            records.extend(out)
-            if origins is not None:
-                origins.extend([index] * len(out))
-            produced += len(out)
-        if produced == 0:
-            skipped += 1
-    return records, dead, skipped
-
-
-def _safe_record_id(mapping: Any, raw: Any) -> str | None:
-    try:
-        rid = mapping.record_id(raw)
-    except Exception:  # a record too broken to name still goes to dead letters
-        return None
-    return None if rid is None else str(rid)
-
-
-_NUL_REASON = ("contains a NUL character (\\u0000), which PostgreSQL cannot store; "
-               "NULs in the kept raw record are shown as U+FFFD")
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {k: _without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    return value
-
-
-def _write(store: Store, connection: str, stream: str, page: Any, mapped: Any,
-           hooks: Any = ()) -> Any:
-    """Write a page; records the database refuses to hold (NUL) go to dead letters instead.
-
-    The check costs nothing on the normal path: only a page the database rejected is searched
-    for such records, which are quarantined before the page is written again.
-    """
-    from sqlalchemy.exc import DataError
-
-    from synchub.store import DeadLetterIn
-
-    records, dead = mapped.records, list(mapped.dead)
-    try:
-        return store.write_page(connection=connection, stream=stream, records=records,
-                                dead_letters=dead, state=page.state, hooks=hooks)
-    except DataError:
-        bad = {i for i, r in enumerate(records) if "\\u0000" in r.document}
-        if not bad:
-            raise
-    keep = [r for i, r in enumerate(records) if i not in bad]
-    for i in sorted(bad):
-        rec = records[i]
-        raw = page.records[mapped.origins[i]] if i < len(mapped.origins) else {}
-        dead.append(DeadLetterIn(entity=rec.entity, record_id=rec.external_id,
-                                 reason=_NUL_REASON, field=None, raw=_without_nul(raw)))
-    return store.write_page(connection=connection, stream=stream, records=keep,
-                            dead_letters=dead, state=page.state, hooks=hooks)
-
-
 def stock_hooks(hub: Hub, connection: str) -> list[Any]:
     """The stock hooks of this connection's pages (reservations, master counters)."""
-    from synchub.stock.ingest import StockIngest
-
     ingest = StockIngest.from_hub(hub)
     return ingest.hooks_for(connection) if ingest is not None else []
 
@@ -215,14 +78,10 @@ def sync_stream(
 
     Raises the runtime's API errors after recording the failed run; cursors only ever
     reflect pages that were committed. ``workers`` processes map large streams (default:
-    ``SYNCHUB_MAP_WORKERS``, see :mod:`synchub.mapper_pool`).
+    ``SYNCHUB_MAP_WORKERS``, see :mod:`synchub.pipeline.mapper`).
     """
-    from synchub.couriers.inputs import read_stream
-    from synchub.runtime import ConnectorClient
-
     plan_conn = hub.connection(connection)
     if stream not in plan_conn.streams:
-        from synchub.errors import ConfigError
         known = ", ".join(sorted(plan_conn.streams))
         raise ConfigError(f"unknown or disabled stream {stream!r} for connection "
                           f"{connection!r}; enabled: {known}", file=str(hub.path),
@@ -247,7 +106,7 @@ def sync_stream(
         fetched = prefetch(iter(pages))
         try:
             for page, mapped in mapped_in_order(fetched, mapper):
-                result = _write(store, connection, stream, page, mapped, hooks)
+                result = load_page(store, connection, stream, page, mapped, hooks)
                 summary.pages += 1
                 summary.fetched += len(page.records)
                 summary.stored += result.stored
@@ -301,8 +160,6 @@ def sync_connection(
     full_refresh: bool | None = None,
 ) -> list[StreamSummary]:
     """Sync several streams of one connection with one shared client (session, limiter)."""
-    from synchub.runtime import ConnectorClient
-
     plan = hub.connection(connection)
     names = streams or list(plan.streams)
     client = ConnectorClient(plan.connector, conn_info)

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger("synchub.sync")
+from synchub.errors import ConfigError
+from synchub.mapping import load_mapping
+from synchub.pipeline.map import map_page
+from synchub.plan import StreamPlan
+from synchub.store import to_stored
+
+log = logging.getLogger("synchub.pipeline")
 WORKERS_ENV = "SYNCHUB_MAP_WORKERS"
 INLINE_PAGES = 8   # pages mapped in-process before a pool is worth its start-up (~1 s)
 
@@ -56,8 +62,6 @@ def workers_wanted(setting: str | int | None = None) -> int:
     try:
         return max(0, int(value))
     except ValueError:
-        from synchub.errors import ConfigError
-
         raise ConfigError(f"{WORKERS_ENV} must be a number or 'auto', got {value!r}") from None
 
 
@@ -68,9 +72,6 @@ _worker: dict[str, Any] = {}
 
 def _init_worker(mapping_files: list[str], connection: str, system: str,
                  context: dict[str, Any]) -> None:
-    from synchub.config.hub import StreamPlan
-    from synchub.mapping import load_mapping
-
     _worker["plan"] = StreamPlan("worker", False, [load_mapping(Path(f)) for f in mapping_files])
     _worker["args"] = (connection, system, context)
 
@@ -83,9 +84,6 @@ def _map_in_worker(raw_records: list[dict[str, Any]]) -> MappedPage:
 def map_to_rows(raw_records: list[dict[str, Any]], plan: Any, connection: str, system: str,
                 context: dict[str, Any]) -> MappedPage:
     """Map a page and serialize its records for the store (what a worker does)."""
-    from synchub.store import to_stored
-    from synchub.sync import map_page
-
     origins: list[int] = []
     records, dead, skipped = map_page(raw_records, plan, connection, system, context, origins)
     return MappedPage([to_stored(r) for r in records], dead, skipped, origins)

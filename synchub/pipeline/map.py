@@ -1,0 +1,57 @@
+"""Map: a page of raw records becomes canonical records and dead letters.
+
+A record a mapping cannot convert is quarantined with its reason (a dead letter naming the
+record and field); the rest of the page goes on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from synchub.errors import RecordError
+from synchub.mapping import MappingContext
+from synchub.store import DeadLetterIn
+
+if TYPE_CHECKING:
+    from synchub.canonical import CanonicalRecord
+    from synchub.plan import StreamPlan
+
+
+def map_page(
+    raw_records: list[dict[str, Any]], plan: StreamPlan, connection: str, system: str,
+    context: dict[str, Any], origins: list[int] | None = None,
+) -> tuple[list[CanonicalRecord], list[Any], int]:
+    """Map a page of raw records; return (records, dead letters, records that mapped to nothing).
+
+    When ``origins`` is given it receives, per canonical record, the index of its raw record.
+    """
+    ctx = MappingContext(connection=connection, system=system, values=context)
+    records: list[CanonicalRecord] = []
+    dead: list[DeadLetterIn] = []
+    skipped = 0
+    for index, raw in enumerate(raw_records):
+        produced = 0
+        for mapping in plan.mappings:
+            try:
+                out = mapping.apply(raw, ctx)
+            except RecordError as exc:
+                rid = exc.record_id or _safe_record_id(mapping, raw)
+                dead.append(DeadLetterIn(entity=mapping.entity, record_id=rid,
+                                         reason=exc.message, field=exc.field, raw=raw))
+                produced += 1
+                continue
+            records.extend(out)
+            if origins is not None:
+                origins.extend([index] * len(out))
+            produced += len(out)
+        if produced == 0:
+            skipped += 1
+    return records, dead, skipped
+
+
+def _safe_record_id(mapping: Any, raw: Any) -> str | None:
+    try:
+        rid = mapping.record_id(raw)
+    except Exception:  # a record too broken to name still goes to dead letters
+        return None
+    return None if rid is None else str(rid)

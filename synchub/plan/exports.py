@@ -1,0 +1,43 @@
+"""Write mappings of the configured sink routes, compiled when the plan is built."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from synchub.config.hub import ConnectionView
+from synchub.config.loader import collect_errors
+from synchub.config.sinks import RouteConfig
+from synchub.errors import ConfigError
+from synchub.mapping.export import CompiledExport, load_export_mapping
+
+
+def load_exports(sinks: dict[str, dict[str, RouteConfig]], plans: Mapping[str, ConnectionView],
+                 map_dir: Path, errors: list[ConfigError]
+                 ) -> dict[tuple[str, str], CompiledExport]:
+    """Compile the write mapping of every configured route whose writer names one."""
+    out: dict[tuple[str, str], CompiledExport] = {}
+    for sink, routes in sinks.items():
+        plan = plans.get(sink)
+        if plan is None:
+            continue
+        for name in routes:
+            writer = plan.connector.writers.get(name)
+            if writer is None or writer.mapping is None:
+                continue
+            mfile = map_dir / plan.system / f"{writer.mapping}.export.yaml"
+            if not mfile.is_file():
+                errors.append(ConfigError(
+                    f"writer {name!r} names write mapping {writer.mapping!r} but {mfile} "
+                    "does not exist", key=f"writers.{name}.mapping"))
+                continue
+            compiled = collect_errors(errors, load_export_mapping, mfile)
+            if compiled is None:
+                continue
+            if compiled.entity != writer.entity:
+                errors.append(ConfigError(
+                    f"write mapping reads {compiled.entity!r} but writer {name!r} writes "
+                    f"{writer.entity!r}", file=str(mfile), key="entity"))
+                continue
+            out[(sink, name)] = compiled
+    return out

@@ -1,0 +1,204 @@
+"""The shape of the engine: no import cycles, no vendor in the generic layers, one registry."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from synchub.registry import KINDS, REGISTRY, Registry
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "synchub"
+SYSTEMS = ("shopify", "woocommerce", "woo", "odoo", "hubspot", "dhl", "aftership")
+GENERIC_LAYERS = ("runtime", "delivery", "stock", "mapping", "config", "pipeline", "plan")
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip.update(id(n) for stmt in node.body for n in ast.walk(stmt))
+    return skip
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> synchub modules it imports, at any depth of the file (TYPE_CHECKING aside)."""
+    mods = _modules()
+
+    def resolve(name: str) -> str | None:
+        while name and name not in mods:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for mod, path in mods.items():
+        tree = ast.parse(path.read_text())
+        package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
+        skip = _type_checking_nodes(tree)
+        edges: set[str] = set()
+        for node in ast.walk(tree):
+            if id(node) in skip:
+                continue
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*up, *([node.module] if node.module else [])])
+                # `from pkg import name` imports pkg.name when that is a module, else pkg
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base
+                           for a in node.names]
+            for target in targets:
+                if target.startswith("synchub"):
+                    found = resolve(target)
+                    if found and found != mod:
+                        edges.add(found)
+        graph[mod] = edges
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    counter = 0
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    comp = []
+                    while True:
+                        top = stack.pop()
+                        on_stack.discard(top)
+                        comp.append(top)
+                        if top == node:
+                            break
+                    if len(comp) > 1:
+                        out.append(sorted(comp))
+    return out
+
+
+def test_the_cycle_finder_finds_a_deferred_import_loop() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert cycles(graph) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_an_import_inside_a_function_counts_and_type_checking_does_not(tmp_path: Path) -> None:
+    tree = ast.parse("import os\nif TYPE_CHECKING:\n    from synchub import plan\n"
+                     "def f():\n    from synchub import store\n")
+    skip = _type_checking_nodes(tree)
+    seen = [ast.unparse(n) for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and id(n) not in skip]
+    assert seen == ["from synchub import store"]
+
+
+def test_no_import_cycle_among_synchub_modules() -> None:
+    found = cycles(import_graph())
+    assert found == [], "import cycles (a deferred import that closes a loop is still one):\n" \
+        + "\n".join(" <-> ".join(c) for c in found)
+
+
+def _code_words(path: Path) -> list[tuple[int, str]]:
+    """Identifiers and string constants of a module, docstrings and comments left out."""
+    tree = ast.parse(path.read_text())
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef
+                                | ast.AsyncFunctionDef)
+                  and n.body and isinstance(n.body[0], ast.Expr)
+                  and isinstance(n.body[0].value, ast.Constant)}
+    out: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and id(node) not in docstrings:
+            out.append((node.lineno, node.value))
+        elif isinstance(node, ast.Name):
+            out.append((node.lineno, node.id))
+        elif isinstance(node, ast.Attribute):
+            out.append((node.lineno, node.attr))
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef):
+            out.append((node.lineno, node.name))
+        elif isinstance(node, ast.alias):
+            out.append((getattr(node, "lineno", 0), node.name))
+    return out
+
+
+@pytest.mark.parametrize("layer", GENERIC_LAYERS)
+def test_no_vendor_is_named_in_the_generic_layers(layer: str) -> None:
+    vendor = re.compile(rf"(?i)(?<![a-z])({'|'.join(SYSTEMS)})(?![a-z])")
+    found = [f"{path.relative_to(ROOT)}:{line}: {word!r}"
+             for path in sorted((PACKAGE / layer).rglob("*.py"))
+             for line, word in _code_words(path) if vendor.search(word)]
+    assert found == [], "vendor code belongs in synchub/systems/<system>/:\n" + "\n".join(found)
+
+
+def test_every_bundled_system_registers_through_its_entry_point() -> None:
+    assert {e.kind for e in REGISTRY.entries()} <= set(KINDS)
+    assert {e.package for e in REGISTRY.entries()} == {"synchub"}
+    by_module = {e.where.split(":")[0].split(".")[2] for e in REGISTRY.entries()
+                 if e.where.startswith("synchub.systems.")}
+    assert by_module == {p.name for p in (PACKAGE / "systems").iterdir()
+                         if (p / "__init__.py").is_file()}
+    assert REGISTRY.load_errors == []
+
+
+def test_every_registered_target_imports() -> None:
+    for entry in REGISTRY.entries():
+        assert REGISTRY.get(entry.kind, entry.name) is not None, entry
+        for slot in entry.specs:
+            REGISTRY.spec(entry.kind, entry.name, slot)
+
+
+def test_registry_names_what_exists_when_a_name_is_unknown() -> None:
+    registry = Registry(group=None)
+    registry.add("writer", "a_writer", "json:dumps")
+    with pytest.raises(Exception, match=r"unknown writer 'b_writer'; registered: a_writer"):
+        registry.get("writer", "b_writer")
+    with pytest.raises(ValueError, match="already registered"):
+        registry.add("writer", "a_writer", "json:loads")
+    with pytest.raises(ValueError, match="unknown strategy kind"):
+        registry.add("gizmo", "x", "json:dumps")
+    registry.add("writer", "broken", "json:no_such_thing")
+    with pytest.raises(Exception, match="cannot be loaded from 'json:no_such_thing'"):
+        registry.get("writer", "broken")
+    import json
+    assert registry.get("writer", "a_writer") is json.dumps
