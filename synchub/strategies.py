@@ -36,5 +36,7 @@ def register(registry: Registry) -> None:
     registry.add("transport", "graphql", "synchub.runtime.transports:GRAPHQL")
     registry.add("transport", "file", "synchub.runtime.files:FILE")
     registry.add("source", "open_parcels", "synchub.couriers.inputs:open_parcels_source")
-    registry.add("writer", "signed_webhook", "synchub.delivery.writers.webhook:SignedWebhookWriter")
+    registry.add("writer", "http", "synchub.delivery.writers.http:HttpWriter")
+    registry.add("writer", "signed_webhook",
+                 "synchub.delivery.writers.webhook:SignedWebhookWriter")
     GENERIC.register_all(registry)

@@ -13,7 +13,8 @@ from synchub.registry import KINDS, REGISTRY, Registry
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "synchub"
 SYSTEMS = ("shopify", "woocommerce", "woo", "odoo", "hubspot", "dhl", "aftership")
-GENERIC_LAYERS = ("runtime", "delivery", "stock", "mapping", "config", "pipeline", "plan")
+GENERIC_LAYERS = ("runtime", "delivery", "stock", "mapping", "config", "pipeline", "plan",
+                  "store", "inbox", "ledger", "couriers", "api")
 
 
 def _modules() -> dict[str, Path]:

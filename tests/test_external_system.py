@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SECRET = "acme-secret-0001"  # noqa: S105 - the stub's test key
+SECRET = "acme-secret-0001"
 
 PACKAGE = {
     "synchub_acme/__init__.py": '''
@@ -114,7 +114,7 @@ def install_into(site: Path, source: Path, name: str, version: str) -> None:
 
 
 class _Orders(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+    def do_GET(self) -> None:
         path = self.path.split("?")[0]
         want = hmac.new(SECRET.encode(), path.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(self.headers.get("X-Acme-Signature", ""), want):

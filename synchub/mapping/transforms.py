@@ -239,6 +239,30 @@ def enum(args: Any) -> Transform:
     return fn
 
 
+@GENERIC("match_words", takes_args=True)
+def match_words(args: Any) -> Transform:
+    """``{table: {words: value}, default: x}``: the value of the longest table key found as
+    whole words in the text, case-insensitively (``"DHL Express Germany"`` matches
+    ``dhl express`` before ``dhl``); ``default`` (null unless given) when none is found."""
+    if not isinstance(args, dict) or not isinstance(args.get("table"), dict) \
+            or not args["table"]:
+        raise ValueError("match_words needs {table: {words: value}} with optional default")
+    extra = set(args) - {"table", "default"}
+    if extra:
+        raise ValueError(f"match_words: unknown argument(s) {sorted(extra)}")
+    rules = [(re.compile(rf"(?<![a-z0-9]){re.escape(str(k).lower())}(?![a-z0-9])"), v)
+             for k, v in sorted(args["table"].items(), key=lambda kv: -len(str(kv[0])))]
+    default = args.get("default")
+
+    def fn(value: Any) -> Any:
+        if value is None:
+            return None
+        text = (value if isinstance(value, str) else to_str(value)).lower()
+        return next((v for rule, v in rules if rule.search(text)), default)
+
+    return fn
+
+
 def _is_empty(value: Any) -> bool:
     if value is None:
         return True

@@ -114,8 +114,8 @@ class HttpClient:
 
     def request(self, transport: str, method: str, url: str, *,
                 params: dict[str, Any] | None = None, json: Any = None, once: bool = False,
-                unwrap: Callable[[Any, str], Any] | None = None
-                ) -> tuple[requests.Response, Any]:
+                unwrap: Callable[[Any, str], Any] | None = None,
+                headers: dict[str, str] | None = None) -> tuple[requests.Response, Any]:
         """Send one logical request (retried as needed); return response and parsed body.
 
         ``once=True`` is for writes that are not idempotent at the system (a create, a note):
@@ -128,12 +128,12 @@ class HttpClient:
         policy = self._retrying_once if once else self._retrying
         # a copy per call: tenacity keeps per-call statistics on the Retrying object
         result: tuple[requests.Response, Any] = policy.copy()(
-            self._send, transport, method, url, params, json, unwrap)
+            self._send, transport, method, url, params, json, unwrap, headers)
         return result
 
     def _send(self, transport: str, method: str, url: str, params: dict[str, Any] | None,
-              payload: Any, unwrap: Callable[[Any, str], Any] | None = None
-              ) -> tuple[requests.Response, Any]:
+              payload: Any, unwrap: Callable[[Any, str], Any] | None = None,
+              headers: dict[str, str] | None = None) -> tuple[requests.Response, Any]:
         query = payload.get("query") if transport == "graphql" and payload else None
         waited = 0.0
         limiters = self._limiters_of(transport)
@@ -146,7 +146,7 @@ class HttpClient:
         path = safe_url(url)
         try:
             resp = self.session.request(method, url, params=params, json=payload,
-                                        timeout=self.timeout)
+                                        headers=headers, timeout=self.timeout)
         except _TRANSIENT as exc:
             self._count(waited, 0)
             raise RetriableAPIError(f"{method} {path}: {exc.__class__.__name__}: "

@@ -1,6 +1,8 @@
-"""AfterShip: the tracking writer's HTTP contract (responses), then on the sandbox: Odoo
-parcels pushed to AfterShip through the delivery engine (a lost reply is not registered
-twice), and the incremental `trackings` stream brings them back linked to their orders."""
+"""AfterShip: the tracking write-back declared in YAML (the generic http writer and the
+parcels write mapping) against AfterShip's HTTP contract (responses), then on the sandbox:
+Odoo parcels pushed to AfterShip through the delivery engine (a lost reply is not
+registered twice), and the incremental `trackings` stream brings them back linked to their
+orders."""
 
 from __future__ import annotations
 
@@ -19,17 +21,20 @@ from synchub.config.connector_checks import load_connector
 from synchub.delivery.base import DeliveryItem
 from synchub.delivery.engine import run_push
 from synchub.delivery.writers import writer_class
+from synchub.delivery.writers.http import HttpWriter
+from synchub.mapping import MappingContext
+from synchub.mapping.export import load_export_mapping
 from synchub.pipeline import sync_stream
 from synchub.plan import load_hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.store import Store
-from synchub.systems.aftership.writer import AfterShipTrackingWriter
 from tests.e2e.conftest import write_hub
 
 from .conftest import aftership_conn, by_id, odoo_conn
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = load_connector(ROOT / "connectors" / "aftership" / "connector.yaml")
+EXPORT = load_export_mapping(ROOT / "mappings" / "aftership" / "parcels.export.yaml")
 HOST = "https://api.aftership.com"
 URL = f"{HOST}/tracking/2024-10/trackings"
 KEY = "as-key-41f0c2"
@@ -42,22 +47,23 @@ def shipment(number: str | None = "1234567890", carrier: str = "DHL Express") ->
 
 
 def item(s: Shipment, remote: str | None = None) -> DeliveryItem:
+    doc = s.to_json_dict()
+    payload = EXPORT.apply(doc, MappingContext(connection="tracker", system="aftership"))
     return DeliveryItem(delivery_id=1, route="parcels", entity="shipment", record_id=s.id,
-                        source_connection="erp", document=s.to_json_dict(), payload=None,
+                        source_connection="erp", document=doc, payload=payload,
                         idempotency_key=f"tracker:parcels:{s.id}", remote_id=remote)
 
 
 @pytest.fixture
-def writer() -> AfterShipTrackingWriter:
+def writer() -> HttpWriter:
     conn = ConnectionInfo(conn_id="tracker", conn_type="http", host=HOST, password=KEY)
     client = ConnectorClient(SPEC, conn, sleep=lambda s: None)
-    w = writer_class("aftership_tracking")(SPEC.writers["parcels"], client, sink="tracker",
-                                           run_id="r1")
-    assert isinstance(w, AfterShipTrackingWriter)
+    w = writer_class("http")(SPEC.writers["parcels"], client, sink="tracker", run_id="r1")
+    assert isinstance(w, HttpWriter)
     return w
 
 
-def test_create_request_and_answers(writer: AfterShipTrackingWriter,
+def test_create_request_and_answers(writer: HttpWriter,
                                     mock_http: responses.RequestsMock) -> None:
     s = shipment()
     expected = {"tracking_number": "1234567890", "slug": "dhl", "order_id": "1001",
@@ -74,14 +80,16 @@ def test_create_request_and_answers(writer: AfterShipTrackingWriter,
     results = [writer.write([item(s)])[0] for _ in range(3)]
     assert [(r.outcome, r.remote_id) for r in results] == [
         ("delivered", "a1b2"), ("skipped", "a1b2"), ("failed", None)]
-    assert "4005" in (results[2].error or "") and s.id in (results[2].error or "")
+    error = results[2].error or ""
+    assert "HTTP 400" in error and "code 4005" in error and s.id in error
+    assert "tracking_number` is invalid" in (results[2].error or "")
 
 
 def test_nothing_is_sent_without_a_number_or_when_registered(
-        writer: AfterShipTrackingWriter, mock_http: responses.RequestsMock) -> None:
+        writer: HttpWriter, mock_http: responses.RequestsMock) -> None:
     none = writer.write([item(shipment(None)), item(shipment(), remote="a1b2")])
     assert [r.outcome for r in none] == ["skipped", "skipped"]
-    assert none[1].remote_id == "a1b2" and "no tracking number" in (none[0].error or "")
+    assert none[1].remote_id == "a1b2" and "has no tracking_number" in (none[0].error or "")
     assert len(mock_http.calls) == 0
 
 
@@ -89,12 +97,11 @@ def test_nothing_is_sent_without_a_number_or_when_registered(
     ("DHL Express", "dhl"), ("DHL Parcel", "dhl-germany"), ("UPS Standard", "ups"),
     ("Pick up in store", None), ("", None),
 ])
-def test_slugs_from_carrier_names(writer: AfterShipTrackingWriter, carrier: str,
-                                  slug: str | None) -> None:
-    assert writer.slug(carrier) == slug
+def test_slugs_from_carrier_names(carrier: str, slug: str | None) -> None:
+    assert item(shipment(carrier=carrier)).payload.get("slug") == slug
 
 
-def test_a_server_error_is_retried_later(writer: AfterShipTrackingWriter,
+def test_a_server_error_is_retried_later(writer: HttpWriter,
                                          mock_http: responses.RequestsMock) -> None:
     for _ in range(6):   # the first try and the client's 5 retries
         mock_http.post(URL, status=503, json={"meta": {"code": 503}, "data": {}})

@@ -1,5 +1,5 @@
-"""AfterShip, a tracking aggregator: its tags as a status table, trackings created for the
-hub's open parcels."""
+"""AfterShip, a tracking aggregator: its tags as a status table. Trackings for the hub's
+open parcels are created by the generic ``http`` writer its connector declares."""
 
 from __future__ import annotations
 
@@ -12,6 +12,4 @@ def register(registry: Registry) -> None:
 
     registry.add("courier_status", "aftership",
                  "synchub.systems.aftership.status:aftership_status")
-    registry.add("writer", "aftership_tracking",
-                 "synchub.systems.aftership.writer:AfterShipTrackingWriter")
     TRANSFORMS.register_all(registry)
