@@ -46,7 +46,7 @@ KINDS: dict[str, str] = {
     "auth": "how requests carry credentials (connector auth.type)",
     "signer": "how requests are signed (connector auth.sign_method)",
     "paginator": "how a stream pages (paginator.type)",
-    "incremental": "how an incremental window travels in requests (incremental.style)",
+    "incremental": "how a window bound is written in requests (incremental.param_format)",
     "transport": "how a stream's requests are made (streams.<s>.transport)",
     "source": "where a stream's pages come from (streams.<s>.inputs.from_store)",
     "transform": "a mapping transform (transform: in mapping files)",
@@ -76,13 +76,13 @@ class Entry:
 
 
 def _resolve(target: Any) -> Any:
-    """Import a ``"module:attr.attr"`` target; anything else is returned as it is."""
+    """Import a ``"module:attr.attr"`` target (a dict's key counts as an attribute)."""
     if not isinstance(target, str):
         return target
     module, _, attr = target.partition(":")
     obj: Any = import_module(module)
     for part in attr.split(".") if attr else ():
-        obj = getattr(obj, part)
+        obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
     return obj
 
 
@@ -220,7 +220,7 @@ class Registry:
         target = entry.specs[slot] if slot else entry.target
         try:
             value = _resolve(target)
-        except (ImportError, AttributeError) as exc:
+        except (ImportError, AttributeError, KeyError) as exc:
             raise ConfigError(f"{kind} {name!r} of {entry.package} cannot be loaded from "
                               f"{target!r}: {exc}", key=key, file=file) from None
         with self._lock:

@@ -1,7 +1,8 @@
 """The engine's own generic strategies, registered like any system's (entry point ``core``).
 
 Header-token, basic, bearer, query-parameter, OAuth2 refresh-token and no auth; the link,
-page-number, offset, JSON-cursor, GraphQL-cursor and single-page paginators; the ``rest``,
+page-number, offset, JSON-cursor, GraphQL-cursor and single-page paginators; the formats
+of an incremental window's bounds (ISO, naive, date, epoch seconds and milliseconds); the ``rest``,
 ``graphql`` and ``file`` transports; the store-fed ``open_parcels`` source; the generic
 mapping transforms; the generic writers (``http`` for plain REST write-backs declared in
 YAML, ``signed_webhook`` for feed consumers). Targets are import strings, imported on
@@ -30,6 +31,8 @@ def register(registry: Registry) -> None:
 
     for name, cls in _AUTH.items():
         registry.add("auth", name, f"synchub.runtime.auth:{cls}.from_spec")
+    for name in ("iso_z", "naive", "date", "datetime_space", "epoch_s", "epoch_ms"):
+        registry.add("incremental", name, f"synchub.runtime.incremental:FORMATS.{name}")
     for name, cls in _PAGINATORS.items():
         registry.add("paginator", name, f"synchub.runtime.paginators:{cls}")
     registry.add("transport", "rest", "synchub.runtime.transports:REST")

@@ -164,6 +164,11 @@ def _check_writes(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
         if paginator is not None and not REGISTRY.has("paginator", paginator.type):
             out.append((("streams", name, "paginator", "type"),
                         REGISTRY.check("paginator", [paginator.type])[0]))
+        inc = getattr(s, "incremental", None)
+        fmt = getattr(inc, "param_format", None)
+        if fmt is not None and not REGISTRY.has("incremental", fmt):
+            out.append((("streams", name, "incremental", "param_format"),
+                        REGISTRY.check("incremental", [fmt])[0]))
         inputs = getattr(s, "inputs", None)
         if inputs is not None and not REGISTRY.has("source", inputs.from_store):
             out.append((("streams", name, "inputs", "from_store"),

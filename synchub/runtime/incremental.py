@@ -9,13 +9,14 @@ such as ``/{window.start}..{window.end}``) declares ``initial_lookback``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from synchub.config.connector import IncrementalSpec
 from synchub.errors import ConfigError, FatalAPIError
+from synchub.registry import REGISTRY
 
 
 def parse_cursor(value: Any, naive_zone: tzinfo | None = None) -> datetime:
@@ -67,11 +68,9 @@ class Window:
         self.filter_end = self.end is not None and spec.end_param is None
 
     def _render(self, dt: datetime) -> str:
-        if self.spec.param_format == "naive":
-            return dt.astimezone(UTC).replace(tzinfo=None).isoformat()
-        if self.spec.param_format == "date":
-            return dt.astimezone(UTC).date().isoformat()
-        return format_cursor(dt)
+        render: Callable[[datetime], str] = REGISTRY.get(
+            "incremental", self.spec.param_format, key=f"streams.{self.stream}.incremental")
+        return render(dt)
 
     def path_values(self) -> dict[str, str]:
         """``window.start`` / ``window.end`` for path placeholders ("" when open)."""
@@ -122,3 +121,35 @@ class Window:
 def _cursors(records: Iterable[dict[str, Any]], field: str, zone: tzinfo | None
              ) -> list[datetime]:
     return [parse_cursor(v, zone) for rec in records if (v := rec.get(field)) is not None]
+
+
+def _naive(dt: datetime) -> str:
+    return dt.astimezone(UTC).replace(tzinfo=None).isoformat()
+
+
+def _date(dt: datetime) -> str:
+    return dt.astimezone(UTC).date().isoformat()
+
+
+def _datetime_space(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _epoch_s(dt: datetime) -> str:
+    return str(int(dt.timestamp()))
+
+
+def _epoch_ms(dt: datetime) -> str:
+    return str(int(dt.timestamp() * 1000))
+
+
+FORMATS: dict[str, Callable[[datetime], str]] = {
+    "iso_z": format_cursor,            # 2025-03-01T10:15:00Z
+    "naive": _naive,                   # 2025-03-01T10:15:00 (UTC)
+    "date": _date,                     # 2025-03-01 (the UTC day)
+    "datetime_space": _datetime_space,  # 2025-03-01 10:15:00 (UTC, whole seconds)
+    "epoch_s": _epoch_s,               # 1740824100
+    "epoch_ms": _epoch_ms,             # 1740824100000
+}
+"""How a window bound is written in requests (``incremental.param_format``): the engine's
+own formats, registered by the ``core`` entry point (kind ``incremental``)."""

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from synchub.config.connector import IncrementalSpec
-from synchub.errors import FatalAPIError
+from synchub.errors import ConfigError, FatalAPIError
 from synchub.runtime.incremental import Window, format_cursor, parse_cursor
 
 END = datetime(2025, 3, 2, 0, 0, tzinfo=UTC)
@@ -63,10 +63,26 @@ def test_templates_share_one_variable() -> None:
                                    "updated_at:<='2025-03-01T23:59:00Z'"}
 
 
-def test_naive_param_format() -> None:
-    w = Window(spec(param_format="naive"), stream="o", state={"cursor": "2025-03-01T12:00:00Z"},
+@pytest.mark.parametrize(("fmt", "start"), [
+    ("iso_z", "2025-03-01T11:50:00Z"),
+    ("naive", "2025-03-01T11:50:00"),
+    ("date", "2025-03-01"),
+    ("datetime_space", "2025-03-01 11:50:00"),
+    ("epoch_s", "1740829800"),
+    ("epoch_ms", "1740829800000"),
+])
+def test_param_formats_are_registered_strategies(fmt: str, start: str) -> None:
+    w = Window(spec(param_format=fmt), stream="o", state={"cursor": "2025-03-01T12:00:00Z"},
                window_end=None, full_refresh=False)
-    assert w.params() == {"updated_at_min": "2025-03-01T11:50:00"}
+    assert w.params() == {"updated_at_min": start}
+
+
+def test_an_unknown_param_format_names_the_registered_ones() -> None:
+    w = Window(spec(param_format="epoch_days"), stream="o",
+               state={"cursor": "2025-03-01T12:00:00Z"}, window_end=None, full_refresh=False)
+    with pytest.raises(ConfigError, match=r"unknown incremental 'epoch_days'; registered: "
+                                          r"date, datetime_space, epoch_ms"):
+        w.params()
 
 
 def test_state_is_max_and_never_goes_back() -> None:
