@@ -263,6 +263,18 @@ def match_words(args: Any) -> Transform:
     return fn
 
 
+@GENERIC("courier_status", takes_args=True)
+def courier_status(args: Any) -> Transform:
+    """``courier_status: <name>``: a carrier's status (or status object) through the status
+    table the courier's system registered (kind ``courier_status``), giving one of the
+    canonical tracking statuses; values the table does not know give ``unknown``."""
+    if not isinstance(args, str) or not REGISTRY.has("courier_status", args):
+        raise ValueError(f"courier_status needs the name of a status table; registered: "
+                         f"{', '.join(REGISTRY.names('courier_status')) or 'none'}")
+    table: Transform = REGISTRY.get("courier_status", args)
+    return table
+
+
 def _is_empty(value: Any) -> bool:
     if value is None:
         return True

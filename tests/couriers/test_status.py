@@ -66,6 +66,9 @@ def test_tables_only_name_canonical_statuses() -> None:
     assert set(AFTERSHIP_TAGS.values()) <= STATUSES
 
 
-def test_both_are_mapping_transforms() -> None:
-    assert REGISTRY.get("transform", "dhl_status")(None)({"statusCode": "delivered"}) == "delivered"
-    assert REGISTRY.get("transform", "aftership_status")(None)({"tag": "Expired"}) == "expired"
+def test_the_tables_are_registered_and_reached_by_the_courier_status_transform() -> None:
+    table = REGISTRY.get("transform", "courier_status")
+    assert table("dhl")({"statusCode": "delivered"}) == "delivered"
+    assert table("aftership")({"tag": "Expired"}) == "expired"
+    with pytest.raises(ValueError, match="registered: aftership, dhl"):
+        table("royal_mail")

@@ -28,6 +28,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("hubspot", "customers", ["shopify/customers", "woocommerce/customers"]),
     ("shopify", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
     ("woocommerce", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
+    ("aftership", "parcels", ["odoo/parcels"]),
 ]
 IDS = [f"{system}/{name}" for system, name, _ in CASES]
 

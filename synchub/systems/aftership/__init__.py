@@ -8,8 +8,5 @@ from synchub.registry import Registry
 
 def register(registry: Registry) -> None:
     """Register AfterShip's strategies."""
-    from synchub.systems.aftership.status import TRANSFORMS
-
     registry.add("courier_status", "aftership",
                  "synchub.systems.aftership.status:aftership_status")
-    TRANSFORMS.register_all(registry)

@@ -1,7 +1,8 @@
 """AfterShip tags and subtags -> the canonical ``TrackingStatus`` (a closed set).
 
 ``aftership_status`` takes anything with AfterShip's ``tag`` and ``subtag`` (a tracking or
-a checkpoint). Values the tables do not know give ``unknown``, never an error.
+a checkpoint). Values the tables do not know give ``unknown``, never an error. Registered as
+the status table ``aftership`` (mappings: ``transform: {courier_status: aftership}``).
 """
 
 from __future__ import annotations
@@ -9,9 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from synchub.canonical.shipment import TrackingStatus
-from synchub.mapping.transforms import TransformTable
-
-TRANSFORMS = TransformTable()
 
 AFTERSHIP_TAGS: dict[str, TrackingStatus] = {
     "Pending": "pending",
@@ -32,7 +30,6 @@ AFTERSHIP_SUBTAGS: dict[str, TrackingStatus] = {
 
 
 
-@TRANSFORMS("aftership_status")
 def aftership_status(value: Any) -> TrackingStatus | None:
     """The canonical status of anything with AfterShip's ``tag`` and ``subtag``."""
     if value is None:

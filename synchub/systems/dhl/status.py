@@ -5,6 +5,8 @@
 and the free ``status``/``description`` texts refine it, because DHL reports "out for
 delivery", failed attempts and returns only in words. Values the tables do not know give
 ``unknown``, never an error: a new status must not stop the tracking of other parcels.
+Registered as the status table ``dhl`` (mappings: ``transform: {courier_status: dhl}``);
+``dhl_delivered_at`` is a transform of its own.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ DHL_TEXT_RULES: tuple[tuple[tuple[str, ...], TrackingStatus, frozenset[str]], ..
 )
 
 
-@TRANSFORMS("dhl_status")
 def dhl_status(value: Any) -> TrackingStatus | None:
     """The canonical status of a DHL status object (``statusCode``, ``status``, ``description``)."""
     if value is None:
