@@ -127,7 +127,7 @@ def _alive(pid: int) -> bool:
 def sandbox_status(env: LocalEnv) -> dict[str, Any] | None:
     """The running sandbox's ready document, or None when it is not up."""
     try:
-        ready = json.loads(env.sandbox_ready.read_text())
+        ready: dict[str, Any] = json.loads(env.sandbox_ready.read_text())
     except (OSError, ValueError):
         return None
     if not _alive(int(ready.get("pid", 0))):

@@ -192,7 +192,7 @@ class LedgerConfig(_Model):
             role = ACCOUNT_FALLBACKS[role]
             value = getattr(self.accounts, role)
         assert value is not None, role  # required accounts are checked by load_ledger
-        return value
+        return str(value)
 
     def clearing(self, channel: str, gateway: str | None = None) -> tuple[str, str]:
         """The receivable for ``channel`` (by gateway when mapped)."""

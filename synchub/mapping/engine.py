@@ -115,7 +115,8 @@ class CompiledMapping:
             return None
         if value is None or value == "":
             return None
-        return to_str(value)
+        text: str = to_str(value)
+        return text
 
     def unwrap(self, payload: Any) -> list[Any]:
         """The records in an API or webhook payload (``{"orders": [...]}``, ``{"order": {}}``)."""

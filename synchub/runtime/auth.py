@@ -148,7 +148,7 @@ class OAuth2RefreshTokenAuth(AuthBase):
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         r.headers["Authorization"] = f"Bearer {self.token()}"
-        r.register_hook("response", self._retry_on_401)
+        r.register_hook("response", self._retry_on_401)  # type: ignore[no-untyped-call]
         return r
 
     def _retry_on_401(self, resp: requests.Response, **kwargs: Any) -> requests.Response:

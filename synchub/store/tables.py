@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -29,7 +31,7 @@ ENTITY_TABLE_NAMES: dict[str, str] = {
     "ledger_entry": "ledger_entries",
 }
 
-def _typed_columns(entity: str) -> list[sa.Column]:
+def _typed_columns(entity: str) -> list[sa.Column[Any]]:
     """Typed columns kept beside the document so views and queries need not parse JSON."""
     if entity == "order":
         return [
@@ -66,7 +68,7 @@ def _typed_columns(entity: str) -> list[sa.Column]:
     return _money_columns(entity)
 
 
-def _money_columns(entity: str) -> list[sa.Column]:
+def _money_columns(entity: str) -> list[sa.Column[Any]]:
     """Typed columns of the money movements (added by 0005): what the ledger selects on."""
     if entity == "refund":
         return [

@@ -11,7 +11,8 @@ _PAGINATORS = frozenset({"offset", "single"})
 
 
 def _check_auth(where: KeyPath, spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
-    if spec.auth.type == "odoo_jsonrpc":
+    auth_type: str = spec.auth.type
+    if auth_type == "odoo_jsonrpc":
         return []
     return [(where, f"transport jsonrpc needs auth type odoo_jsonrpc, not {spec.auth.type!r}")]
 

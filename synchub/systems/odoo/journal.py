@@ -193,7 +193,7 @@ class OdooJournalEntryWriter(OdooBatchWriter):
         into.update({str(k): row["id"] for k, row in first_by(rows, key).items()})
 
     def _journal_code(self, w: _Entry) -> str | None:
-        journals = self.options.journals
+        journals: dict[str, str] = self.options.journals
         return journals.get(str(w.payload.get("kind"))) or journals.get("default")
 
     # --- what to send --------------------------------------------------------------------

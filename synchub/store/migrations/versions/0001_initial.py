@@ -7,6 +7,8 @@ Create Date: 2025-01-01
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -33,7 +35,7 @@ ENTITY_TABLES = {
 }
 
 
-def _typed(entity: str) -> list[sa.Column]:
+def _typed(entity: str) -> list[sa.Column[Any]]:
     if entity == "order":
         return [
             sa.Column("number", sa.String(64)),

@@ -257,7 +257,8 @@ def upgrade() -> None:
 
 
 def _doc(data: Any) -> dict[str, Any]:
-    return json.loads(data) if isinstance(data, str) else data
+    doc: dict[str, Any] = json.loads(data) if isinstance(data, str) else data
+    return doc
 
 
 def _backfill_refunds() -> None:
