@@ -91,6 +91,10 @@ class JsonCursorPaginatorSpec(StrictModel):
     type: Literal["json_cursor"]
     cursor_path: JMESPath
     cursor_param: str
+    cursor_alone: bool = Field(
+        default=False, description="Ask for the next page with the cursor alone, every "
+                                   "other query param dropped (APIs that refuse filters "
+                                   "beside a cursor: the cursor carries them).")
 
 
 class GraphQLCursorPaginatorSpec(StrictModel):

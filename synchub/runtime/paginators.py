@@ -141,6 +141,8 @@ class JsonCursorPaginator(BasePaginator[str]):
     def prepare(self, request: Request) -> None:
         if request.variables is not None:
             request.variables[self.spec.cursor_param] = self.token
+        elif getattr(self.spec, "cursor_alone", False):
+            request.params = {self.spec.cursor_param: self.token}
         else:
             request.params[self.spec.cursor_param] = self.token
 

@@ -34,6 +34,8 @@ page_number_no_header = PageNumberPaginatorSpec(type="page_number")
 offset = OffsetPaginatorSpec(type="offset", total_path="meta.total")
 json_cursor = JsonCursorPaginatorSpec(type="json_cursor", cursor_path="meta.next",
                                       cursor_param="cursor")
+cursor_alone = JsonCursorPaginatorSpec(type="json_cursor", cursor_path="pagination.next",
+                                       cursor_param="cursor", cursor_alone=True)
 gql = GraphQLCursorPaginatorSpec(type="graphql_cursor", page_info="data.items.pageInfo")
 single = SinglePaginatorSpec(type="single")
 
@@ -105,6 +107,8 @@ def test_graphql_has_next_without_cursor_is_fatal() -> None:
     (page_number, 3, {"per_page": 2, "page": 3}, None),
     (offset, 4, {"per_page": 2, "offset": 4}, None),
     (json_cursor, "abc", {"per_page": 2, "cursor": "abc"}, None),
+    # an API that refuses filters beside a cursor: the cursor alone
+    (cursor_alone, "abc", {"cursor": "abc"}, None),
 ])
 def test_prepare_puts_the_token_into_params(spec: Any, token: Any,
                                             expected_params: dict[str, Any],
