@@ -1,4 +1,4 @@
-"""The hub store: SQLAlchemy Core tables, change-detected upserts, cursors, outbox, dead letters.
+"""The hub store: SQLAlchemy Core tables, change-detected upserts, change feed, dead letters.
 
 SQLite is the embedded default and PostgreSQL the production database; the schema comes only
 from the Alembic migrations shipped in ``synchub/store/migrations`` (``Store.migrate()``).

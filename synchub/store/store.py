@@ -1,4 +1,4 @@
-"""The hub store: canonical records, id map, cursors, dead letters, outbox, run log."""
+"""The hub store: canonical records, id map, change feed, cursors, dead letters, run log."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ class Store:
         state: dict[str, Any] | None = None,
         hooks: Sequence[PageHook] = (),
     ) -> PageResult:
-        """Store a page atomically: records, outbox events, dead letters and the new state.
+        """Store a page atomically: records, their change numbers, dead letters, the new state.
 
         ``state=None`` leaves the stream's state as it is. If anything fails, nothing of the
         page is written and the state does not advance.

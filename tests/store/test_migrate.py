@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from synchub.store import ENTITY_TABLE_NAMES, Store
 
 EXPECTED = {*ENTITY_TABLE_NAMES.values(), "stock_positions", "stock_reservations",
-            "stock_publications", "bindings", "sync_state", "dead_letters", "outbox",
+            "stock_publications", "bindings", "sync_state", "dead_letters",
             "change_counters", "sync_runs", "alembic_version", "ledger_lines",
             "ledger_closes", "ledger_runs", "settlement_items", "reconciliation_rows"}
 
@@ -21,6 +21,7 @@ def test_migrate_from_empty_then_again_is_a_noop(db_url: str) -> None:
             version = conn.execute(sa.text("select version_num from alembic_version")).all()
             counters = conn.execute(sa.text("select count(*) from change_counters")).scalar()
         assert tables >= EXPECTED
+        assert "outbox" not in tables   # dropped by 0007 (ADR 0007)
         assert len(version) == 1
         # + stock exceptions and alerts, + the reconciliation report
         assert counters == len(ENTITY_TABLE_NAMES) + 3
