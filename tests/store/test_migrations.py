@@ -12,16 +12,16 @@ from alembic import command
 
 from synchub.feeds import ledger_views, views
 from synchub.store import Store
-from synchub.store.migrate import alembic_config
+from synchub.store.migrate import alembic_config, upgrade_to
 from tests.conftest import ROOT
 
 
-def alembic(store: Store, action: str, revision: str) -> None:
-    """Run ``alembic upgrade|downgrade <revision>`` on the store's database."""
+def downgrade(store: Store, revision: str) -> None:
+    """Run ``alembic downgrade <revision>`` on the store's database."""
     cfg = alembic_config()
     with store.engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        getattr(command, action)(cfg, revision)
+        command.downgrade(cfg, revision)
 
 
 def table_ddl(conn: sa.Connection, table: str) -> list[Any]:
@@ -48,20 +48,20 @@ def test_0007_drops_the_outbox_and_its_downgrade_recreates_it_as_0001_made_it(
         db_url: str) -> None:
     store = Store.from_url(db_url)
     try:
-        alembic(store, "upgrade", "0006_ledger_views")
+        upgrade_to(store.engine, "0006_ledger_views")
         with store.engine.connect() as conn:
             made_by_0001 = table_ddl(conn, "outbox")
         assert "uq_outbox_idempotency_key" in str(made_by_0001)
         assert "ix_outbox_pending" in str(made_by_0001)
 
-        alembic(store, "upgrade", "0007_drop_outbox")
+        upgrade_to(store.engine, "0007_drop_outbox")
         with store.engine.connect() as conn:
             assert "outbox" not in sa.inspect(conn).get_table_names()
 
-        alembic(store, "downgrade", "0006_ledger_views")
+        downgrade(store, "0006_ledger_views")
         with store.engine.connect() as conn:
             assert table_ddl(conn, "outbox") == made_by_0001
-        alembic(store, "upgrade", "head")
+        store.upgrade()
     finally:
         store.dispose()
 
@@ -154,7 +154,7 @@ def test_migrated_views_are_the_live_view_definitions(db_url: str) -> None:
     """A fresh database migrated to head has exactly the views synchub.feeds defines today."""
     store = Store.from_url(db_url)
     try:
-        store.migrate()
+        store.upgrade()
         with store.engine.connect() as conn, conn.begin() as tx:
             migrated = view_definitions(conn)
             # the same views made from the live code, in this transaction, then rolled back
