@@ -91,8 +91,9 @@ def replay_dead_letters(
     """Map quarantined records again with the stream's current mappings and store them.
 
     Returns (resolved, still failing). A record that maps is written with its page
-    semantics (change detection, outbox) and its dead letter resolved in one transaction;
-    one that fails again keeps its row with attempts + 1 and the new reason.
+    semantics (change detection, a new change_seq when it changed) and its dead letter
+    resolved in one transaction; one that fails again keeps its row with attempts + 1 and
+    the new reason.
     ``conn_info`` gives a connection's credentials when its connector needs context
     values (e.g. the shop currency) fetched from the system.
     """

@@ -8,7 +8,9 @@ belongs to, so a consumer's connection scope applies as to every other feed.
 A journal's lines share their entry's ``change_seq``: a page never splits them (it ends
 after the last line of its last entry), and a changed entry comes again whole, so a reader
 replaces an entry's lines by ``entry_id``. A rebuilt report day comes again whole too, each
-row with a new ``change_seq``. The migration ``0006_ledger_views`` creates the views.
+row with a new ``change_seq``. The migration ``0006_ledger_views`` created the views with
+the SQL these definitions gave then, frozen in it; a change here needs a new migration
+(see :mod:`synchub.feeds.views`).
 """
 
 from __future__ import annotations
@@ -122,12 +124,16 @@ LEDGER_VIEWS: tuple[FeedView, ...] = tuple(f.view for f in ROW_FEEDS.values())
 
 
 def create_statements(dialect: str) -> list[str]:
-    """``CREATE VIEW`` of every ledger view for ``dialect``."""
+    """``CREATE VIEW`` of every ledger view for ``dialect``: what the next migration pastes.
+
+    Migrations do not call this (theirs is frozen SQL); a test checks that a migrated database
+    has exactly these views.
+    """
     return [v.create_sql(dialect) for v in LEDGER_VIEWS]
 
 
 def drop_statements() -> list[str]:
-    """``DROP VIEW`` of every ledger view, in reverse order."""
+    """``DROP VIEW`` of every ledger view, in reverse order (the reference, as above)."""
     return [f"DROP VIEW IF EXISTS {v.name}" for v in reversed(LEDGER_VIEWS)]
 
 

@@ -5,8 +5,12 @@ these views instead of parsing canonical documents. Typed columns of the entity 
 used where they exist; the rest is extracted from ``data``: ``json_extract``/``json_each``
 on SQLite, ``#>>``/``jsonb_array_elements`` on PostgreSQL. Amounts are exact: ``numeric``
 on PostgreSQL, the document's decimal text on SQLite (which has no exact decimal type);
-never a float. The migration ``0004_feed_views`` creates the views from these definitions,
-CSV exports select from them, and docs/feeds.md documents the same columns.
+never a float. CSV exports select from the views and docs/feeds.md documents these columns.
+
+The database gets its views from migrations that hold their SQL frozen (``0004_feed_views``
+first). These definitions are the reference: a change to a view here must come with a new
+migration that drops and recreates it with the SQL :func:`create_statements` then gives;
+tests/store/test_migrations.py compares a migrated database with them.
 """
 
 from __future__ import annotations
@@ -327,12 +331,16 @@ ENTITY_VIEW: dict[str, FeedView] = {v.entity: v for v in VIEWS if v is not FEED_
 
 
 def create_statements(dialect: Dialect) -> list[str]:
-    """Every ``CREATE VIEW`` for ``dialect``, in order."""
+    """Every ``CREATE VIEW`` for ``dialect``, in order: what the next view migration pastes.
+
+    Migrations do not call this (theirs is frozen SQL); a test checks that a migrated database
+    has exactly these views.
+    """
     return [v.create_sql(dialect) for v in VIEWS]
 
 
 def drop_statements() -> list[str]:
-    """Every ``DROP VIEW``, in reverse order."""
+    """Every ``DROP VIEW``, in reverse order (the reference, as :func:`create_statements`)."""
     return [f"DROP VIEW IF EXISTS {v.name}" for v in reversed(VIEWS)]
 
 

@@ -2,7 +2,7 @@
 
 An entry and its lines are written together, in one transaction: the lines of every entry
 whose content changed are replaced first, then :func:`synchub.store.writer.write_page`
-upserts the entry rows (binding ids, numbering changes, queueing outbox events). That order
+upserts the entry rows (binding ids, numbering the changed ones in ``change_seq``). That order
 matters on SQLite, where the balance trigger compares an entry row with its lines when the
 row is written; PostgreSQL checks the same at commit.
 """
@@ -64,7 +64,7 @@ def put_entries(
     stored = {i: to_stored(e) for i, e in page.items()}
     ids = sorted(page)
     known = existing_hashes(conn, entries_table, ids)
-    changed = [i for i in ids if known.get(i, (None, 0))[0] != stored[i].content_hash]
+    changed = [i for i in ids if known.get(i) != stored[i].content_hash]
     for start in range(0, len(changed), _CHUNK):
         conn.execute(sa.delete(ledger_lines).where(
             ledger_lines.c.entry_id.in_(changed[start:start + _CHUNK])))

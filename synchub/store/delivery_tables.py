@@ -1,8 +1,9 @@
 """Outbound and intake tables: deliveries to sinks, webhook inbox, feed API keys and access log.
 
-The ``outbox`` (written with every stored change) says *what changed*; a push run routes
-those changes to each sink as ``deliveries`` rows, one per (sink, route, record), that
-carry the version wanted, the version the sink has, attempts and the sink's own id.
+Each entity table's ``change_seq`` (stamped in the transaction that stores a change) says
+*what changed*; a push run routes those changes to each sink as ``deliveries`` rows, one per
+(sink, route, record), that carry the version wanted, the version the sink has, attempts and
+the sink's own id. The two together are the hub's outbox (docs/adr/0007).
 """
 
 from __future__ import annotations

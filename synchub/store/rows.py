@@ -1,4 +1,4 @@
-"""Rows the store writes: entity rows with their typed columns, outbox rows, dead letters."""
+"""Rows the store writes: entity rows with their typed columns, bindings, dead letters."""
 
 from __future__ import annotations
 
@@ -118,29 +118,6 @@ def binding_row(record: StoredRecord, now: datetime) -> dict[str, Any]:
         "external_id": record.external_id,
         "canonical_id": record.id,
         "first_seen_at": now,
-    }
-
-
-def outbox_row(record: StoredRecord, event: str, now: datetime, previous_seq: int = 0
-               ) -> dict[str, Any]:
-    """One outbox event, keyed by the version it replaces and the content it brings.
-
-    Two writers racing on the same change see the same previous version and produce one
-    key (the second insert is a no-op); a record that changes A -> B -> A -> B gets an event
-    for every change, since each replaces a different version.
-    """
-    return {
-        "entity": record.entity,
-        "record_id": record.id,
-        "connection": record.connection,
-        "event": event,
-        "content_hash": record.content_hash,
-        "idempotency_key": f"{record.entity}:{record.id}:{previous_seq}:{record.content_hash}",
-        "created_at": now,
-        "status": "pending",
-        "attempts": 0,
-        "available_at": now,
-        "sink": None,
     }
 
 

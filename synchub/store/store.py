@@ -1,4 +1,4 @@
-"""The hub store: canonical records, id map, cursors, dead letters, outbox, run log."""
+"""The hub store: canonical records, id map, change feed, cursors, dead letters, run log."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import synchub.store.writer as writer
 from synchub.canonical import CanonicalRecord
 from synchub.store.engine import SQLITE_IMMEDIATE, make_engine
-from synchub.store.migrate import upgrade_head
+from synchub.store.migrate import check_current, upgrade_to
 from synchub.store.stock_tables import STOCK_FEEDS
 from synchub.store.tables import dead_letters, entity_table, sync_runs, sync_state
 from synchub.store.types import DeadLetterIn, FeedPage, PageHook, PageResult, StoredRecord
@@ -52,9 +52,21 @@ class Store:
         """A store on ``sqlite:///path.db`` or ``postgresql+psycopg://...``."""
         return cls(make_engine(url, **engine_options))
 
+    def upgrade(self) -> None:
+        """Create or upgrade the schema to the newest migration (idempotent); once per deploy."""
+        upgrade_to(self.engine)
+
     def migrate(self) -> None:
-        """Create or upgrade the schema to the newest migration (idempotent)."""
-        upgrade_head(self.engine)
+        """Alias of :meth:`upgrade`, kept while callers outside the store move to it."""
+        self.upgrade()
+
+    def check_current(self) -> None:
+        """Raise ``StoreNotCurrentError`` unless the database is at this code's newest migration.
+
+        Cheap (one query), for every task and command that uses the store; the fix it names is
+        an upgrade, which runs once per deploy.
+        """
+        check_current(self.engine)
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -82,7 +94,7 @@ class Store:
         state: dict[str, Any] | None = None,
         hooks: Sequence[PageHook] = (),
     ) -> PageResult:
-        """Store a page atomically: records, outbox events, dead letters and the new state.
+        """Store a page atomically: records, their change numbers, dead letters, the new state.
 
         ``state=None`` leaves the stream's state as it is. If anything fails, nothing of the
         page is written and the state does not advance.

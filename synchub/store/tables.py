@@ -208,26 +208,6 @@ dead_letters = sa.Table(
     sa.UniqueConstraint("connection", "stream", "dedupe_key", name="uq_dead_letters_dedupe"),
 )
 
-outbox = sa.Table(
-    "outbox",
-    metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-              autoincrement=True),
-    sa.Column("entity", sa.String(64), nullable=False),
-    sa.Column("record_id", sa.String(64), nullable=False),
-    sa.Column("connection", sa.String(255), nullable=False),
-    sa.Column("event", sa.String(16), nullable=False),
-    sa.Column("content_hash", sa.String(64), nullable=False),
-    sa.Column("idempotency_key", sa.String(255), nullable=False),
-    sa.Column("created_at", Timestamp, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("available_at", Timestamp, nullable=False),
-    sa.Column("sink", sa.String(255)),
-    sa.UniqueConstraint("idempotency_key", name="uq_outbox_idempotency_key"),
-    sa.Index("ix_outbox_pending", "status", "available_at"),
-)
-
 change_counters = sa.Table(
     "change_counters",
     metadata,

@@ -16,7 +16,6 @@ from synchub.store.rows import (
     binding_row,
     dead_letter_rows,
     entity_row,
-    outbox_row,
     to_stored,
 )
 from synchub.store.tables import (
@@ -24,7 +23,6 @@ from synchub.store.tables import (
     change_counters,
     dead_letters,
     entity_table,
-    outbox,
     sync_state,
 )
 from synchub.store.types import DeadLetterIn, PageHook, PageResult, StoredRecord
@@ -95,7 +93,12 @@ def write_page(
 def _store_entity(
     conn: sa.Connection, entity: str, page: dict[str, StoredRecord], now: datetime
 ) -> list[str]:
-    """Bind, compare hashes, upsert the changed records and queue their outbox events."""
+    """Bind, compare hashes and upsert the changed records; returns the ids really written.
+
+    The written rows get their ``change_seq`` at the end of the transaction
+    (:func:`assign_change_seq`): that number, in the same transaction as the change, is the
+    record of what changed that feeds and delivery routing read (docs/adr/0007).
+    """
     table = entity_table(entity)
     ids = sorted(page)  # sorted: a stable lock order between concurrent writers
     existing = existing_hashes(conn, table, ids)
@@ -111,15 +114,15 @@ def _store_entity(
         bind = dialect_insert(conn, bindings).on_conflict_do_nothing(
             index_elements=[bindings.c.connection, bindings.c.entity, bindings.c.external_id])
         conn.execute(bind, [binding_row(page[i], now) for i in unbound])
-    changed = [i for i in ids if existing.get(i, (None, 0))[0] != page[i].content_hash]
+    changed = [i for i in ids if existing.get(i) != page[i].content_hash]
     if not changed:
         return []
 
     keep = {"id", "first_seen_at", "change_seq"}
     rows = [entity_row(page[i], now) for i in changed]
     # RETURNING says which rows were really written: a concurrent writer that stored the
-    # same content first makes our upsert a no-op, and such a row must get neither a new
-    # change_seq (it would appear in the feed twice) nor an outbox event
+    # same content first makes our upsert a no-op, and such a row must not get a new
+    # change_seq (it would appear in the feed, and be routed, twice)
     if pg:
         written = set(copy_upsert(
             conn, table, rows, conflict=["id"],
@@ -135,30 +138,18 @@ def _store_entity(
             where=table.c.content_hash != ins.excluded.content_hash,
         ), rows)
         written = set(changed)
-    changed = [i for i in changed if i in written]
-    if not changed:
-        return []
-
-    events = [outbox_row(page[i], "updated" if i in existing else "created", now,
-                         previous_seq=existing[i][1] if i in existing else 0)
-              for i in changed]
-    if pg:
-        copy_upsert(conn, outbox, events, conflict=["idempotency_key"])
-    else:
-        conn.execute(dialect_insert(conn, outbox).on_conflict_do_nothing(
-            index_elements=[outbox.c.idempotency_key]), events)
-    return changed
+    return [i for i in changed if i in written]
 
 
 def existing_hashes(conn: sa.Connection, table: sa.Table, ids: Sequence[str]
-                    ) -> dict[str, tuple[str, int]]:
-    """Stored (content hash, change_seq) per id, for the ids that exist (one query per chunk)."""
-    found: dict[str, tuple[str, int]] = {}
+                    ) -> dict[str, str]:
+    """Stored content hash per id, for the ids that exist (one query per chunk)."""
+    found: dict[str, str] = {}
     for start in range(0, len(ids), _IN_CHUNK):
         chunk = ids[start:start + _IN_CHUNK]
-        rows = conn.execute(sa.select(table.c.id, table.c.content_hash, table.c.change_seq)
+        rows = conn.execute(sa.select(table.c.id, table.c.content_hash)
                             .where(table.c.id.in_(chunk)))
-        found.update({row.id: (row.content_hash, row.change_seq or 0) for row in rows})
+        found.update({row.id: row.content_hash for row in rows})
     return found
 
 

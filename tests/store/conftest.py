@@ -53,7 +53,7 @@ def make_customer(ext: int | str, email: str, connection: str = "shop") -> Custo
 def store(db_url: str) -> Iterator[Store]:
     """A migrated store on SQLite and on PostgreSQL."""
     st = Store.from_url(db_url)
-    st.migrate()
+    st.upgrade()
     try:
         yield st
     finally:

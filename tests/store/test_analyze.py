@@ -12,7 +12,7 @@ from tests.store.conftest import make_product
 @pytest.mark.postgres
 def test_a_grown_table_is_analyzed(pg_url: str) -> None:
     store = Store.from_url(pg_url)
-    store.migrate()
+    store.upgrade()
 
     def reltuples() -> float:
         with store.engine.connect() as conn:

@@ -60,7 +60,7 @@ def test_concurrent_writers_reader_sees_every_row_once(
 ) -> None:
     """Two writers commit pages of orders while a reader follows the feed: no gaps, no repeats."""
     store = Store.from_url(pg_url, pool_size=6)
-    store.migrate()
+    store.upgrade()
     real = writer_module._store_entity
 
     def slow_store_entity(*args, **kwargs):  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""Schema comes from the migrations, and migrating twice changes nothing."""
+"""Schema comes from the migrations, and upgrading twice changes nothing."""
 
 from __future__ import annotations
 
@@ -7,25 +7,26 @@ import sqlalchemy as sa
 from synchub.store import ENTITY_TABLE_NAMES, Store
 
 EXPECTED = {*ENTITY_TABLE_NAMES.values(), "stock_positions", "stock_reservations",
-            "stock_publications", "bindings", "sync_state", "dead_letters", "outbox",
+            "stock_publications", "bindings", "sync_state", "dead_letters",
             "change_counters", "sync_runs", "alembic_version", "ledger_lines",
             "ledger_closes", "ledger_runs", "settlement_items", "reconciliation_rows"}
 
 
-def test_migrate_from_empty_then_again_is_a_noop(db_url: str) -> None:
+def test_upgrade_from_empty_then_again_is_a_noop(db_url: str) -> None:
     store = Store.from_url(db_url)
     try:
-        store.migrate()
+        store.upgrade()
         with store.engine.connect() as conn:
             tables = set(sa.inspect(conn).get_table_names())
             version = conn.execute(sa.text("select version_num from alembic_version")).all()
             counters = conn.execute(sa.text("select count(*) from change_counters")).scalar()
         assert tables >= EXPECTED
+        assert "outbox" not in tables   # dropped by 0007 (ADR 0007)
         assert len(version) == 1
         # + stock exceptions and alerts, + the reconciliation report
         assert counters == len(ENTITY_TABLE_NAMES) + 3
 
-        store.migrate()
+        store.upgrade()
         with store.engine.connect() as conn:
             assert set(sa.inspect(conn).get_table_names()) == tables
             again = conn.execute(sa.text("select version_num from alembic_version")).all()
@@ -45,7 +46,7 @@ def test_schema_matches_table_definitions(db_url: str) -> None:
 
     store = Store.from_url(db_url)
     try:
-        store.migrate()
+        store.upgrade()
         with store.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diff == []

@@ -1,4 +1,4 @@
-"""write_page: change detection, outbox, bindings, mixed entities, atomicity."""
+"""write_page: change detection, change numbers, bindings, mixed entities, atomicity."""
 
 from __future__ import annotations
 
@@ -6,15 +6,23 @@ import pytest
 import sqlalchemy as sa
 
 from synchub.store import Store
-from synchub.store.tables import bindings, outbox
+from synchub.store.tables import bindings, change_counters, entity_table
 from tests.store.conftest import make_customer, make_level, make_order, make_product
 
 
-def outbox_rows(store: Store) -> list[tuple[str, str, str]]:
+def changes(store: Store, entity: str = "order") -> int:
+    """Change numbers handed out for an entity: one per stored change (the outbox, ADR 0007)."""
     with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(
-            sa.select(outbox.c.record_id, outbox.c.event, outbox.c.idempotency_key)
-            .order_by(outbox.c.id))]
+        return int(conn.execute(sa.select(change_counters.c.value)
+                                .where(change_counters.c.entity == entity)).scalar_one())
+
+
+def seqs(store: Store, entity: str = "order") -> dict[str, int]:
+    """The change_seq of every stored record of an entity, by hub id."""
+    table = entity_table(entity)
+    with store.engine.connect() as conn:
+        return {r.id: r.change_seq for r in conn.execute(sa.select(table.c.id,
+                                                                    table.c.change_seq))}
 
 
 def test_stores_then_identical_page_is_all_unchanged(store: Store) -> None:
@@ -25,31 +33,31 @@ def test_stores_then_identical_page_is_all_unchanged(store: Store) -> None:
     assert sorted(first.changed_ids["order"]) == sorted(o.id for o in orders)
     assert store.count("order") == 5
     assert store.get("order", orders[0].id) == orders[0].model_dump(mode="json")
-    assert [e for _, e, _ in outbox_rows(store)] == ["created"] * 5
+    assert changes(store) == 5
+    first_seqs = seqs(store)
+    assert sorted(first_seqs.values()) == [1, 2, 3, 4, 5]
 
     second = store.write_page(connection="shop", stream="orders", records=orders, state=None)
     assert (second.stored, second.unchanged) == (0, 5)
     assert second.changed_ids["order"] == []
-    assert len(outbox_rows(store)) == 5
+    assert changes(store) == 5 and seqs(store) == first_seqs
     assert store.get_state("shop", "orders") == {"cursor": "2025-03-01T00:00:00Z"}
 
 
-def test_changed_record_is_updated_with_one_outbox_row(store: Store) -> None:
+def test_changed_record_is_updated_with_one_new_change_number(store: Store) -> None:
     store.write_page(connection="shop", stream="orders", records=[make_order(1), make_order(2)])
+    before = seqs(store)
     changed = make_order(1, total="25.50")
     res = store.write_page(connection="shop", stream="orders",
                            records=[changed, make_order(2)])
     assert (res.stored, res.unchanged) == (1, 1)
     assert res.changed_ids == {"order": [changed.id]}
     assert store.get("order", changed.id)["total"] == {"amount": "25.50", "currency": "EUR"}
-    rows = outbox_rows(store)
-    assert len(rows) == 3
-    record_id, event, key = rows[-1]
-    assert (record_id, event) == (changed.id, "updated")
-    # keyed by the version it replaces (its change_seq) and the content it brings
-    prefix, previous, content = key.rsplit(":", 2)
-    assert prefix == f"order:{changed.id}" and content == changed.content_hash
-    assert int(previous) > 0
+    # the changed record alone gets the next number; the unchanged one keeps its own
+    assert changes(store) == 3
+    after = seqs(store)
+    assert after[changed.id] == 3 > before[changed.id]
+    assert after[make_order(2).id] == before[make_order(2).id]
     with store.engine.connect() as conn:
         total = conn.execute(sa.text("select total_amount from orders where id = :i"),
                              {"i": changed.id}).scalar()
@@ -61,7 +69,7 @@ def test_same_id_twice_in_a_page_last_wins(store: Store) -> None:
                            records=[make_order(7, total="1.00"), make_order(7, total="2.00")])
     assert (res.stored, res.unchanged) == (1, 0)
     assert store.get("order", make_order(7).id)["total"]["amount"] == "2.00"
-    assert len(outbox_rows(store)) == 1
+    assert changes(store) == 1
 
 
 def test_mixed_entities_in_one_page(store: Store) -> None:
@@ -102,7 +110,7 @@ def test_failure_before_commit_writes_nothing(
 ) -> None:
     store.write_page(connection="shop", stream="orders", records=[make_order(1)],
                      state={"cursor": "2025-03-01T00:00:00Z"})
-    before = outbox_rows(store)
+    before = (changes(store), seqs(store))
 
     def boom(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk full")
@@ -116,7 +124,7 @@ def test_failure_before_commit_writes_nothing(
     assert store.get_state("shop", "orders") == {"cursor": "2025-03-01T00:00:00Z"}
     assert store.count("order") == 1
     assert store.get("order", make_order(1).id)["total"]["amount"] == "10.00"
-    assert outbox_rows(store) == before
+    assert (changes(store), seqs(store)) == before
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(bindings)).scalar() == 1
 
@@ -135,12 +143,19 @@ def test_record_the_database_refuses_rolls_back_the_page(store: Store) -> None:
     assert store.count("order") == 1
     assert store.get("order", good.id) is None
     assert store.get("order", first.id)["total"]["amount"] == "10.00"
-    assert len(outbox_rows(store)) == 1
+    assert changes(store) == 1
 
 
-def test_a_record_changing_back_and_forth_gets_an_event_per_change(store: Store) -> None:
-    """A -> B -> A -> B: four versions, four outbox events (none swallowed as a duplicate)."""
+def test_a_record_changing_back_and_forth_gets_a_number_per_change(store: Store) -> None:
+    """A -> B -> A -> B: four versions, four change numbers (none swallowed as a duplicate)."""
     versions = [make_order("77", status="open"), make_order("77", status="completed")]
+    record_id = versions[0].id
+    numbers = []
     for n in range(4):
         store.write_page(connection="shop", stream="orders", records=[versions[n % 2]])
-    assert [e for _, e, _ in outbox_rows(store)] == ["created", "updated", "updated", "updated"]
+        numbers.append(seqs(store)[record_id])
+    assert numbers == [1, 2, 3, 4]
+    # a reader behind each earlier number sees the record again, at its latest version
+    for seen in numbers[:-1]:
+        page = store.read_feed("order", since=seen)
+        assert [r["status"] for r in page.records] == ["completed"]

@@ -1,4 +1,4 @@
-"""Alembic environment of the hub store; run programmatically by ``Store.migrate()``.
+"""Alembic environment of the hub store; run programmatically by ``Store.upgrade()``.
 
 The caller hands over an open connection in ``config.attributes["connection"]``, so the
 URL (and its options, e.g. a PostgreSQL ``search_path``) is used exactly as the store uses it.
@@ -42,5 +42,5 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    raise SystemExit("offline (SQL script) migrations are not supported; run Store.migrate()")
+    raise SystemExit("offline (SQL script) migrations are not supported; run Store.upgrade()")
 run_migrations_online()
