@@ -23,7 +23,8 @@ from synchub.mapping.engine import MappingContext
 from synchub.mapping.export import load_export_mapping
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.hubspot_store import HubSpotStore, RollingWindow
+from synchub.sandbox.hubspot.store import HubSpotStore
+from synchub.sandbox.kit.limits import RollingWindow
 from synchub.store import Store
 from tests.e2e.conftest import write_hub
 

@@ -28,8 +28,8 @@ from synchub.ledger.posting import ledger_ref
 from synchub.mapping.export import load_export_mapping
 from synchub.runtime import ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.odoo_accounting import journals_view
-from synchub.sandbox.odoo_store import OdooStore
+from synchub.sandbox.odoo.accounting import journals_view
+from synchub.sandbox.odoo.store import OdooStore
 from synchub.store import Store
 from tests.conftest import ROOT
 from tests.delivery.odoo_helpers import CTX, odoo_client

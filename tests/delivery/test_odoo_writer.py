@@ -21,7 +21,7 @@ from synchub.delivery.writers.odoo import OdooSaleOrderWriter
 from synchub.delivery.writers.odoo_rpc import OdooRpc
 from synchub.runtime import ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.odoo_store import OdooStore
+from synchub.sandbox.odoo.store import OdooStore
 from synchub.store import Store
 from tests.delivery.conftest import T0
 from tests.delivery.odoo_helpers import (

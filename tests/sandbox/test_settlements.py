@@ -23,15 +23,15 @@ from synchub.config.hub import load_hub
 from synchub.mapping import MappingContext, load_mapping
 from synchub.runtime import ConnectionInfo
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.settlements import (
+from synchub.sandbox.settlement_file.files import (
     COLUMNS,
     EXTRA_ORDER_ID,
     PROVIDERS,
-    main,
     write_settlements,
 )
-from synchub.sandbox.woo_orders import order_refunds
-from synchub.sandbox.woo_store import WooStore
+from synchub.sandbox.settlement_file.system import main
+from synchub.sandbox.woocommerce.orders import order_refunds
+from synchub.sandbox.woocommerce.store import WooStore
 from synchub.store import Store
 from synchub.sync import sync_stream
 from tests.e2e.conftest import woo_conn, write_hub
