@@ -23,8 +23,8 @@ from typing import Any
 
 
 def _patch() -> None:
-    from synchub.sandbox import odoo_writes
-    from synchub.sandbox.hubspot_store import HubSpotStore
+    from synchub.sandbox.hubspot.store import HubSpotStore
+    from synchub.sandbox.odoo import writes as odoo_writes
 
     odoo_writes.copy = types.SimpleNamespace(deepcopy=dict)  # type: ignore[assignment]
 

@@ -1,11 +1,11 @@
-"""Loopback simulators of the Shopify and WooCommerce APIs, seeded and with fault injection."""
+"""Loopback simulators of vendor APIs (Shopify, WooCommerce, Odoo, HubSpot, DHL, AfterShip,
+Frankfurter), seeded and with fault injection, built on :mod:`synchub.sandbox.kit`."""
 
 from __future__ import annotations
 
-from synchub.sandbox.sandbox import Sandbox
-from synchub.sandbox.server import SandboxServer
-from synchub.sandbox.shopify_store import ShopifyStore
-from synchub.sandbox.store import RequestLog
-from synchub.sandbox.woo_store import WooStore
+from synchub.sandbox.kit.store import RequestLog
+from synchub.sandbox.sandbox import Sandbox, SandboxServer
+from synchub.sandbox.shopify.store import ShopifyStore
+from synchub.sandbox.woocommerce.store import WooStore
 
 __all__ = ["RequestLog", "Sandbox", "SandboxServer", "ShopifyStore", "WooStore"]

@@ -13,29 +13,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from synchub.sandbox.sandbox import SYSTEMS, Sandbox
-from synchub.sandbox.server import SandboxServer
-from synchub.sandbox.store import DEFAULT_VOLUME
+from synchub.sandbox.kit.registry import parse_store as parse_store_in
+from synchub.sandbox.sandbox import SIMULATED, SYSTEMS, Sandbox, SandboxServer
 
 log = logging.getLogger("synchub.sandbox")
 
 
 def parse_store(spec: str) -> tuple[str, str, dict[str, int]]:
     """``shopify:demo:orders=1000,customers=200`` -> (system, name, volume)."""
-    parts = spec.split(":", 2)
-    if len(parts) < 2 or parts[0] not in SYSTEMS or not parts[1]:
-        raise argparse.ArgumentTypeError(
-            f"--store {spec!r}: expected SYSTEM:NAME[:key=value,...] with SYSTEM one of "
-            f"{', '.join(sorted(SYSTEMS))}")
-    volume: dict[str, int] = {}
-    for item in filter(None, (parts[2] if len(parts) == 3 else "").split(",")):
-        key, _, value = item.partition("=")
-        if key not in DEFAULT_VOLUME or not value.isdigit():
-            raise argparse.ArgumentTypeError(
-                f"--store {spec!r}: {item!r} is not one of "
-                f"{', '.join(f'{k}=N' for k in DEFAULT_VOLUME)}")
-        volume[key] = int(value)
-    return parts[0], parts[1], volume
+    return parse_store_in(spec, SYSTEMS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,14 +53,14 @@ def _describe(server: SandboxServer, sandbox: Sandbox) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run the sandbox until SIGINT or SIGTERM; 0 on a clean stop, 2 on bad arguments.
 
-    ``settlements ...`` writes a shop's settlement files instead (see
-    :mod:`synchub.sandbox.settlements`).
+    A system's command (``settlements ...`` writes a shop's settlement files, see
+    :mod:`synchub.sandbox.settlement_file`) runs that command instead.
     """
     args_in = sys.argv[1:] if argv is None else argv
-    if args_in[:1] == ["settlements"]:
-        from synchub.sandbox.settlements import main as settlements_main
-
-        return settlements_main(args_in[1:])
+    for system in SIMULATED:
+        command = system.commands.get(args_in[0]) if args_in else None
+        if command is not None:
+            return command(args_in[1:], SIMULATED)
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:

@@ -1,60 +1,51 @@
-"""The sandbox: a registry of simulated stores that share one seed."""
+"""The sandbox: every simulated system on one seed, and the loopback server that serves them.
+
+:data:`SIMULATED` is the table of systems. A new vendor simulator is a package with a
+store (its seeded data) and a ``system.py`` whose ``SYSTEM`` gives its route table (see
+docs/sandbox.md, "The simulator kit"); registering it is one line here.
+"""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from synchub.sandbox.aftership import AfterShipStore
-from synchub.sandbox.dhl import DhlStore
-from synchub.sandbox.fx import FrankfurterStore
-from synchub.sandbox.hubspot_store import HubSpotStore
-from synchub.sandbox.odoo_store import OdooStore
-from synchub.sandbox.shopify_store import ShopifyStore
-from synchub.sandbox.store import DEFAULT_VOLUME, BaseStore
-from synchub.sandbox.woo_store import WooStore
+from synchub.sandbox.aftership.store import AfterShipStore
+from synchub.sandbox.aftership.system import SYSTEM as AFTERSHIP
+from synchub.sandbox.dhl.store import DhlStore
+from synchub.sandbox.dhl.system import SYSTEM as DHL
+from synchub.sandbox.frankfurter.system import SYSTEM as FRANKFURTER
+from synchub.sandbox.hubspot.store import HubSpotStore
+from synchub.sandbox.hubspot.system import SYSTEM as HUBSPOT
+from synchub.sandbox.kit.registry import StoreRegistry, System
+from synchub.sandbox.kit.server import LoopbackServer
+from synchub.sandbox.kit.store import BaseStore
+from synchub.sandbox.odoo.store import OdooStore
+from synchub.sandbox.odoo.system import SYSTEM as ODOO
+from synchub.sandbox.settlement_file.system import SYSTEM as SETTLEMENT_FILE
+from synchub.sandbox.shopify.store import ShopifyStore
+from synchub.sandbox.shopify.system import SYSTEM as SHOPIFY
+from synchub.sandbox.woocommerce.store import WooStore
+from synchub.sandbox.woocommerce.system import SYSTEM as WOOCOMMERCE
 
-SYSTEMS: dict[str, type[BaseStore]] = {"shopify": ShopifyStore, "woocommerce": WooStore,
-                                       "odoo": OdooStore}
-SYSTEMS.update({"dhl": DhlStore, "aftership": AfterShipStore})
-SYSTEMS["hubspot"] = HubSpotStore
-SYSTEMS["frankfurter"] = FrankfurterStore
+SIMULATED: tuple[System, ...] = (
+    SHOPIFY,
+    WOOCOMMERCE,
+    ODOO,
+    HUBSPOT,
+    DHL,
+    AFTERSHIP,
+    FRANKFURTER,
+    SETTLEMENT_FILE,
+)
+# system name -> store class (the systems whose stores the sandbox creates)
+SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}
 
 
-class Sandbox:
+class Sandbox(StoreRegistry):
     """Seeded, deterministic stores of every simulated system; ``rate_limits=False`` for benches."""
 
     def __init__(self, seed: int = 42, rate_limits: bool = True) -> None:
-        self.seed, self.rate_limits = seed, rate_limits
-        self._stores: dict[tuple[str, str], BaseStore] = {}
-        self._lock = threading.Lock()
-
-    def store(self, system: str, name: str, **volume: Any) -> Any:
-        """Get the store, creating it with ``volume`` (defaults filled in) on first use."""
-        if system not in SYSTEMS:
-            raise KeyError(f"unknown system {system!r}; expected one of {sorted(SYSTEMS)}")
-        with self._lock:
-            found = self._stores.get((system, name))
-            if found is None:
-                found = self._create(system, name, volume)
-                self._stores[(system, name)] = found
-            return found
-
-    def reset(self, system: str, name: str, **volume: Any) -> Any:
-        """Replace the store with a fresh one (same seed) of the given volume."""
-        if system not in SYSTEMS:
-            raise KeyError(f"unknown system {system!r}; expected one of {sorted(SYSTEMS)}")
-        with self._lock:
-            fresh = self._create(system, name, volume)
-            self._stores[(system, name)] = fresh
-            return fresh
-
-    def _create(self, system: str, name: str, volume: dict[str, Any]) -> BaseStore:
-        unknown = set(volume) - set(DEFAULT_VOLUME)
-        if unknown:
-            raise ValueError(f"unknown volume keys: {', '.join(sorted(unknown))}")
-        return SYSTEMS[system](self.seed, name, rate_limits=self.rate_limits,
-                               **{**DEFAULT_VOLUME, **volume})
+        super().__init__(SIMULATED, seed, rate_limits)
 
     def shopify(self, name: str = "demo", **volume: Any) -> ShopifyStore:
         """The Shopify shop ``name`` (orders=, customers=, products=, poisoned=)."""
@@ -86,7 +77,22 @@ class Sandbox:
         store: AfterShipStore = self.store("aftership", name)
         return store
 
-    def stores(self) -> list[BaseStore]:
-        """Every store created so far."""
-        with self._lock:
-            return list(self._stores.values())
+
+class SandboxServer(LoopbackServer):
+    """A loopback HTTP server for a :class:`Sandbox`; ``port=0`` picks a free port."""
+
+    def shopify_url(self, store: str = "demo") -> str:
+        """The base URL a Shopify Connection uses as its host."""
+        return self.url("shopify", store)
+
+    def woocommerce_url(self, store: str = "demo") -> str:
+        """The base URL a WooCommerce Connection uses as its host."""
+        return self.url("woocommerce", store)
+
+    def odoo_url(self, store: str = "demo") -> str:
+        """The base URL an Odoo Connection uses as its host (JSON-RPC at ``<base>/jsonrpc``)."""
+        return self.url("odoo", store)
+
+    def hubspot_url(self, store: str = "demo") -> str:
+        """The base URL a HubSpot Connection uses as its host (``<base>/crm/v3/...``)."""
+        return self.url("hubspot", store)

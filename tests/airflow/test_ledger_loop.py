@@ -22,7 +22,7 @@ import requests
 import sqlalchemy as sa
 import yaml
 
-from synchub.sandbox.server import SandboxServer
+from synchub.sandbox import SandboxServer
 from tests.airflow.test_dags import ROOT, _migrate, airflow_env
 from tests.airflow.test_stock_dag import dags_test
 

@@ -22,7 +22,8 @@ from synchub.mapping.export import load_export_mapping
 from synchub.plan import load_hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.hubspot_store import HubSpotStore, RollingWindow
+from synchub.sandbox.hubspot.store import HubSpotStore
+from synchub.sandbox.kit.limits import RollingWindow
 from synchub.store import Store
 from synchub.systems.hubspot.writer import HubSpotBatchUpsertWriter
 from tests.e2e.conftest import write_hub

@@ -26,8 +26,8 @@ from synchub.mapping.export import load_export_mapping
 from synchub.plan import load_hub
 from synchub.runtime import ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.odoo_accounting import journals_view
-from synchub.sandbox.odoo_store import OdooStore
+from synchub.sandbox.odoo.accounting import journals_view
+from synchub.sandbox.odoo.store import OdooStore
 from synchub.store import Store
 from synchub.systems.odoo.journal import OdooJournalEntryWriter, entry_ref
 from synchub.systems.odoo.rpc import OdooRpc

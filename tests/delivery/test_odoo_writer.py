@@ -19,7 +19,7 @@ from synchub.delivery.engine import run_push
 from synchub.plan import load_hub
 from synchub.runtime import ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.odoo_store import OdooStore
+from synchub.sandbox.odoo.store import OdooStore
 from synchub.store import Store
 from synchub.systems.odoo.rpc import OdooRpc
 from synchub.systems.odoo.sale_order import OdooSaleOrderWriter

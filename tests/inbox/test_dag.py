@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from synchub.inbox import WebhookReceiver
-from synchub.sandbox.util import dumps
+from synchub.sandbox.kit.http import dumps
 from synchub.store import Store
 from synchub.store.delivery_tables import inbox
 from tests.airflow.test_dags import _migrate, airflow_env

@@ -16,7 +16,7 @@ from synchub.inbox.process import MAX_ATTEMPTS
 from synchub.pipeline import sync_stream
 from synchub.plan import Hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
-from synchub.sandbox.util import dumps
+from synchub.sandbox.kit.http import dumps
 from synchub.store import Store
 from synchub.store.delivery_tables import inbox
 from synchub.store.stock_tables import stock_reservations

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.limits import LeakyBucket
+from synchub.sandbox.kit.limits import LeakyBucket
 
 
 @pytest.fixture(autouse=True)

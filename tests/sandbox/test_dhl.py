@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.limits import LeakyBucket
+from synchub.sandbox.kit.limits import LeakyBucket
 
 NUMBER = "1234567890"
 

@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.fx import CURRENCIES, FrankfurterStore, is_business_day
+from synchub.sandbox.frankfurter.rates import CURRENCIES, is_business_day
+from synchub.sandbox.frankfurter.store import FrankfurterStore
 
 NOW = datetime(2024, 4, 3, 15, 0, tzinfo=UTC)          # Wednesday, 17:00 in Frankfurt
 

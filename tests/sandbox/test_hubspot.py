@@ -7,7 +7,8 @@ from typing import Any
 import requests
 
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.hubspot_store import HubSpotStore, RollingWindow
+from synchub.sandbox.hubspot.store import HubSpotStore
+from synchub.sandbox.kit.limits import RollingWindow
 
 CONTACTS = "/crm/v3/objects/contacts"
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.odoo_catalog import CUSTOMERS, WH2_STOCK, WH_STOCK
+from synchub.sandbox.odoo.catalog import CUSTOMERS, WH2_STOCK, WH_STOCK
 
 PASSWORD = "odoo_sandbox_demo"
 

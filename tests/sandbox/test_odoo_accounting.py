@@ -13,7 +13,7 @@ import requests
 import yaml
 
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.odoo_accounting import journals_view
+from synchub.sandbox.odoo.accounting import journals_view
 from tests.conftest import ROOT
 
 from .test_odoo import OdooError, Rpc

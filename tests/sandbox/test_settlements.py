@@ -24,15 +24,15 @@ from synchub.pipeline import sync_stream
 from synchub.plan import load_hub
 from synchub.runtime import ConnectionInfo
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.settlements import (
+from synchub.sandbox.settlement_file.files import (
     COLUMNS,
     EXTRA_ORDER_ID,
     PROVIDERS,
-    main,
     write_settlements,
 )
-from synchub.sandbox.woo_orders import order_refunds
-from synchub.sandbox.woo_store import WooStore
+from synchub.sandbox.settlement_file.system import main
+from synchub.sandbox.woocommerce.orders import order_refunds
+from synchub.sandbox.woocommerce.store import WooStore
 from synchub.store import Store
 from tests.e2e.conftest import woo_conn, write_hub
 

@@ -16,8 +16,9 @@ from synchub.pipeline import sync_stream
 from synchub.plan import load_hub
 from synchub.runtime import ConnectionInfo
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.shopify_payments import DAY, PAYOUT_HOUR, charge_fee, money_cents
-from synchub.sandbox.shopify_payments_api import payouts_report, transactions_report
+from synchub.sandbox.kit.money import money_cents
+from synchub.sandbox.shopify.payments import DAY, PAYOUT_HOUR, charge_fee
+from synchub.sandbox.shopify.payments_controls import payouts_report, transactions_report
 from synchub.store import Store
 from tests.e2e.conftest import write_hub
 from tests.sandbox.conftest import API, shopify_get

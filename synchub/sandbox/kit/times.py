@@ -1,0 +1,36 @@
+"""Timestamps as the vendors write them, and ISO 8601 parsing; all from epoch seconds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+
+
+def iso_local(ts: int, tz: tzinfo) -> str:
+    """ISO 8601 with the store's UTC offset, seconds resolution (Shopify style)."""
+    return datetime.fromtimestamp(ts, tz).isoformat()
+
+
+def iso_naive_local(ts: int, tz: tzinfo) -> str:
+    """Site-local naive ISO time (WooCommerce ``date_*`` fields)."""
+    return datetime.fromtimestamp(ts, tz).replace(tzinfo=None).isoformat()
+
+
+def iso_naive_gmt(ts: int) -> str:
+    """UTC naive ISO time (WooCommerce ``date_*_gmt`` fields)."""
+    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None).isoformat()
+
+
+def iso_utc_z(ts: int) -> str:
+    """UTC ISO time with a ``Z`` suffix (Shopify GraphQL ``DateTime``)."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str, naive_tz: tzinfo = UTC) -> int:
+    """ISO 8601 (offset, ``Z``, or naive in ``naive_tz``) to epoch seconds; ValueError if bad."""
+    text = text.strip().replace(" ", "+") if "T" in text else text.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=naive_tz)
+    return int(parsed.timestamp())

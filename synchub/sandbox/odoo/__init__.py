@@ -1,0 +1,4 @@
+"""The Odoo 17 external API simulator (JSON-RPC): stock master, sales, accounting.
+
+:mod:`.system` registers it (``SYSTEM``); :mod:`.store` holds a database.
+"""
