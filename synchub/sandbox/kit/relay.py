@@ -73,7 +73,9 @@ def lazy_connection(rows: Callable[[Row | None], Iterator[tuple[Row, Any]]],
         everything = dict(rows(None))
         shown = list(everything)[::-1] if reverse else list(everything)
         # positions in display order: after the `after` row, before the `before` row
-        beyond = (lambda k, c: k < c) if reverse else (lambda k, c: k > c)
+        def beyond(k: Any, c: Any) -> bool:
+            return bool(k < c) if reverse else bool(k > c)
+
         start = next((i for i, k in enumerate(shown) if after is None or beyond(k, after)),
                      len(shown))
         end = next((i for i, k in enumerate(shown) if before is not None

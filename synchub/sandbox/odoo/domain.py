@@ -163,7 +163,7 @@ def _operator(info: FieldInfo, op: str, value: Any, leaf: list[Any]) -> Callable
         def equal(stored: Any) -> bool:
             # "!= value" keeps empty values too; "!= false" means "is set"
             key = _key(kind, stored)
-            return key != target if negative else key == target
+            return bool(key != target if negative else key == target)
 
         return equal
     if "like" in op:
