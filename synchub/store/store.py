@@ -7,14 +7,18 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from synchub.canonical import CanonicalRecord
+from synchub.errors import ConfigError
 from synchub.store import writer
 from synchub.store.engine import SQLITE_IMMEDIATE, make_engine
-from synchub.store.migrate import upgrade_head
+from synchub.store.migrate import alembic_config, upgrade_head
 from synchub.store.stock_tables import STOCK_FEEDS
 from synchub.store.tables import dead_letters, entity_table, sync_runs, sync_state
 from synchub.store.types import DeadLetterIn, FeedPage, PageHook, PageResult, StoredRecord
@@ -38,6 +42,30 @@ def analyze(engine: sa.Engine, *tables: str) -> None:
         log.warning("could not analyze %s: %s", ", ".join(tables), exc.orig)
 
 
+class StoreNotCurrentError(ConfigError):
+    """The store's schema is not at the code's head revision: run ``synchub db upgrade``."""
+
+
+@cache
+def _scripts() -> tuple[str, frozenset[str]]:
+    """(head revision, every revision) of the packaged migrations, read once per process."""
+    script = ScriptDirectory.from_config(alembic_config())
+    known = frozenset(s.revision for s in script.walk_revisions())
+    return ",".join(sorted(script.get_heads())), known
+
+
+def head_revision() -> str:
+    """The newest revision of the packaged migrations."""
+    return _scripts()[0]
+
+
+def _store_revision(engine: sa.Engine) -> str | None:
+    """The revision recorded in the store's ``alembic_version`` table; None before any."""
+    with engine.connect() as conn:
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) or None
+
+
 class Store:
     """Access to the hub database (SQLite or PostgreSQL) through SQLAlchemy Core."""
 
@@ -55,6 +83,33 @@ class Store:
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest migration (idempotent)."""
         upgrade_head(self.engine)
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Bring the schema to the head revision (idempotent); (revision before, after)."""
+        before = _store_revision(self.engine)
+        upgrade_head(self.engine)
+        return before, head_revision()
+
+    def check_current(self) -> None:
+        """Raise :class:`StoreNotCurrentError` unless the schema is at the head revision.
+
+        Tasks and commands check instead of migrating: migrations run once per deploy
+        (``synchub db upgrade``), never from many workers at once.
+        """
+        head, known = _scripts()
+        current = _store_revision(self.engine)
+        if current == head:
+            return
+        url = self.engine.url.render_as_string(hide_password=True)
+        if current is not None and not set(current.split(",")) <= known:
+            raise StoreNotCurrentError(
+                f"the hub store {url} is at revision {current}, which this code (head "
+                f"{head}) does not know: newer code migrated it; deploy that code here too")
+        state = ("has no schema yet (no alembic_version)" if current is None
+                 else f"is at revision {current}")
+        raise StoreNotCurrentError(
+            f"the hub store {url} {state}; this code needs revision {head}: run "
+            "`synchub db upgrade` (once per deploy)")
 
     def dispose(self) -> None:
         """Close every pooled connection."""
