@@ -2,37 +2,36 @@
 
 At parse time this reads only local YAML (the hub file and its connector files, cached by
 modification time); it touches no network, database, Connection or Variable. Everything
-else happens inside tasks, which hand one call to the engine and return a small summary.
+else happens inside tasks, each of which calls one job (:mod:`synchub.jobs`) with Airflow's
+Connections as its resolver and returns the job's small summary.
 """
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime
+import logging
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import DAG, Asset, TriggerRule, dag, get_current_context, task
+from airflow.sdk import DAG, TriggerRule, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
+from synchub_airflow import (
+    START_DATE,
+    airflow_connection,
+    entity_asset,
+    hub_path,
+    inbox_asset,
+)
+from synchub_ledger import build_ledger_dag
+from synchub_outbound import build_feed_dag, build_push_dag, build_replay_dag
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-START_DATE = datetime(2025, 1, 1, tzinfo=UTC)
-_cache: dict[str, tuple[list[tuple[Path, float]], Any]] = {}
+if TYPE_CHECKING:
+    from synchub.plan import ConnectionPlan, Hub
 
-
-def hub_path() -> Path:
-    """``$SYNCHUB_HUB``, else the project's ``hub.yaml``."""
-    return Path(os.environ.get("SYNCHUB_HUB") or PROJECT_ROOT / "hub.yaml")
-
-
-def entity_asset(entity: str) -> Asset:
-    """The Asset a stream updates when it changed records of ``entity``."""
-    plural = (entity if entity.endswith("s") else
-              f"{entity[:-1]}ies" if entity.endswith("y") else f"{entity}s")
-    return Asset(f"synchub://canonical/{plural}", group="synchub")
+_cache: dict[str, tuple[list[tuple[Path, float]], tuple[Hub, dict[tuple[str, str], str]]]] = {}
 
 
-def _load_hub(path: Path) -> tuple[Any, dict[tuple[str, str], str]]:
+def _load_hub(path: Path) -> tuple[Hub, dict[tuple[str, str], str]]:
     """The hub (without compiled mappings) and each mapping's entity, cached by mtime.
 
     Mappings are compiled inside tasks; the DAG shape needs only the hub and connector files
@@ -79,30 +78,13 @@ def _window_end() -> datetime | None:
 
 
 def run_stream_task(connection: str, stream: str) -> dict[str, Any]:
-    """Body of a stream task: one engine call, returns counts and cursor (never records)."""
-    from airflow.sdk import Connection
+    """Body of a stream task: one job, returns counts and cursor (never records)."""
+    from synchub.jobs.sync import run_stream
 
-    from synchub.pipeline import sync_stream
-    from synchub.plan import load_hub
-    from synchub.runtime import ConnectionInfo
-    from synchub.store import Store
-
-    hub = load_hub(hub_path())
-    plan = hub.connection(connection)
-    ac = Connection.get(plan.config.conn_id)
-    info = ConnectionInfo(conn_id=ac.conn_id, conn_type=ac.conn_type, host=ac.host,
-                          login=ac.login, password=ac.password, port=ac.port,
-                          schema=ac.schema, extra=ac.extra_dejson or {})
     params = get_current_context().get("params") or {}
-    full_refresh = True if params.get("full_refresh") else None
-    store = Store.from_url(hub.store_url())
-    try:
-        store.migrate()
-        summary = sync_stream(hub, connection, stream, store=store, conn_info=info,
-                              window_end=_window_end(), full_refresh=full_refresh)
-    finally:
-        store.dispose()
-    return summary.as_dict()
+    return run_stream(hub_path(), connection, stream, resolve=airflow_connection,
+                      window_end=_window_end(),
+                      full_refresh=True if params.get("full_refresh") else None)
 
 
 def emit_task(entity: str, summaries: list[dict[str, Any] | None]) -> dict[str, int]:
@@ -118,12 +100,7 @@ def emit_task(entity: str, summaries: list[dict[str, Any] | None]) -> dict[str, 
     return {"changed": changed}
 
 
-def inbox_asset(connection: str) -> Asset:
-    """The Asset the webhook endpoint updates when it stored an event of ``connection``."""
-    return Asset(f"synchub://inbox/{connection}", group="synchub")
-
-
-def takes_webhooks(plan: Any) -> bool:
+def takes_webhooks(plan: ConnectionPlan) -> bool:
     """Whether a connection accepts webhooks (enabled in hub.yaml, declared by its connector)."""
     settings = plan.config.webhooks
     return bool(settings is not None and settings.enabled and plan.connector.webhooks)
@@ -144,13 +121,9 @@ def poll_stream_task(connection: str, stream: str) -> dict[str, Any]:
 
 def process_inbox_task(connection: str) -> dict[str, Any]:
     """Map the connection's pending webhook events into the store; counts only."""
-    from synchub.inbox import process_inbox
+    from synchub.jobs.sync import run_inbox
 
-    def run(hub: Any, store: Any) -> dict[str, Any]:
-        info = _conn_info(hub)(connection)
-        return process_inbox(store, hub, connection, conn_info=info).as_dict()
-    result: dict[str, Any] = _with_store(run)
-    return result
+    return run_inbox(hub_path(), connection, resolve=airflow_connection)
 
 
 def _sync_schedule(cron: str | None, connection: str, webhooks: bool) -> Any:
@@ -165,7 +138,7 @@ def _sync_schedule(cron: str | None, connection: str, webhooks: bool) -> Any:
                                assets=inbox_asset(connection))
 
 
-def build_sync_dag(hub: Any, connection: str, entity_of: dict[tuple[str, str], str]) -> DAG:
+def build_sync_dag(hub: Hub, connection: str, entity_of: dict[tuple[str, str], str]) -> DAG:
     """``sync__<connection>``: one task per stream, one Asset emitter per entity.
 
     With webhooks, a ``process_inbox`` task too, and the inbox Asset starts the DAG.
@@ -179,8 +152,9 @@ def build_sync_dag(hub: Any, connection: str, entity_of: dict[tuple[str, str], s
         for mname in plan.connector.streams[s].mappings:
             entities.setdefault(entity_of[(plan.system, mname)], []).append(s)
     webhooks = takes_webhooks(plan)
-    if webhooks:
-        routed = {t.stream for t in plan.connector.webhooks.topics.values()} & set(streams)
+    intake = plan.connector.webhooks
+    if webhooks and intake is not None:
+        routed = {t.stream for t in intake.topics.values()} & set(streams)
         for s in sorted(routed):
             for mname in plan.connector.streams[s].mappings:
                 found = entities.setdefault(entity_of[(plan.system, mname)], [])
@@ -209,7 +183,7 @@ def build_sync_dag(hub: Any, connection: str, entity_of: dict[tuple[str, str], s
         },
     )
     def sync_dag() -> None:
-        results = {}
+        results: dict[str, Any] = {}  # XComArgs: each task's summary at run time
         for s in streams:
             results[s] = task(task_id=s)(poll_stream_task if webhooks else run_stream_task)(
                 connection, s)
@@ -224,7 +198,7 @@ def build_sync_dag(hub: Any, connection: str, entity_of: dict[tuple[str, str], s
     return sync_dag()
 
 
-def _entity_of(hub: Any, system: str, mapping_name: str) -> str:
+def _entity_of(hub: Hub, system: str, mapping_name: str) -> str:
     """Read a mapping file's ``entity:`` key without compiling the mapping."""
     import yaml
 
@@ -239,85 +213,28 @@ def _entity_of(hub: Any, system: str, mapping_name: str) -> str:
     return "unknown"
 
 
-def _conn_info(hub: Any) -> Any:
-    """ConnectionInfo of a hub connection, read from its Airflow Connection (inside tasks)."""
-    from airflow.sdk import Connection
-
-    from synchub.runtime import ConnectionInfo
-
-    def info(connection: str) -> Any:
-        ac = Connection.get(hub.connection(connection).config.conn_id)
-        return ConnectionInfo(conn_id=ac.conn_id, conn_type=ac.conn_type, host=ac.host,
-                              login=ac.login, password=ac.password, port=ac.port,
-                              schema=ac.schema, extra=ac.extra_dejson or {})
-    return info
-
-
-def _with_store(fn: Any) -> Any:
-    from synchub.plan import load_hub
-    from synchub.store import Store
-
-    hub = load_hub(hub_path())
-    store = Store.from_url(hub.store_url())
-    try:
-        store.migrate()
-        return fn(hub, store)
-    finally:
-        store.dispose()
-
-
 def stock_prepare_task() -> list[int]:
     """Refresh the masters' on-hand counters; return the shards to compute."""
-    from synchub.stock.service import prepare
+    from synchub.jobs.stock import stock_prepare
 
-    def run(hub: Any, store: Any) -> list[int]:
-        prepare(hub, store)
-        return list(range(hub.stock.shards))
-    result: list[int] = _with_store(run)
-    return result
+    return stock_prepare(hub_path())
 
 
 def stock_shard_task(shard: int) -> dict[str, Any]:
     """Compute and push one shard of SKUs on every channel; counts only."""
-    from synchub.stock.service import run_shard
+    from synchub.jobs.stock import stock_shard
 
-    ctx = get_current_context()
-    run_id = str(ctx["run_id"])
-
-    def run(hub: Any, store: Any) -> dict[str, Any]:
-        return run_shard(hub, store, run_id=run_id, shard=shard, shards=hub.stock.shards,
-                         conn_info=_conn_info(hub)).as_dict()
-    result: dict[str, Any] = _with_store(run)
-    return result
+    run_id = str(get_current_context()["run_id"])
+    return stock_shard(hub_path(), shard, run_id=run_id, resolve=airflow_connection)
 
 
 def stock_report_task(shards: list[dict[str, Any]]) -> dict[str, Any]:
     """Drift, alerts and oversells after the pushes, summarised for the run."""
-    import logging
+    from synchub.jobs.stock import stock_report
 
-    import sqlalchemy as sa
-
-    from synchub.stock.report import build_alerts, build_drift
-    from synchub.store.stock_tables import stock_exceptions as exc
-
-    def run(hub: Any, store: Any) -> dict[str, Any]:
-        drift = build_drift(hub, store)
-        alerts = build_alerts(hub, store)
-        with store.engine.connect() as conn:
-            oversold = [dict(r._mapping) for r in conn.execute(
-                sa.select(exc.c.connection, exc.c.order_external_id, exc.c.sku, exc.c.shortfall)
-                .where(exc.c.resolved_at.is_(None)).order_by(exc.c.id.desc()).limit(20))]
-        return {"drift": drift, "alerts": alerts, "open_oversells": oversold}
-    report: dict[str, Any] = _with_store(run)
-    totals: dict[str, int] = {}
-    for shard in shards:
-        for ch in (shard or {}).get("channels", []):
-            for key in ("listings", "changed", "pushed", "conflicts", "failed", "write_calls",
-                        "min_calls"):
-                totals[key] = totals.get(key, 0) + int(ch.get(key, 0))
-    report["totals"] = totals
+    report = stock_report(hub_path(), list(shards))
     log = logging.getLogger("synchub.stock")
-    log.info("stock_sync: %s", totals)
+    log.info("stock_sync: %s", report["totals"])
     for row in report["open_oversells"]:
         log.warning("OVERSOLD: order %s on %s is short of %s x %s", row["order_external_id"],
                     row["connection"], row["shortfall"], row["sku"])
@@ -327,11 +244,12 @@ def stock_report_task(shards: list[dict[str, Any]]) -> dict[str, Any]:
     return report
 
 
-def build_stock_dag(hub: Any) -> DAG:
+def build_stock_dag(hub: Hub) -> DAG:
     """``stock_sync``: on inventory, order and shipment changes, and on a fallback schedule."""
     from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
 
     stock = hub.stock
+    assert stock is not None
     assets = (entity_asset("order") | entity_asset("inventory_level")
               | entity_asset("shipment"))
     schedule: Any = assets
@@ -361,7 +279,7 @@ def build_stock_dag(hub: Any) -> DAG:
     )
     def stock_dag() -> None:
         shards = task(task_id="prepare")(stock_prepare_task)()
-        results = task(task_id="compute_and_push")(stock_shard_task).expand(shard=shards)
+        results: Any = task(task_id="compute_and_push")(stock_shard_task).expand(shard=shards)
         task(task_id="report", trigger_rule=TriggerRule.ALL_DONE, retries=0)(
             stock_report_task)(results)
 
@@ -378,8 +296,6 @@ def build_dags() -> dict[str, DAG]:
     if hub.stock is not None:
         d = build_stock_dag(hub)
         dags[d.dag_id] = d
-    from synchub_outbound import build_feed_dag, build_push_dag, build_replay_dag
-
     from synchub.delivery.routes import sink_names
 
     for sink in sink_names(hub):
@@ -393,8 +309,6 @@ def build_dags() -> dict[str, DAG]:
             d = build_feed_dag(hub, consumer)
             dags[d.dag_id] = d
     if hub.ledger is not None:
-        from synchub_ledger import build_ledger_dag
-
         d = build_ledger_dag(hub)
         dags[d.dag_id] = d
     return dags

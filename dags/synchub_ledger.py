@@ -9,11 +9,14 @@ idempotent: a day rebuilt gives the same journals.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import DAG, TriggerRule, dag, get_current_context, task
-from synchub_factory import START_DATE, _conn_info, _with_store, entity_asset
+from synchub_airflow import START_DATE, airflow_connection, entity_asset, hub_path
+
+if TYPE_CHECKING:
+    from synchub.plan import Hub
 
 
 def ledger_days(context: dict[str, Any], lookback: int) -> tuple[str, str]:
@@ -25,63 +28,37 @@ def ledger_days(context: dict[str, Any], lookback: int) -> tuple[str, str]:
     return first.isoformat(), last.isoformat()
 
 
-def ledger_build_task() -> dict[str, Any]:
+def ledger_build_task(lookback: int) -> dict[str, Any]:
     """Build (or rebuild) the journals of the run's days; a small summary."""
-    def run(hub: Any, store: Any) -> dict[str, Any]:
-        from synchub.ledger.build import build_ledger
+    from synchub.jobs.ledger import ledger_build
 
-        first, last = ledger_days(dict(get_current_context()), hub.ledger.lookback_days)
-        summary = build_ledger(store, hub, first_day=date.fromisoformat(first),
-                               last_day=date.fromisoformat(last))
-        return {"first_day": first, "last_day": last, **summary.as_dict()}
-    result: dict[str, Any] = _with_store(run)
-    return result
+    first, last = ledger_days(dict(get_current_context()), lookback)
+    return ledger_build(hub_path(), date.fromisoformat(first), date.fromisoformat(last))
 
 
 def ledger_settle_task() -> dict[str, Any]:
     """Match every payout to what it settles; counts and amounts per status."""
-    def run(hub: Any, store: Any) -> dict[str, Any]:
-        from synchub.ledger.settlement import match_settlements
+    from synchub.jobs.ledger import ledger_settle
 
-        return match_settlements(store, hub).as_dict()
-    result: dict[str, Any] = _with_store(run)
-    return result
+    return ledger_settle(hub_path())
 
 
 def ledger_reconcile_task(built: dict[str, Any] | None) -> dict[str, Any]:
     """The reconciliation report and the journal file of each day built: rows, files, and
     what did not match."""
-    def run(hub: Any, store: Any) -> dict[str, Any]:
-        from synchub.delivery.engine import default_client_for
-        from synchub.ledger.journal_files import write_journal_file
-        from synchub.ledger.reconcile import BAD, REPORT_TABLES, build_report
-        from synchub.ledger.report_files import write_report_files
+    from synchub.jobs.ledger import ledger_reconcile
 
-        # the channels' own figures are read live with their Airflow Connections
-        client_for = default_client_for(hub, _conn_info(hub))
-        context = dict(get_current_context())
-        first, last = ledger_days(context, 0)
-        if built:
-            first = built.get("first_day", first)
-            last = built.get("last_day", last)
-        day, end = date.fromisoformat(first), date.fromisoformat(last)
-        since = (context.get("params") or {}).get("reconcile_from") or None
-        if since:  # a long rebuild need not report every day again
-            day = max(day, date.fromisoformat(since))
-        days: dict[str, Any] = {}
-        store.refresh_statistics(*REPORT_TABLES)
-        while day <= end:
-            report = build_report(store, hub, day, client_for=client_for)
-            files = write_report_files(report, hub.ledger.reports, hub.root)
-            journal_file = write_journal_file(store, hub, day, hub.root)
-            files += [journal_file] if journal_file else []
-            days[day.isoformat()] = {**report.summary(), "files": files}
-            day += timedelta(days=1)
-        bad = sum(n for d in days.values() for status, n in d["statuses"].items()
-                  if status in BAD)
-        return {"days": days, "mismatches": bad}
-    result: dict[str, Any] = _with_store(run)
-    return result
+    context: dict[str, Any] = dict(get_current_context())
+    first, last = ledger_days(context, 0)
+    if built:
+        first = built.get("first_day", first)
+        last = built.get("last_day", last)
+    day, end = date.fromisoformat(first), date.fromisoformat(last)
+    since = (context.get("params") or {}).get("reconcile_from") or None
+    if since:  # a long rebuild need not report every day again
+        day = max(day, date.fromisoformat(since))
+    # the channels' own figures are read live with their Airflow Connections
+    return ledger_reconcile(hub_path(), day, end, resolve=airflow_connection)
 
 
 def ledger_summary_task(built: dict[str, Any] | None, settled: dict[str, Any] | None,
@@ -106,11 +83,12 @@ def ledger_summary_task(built: dict[str, Any] | None, settled: dict[str, Any] | 
             "mismatches": int(reconciled.get("mismatches", 0))}
 
 
-def build_ledger_dag(hub: Any) -> DAG:
+def build_ledger_dag(hub: Hub) -> DAG:
     """``ledger``: daily journals, settlement matching and reconciliation."""
     from airflow.sdk import CronDataIntervalTimetable
 
     cfg = hub.ledger
+    assert cfg is not None
     defaults = hub.file.defaults
     start = (datetime.combine(cfg.start_date, datetime.min.time(), tzinfo=UTC)
              if cfg.start_date else START_DATE)
@@ -139,7 +117,7 @@ def build_ledger_dag(hub: Any) -> DAG:
     )
     def ledger_dag() -> None:
         built: Any = task(task_id="build", outlets=[entity_asset("ledger_entry")])(
-            ledger_build_task)()
+            ledger_build_task)(cfg.lookback_days)
         settled: Any = task(task_id="settle")(ledger_settle_task)()
         reconciled: Any = task(task_id="reconcile")(ledger_reconcile_task)(built)
         built >> settled >> reconciled

@@ -7,37 +7,30 @@ call of the engine and return counts, never records.
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import DAG, TriggerRule, dag, get_current_context, task
-from synchub_factory import START_DATE, _conn_info, _with_store, entity_asset
+from synchub_airflow import START_DATE, airflow_connection, entity_asset, hub_path
+
+if TYPE_CHECKING:
+    from synchub.plan import Hub
 
 
 def push_route_task(sink: str) -> dict[str, dict[str, int]]:
     """Route the changes of every route of ``sink`` to deliveries; counts per route."""
-    from synchub.delivery.engine import route_sink
+    from synchub.jobs.push import push_route
 
-    result: dict[str, dict[str, int]] = _with_store(
-        lambda hub, store: route_sink(store, hub, sink))
-    return result
+    return push_route(hub_path(), sink)
 
 
-def push_drain_task(sink: str, routed: dict[str, dict[str, int]] | None) -> dict[str, Any]:
+def push_drain_task(sink: str, routed: dict[str, dict[str, int]] | None,
+                    budget: float | None = None) -> dict[str, Any]:
     """Drain the sink's due deliveries through its writers; the run's summary (counts)."""
-    from synchub.delivery.engine import default_client_for, run_push
+    from synchub.jobs.push import push_sink
 
     run_id = str(get_current_context()["run_id"])
-
-    def run(hub: Any, store: Any) -> dict[str, Any]:
-        from synchub.delivery.writers.webhook import use_connection_resolver
-
-        use_connection_resolver(_airflow_connection)  # feed consumers' signed webhooks
-        # stop draining well before Airflow's timeout would kill the task mid-batch
-        budget = hub.file.defaults.execution_timeout.total_seconds() * 0.8
-        return run_push(store, hub, sink, run_id=run_id, steps=("drain",), routed=routed,
-                        client_for=default_client_for(hub, _conn_info(hub)), budget=budget)
-    result: dict[str, Any] = _with_store(run)
-    return result
+    return push_sink(hub_path(), sink, run_id=run_id, resolve=airflow_connection,
+                     steps=("drain",), routed=routed, budget=budget)
 
 
 def push_report_task(sink: str, summary: dict[str, Any] | None) -> dict[str, int]:
@@ -60,7 +53,7 @@ def push_report_task(sink: str, summary: dict[str, Any] | None) -> dict[str, int
     return counts
 
 
-def build_push_dag(hub: Any, sink: str) -> DAG:
+def build_push_dag(hub: Hub, sink: str) -> DAG:
     """``push__<sink>``: on changes of the entities it receives, and on the hub's schedule."""
     from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable
 
@@ -82,6 +75,8 @@ def build_push_dag(hub: Any, sink: str) -> DAG:
         "execution_timeout": defaults.execution_timeout}
     if sink in hub.connections:
         default_args["pool"] = f"synchub__{sink}"
+    # stop draining well before Airflow's timeout would kill the task mid-batch
+    budget = defaults.execution_timeout.total_seconds() * 0.8
 
     @dag(
         dag_id=f"push__{sink}",
@@ -99,7 +94,7 @@ def build_push_dag(hub: Any, sink: str) -> DAG:
     def push_dag() -> None:
         # XComArgs: resolved to the upstream task's return value at run time
         routed: Any = task(task_id="route")(push_route_task)(sink)
-        summary: Any = task(task_id="drain")(push_drain_task)(sink, routed)
+        summary: Any = task(task_id="drain")(push_drain_task)(sink, routed, budget)
         task(task_id="report", trigger_rule=TriggerRule.ALL_DONE, retries=0)(
             push_report_task)(sink, summary)
 
@@ -110,20 +105,16 @@ def replay_task() -> dict[str, int]:
     """Replay what the run's params name: an id, a connection, a time."""
     from datetime import datetime as dt
 
-    from synchub.delivery.replay import replay
+    from synchub.jobs.push import replay_dead
 
     params = get_current_context().get("params") or {}
     since_text = params.get("since") or None
     since = dt.fromisoformat(since_text) if since_text else None
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-
-    def run(hub: Any, store: Any) -> dict[str, int]:
-        return replay(store, hub, target=params.get("id") or None,
-                      connection=params.get("connection") or None, since=since,
-                      conn_info=_conn_info(hub)).as_dict()
-    result: dict[str, int] = _with_store(run)
-    return result
+    return replay_dead(hub_path(), resolve=airflow_connection,
+                       target=params.get("id") or None,
+                       connection=params.get("connection") or None, since=since)
 
 
 def build_replay_dag() -> DAG:
@@ -147,39 +138,26 @@ def build_replay_dag() -> DAG:
     return replay_dag()
 
 
-def _airflow_connection(conn_id: str) -> Any:
-    """ConnectionInfo of an Airflow Connection by conn id (inside tasks)."""
-    from airflow.sdk import Connection
-
-    from synchub.runtime import ConnectionInfo
-
-    ac = Connection.get(conn_id)
-    return ConnectionInfo(conn_id=ac.conn_id, conn_type=ac.conn_type, host=ac.host,
-                          login=ac.login, password=ac.password, port=ac.port,
-                          schema=ac.schema, extra=ac.extra_dejson or {})
-
-
 def feed_export_task(consumer: str) -> dict[str, Any]:
     """Write the consumer's export files for what changed; return counts, never records."""
-    from synchub.feeds.export import export_consumer
+    from synchub.jobs.feeds import feed_export
 
     run_id = str(get_current_context()["run_id"])
-
-    def run(hub: Any, store: Any) -> dict[str, Any]:
-        summary = export_consumer(store, hub, consumer, run_id=run_id)
-        return {"records": summary["records"], "files": summary["files"],
-                "per_entity": {e: s["records"] for e, s in summary["entities"].items()}}
-    result: dict[str, Any] = _with_store(run)
-    return result
+    summary = feed_export(hub_path(), consumer, run_id=run_id)
+    return {"records": summary["records"], "files": summary["files"],
+            "per_entity": {e: s["records"] for e, s in summary["entities"].items()}}
 
 
-def build_feed_dag(hub: Any, consumer: str) -> DAG:
+def build_feed_dag(hub: Hub, consumer: str) -> DAG:
     """``feed__<consumer>``: export files on changes of its entities and on a schedule."""
     from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable
 
     from synchub.canonical import ENTITIES
 
+    assert hub.file.feeds is not None
     cfg = hub.file.feeds.consumers[consumer]
+    export = cfg.export
+    assert export is not None  # build_dags builds this DAG only for consumers with an export
     # the stock feeds emit no Asset: the schedule alone picks their changes up
     entities = [e for e in cfg.entities if e in ENTITIES]
     cron = cfg.schedule or hub.file.defaults.schedule
@@ -200,8 +178,8 @@ def build_feed_dag(hub: Any, consumer: str) -> DAG:
         max_active_runs=1,
         tags=["synchub", "feeds"],
         doc_md=(f"Exports what changed in {', '.join(cfg.entities)} for feed consumer "
-                f"**{consumer}** to `{cfg.export.to}` "
-                f"({', '.join(cfg.export.formats)}), one file per entity and run. "
+                f"**{consumer}** to `{export.to}` "
+                f"({', '.join(export.formats)}), one file per entity and run. "
                 "The consumer's cursor advances only after its files are in place."),
         default_args={
             "retries": defaults.retries, "retry_delay": defaults.retry_delay,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from airflow.plugins_manager import AirflowPlugin
 
 from synchub.api.app import create_app
 from synchub.api.webhooks import webhooks_router
+
+if TYPE_CHECKING:
+    from synchub.runtime import ConnectionInfo
 
 
 def emit_inbox_event(connection: str) -> None:
@@ -32,19 +35,17 @@ def emit_inbox_event(connection: str) -> None:
                                             source_is_api=True, session=session)
 
 
-def webhook_connection(conn_id: str) -> Any:
-    """The signing secret's Connection: Airflow's own lookup, else ``AIRFLOW_CONN_<ID>``."""
-    from synchub.runtime import ConnectionInfo
+def webhook_connection(conn_id: str) -> ConnectionInfo:
+    """The webhook route's resolver: Airflow's Connection (API server side), else the env."""
+    from synchub.jobs.connections import connection_info, env_connection
 
     try:
         from airflow.models.connection import Connection
 
         ac = Connection.get_connection_from_secrets(conn_id)
     except Exception:  # not defined in Airflow: the environment may still have it
-        return ConnectionInfo.from_env(conn_id)
-    return ConnectionInfo(conn_id=conn_id, conn_type=ac.conn_type, host=ac.host,
-                          login=ac.login, password=ac.password, port=ac.port,
-                          schema=ac.schema, extra=ac.extra_dejson or {})
+        return env_connection(conn_id)
+    return connection_info(ac)
 
 
 class SynchubPlugin(AirflowPlugin):

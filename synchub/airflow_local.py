@@ -53,6 +53,10 @@ def start(env: LocalEnv, timeout: float = 120.0) -> int:
                             str(env.root / "hub.yaml")], env=environ, capture_output=True,
                            text=True, check=True)
     (env.var / "pools.json").write_text(pools.stdout)
+    # the hub store at the code's head revision: the DAGs' tasks check it, never migrate
+    subprocess.run([sys.executable, "-m", "synchub.cli", "db", "upgrade", "--config",  # noqa: S603
+                    str(env.root / "hub.yaml")], env=environ, check=True,
+                   stdout=subprocess.DEVNULL)
     subprocess.run(["airflow", "db", "migrate"], env=environ, check=True,  # noqa: S607
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     subprocess.run(["airflow", "pools", "import", str(env.var / "pools.json")],  # noqa: S603,S607

@@ -228,7 +228,10 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
     write_settlement_files(env, ready, hub)
     store_url = environ["SYNCHUB_STORE_URL"]
     store = Store.from_url(store_url)
-    store.migrate()
+    # once, before any DAG runs: the tasks only check that the store is at the head revision
+    before, after = store.upgrade()
+    _say(f"hub store: at revision {after}" if before == after else
+         f"hub store: upgraded from revision {before or 'none (empty)'} to {after}")
     _wait_for_safety_lag(env, hub)
     _say("airflow: migrating the metadata database (SQLite under var/airflow)")
     _airflow(env, environ, "db", "migrate", log_name="airflow-db-migrate.log")

@@ -44,7 +44,7 @@ ENTRY_POINT_GROUP = "synchub.systems"
 
 KINDS: dict[str, str] = {
     "auth": "how requests carry credentials (connector auth.type)",
-    "signer": "how requests are signed (connector auth.sign_method)",
+    "signer": "how a request is signed (a signing auth scheme names one)",
     "paginator": "how a stream pages (paginator.type)",
     "incremental": "how a window bound is written in requests (incremental.param_format)",
     "transport": "how a stream's requests are made (streams.<s>.transport)",

@@ -37,3 +37,13 @@ def test_production_shape_has_service(service: str) -> None:
         env = doc["services"][service]["environment"]
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
         assert "/opt/synchub" in doc["services"][service]["volumes"][0]
+
+
+def test_the_init_step_upgrades_the_hub_store_before_any_task_runs() -> None:
+    """Tasks only check the store's revision: the deploy migrates it once, here."""
+    doc = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    steps = [s.strip() for s in " ".join(doc["services"]["airflow-init"]["command"]).split("&&")]
+    assert "synchub db upgrade --config /opt/synchub/hub.yaml" in steps
+    for service in ("airflow-scheduler", "airflow-worker", "airflow-dag-processor"):
+        assert doc["services"][service]["depends_on"]["airflow-init"] == {
+            "condition": "service_completed_successfully"}

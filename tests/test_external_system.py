@@ -196,6 +196,13 @@ def test_a_system_installed_as_its_own_package_validates_and_syncs(tmp_path: Pat
             out["summary"]["quarantined"]) == (5, 5, 0)
     assert out["totals"] == [10, 20, 30, 40, 50]
 
+    # `synchub systems` lists the package's strategies under its name
+    listed = subprocess.run([sys.executable, "-m", "synchub.cli", "systems", "--kind", "auth"],
+                            env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert listed.returncode == 0, listed.stderr
+    line = next(ln for ln in listed.stdout.splitlines() if "acme_signature" in ln)
+    assert "synchub-acme" in line and "synchub_acme.auth:AcmeSignature.from_spec" in line
+
     # a key the system's own auth model does not know is a config error with file and line
     (deploy / "connectors" / "acme" / "connector.yaml").write_text(
         CONNECTOR.replace("header: X-Acme-Signature", "heder: X-Acme-Signature"))
@@ -204,6 +211,19 @@ def test_a_system_installed_as_its_own_package_validates_and_syncs(tmp_path: Pat
                            text=True, timeout=120, check=False)
     assert check.returncode == 2, check.stdout + check.stderr
     assert "connector.yaml:4: auth.heder" in check.stdout + check.stderr
+
+    # a second plugin that cannot be imported is reported; the others still load
+    broken = tmp_path / "broken-plugin"
+    (broken / "synchub_broken").mkdir(parents=True)
+    (broken / "synchub_broken" / "__init__.py").write_text("import no_such_module\n")
+    (broken / "entry_points.txt").write_text(
+        "[synchub.systems]\nbroken = synchub_broken:register\n")
+    install_into(site, broken, "synchub-broken", "0.0.1")
+    listed = subprocess.run([sys.executable, "-m", "synchub.cli", "systems"], env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert listed.returncode == 1
+    assert "synchub-broken failed to load: ModuleNotFoundError" in listed.stderr
+    assert "acme_signature" in listed.stdout and "odoo_jsonrpc" in listed.stdout
 
     # without the package the same hub names the auth schemes that do exist
     bare = {k: v for k, v in env.items() if k != "PYTHONPATH"}

@@ -80,8 +80,9 @@ def create_app(store_factory: Callable[[], Any] | None = None,
     app.include_router(_feeds_router(open_store, hub_factory))
     if webhook_router is None:
         from synchub.api.webhooks import webhooks_router
+        from synchub.runtime import ConnectionInfo
 
-        webhook_router = webhooks_router()
+        webhook_router = webhooks_router(resolve=ConnectionInfo.from_env)
     app.include_router(webhook_router)
     return app
 

@@ -44,11 +44,12 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def hub_receiver_factory(on_stored: OnStored | None = None,
-                         resolve: SecretResolver | None = None) -> ReceiverFactory:
+def hub_receiver_factory(resolve: SecretResolver,
+                         on_stored: OnStored | None = None) -> ReceiverFactory:
     """A receiver over the hub file (``$SYNCHUB_HUB``), reloaded when a config file changes.
 
-    One store (connection pool) is kept per store URL for the life of the process.
+    ``resolve(conn_id)`` reads the signing secrets (the Airflow plugin passes Airflow's
+    lookup). One store (connection pool) is kept per store URL for the life of the process.
     """
     lock = threading.Lock()
     cached: dict[str, Any] = {}
@@ -89,8 +90,17 @@ def hub_receiver_factory(on_stored: OnStored | None = None,
 def webhooks_router(receiver: ReceiverFactory | None = None, *,
                     on_stored: OnStored | None = None,
                     resolve: SecretResolver | None = None) -> APIRouter:
-    """The intake route; ``receiver`` defaults to one over the hub file."""
-    get_receiver = receiver or hub_receiver_factory(on_stored, resolve)
+    """The intake route; ``receiver`` defaults to one over the hub file.
+
+    That default receiver reads the signing secrets through ``resolve`` (conn id ->
+    ConnectionInfo), which the caller passes: the Airflow plugin its Airflow lookup.
+    """
+    if receiver is None:
+        if resolve is None:
+            raise TypeError("webhooks_router() needs a receiver or the resolve function that "
+                            "reads the signing secrets")
+        receiver = hub_receiver_factory(resolve, on_stored)
+    get_receiver = receiver
     router = APIRouter()
 
     @router.post("/webhooks/{connection}", include_in_schema=True)

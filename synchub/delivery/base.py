@@ -20,7 +20,7 @@ from synchub.errors import FatalAPIError, RetriableAPIError
 
 if TYPE_CHECKING:
     from synchub.config.connector_writes import WriterSpec
-    from synchub.runtime import ConnectorClient
+    from synchub.runtime import ConnectionInfo, ConnectorClient
 
 Outcome = Literal["delivered", "skipped", "retry", "failed", "deferred"]
 
@@ -90,8 +90,11 @@ class SinkWriter(ABC):
     options_model: ClassVar[type[BaseModel]] = NoOptions
 
     def __init__(self, spec: WriterSpec, client: ConnectorClient | None, *, sink: str,
-                 run_id: str) -> None:
+                 run_id: str, resolve: Callable[[str], ConnectionInfo] | None = None) -> None:
         self.spec, self.client, self.sink, self.run_id = spec, client, sink, run_id
+        # a writer without a client (a feed consumer's) reads its Connection through this;
+        # None: ``AIRFLOW_CONN_<ID>``
+        self.resolve = resolve
         self.options: Any = self.options_model.model_validate(spec.options)
 
     @property

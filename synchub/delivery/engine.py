@@ -40,7 +40,7 @@ from synchub.store.delivery_tables import delivery_runs
 if TYPE_CHECKING:
     from synchub.delivery.base import SinkWriter
     from synchub.plan import Hub
-    from synchub.runtime import ConnectorClient
+    from synchub.runtime import ConnectionInfo, ConnectorClient
     from synchub.store import Store
 
 __all__ = ["build_routes", "default_client_for", "route_sink", "run_push", "sink_names"]
@@ -87,12 +87,15 @@ def run_push(
     now: datetime | None = None, route: str | None = None, budget: float | None = None,
     steps: Sequence[str] = ("route", "drain"),
     routed: dict[str, dict[str, int]] | None = None,
+    resolve: Callable[[str], ConnectionInfo] | None = None,
 ) -> dict[str, Any]:
     """One push run of ``sink``: route, then drain; recorded in ``delivery_runs``.
 
     ``budget`` (seconds) stops draining after that long so that a broken sink does not
     hold the worker; what is left stays due for the next run. ``routed`` passes the counts
     of a routing step run elsewhere (the DAG's route task) into this run's summary.
+    ``resolve(conn_id)`` gives writers without a client (feed consumers' signed webhooks)
+    their Connection; default ``AIRFLOW_CONN_<CONN_ID>``.
     """
     when = _utc_now(now)
     routes = build_routes(hub, sink, only=route)
@@ -111,7 +114,8 @@ def run_push(
                 route_counts[r.name] = route_changes(store.transaction, r, when)
         if "drain" in steps:
             drain_counts, stopped = _drain(store, hub, sink, routes, run_id=run_id,
-                                           client_for=client_for, now=when, budget=budget)
+                                           client_for=client_for, now=when, budget=budget,
+                                           resolve=resolve)
         status = "partial" if stopped else "success"
     except BaseException as exc:
         error = redact(exc.message if isinstance(exc, SynchubError) else
@@ -129,7 +133,8 @@ def run_push(
 
 
 def _drain(store: Store, hub: Hub, sink: str, routes: list[Route], *, run_id: str,
-           client_for: ClientFor | None, now: datetime, budget: float | None
+           client_for: ClientFor | None, now: datetime, budget: float | None,
+           resolve: Callable[[str], ConnectionInfo] | None = None,
            ) -> tuple[dict[str, DrainCounts], str | None]:
     clients = client_for or default_client_for(hub)
     client = None
@@ -139,7 +144,7 @@ def _drain(store: Store, hub: Hub, sink: str, routes: list[Route], *, run_id: st
         client = clients(sink) if routes and routes[0].system is not None else None
         for r in routes:
             writers[r.name] = writer_class(r.writer.type)(r.writer, client, sink=sink,
-                                                          run_id=run_id)
+                                                          run_id=run_id, resolve=resolve)
         drainer = Drainer(tx=store.transaction, read=store.engine.connect, sink=sink,
                           routes={r.name: r for r in routes}, writers=writers,
                           run_id=run_id, now=now, budget=budget)

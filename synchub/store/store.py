@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import synchub.store.writer as writer
 from synchub.canonical import CanonicalRecord
 from synchub.store.engine import SQLITE_IMMEDIATE, make_engine
-from synchub.store.migrate import check_current, upgrade_to
+from synchub.store.migrate import check_current, current_revisions, head_revision, upgrade_to
 from synchub.store.stock_tables import STOCK_FEEDS
 from synchub.store.tables import dead_letters, entity_table, sync_runs, sync_state
 from synchub.store.types import DeadLetterIn, FeedPage, PageHook, PageResult, StoredRecord
@@ -52,9 +52,15 @@ class Store:
         """A store on ``sqlite:///path.db`` or ``postgresql+psycopg://...``."""
         return cls(make_engine(url, **engine_options))
 
-    def upgrade(self) -> None:
-        """Create or upgrade the schema to the newest migration (idempotent); once per deploy."""
+    def upgrade(self) -> tuple[str | None, str]:
+        """Create or upgrade the schema to the newest migration (idempotent); once per deploy.
+
+        Returns (the revision before, or None for an empty database; the revision after).
+        """
+        with self.engine.connect() as conn:
+            before = ",".join(current_revisions(conn)) or None
         upgrade_to(self.engine)
+        return before, head_revision()
 
     def migrate(self) -> None:
         """Alias of :meth:`upgrade`, kept while callers outside the store move to it."""

@@ -122,9 +122,58 @@ def test_a_broken_hub_file_is_an_import_error_naming_the_key(tmp_path: Path) -> 
 
 
 def _migrate(env: dict[str, str]) -> None:
+    """The deploy's two migrations: Airflow's metadata database, then the hub store.
+
+    Tasks never migrate the hub store; they fail unless it was upgraded (what ``synchub db
+    upgrade`` does, done here on the environment's store URL whatever the hub file holds).
+    """
     proc = subprocess.run(["airflow", "db", "migrate"], env=env, capture_output=True, text=True,
                           check=False, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    from synchub.store import Store
+
+    store = Store.from_url(env["SYNCHUB_STORE_URL"])
+    try:
+        store.upgrade()
+    finally:
+        store.dispose()
+
+
+def test_a_task_on_a_store_behind_the_code_fails_with_the_fix_and_does_not_migrate(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from synchub.store import StoreNotCurrentError
+    from tests.feeds.conftest import write_hub as write_feed_hub
+
+    hub = write_feed_hub(tmp_path)
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    monkeypatch.setenv("SYNCHUB_HUB", str(hub.path))
+    monkeypatch.setenv("SYNCHUB_STORE_URL", url)
+    monkeypatch.syspath_prepend(str(ROOT / "dags"))
+    import synchub_outbound
+
+    monkeypatch.setattr(synchub_outbound, "get_current_context", lambda: {"run_id": "r1"})
+    with pytest.raises(StoreNotCurrentError, match="run `synchub db upgrade`"):
+        synchub_outbound.feed_export_task("erp")
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert sa.inspect(conn).get_table_names() == []     # nothing was migrated
+    engine.dispose()
+
+
+def test_tasks_resolve_connections_through_airflow(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    monkeypatch.setenv("AIRFLOW_CONN_ERP_TEST", json.dumps({
+        "conn_type": "http", "host": "erp.example", "login": "api", "password": "s3cret-pw",
+        "port": 8069, "schema": "prod", "extra": {"timeout": 5}}))
+    monkeypatch.syspath_prepend(str(ROOT / "dags"))
+    from synchub_airflow import airflow_connection
+
+    from synchub.runtime import ConnectionInfo
+
+    assert airflow_connection("erp_test") == ConnectionInfo(
+        conn_id="erp_test", conn_type="http", host="erp.example", login="api",
+        password="s3cret-pw", port=8069, schema="prod", extra={"timeout": 5})
 
 
 def test_sync_dag_runs_through_airflow_against_the_sandbox(tmp_path: Path, sandbox: Any,

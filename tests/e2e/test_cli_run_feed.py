@@ -36,6 +36,8 @@ def test_run_then_feed_in_pages(tmp_path: Path, sandbox: Any, db_url: str,
     monkeypatch.setenv("AIRFLOW_CONN_SHOP_CONN", json.dumps(
         {"conn_type": "http", "host": srv.shopify_url("demo"), "password": shop.access_token}))
     monkeypatch.setenv("SYNCHUB_STORE_URL", db_url)
+    assert main(["db", "upgrade", "--config", str(hub)]) == 0
+    capsys.readouterr()
 
     assert main(["run", "shop", "--stream", "orders", "--config", str(hub), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out.strip())
@@ -97,6 +99,8 @@ def test_run_holds_back_the_safety_lag(tmp_path: Path, sandbox: Any, db_url: str
     monkeypatch.setenv("AIRFLOW_CONN_SHOP_CONN", json.dumps(
         {"conn_type": "http", "host": srv.shopify_url("demo"), "password": shop.access_token}))
     monkeypatch.setenv("SYNCHUB_STORE_URL", db_url)
+    assert main(["db", "upgrade", "--config", str(hub)]) == 0
+    capsys.readouterr()
     assert main(["run", "shop", "--stream", "orders", "--config", str(hub), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"]["order"] == 30
     shop.mutate(orders_created=2)

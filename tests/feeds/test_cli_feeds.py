@@ -27,6 +27,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_keys_create_list_revoke(capsys: pytest.CaptureFixture[str], hub: Hub,
                                  sqlite_url: str) -> None:
     base = ("--config", str(hub.path), "--store", sqlite_url)
+    assert run(capsys, "db", "upgrade", *base)[0] == 0
     code, out, err = run(capsys, "feeds", "keys", "create", "erp", "--label", "nightly",
                          *base)
     assert code == 0, err

@@ -226,11 +226,12 @@ def test_loopback_receiver_processes_each_delivery_once(
 
 
 @responses.activate(assert_all_requests_are_fired=True)
-def test_the_connection_comes_from_the_resolver_airflow_sets() -> None:
-    from synchub.delivery.writers.webhook import use_connection_resolver
+def test_the_connection_comes_from_the_resolver_the_runner_passes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from synchub.runtime import ConnectionInfo
 
     responses.post("https://hooks.example.net:8443/in", status=200)
+    monkeypatch.delenv("AIRFLOW_CONN_ERP_HOOK", raising=False)
     asked: list[str] = []
 
     def airflow_like(conn_id: str) -> ConnectionInfo:
@@ -238,12 +239,12 @@ def test_the_connection_comes_from_the_resolver_airflow_sets() -> None:
         return ConnectionInfo(conn_id=conn_id, host="hooks.example.net/in", port=8443,
                               password=SECRET)
 
-    use_connection_resolver(airflow_like)
-    try:
-        spec = WriterSpec(type="signed_webhook", entity="order",
-                          options={"conn_id": "erp_hook", "consumer": "erp"})
-        writer = SignedWebhookWriter(spec, None, sink="erp", run_id="r")
-        assert writer.write([item(1)])[0].outcome == "delivered"
-    finally:
-        use_connection_resolver(None)
+    spec = WriterSpec(type="signed_webhook", entity="order",
+                      options={"conn_id": "erp_hook", "consumer": "erp"})
+    writer = SignedWebhookWriter(spec, None, sink="erp", run_id="r", resolve=airflow_like)
+    assert writer.write([item(1)])[0].outcome == "delivered"
     assert asked == ["erp_hook"]
+    # no module-level resolver is left behind: another writer reads the environment again
+    other = SignedWebhookWriter(spec, None, sink="erp", run_id="r2")
+    with pytest.raises(ConfigError, match="AIRFLOW_CONN_ERP_HOOK"):
+        other.target()

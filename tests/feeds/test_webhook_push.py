@@ -50,3 +50,24 @@ def test_changes_reach_the_receiver_signed_once_each(
     third = run_push(store, hub, "erp", run_id="r3", now=now + timedelta(hours=3))
     assert third["delivered"] == 0
     assert sum(len(p["records"]) for p in receiver.processed) == 4
+
+
+def test_the_engine_hands_the_runners_resolver_to_the_webhook_writer(
+        store: Store, tmp_path: Path, receiver: Receiver,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside Airflow the push job passes Airflow's lookup; no environment variable needed."""
+    from synchub.runtime import ConnectionInfo
+
+    monkeypatch.delenv("AIRFLOW_CONN_ERP_HOOK", raising=False)
+    asked: list[str] = []
+
+    def resolve(conn_id: str) -> ConnectionInfo:
+        asked.append(conn_id)
+        return ConnectionInfo(conn_id=conn_id, host="127.0.0.1", schema="http",
+                              port=receiver.port, password=SECRET)
+
+    hub = write_hub(tmp_path, CONSUMER)
+    store.write_page(connection="shop", stream="orders", records=[make_order("1")])
+    summary = run_push(store, hub, "erp", run_id="r1", resolve=resolve)
+    assert summary["delivered"] == 1 and asked == ["erp_hook"]
+    assert [r["external_id"] for p in receiver.processed for r in p["records"]] == ["1"]

@@ -186,3 +186,36 @@ def test_default_app_reads_the_hub_file_and_airflow_connection_env(
                      headers=shopify_headers(ORDER, secret="env-secret"))
     assert (ok.status_code, ok.json()["status"]) == (200, "stored")
     assert [r["event_id"] for r in rows(store)] == ["ev-1"]
+
+
+def test_the_route_reads_secrets_through_the_resolver_it_is_given(
+        hub: Hub, store: Store, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plugin builds the route with its resolver; nothing global is set or read."""
+    from synchub.api.app import create_app
+
+    monkeypatch.setenv("SYNCHUB_HUB", str(hub.path))
+    monkeypatch.setenv(hub.file.store.url_env, db_url)
+    monkeypatch.delenv("AIRFLOW_CONN_SHOP", raising=False)
+    asked: list[str] = []
+
+    def stub(conn_id: str) -> ConnectionInfo:
+        asked.append(conn_id)
+        return ConnectionInfo(conn_id=conn_id, extra={"webhook_secret": "stub-secret"})
+
+    client = TestClient(create_app(webhook_router=webhooks_router(resolve=stub)))
+    ok = client.post("/webhooks/shop", content=ORDER,
+                     headers=shopify_headers(ORDER, secret="stub-secret"))
+    assert (ok.status_code, ok.json()["status"]) == (200, "stored")
+    assert asked == ["shop"]
+    assert [r["event_id"] for r in rows(store)] == ["ev-1"]
+
+    # a second app with another resolver does not see the first one's
+    other = TestClient(create_app(webhook_router=webhooks_router(resolve=secrets)))
+    again = other.post("/webhooks/shop", content=ORDER,
+                       headers=shopify_headers(ORDER, secret="stub-secret", event_id="ev-2"))
+    assert again.status_code == 401 and asked == ["shop"]
+
+
+def test_the_route_without_a_receiver_needs_a_resolver() -> None:
+    with pytest.raises(TypeError, match="resolve"):
+        webhooks_router()

@@ -42,6 +42,9 @@ def hub_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "hub.yaml"
     path.write_text(yaml.safe_dump(hub, sort_keys=False))
     monkeypatch.delenv("SYNCHUB_LEDGER_CLI_TEST_STORE", raising=False)
+    store = Store.from_url(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.upgrade()  # what the deploy's `synchub db upgrade` does
+    store.dispose()
     return path
 
 

@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,17 +37,6 @@ TIMESTAMP_HEADER = "X-Synchub-Timestamp"
 DELIVERY_HEADER = "X-Synchub-Delivery"
 DEFAULT_TOLERANCE = 300  # seconds a receiver accepts between signing and checking
 RETRY_STATUSES = frozenset({408, 429})
-_resolve: Callable[[str], ConnectionInfo] = ConnectionInfo.from_env
-
-
-def use_connection_resolver(resolver: Callable[[str], ConnectionInfo] | None) -> None:
-    """Where the writer reads its Connection by conn id; None: ``AIRFLOW_CONN_<ID>``.
-
-    Inside Airflow a push task sets a resolver that asks Airflow's Connections (and so its
-    secrets backends), since the engine passes no client to feed-consumer writers.
-    """
-    global _resolve
-    _resolve = resolver or ConnectionInfo.from_env
 
 
 class WebhookOptions(BaseModel):
@@ -108,9 +97,13 @@ class SignedWebhookWriter(SinkWriter):
         self._target: tuple[str, str] | None = None
 
     def target(self) -> tuple[str, str]:
-        """(URL, secret) from the Airflow Connection, read once per writer."""
+        """(URL, secret) from the Airflow Connection, read once per writer.
+
+        The engine passes the runner's resolver (Airflow's Connections inside a task);
+        without one, ``AIRFLOW_CONN_<CONN_ID>``.
+        """
         if self._target is None:
-            info = _resolve(self.options.conn_id)
+            info = (self.resolve or ConnectionInfo.from_env)(self.options.conn_id)
             if not info.password:
                 raise ConfigError(f"connection {info.conn_id!r}: password (the webhook "
                                   "signing secret) is empty", key="password")

@@ -1,0 +1,118 @@
+"""What every command shares: exit codes, output, the hub file, the checked store.
+
+Imports none of the command modules (they import this one). Engine modules are imported
+inside the helpers that need them, so that ``synchub --help`` and light commands start
+fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from synchub.errors import ConfigError
+
+if TYPE_CHECKING:
+    from synchub.plan import Hub
+    from synchub.store import Store
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_QUARANTINED = 0, 1, 2, 3
+SubParsers = Any  # argparse's _SubParsersAction, private in typeshed
+STORE_HELP = "store URL (default: from the hub file)"
+
+
+def out(text: str, stream: TextIO | None = None) -> None:
+    """Write a line to stdout (or ``stream``)."""
+    (stream or sys.stdout).write(text + "\n")
+
+
+def err(text: str) -> None:
+    """Write a line to stderr."""
+    sys.stderr.write(text + "\n")
+
+
+def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``--config/-c`` (the hub file) to a command's parser."""
+    sp.add_argument("--config", "-c", help="hub file (default $SYNCHUB_HUB or ./hub.yaml)")
+    return sp
+
+
+def with_store(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``--config`` and ``--store`` (a store URL overriding the hub file's)."""
+    with_config(sp)
+    sp.add_argument("--store", help=STORE_HELP)
+    return sp
+
+
+def day_arg(text: str) -> date:
+    """An argparse type: a day as ``YYYY-MM-DD``."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a day as YYYY-MM-DD, got {text!r}") from None
+
+
+def hub_path(args: argparse.Namespace) -> Path:
+    """``--config``, else ``$SYNCHUB_HUB``, else ``./hub.yaml``."""
+    from synchub.config.hub import default_hub_path
+
+    return Path(args.config) if args.config else default_hub_path()
+
+
+def load_hub(args: argparse.Namespace, *, mappings: bool = True) -> Hub:
+    """The hub file the command names (mappings compiled unless ``mappings=False``)."""
+    from synchub.jobs.common import load
+
+    return load(hub_path(args), mappings=mappings)
+
+
+def store_override(args: argparse.Namespace) -> str | None:
+    """``--store`` as an absolute URL (a relative SQLite path is taken from the cwd)."""
+    from synchub.config.hub import absolutize_sqlite
+
+    url = getattr(args, "store", None)
+    return absolutize_sqlite(url, Path.cwd()) if url else None
+
+
+@contextmanager
+def opened_store(args: argparse.Namespace) -> Iterator[Store]:
+    """The store of ``--store`` or the hub file, checked to be at the migrations' head."""
+    from synchub.jobs.common import checked_store
+
+    url = store_override(args) or load_hub(args, mappings=False).store_url()
+    with checked_store(url) as store:
+        yield store
+
+
+@contextmanager
+def hub_and_store(args: argparse.Namespace, *, mappings: bool = True, stock: bool = False,
+                  ledger: bool = False) -> Iterator[tuple[Hub, Store]]:
+    """The hub (which must have a stock or ledger section when asked) and its checked store."""
+    from synchub.jobs.common import checked_store, need_ledger, need_stock
+
+    hub = load_hub(args, mappings=mappings)
+    if stock:
+        need_stock(hub)
+    if ledger:
+        need_ledger(hub)
+    with checked_store(store_override(args) or hub.store_url()) as store:
+        yield hub, store
+
+
+def entity_name(name: str) -> str:
+    """The entity, stock feed or row feed a user means (``orders``, ``Stock-Alerts``)."""
+    from synchub.canonical import ENTITIES
+    from synchub.feeds.ledger_views import ROW_FEEDS
+    from synchub.store.stock_tables import STOCK_FEEDS
+
+    n = name.strip().lower().replace("-", "_")
+    for cand in (n, n[:-1] if n.endswith("s") else n, n[:-2] if n.endswith("es") else n):
+        if cand in ENTITIES or cand in STOCK_FEEDS or cand in ROW_FEEDS:
+            return cand
+    known = sorted(ENTITIES) + sorted(STOCK_FEEDS) + sorted(ROW_FEEDS)
+    raise ConfigError(f"unknown entity {name!r}; known: {', '.join(known)}")
