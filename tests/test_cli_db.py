@@ -28,7 +28,7 @@ def test_db_upgrade_migrates_a_fresh_store_once_and_commands_check_it(
 
     code, out, err = run(capsys, "runs", *config)
     assert code == 2 and out == ""
-    assert "no schema yet" in err and "run `synchub db upgrade`" in err
+    assert "has not been migrated" in err and "run `synchub db upgrade`" in err
     code, _, err = run(capsys, "feed", "orders", *config)
     assert code == 2 and "run `synchub db upgrade`" in err
 

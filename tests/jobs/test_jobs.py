@@ -22,7 +22,7 @@ from synchub.store import Store, StoreNotCurrentError
 from synchub.store.migrate import head_revision
 from tests.e2e.conftest import write_hub
 from tests.feeds.conftest import write_hub as write_feed_hub
-from tests.store.test_migrate import _upgrade_to
+from synchub.store.migrate import upgrade_to
 
 
 def revision(url: str) -> list[str]:
@@ -53,7 +53,7 @@ def test_a_job_on_a_store_behind_the_code_fails_and_does_not_migrate(
     monkeypatch.setenv(hub.file.store.url_env, db_url)
     store = Store.from_url(db_url)
     try:
-        _upgrade_to(store, "0003_delivery")
+        upgrade_to(store.engine, "0003_delivery")
     finally:
         store.dispose()
     with pytest.raises(StoreNotCurrentError) as caught:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from synchub.store import ENTITY_TABLE_NAMES, Store
+from synchub.store.migrate import head_revision
 
 EXPECTED = {*ENTITY_TABLE_NAMES.values(), "stock_positions", "stock_reservations",
             "stock_publications", "bindings", "sync_state", "dead_letters",
@@ -61,5 +62,15 @@ def test_sqlite_pragmas(sqlite_url: str) -> None:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        store.dispose()
+
+
+def test_upgrade_says_from_which_revision_to_which(db_url: str) -> None:
+    store = Store.from_url(db_url)
+    try:
+        assert store.upgrade() == (None, head_revision())
+        assert store.upgrade() == (head_revision(), head_revision())
+        store.check_current()
     finally:
         store.dispose()
