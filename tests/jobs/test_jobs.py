@@ -19,10 +19,9 @@ from synchub.jobs.feeds import feed_export
 from synchub.jobs.sync import run_stream
 from synchub.runtime import ConnectionInfo
 from synchub.store import Store, StoreNotCurrentError
-from synchub.store.migrate import head_revision
+from synchub.store.migrate import head_revision, upgrade_to
 from tests.e2e.conftest import write_hub
 from tests.feeds.conftest import write_hub as write_feed_hub
-from synchub.store.migrate import upgrade_to
 
 
 def revision(url: str) -> list[str]:
