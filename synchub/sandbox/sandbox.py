@@ -24,6 +24,7 @@ from synchub.sandbox.odoo.system import SYSTEM as ODOO
 from synchub.sandbox.settlement_file.system import SYSTEM as SETTLEMENT_FILE
 from synchub.sandbox.shopify.store import ShopifyStore
 from synchub.sandbox.shopify.system import SYSTEM as SHOPIFY
+from synchub.sandbox.squarespace.system import SYSTEM as SQUARESPACE
 from synchub.sandbox.woocommerce.store import WooStore
 from synchub.sandbox.woocommerce.system import SYSTEM as WOOCOMMERCE
 
@@ -36,6 +37,7 @@ SIMULATED: tuple[System, ...] = (
     AFTERSHIP,
     FRANKFURTER,
     SETTLEMENT_FILE,
+    SQUARESPACE,
 )
 # system name -> store class (the systems whose stores the sandbox creates)
 SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}
