@@ -12,7 +12,8 @@ from synchub.registry import KINDS, REGISTRY, Registry
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "synchub"
-SYSTEMS = ("shopify", "woocommerce", "woo", "odoo", "hubspot", "dhl", "aftership")
+SYSTEMS = ("shopify", "woocommerce", "woo", "odoo", "hubspot", "dhl", "aftership",
+           "squarespace")
 GENERIC_LAYERS = ("runtime", "delivery", "stock", "mapping", "config", "pipeline", "plan",
                   "store", "inbox", "ledger", "couriers", "api")
 
