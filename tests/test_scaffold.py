@@ -156,7 +156,9 @@ def test_the_hint_gives_the_lines_left_to_add(tmp_path: Path) -> None:
     # a SIMULATED table laid out otherwise is left alone; the hint says what to add
     odd = project_copy(tmp_path / "odd", whole=False)
     table = odd / "synchub/sandbox/sandbox.py"
-    table.write_text(table.read_text().replace("    SETTLEMENT_FILE,\n)", "    SETTLEMENT_FILE,)"))
+    text = table.read_text()
+    end = text.index("\n)", text.index("SIMULATED"))     # close the tuple on its last line
+    table.write_text(text[:end] + ")" + text[end + 2:])
     before = table.read_text()
     written = new_system("acme_shop", odd)
     assert table not in written and table.read_text() == before
