@@ -12,7 +12,8 @@ from synchub.registry import KINDS, REGISTRY, Registry
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "synchub"
-SYSTEMS = ("shopify", "woocommerce", "woo", "odoo", "hubspot", "dhl", "aftership")
+SYSTEMS = ("shopify", "woocommerce", "woo", "odoo", "hubspot", "dhl", "aftership",
+           "squarespace")
 GENERIC_LAYERS = ("runtime", "delivery", "stock", "mapping", "config", "pipeline", "plan",
                   "store", "inbox", "ledger", "couriers", "api")
 
@@ -177,8 +178,11 @@ def test_every_bundled_system_registers_through_its_entry_point() -> None:
     assert {e.package for e in REGISTRY.entries()} == {"synchub"}
     by_module = {e.where.split(":")[0].split(".")[2] for e in REGISTRY.entries()
                  if e.where.startswith("synchub.systems.")}
-    assert by_module == {p.name for p in (PACKAGE / "systems").iterdir()
-                         if (p / "__init__.py").is_file()}
+    packages = {p.name for p in (PACKAGE / "systems").iterdir() if (p / "__init__.py").is_file()}
+    assert by_module == packages, (
+        f"systems packages that register nothing: {sorted(packages - by_module)} (fill "
+        "register() and add the entry point, or delete the package: a YAML-only system "
+        f"needs none); registered from no package: {sorted(by_module - packages)}")
     assert REGISTRY.load_errors == []
 
 

@@ -141,6 +141,11 @@ class IncrementalSpec(StrictModel):
     initial_lookback: Duration | None = Field(
         default=None, description="Without a stored cursor, start this long before the "
                                   "window end (APIs that need a start, e.g. in the path).")
+    paired_bounds: bool = Field(
+        default=False, description="The API takes start and end together or not at all: a "
+                                   "run without an end ends now (less the safety lag), and "
+                                   "a window without a start sends neither bound and drops "
+                                   "records past the end itself.")
 
     @field_validator("start_template", "end_template")
     @classmethod

@@ -4,7 +4,8 @@ start = stored cursor - lookback (the overlap re-reads records that changed whil
 run was reading); end = window end (Airflow's data interval end) - safety lag (the source
 may still be writing the latest seconds). Cursors are compared as aware UTC datetimes and
 stored as ISO 8601 with ``Z``. An API that needs a start on the first run too (a path
-such as ``/{window.start}..{window.end}``) declares ``initial_lookback``.
+such as ``/{window.start}..{window.end}``) declares ``initial_lookback``; one that takes
+both bounds or neither declares ``paired_bounds``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class Window:
         if window_end is not None and window_end.tzinfo is None:
             raise ConfigError(f"stream {stream!r}: window_end must be timezone-aware")
         self.end = window_end - spec.safety_lag if window_end is not None else None
+        if self.end is None and spec.paired_bounds:
+            # the API refuses one bound without the other: a run without an end ends now
+            self.end = datetime.now(UTC) - spec.safety_lag
         if self.start is None and spec.initial_lookback is not None:
             # a run without an end (the CLI's) still needs a start: count back from now
             self.start = (self.end or datetime.now(UTC)) - spec.initial_lookback
@@ -64,8 +68,11 @@ class Window:
             # a re-run of an old interval: read nothing newer than the end, keep the overlap
             self.start = self.end - spec.lookback
         self.max_seen: datetime | None = self.stored
+        # paired bounds without a start (a first run): neither is sent, the API lists all
+        self.send_bounds = not (spec.paired_bounds and self.start is None)
         # without an end filter in the API, records past the end are dropped here
-        self.filter_end = self.end is not None and spec.end_param is None
+        self.filter_end = self.end is not None and (spec.end_param is None
+                                                    or not self.send_bounds)
 
     def _render(self, dt: datetime) -> str:
         render: Callable[[datetime], str] = REGISTRY.get(
@@ -80,6 +87,8 @@ class Window:
     def params(self) -> dict[str, str]:
         """The start/end params or variables of the first request (templates applied)."""
         out: dict[str, str] = {}
+        if not self.send_bounds:
+            return out
         pairs = ((self.spec.start_param, self.spec.start_template, self.start),
                  (self.spec.end_param, self.spec.end_template, self.end))
         for name, template, dt in pairs:

@@ -1,5 +1,6 @@
 """Loopback simulators of vendor APIs (Shopify, WooCommerce, Odoo, HubSpot, DHL, AfterShip,
-Frankfurter), seeded and with fault injection, built on :mod:`synchub.sandbox.kit`."""
+Frankfurter, Squarespace), seeded and with fault injection, built on
+:mod:`synchub.sandbox.kit`."""
 
 from __future__ import annotations
 

@@ -24,6 +24,8 @@ from synchub.sandbox.odoo.system import SYSTEM as ODOO
 from synchub.sandbox.settlement_file.system import SYSTEM as SETTLEMENT_FILE
 from synchub.sandbox.shopify.store import ShopifyStore
 from synchub.sandbox.shopify.system import SYSTEM as SHOPIFY
+from synchub.sandbox.squarespace.store import SquarespaceStore
+from synchub.sandbox.squarespace.system import SYSTEM as SQUARESPACE
 from synchub.sandbox.woocommerce.store import WooStore
 from synchub.sandbox.woocommerce.system import SYSTEM as WOOCOMMERCE
 
@@ -36,6 +38,7 @@ SIMULATED: tuple[System, ...] = (
     AFTERSHIP,
     FRANKFURTER,
     SETTLEMENT_FILE,
+    SQUARESPACE,
 )
 # system name -> store class (the systems whose stores the sandbox creates)
 SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}
@@ -77,6 +80,11 @@ class Sandbox(StoreRegistry):
         store: AfterShipStore = self.store("aftership", name)
         return store
 
+    def squarespace(self, name: str = "demo", **volume: Any) -> SquarespaceStore:
+        """The Squarespace site ``name`` (orders=, customers=, products=)."""
+        store: SquarespaceStore = self.store("squarespace", name, **volume)
+        return store
+
 
 class SandboxServer(LoopbackServer):
     """A loopback HTTP server for a :class:`Sandbox`; ``port=0`` picks a free port."""
@@ -96,3 +104,7 @@ class SandboxServer(LoopbackServer):
     def hubspot_url(self, store: str = "demo") -> str:
         """The base URL a HubSpot Connection uses as its host (``<base>/crm/v3/...``)."""
         return self.url("hubspot", store)
+
+    def squarespace_url(self, store: str = "demo") -> str:
+        """The base URL a Squarespace Connection uses as its host (``<base>/1.0/...``)."""
+        return self.url("squarespace", store)

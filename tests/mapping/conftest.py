@@ -25,6 +25,7 @@ CONTEXTS = {
     "aftership": MappingContext(connection="aftership_main", system="aftership"),
     "settlement_file": MappingContext(connection="psp_settlements", system="settlement_file"),
     "frankfurter": MappingContext(connection="ecb_rates", system="frankfurter"),
+    "squarespace": MappingContext(connection="squarespace_main", system="squarespace"),
 }
 
 

@@ -41,6 +41,7 @@ CASES = [
     ("settlement_file", "settlement_transactions", "settlement_rows"),
     ("settlement_file", "settlement_payouts", "settlement_rows"),
     ("frankfurter", "rates", "rates"),
+    ("squarespace", "orders", "orders"),
 ]
 # fixture orders whose totals are inconsistent on purpose
 INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730")}
@@ -76,7 +77,7 @@ def test_mapping_matches_golden(system: str, mapping: str, fixture: str) -> None
     assert json.loads(golden.read_text(encoding="utf-8")) == json.loads(text)
 
 
-@pytest.mark.parametrize("system", ["shopify", "woocommerce"])
+@pytest.mark.parametrize("system", ["shopify", "woocommerce", "squarespace"])
 def test_orders_reconcile_unless_inconsistent_on_purpose(system: str) -> None:
     for order in _map(system, "orders", "orders"):
         codes = [w["code"] for w in order["warnings"]]

@@ -66,6 +66,10 @@ INVALID = [
     ("incremental param set twice", ORDERS + "    params: {since: x}\n"
      "    incremental: {cursor_field: u, start_param: since}\n",
      ":11: streams.orders.params.since: 'since' is set by incremental"),
+    ("paired bounds without an end", ORDERS + "    incremental: {cursor_field: u, "
+     "start_param: since, paired_bounds: true}\n",
+     ":11: streams.orders.incremental.paired_bounds: paired_bounds needs start_param and "
+     "end_param"),
     ("template without placeholder", ORDERS + "    incremental: {cursor_field: u, start_param: q, "
      "start_template: 'updated_at>x'}\n",
      "streams.orders.incremental.start_template: Value error, must contain {value}"),

@@ -124,3 +124,39 @@ def test_bad_cursor_value_is_fatal_naming_stream_and_field() -> None:
 def test_lookback_and_lag_parse_durations() -> None:
     s = spec(lookback="1h", safety_lag=90)
     assert (s.lookback, s.safety_lag) == (timedelta(hours=1), timedelta(seconds=90))
+
+
+def test_paired_bounds_send_both_or_neither() -> None:
+    paired = spec(paired_bounds=True, cursor_field="modifiedOn", start_param="modifiedAfter",
+                  end_param="modifiedBefore")
+    # a stored cursor and a run end: both bounds, as with any window
+    w = Window(paired, stream="orders", state={"cursor": "2025-03-01T12:00:00Z"},
+               window_end=END, full_refresh=False)
+    assert w.params() == {"modifiedAfter": "2025-03-01T11:50:00Z",
+                          "modifiedBefore": "2025-03-01T23:59:00Z"}
+    # no end from the run: the end is now less the safety lag (never one bound alone)
+    before = datetime.now(UTC)
+    w = Window(paired, stream="orders", state={"cursor": "2025-03-01T12:00:00Z"},
+               window_end=None, full_refresh=False)
+    sent = w.params()
+    assert set(sent) == {"modifiedAfter", "modifiedBefore"}
+    end = parse_cursor(sent["modifiedBefore"])
+    assert before - timedelta(minutes=1) <= end <= datetime.now(UTC) - timedelta(minutes=1)
+    # no start (first run, full refresh): neither bound, and the end is applied here
+    for state, refresh in ((None, False), ({"cursor": "2025-03-01T12:00:00Z"}, True)):
+        w = Window(paired, stream="orders", state=state, window_end=END,
+                   full_refresh=refresh)
+        assert w.params() == {}
+        recs = [{"modifiedOn": "2025-03-01T23:58:00Z"}, {"modifiedOn": "2025-03-01T23:59:30Z"}]
+        assert w.consume(recs) == recs[:1]
+    # unpaired, the same first run sends the end alone
+    assert Window(spec(), stream="o", state=None, window_end=END,
+                  full_refresh=False).params() == {"updated_at_max": "2025-03-01T23:59:00Z"}
+
+
+def test_paired_bounds_with_initial_lookback_always_send_both() -> None:
+    s = spec(paired_bounds=True, initial_lookback="2d")
+    w = Window(s, stream="orders", state=None, window_end=END, full_refresh=False)
+    assert w.params() == {"updated_at_min": "2025-02-27T23:59:00Z",
+                          "updated_at_max": "2025-03-01T23:59:00Z"}
+    assert w.consume([{"updated_at": "2025-03-02T00:30:00Z"}]) != []  # the API filtered
