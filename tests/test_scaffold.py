@@ -65,10 +65,13 @@ def snapshot(root: Path) -> dict[str, bytes]:
 def test_a_new_system_passes_its_contract_test_and_is_never_overwritten(
         tmp_path: Path) -> None:
     root = project_copy(tmp_path / "project")
-    written = new_system("acme_shop", root, title="ACME Shop")
-    assert {p.relative_to(root).as_posix() for p in written} == GENERATED | {
-        "synchub/sandbox/sandbox.py"}
-    assert written[-1] == root / "synchub" / "sandbox" / "sandbox.py"
+    # as a user would: the command line, run in the project folder
+    made = run(["-m", "synchub.cli", "new-system", "acme_shop", "--title", "ACME Shop"], root)
+    assert made.returncode == 0, made.stdout + made.stderr
+    listed = [ln.strip() for ln in made.stdout.split("\nNext:")[0].splitlines()[1:]]
+    assert set(listed) == GENERATED | {"synchub/sandbox/sandbox.py"}
+    assert listed[-1] == "synchub/sandbox/sandbox.py"
+    assert "tests/systems/acme_shop/test_contract.py" in made.stdout.split("Next:")[1]
     assert "title: \"ACME Shop\"" in (root / "connectors/acme_shop/connector.yaml").read_text()
 
     found = run(["-c", "import synchub; print(synchub.__file__)"], root)

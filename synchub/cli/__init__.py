@@ -23,6 +23,7 @@ from synchub.cli import (
     feed,
     feeds,
     ledger,
+    new_system,
     normalize,
     push,
     run,
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     ledger.register(sub)
     db.register(sub)
     systems.register(sub)
+    new_system.register(sub)
     return p
 
 
