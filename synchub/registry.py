@@ -135,8 +135,10 @@ class Registry:
 
     def load(self) -> None:
         """Run every ``synchub.systems`` entry point once (idempotent, thread-safe)."""
-        if self._loaded or self._loading:
+        if self._loaded:
             return
+        # another thread waits here until the loading one is done; the loading thread
+        # itself (a register function asking the registry) gets in and returns at once
         with self._lock:
             if self._loaded or self._loading:
                 return

@@ -207,3 +207,33 @@ def test_registry_names_what_exists_when_a_name_is_unknown() -> None:
         registry.get("writer", "broken")
     import json
     assert registry.get("writer", "a_writer") is json.dumps
+
+
+def test_a_thread_asking_while_another_loads_waits_for_every_system(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time as _time
+    from importlib import metadata
+
+    started = threading.Event()
+
+    def slow(registry: Registry) -> None:
+        registry.add("writer", "first", "json:dumps")
+        started.set()
+        _time.sleep(0.3)                  # the other thread asks meanwhile
+        assert registry.names("writer") == ["first"]  # the loading thread itself gets in
+        registry.add("writer", "second", "json:loads")
+
+    class FakeEntryPoint:
+        name, value, module, dist = "slow", "x:y", "x", None
+
+        def load(self) -> object:
+            return slow
+
+    monkeypatch.setattr(metadata, "entry_points", lambda group: [FakeEntryPoint()])
+    registry = Registry(group="synchub.test")
+    loader = threading.Thread(target=registry.load)
+    loader.start()
+    started.wait(5)
+    assert registry.names("writer") == ["first", "second"]
+    loader.join(5)
