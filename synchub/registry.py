@@ -164,6 +164,11 @@ class Registry:
         self._package = package
         try:
             register(self)
+        except Exception as exc:  # what it registered before failing stays, said so
+            message = f"entry point {ep.name!r} ({ep.value}) of {package} failed while " \
+                      f"registering: {exc.__class__.__name__}: {exc}"
+            self.load_errors.append(message)
+            log.error("%s", message)
         finally:
             self._package = None
 

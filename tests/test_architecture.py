@@ -237,3 +237,32 @@ def test_a_thread_asking_while_another_loads_waits_for_every_system(
     started.wait(5)
     assert registry.names("writer") == ["first", "second"]
     loader.join(5)
+
+
+def test_a_plugin_that_fails_while_registering_is_reported_and_the_others_load(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    def good(registry: Registry) -> None:
+        registry.add("writer", "good", "json:dumps")
+
+    def clashing(registry: Registry) -> None:
+        registry.add("writer", "good", "json:loads")   # a name another package took
+
+    class FakeEntryPoint:
+        module, dist = "x", None
+
+        def __init__(self, name: str, fn: object) -> None:
+            self.name, self.value, self.fn = name, f"x:{name}", fn
+
+        def load(self) -> object:
+            return self.fn
+
+    monkeypatch.setattr(metadata, "entry_points", lambda group: [
+        FakeEntryPoint("a_good", good), FakeEntryPoint("b_clash", clashing)])
+    registry = Registry(group="synchub.test")
+    assert registry.names("writer") == ["good"]
+    assert registry.get("writer", "good") is __import__("json").dumps
+    assert len(registry.load_errors) == 1
+    assert "'b_clash'" in registry.load_errors[0] and "already registered" in \
+        registry.load_errors[0]
