@@ -76,13 +76,13 @@ class Entry:
 
 
 def _resolve(target: Any) -> Any:
-    """Import a ``"module:attr.attr"`` target (a dict's key counts as an attribute)."""
+    """Import a ``"module:attr.attr"`` target; anything else is returned as it is."""
     if not isinstance(target, str):
         return target
     module, _, attr = target.partition(":")
     obj: Any = import_module(module)
     for part in attr.split(".") if attr else ():
-        obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
+        obj = getattr(obj, part)
     return obj
 
 
@@ -227,7 +227,7 @@ class Registry:
         target = entry.specs[slot] if slot else entry.target
         try:
             value = _resolve(target)
-        except (ImportError, AttributeError, KeyError) as exc:
+        except (ImportError, AttributeError) as exc:
             raise ConfigError(f"{kind} {name!r} of {entry.package} cannot be loaded from "
                               f"{target!r}: {exc}", key=key, file=file) from None
         with self._lock:

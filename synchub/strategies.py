@@ -18,6 +18,10 @@ _AUTH = {
     "query_params": "QueryParamsAuth", "oauth2_refresh_token": "OAuth2RefreshTokenAuth",
     "none": "NoAuth",
 }
+_FORMATS = {   # incremental.param_format -> the function writing a window bound
+    "iso_z": "format_cursor", "naive": "naive", "date": "date_only",
+    "datetime_space": "datetime_space", "epoch_s": "epoch_s", "epoch_ms": "epoch_ms",
+}
 _PAGINATORS = {
     "single": "SinglePaginator", "header_link": "HeaderLinkPaginator",
     "page_number": "PageNumberPaginator", "offset": "OffsetPaginator",
@@ -31,8 +35,8 @@ def register(registry: Registry) -> None:
 
     for name, cls in _AUTH.items():
         registry.add("auth", name, f"synchub.runtime.auth:{cls}.from_spec")
-    for name in ("iso_z", "naive", "date", "datetime_space", "epoch_s", "epoch_ms"):
-        registry.add("incremental", name, f"synchub.runtime.incremental:FORMATS.{name}")
+    for name, fn in _FORMATS.items():
+        registry.add("incremental", name, f"synchub.runtime.incremental:{fn}")
     for name, cls in _PAGINATORS.items():
         registry.add("paginator", name, f"synchub.runtime.paginators:{cls}")
     registry.add("transport", "rest", "synchub.runtime.transports:REST")

@@ -76,6 +76,7 @@ class HttpClient:
         self.session.auth = self.auth
         # limiters per transport name; "*" holds those that apply to every transport
         self.limiters: dict[str, list[RateLimiter]] = {"*": []}
+        self._by_transport: dict[str, list[RateLimiter]] = {}
         self.cost_limiter: GraphQLCostLimiter | None = None
         for lspec in http.rate_limits():
             limiter = build_limiter(lspec, clock, sleep)
@@ -175,8 +176,11 @@ class HttpClient:
         return resp, body
 
     def _limiters_of(self, transport: str) -> list[RateLimiter]:
-        found = self.limiters.get(transport)
-        return self.limiters["*"] + found if found else self.limiters["*"]
+        found = self._by_transport.get(transport)
+        if found is None:  # once per transport name, not per request
+            found = self._by_transport[transport] = (
+                self.limiters["*"] + self.limiters.get(transport, []))
+        return found
 
     def _count(self, waited: float, size: int) -> None:
         with self._lock:

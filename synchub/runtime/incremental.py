@@ -132,33 +132,30 @@ def _cursors(records: Iterable[dict[str, Any]], field: str, zone: tzinfo | None
     return [parse_cursor(v, zone) for rec in records if (v := rec.get(field)) is not None]
 
 
-def _naive(dt: datetime) -> str:
+# how a window bound is written in requests (incremental.param_format), registered by the
+# ``core`` entry point (kind ``incremental``) beside format_cursor (``iso_z``)
+
+
+def naive(dt: datetime) -> str:
+    """2025-03-01T10:15:00 (UTC, no offset)."""
     return dt.astimezone(UTC).replace(tzinfo=None).isoformat()
 
 
-def _date(dt: datetime) -> str:
+def date_only(dt: datetime) -> str:
+    """2025-03-01 (the UTC day)."""
     return dt.astimezone(UTC).date().isoformat()
 
 
-def _datetime_space(dt: datetime) -> str:
+def datetime_space(dt: datetime) -> str:
+    """2025-03-01 10:15:00 (UTC, whole seconds)."""
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _epoch_s(dt: datetime) -> str:
+def epoch_s(dt: datetime) -> str:
+    """Unix seconds."""
     return str(int(dt.timestamp()))
 
 
-def _epoch_ms(dt: datetime) -> str:
+def epoch_ms(dt: datetime) -> str:
+    """Unix milliseconds."""
     return str(int(dt.timestamp() * 1000))
-
-
-FORMATS: dict[str, Callable[[datetime], str]] = {
-    "iso_z": format_cursor,            # 2025-03-01T10:15:00Z
-    "naive": _naive,                   # 2025-03-01T10:15:00 (UTC)
-    "date": _date,                     # 2025-03-01 (the UTC day)
-    "datetime_space": _datetime_space,  # 2025-03-01 10:15:00 (UTC, whole seconds)
-    "epoch_s": _epoch_s,               # 1740824100
-    "epoch_ms": _epoch_ms,             # 1740824100000
-}
-"""How a window bound is written in requests (``incremental.param_format``): the engine's
-own formats, registered by the ``core`` entry point (kind ``incremental``)."""

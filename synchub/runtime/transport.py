@@ -11,6 +11,7 @@ page, move the incremental window. They differ only in how a request is built an
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,17 +40,17 @@ class Page:
     number: int
 
 
-class Transport:
+class Transport(ABC):
     """How one kind of stream is read. Subclasses implement :meth:`pages`."""
 
     name = "?"
     supports_parent = False   # whether a stream of this transport may be a substream parent
 
+    @abstractmethod
     def pages(self, client: ConnectorClient, name: str, spec: Any,
               state: dict[str, Any] | None, window_end: datetime | None,
               full_refresh: bool, values: dict[str, Any] | None = None) -> Iterator[Page]:
         """Yield the stream's pages from ``state`` up to ``window_end``."""
-        raise NotImplementedError
 
     def context(self, client: ConnectorClient, ctx: Any) -> Any:
         """The answer a context value is selected from (a value read once per sync)."""
@@ -61,14 +62,14 @@ class RequestTransport(Transport):
 
     supports_parent = True
 
+    @abstractmethod
     def first_request(self, client: ConnectorClient, spec: Any, window: Window | None,
                       values: dict[str, Any]) -> Request:
         """The request of the first page (path placeholders filled, window added)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def sender(self, client: ConnectorClient, spec: Any, window: Window | None) -> Sender:
         """A function that sends one page's request and returns response and body."""
-        raise NotImplementedError
 
     def pages(self, client: ConnectorClient, name: str, spec: Any,
               state: dict[str, Any] | None, window_end: datetime | None,

@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 from synchub.delivery.base import DeliveryItem, DeliveryResult, SinkWriter, settle_batch
 from synchub.errors import ConfigError, FatalAPIError
 from synchub.systems.odoo.auth import OdooJsonRpcAuth
-from synchub.systems.odoo.transport import execute_kw
+from synchub.systems.odoo.transport import ODOO_TIME, execute_kw
 
 if TYPE_CHECKING:
     from synchub.runtime import ConnectorClient
 
-ODOO_TIME = "%Y-%m-%d %H:%M:%S"
 DEFAULT_PATH = "/jsonrpc"
 
 
