@@ -62,6 +62,15 @@ def test_control_endpoints_are_never_faulted(http, server) -> None:
     assert http.post(base + "/mutate", json={"bogus": 1}).status_code == 400
 
 
+def test_every_fault_key_is_accepted_by_the_control_endpoint(http, server) -> None:
+    base = server.base_url + "/_sandbox/shopify/ctl2"
+    http.post(base + "/reset", json={"orders": 2, "customers": 1, "products": 1})
+    got = http.post(base + "/faults", json={"lost_reply_rate": 0.5, "lost_reply_next": 2})
+    assert got.status_code == 200, got.text
+    assert got.json()["lost_reply_rate"] == 0.5 and got.json()["lost_reply_next"] == 2
+    assert http.post(base + "/faults", json={"lost_reply_rate": 2}).status_code == 400
+
+
 def test_same_seed_same_bytes_and_other_seed_differs() -> None:
     def page(seed: int) -> tuple[bytes, bytes, bytes]:
         sb = Sandbox(seed=seed)

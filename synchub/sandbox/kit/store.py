@@ -91,13 +91,15 @@ class BaseStore(ABC):
         self, rate_429: float = 0.0, rate_5xx: float = 0.0, latency_ms: int = 0,
         timeout_rate: float = 0.0, truncate_rate: float = 0.0,
         fail_next: list[int] | None = None, hang_seconds: float = 30.0,
+        lost_reply_rate: float = 0.0, lost_reply_next: int = 0,
     ) -> dict[str, Any]:
         """Set the fault injection for this store (replaces earlier settings)."""
         with self.lock:
             return self.fault_plan.configure(
                 rate_429=rate_429, rate_5xx=rate_5xx, latency_ms=latency_ms,
                 timeout_rate=timeout_rate, truncate_rate=truncate_rate, fail_next=fail_next,
-                hang_seconds=hang_seconds)
+                hang_seconds=hang_seconds, lost_reply_rate=lost_reply_rate,
+                lost_reply_next=lost_reply_next)
 
     def log(self, entry: RequestLog) -> None:
         """Record a served request."""
