@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from synchub.registry import KINDS, REGISTRY, Registry
+from tests.importgraph import cycles, import_graph, imported, type_checking_nodes
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "synchub"
@@ -18,107 +19,6 @@ GENERIC_LAYERS = ("runtime", "delivery", "stock", "mapping", "config", "pipeline
                   "store", "inbox", "ledger", "couriers", "api")
 
 
-def _modules() -> dict[str, Path]:
-    out = {}
-    for path in PACKAGE.rglob("*.py"):
-        parts = list(path.relative_to(ROOT).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        out[".".join(parts)] = path
-    return out
-
-
-def _type_checking_nodes(tree: ast.AST) -> set[int]:
-    skip: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            skip.update(id(n) for stmt in node.body for n in ast.walk(stmt))
-    return skip
-
-
-def import_graph() -> dict[str, set[str]]:
-    """Module -> synchub modules it imports, at any depth of the file (TYPE_CHECKING aside)."""
-    mods = _modules()
-
-    def resolve(name: str) -> str | None:
-        while name and name not in mods:
-            name = name.rpartition(".")[0]
-        return name or None
-
-    graph: dict[str, set[str]] = {}
-    for mod, path in mods.items():
-        tree = ast.parse(path.read_text())
-        package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
-        skip = _type_checking_nodes(tree)
-        edges: set[str] = set()
-        for node in ast.walk(tree):
-            if id(node) in skip:
-                continue
-            targets: list[str] = []
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join([*up, *([node.module] if node.module else [])])
-                # `from pkg import name` imports pkg.name when that is a module, else pkg
-                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base
-                           for a in node.names]
-            for target in targets:
-                if target.startswith("synchub"):
-                    found = resolve(target)
-                    if found and found != mod:
-                        edges.add(found)
-        graph[mod] = edges
-    return graph
-
-
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components with more than one module (Tarjan, iterative)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    out: list[list[str]] = []
-    counter = 0
-    for root in sorted(graph):
-        if root in index:
-            continue
-        work = [(root, iter(sorted(graph[root])))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            for child in children:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(graph.get(child, ())))))
-                    break
-                if child in on_stack:
-                    low[node] = min(low[node], index[child])
-            else:
-                work.pop()
-                if work:
-                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
-                if low[node] == index[node]:
-                    comp = []
-                    while True:
-                        top = stack.pop()
-                        on_stack.discard(top)
-                        comp.append(top)
-                        if top == node:
-                            break
-                    if len(comp) > 1:
-                        out.append(sorted(comp))
-    return out
-
-
 def test_the_cycle_finder_finds_a_deferred_import_loop() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
     assert cycles(graph) == [["a", "b", "c"]]
@@ -126,16 +26,21 @@ def test_the_cycle_finder_finds_a_deferred_import_loop() -> None:
 
 
 def test_an_import_inside_a_function_counts_and_type_checking_does_not(tmp_path: Path) -> None:
-    tree = ast.parse("import os\nif TYPE_CHECKING:\n    from synchub import plan\n"
+    probe = tmp_path / "probe.py"
+    probe.write_text("import os\nif TYPE_CHECKING:\n    from synchub import plan\n"
                      "def f():\n    from synchub import store\n")
-    skip = _type_checking_nodes(tree)
+    tree = ast.parse(probe.read_text())
+    skip = type_checking_nodes(tree)
     seen = [ast.unparse(n) for n in ast.walk(tree)
             if isinstance(n, ast.ImportFrom) and id(n) not in skip]
     assert seen == ["from synchub import store"]
+    known = {"synchub.plan", "synchub.store"}
+    assert imported(probe, known, type_checking=False) == {"os", "synchub.store"}
+    assert imported(probe, known) == {"os", "synchub.plan", "synchub.store"}
 
 
 def test_no_import_cycle_among_synchub_modules() -> None:
-    found = cycles(import_graph())
+    found = cycles(import_graph("synchub", type_checking=False))
     assert found == [], "import cycles (a deferred import that closes a loop is still one):\n" \
         + "\n".join(" <-> ".join(c) for c in found)
 

@@ -14,69 +14,12 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def package_modules(package: str) -> dict[str, Path]:
-    folder = ROOT.joinpath(*package.split("."))
-    return {module_name(p): p for p in sorted(folder.rglob("*.py"))}
-
-
-def imported(path: Path, known: set[str]) -> set[str]:
-    """Every module ``path`` imports, anywhere in the file (functions, TYPE_CHECKING too)."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:  # relative: from the file's package
-                name = module_name(path)
-                package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
-            for alias in node.names:
-                sub = f"{base}.{alias.name}"
-                found.add(sub if sub in known else base)
-    return found
-
-
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The import cycles of ``graph`` (each as the path that closes it)."""
-    out: list[list[str]] = []
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == 1:
-                out.append([*stack[stack.index(nxt):], nxt])
-            elif nxt not in state:
-                visit(nxt)
-        stack.pop()
-        state[node] = 2
-
-    for node in sorted(graph):
-        if node not in state:
-            visit(node)
-    return out
+from tests.importgraph import ROOT, cycles, import_graph, imported, package_modules
 
 
 @pytest.mark.parametrize("package", ["synchub.cli", "synchub.jobs"])
 def test_no_module_imports_one_that_imports_it_back(package: str) -> None:
-    modules = package_modules(package)
-    graph = {name: {m for m in imported(path, set(modules)) if m in modules and m != name}
-             for name, path in modules.items()}
-    assert cycles(graph) == []
+    assert cycles(import_graph(package, type_checking=True)) == []
 
 
 def test_cli_common_imports_no_command_module() -> None:
@@ -89,7 +32,7 @@ def test_the_check_counts_imports_inside_functions(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("def f() -> None:\n    from synchub.cli import run\n")
     assert imported(probe, {"synchub.cli.run"}) == {"synchub.cli.run"}
-    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
