@@ -29,9 +29,9 @@ from tenacity import (
 from tenacity.wait import wait_random_exponential
 
 from synchub.config.connector import ConnectorSpec, GraphQLCostSpec
-from synchub.errors import APIError, FatalAPIError, RetriableAPIError, redact
+from synchub.errors import APIError, FatalAPIError, RetriableAPIError, redact, safe_url
 from synchub.runtime.auth import build_auth
-from synchub.runtime.classify import classify, graphql_errors, safe_url
+from synchub.runtime.classify import classify, graphql_errors
 from synchub.runtime.connection import ConnectionInfo
 from synchub.runtime.ratelimit import (
     CostReservation,
