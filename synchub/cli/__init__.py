@@ -11,7 +11,6 @@ The argparse tree is built here from one module per command group; they share on
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -30,7 +29,7 @@ from synchub.cli import (
     stock,
     systems,
 )
-from synchub.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err
+from synchub.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err, setup_logging
 from synchub.errors import ConfigError, SynchubError
 
 __all__ = ["build_parser", "main"]
@@ -70,8 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
-    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(args.verbose)
     try:
         status: int = args.handler(args)
         return status

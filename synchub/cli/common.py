@@ -8,6 +8,7 @@ fast.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from synchub.errors import ConfigError
+from synchub.errors import ConfigError, redact
 
 if TYPE_CHECKING:
     from synchub.plan import Hub
@@ -34,6 +35,38 @@ def out(text: str, stream: TextIO | None = None) -> None:
 def err(text: str) -> None:
     """Write a line to stderr."""
     sys.stderr.write(text + "\n")
+
+
+class RedactFilter(logging.Filter):
+    """Masks secrets in every record a handler writes: the CLI's own log masker.
+
+    Inside Airflow, Airflow's secrets masker does this (the DAGs register every secret of a
+    Connection with it); outside, this filter passes each message and traceback through
+    :func:`~synchub.errors.redact`, which knows the secrets every Connection registered.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave the record to logging's own report
+            return True
+        record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+def setup_logging(verbose: int) -> None:
+    """Log to stderr (``-v`` INFO, ``-vv`` DEBUG) through :class:`RedactFilter`."""
+    logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactFilter) for f in handler.filters):
+            handler.addFilter(RedactFilter())
 
 
 def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
