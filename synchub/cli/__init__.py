@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from synchub.cli import (
@@ -29,8 +30,16 @@ from synchub.cli import (
     stock,
     systems,
 )
-from synchub.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err, setup_logging
-from synchub.errors import ConfigError, SynchubError
+from synchub.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    describe_database_error,
+    err,
+    setup_logging,
+    store_url_of,
+)
+from synchub.errors import ConfigError, SynchubError, redact
 
 __all__ = ["build_parser", "main"]
 
@@ -83,6 +92,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # a database error is one line with a hint; its traceback only with -v
+        described = describe_database_error(exc, store_url_of(args))
+        if described is None:
+            raise
+        line, status = described
+        if args.verbose:
+            err(redact(traceback.format_exc()).rstrip())
+        err(line if args.verbose else f"{line}; -v shows the traceback")
+        return status
     except BrokenPipeError:
         # the reader went away (`synchub feed ... | head`): stop quietly, as Unix tools do
         devnull = os.open(os.devnull, os.O_WRONLY)
