@@ -66,12 +66,17 @@ def this_process() -> RunOwner:
     return RunOwner(socket.gethostname(), os.getpid(), start_token(os.getpid()))
 
 
+def on_this_host(owner: RunOwner) -> bool:
+    """True when ``owner`` runs on the host of this process (so its pid can be checked)."""
+    return owner.host == socket.gethostname()
+
+
 def is_gone(owner: RunOwner) -> bool:
     """True when ``owner`` runs on this host and its process no longer exists.
 
     False for another host's owner (only its heartbeat can tell) and for a live process.
     """
-    if owner.host != socket.gethostname():
+    if not on_this_host(owner):
         return False
     try:
         os.kill(owner.pid, 0)

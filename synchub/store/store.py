@@ -18,7 +18,7 @@ from synchub.canonical import CanonicalRecord
 from synchub.errors import redact
 from synchub.store.engine import SQLITE_IMMEDIATE, make_engine
 from synchub.store.migrate import check_current, current_revisions, head_revision, upgrade_to
-from synchub.store.owner import RunOwner, is_gone, this_process
+from synchub.store.owner import RunOwner, is_gone, on_this_host, this_process
 from synchub.store.stock_tables import STOCK_FEEDS
 from synchub.store.tables import dead_letters, entity_table, sync_runs, sync_state
 from synchub.store.types import DeadLetterIn, FeedPage, PageHook, PageResult, StoredRecord
@@ -262,12 +262,11 @@ class Store:
             owner = RunOwner.parse(row.owner)
             last = _utc(row.heartbeat_at or row.started_at)
             if owner is not None and is_gone(owner):
-                reason = (f"abandoned: its process (pid {owner.pid} on {owner.host}) is gone; "
+                reason = (f"its process (pid {owner.pid} on {owner.host}) is gone; "
                           f"found when run {new_run} started")
-            elif (owner is None or owner.host != this_process().host) and \
-                    now - last > self.run_lease:
+            elif (owner is None or not on_this_host(owner)) and now - last > self.run_lease:
                 who = f"host {owner.host}" if owner else "its owner (not recorded)"
-                reason = (f"abandoned: no heartbeat from {who} since {last.isoformat()} "
+                reason = (f"no heartbeat from {who} since {last.isoformat()} "
                           f"(lease {self.run_lease}); found when run {new_run} started")
             else:
                 continue

@@ -144,7 +144,7 @@ def test_abandoned_runs_show_in_the_cli_and_the_api(db_url: str, capsys: pytest.
     assert main(["runs", "--store", db_url, "--history", "5"]) == 0
     history = capsys.readouterr().out.splitlines()
     assert history[0].endswith("success")
-    assert " abandoned  (abandoned: its process (pid " in history[1]
+    assert " abandoned  (its process (pid " in history[1]
 
     monkeypatch.setenv(TOKEN_ENV, hashlib.sha256(b"monitor-token").hexdigest())
     api = TestClient(create_app(lambda: Store.from_url(db_url)))
