@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from airflow.sdk import Asset
 
 if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
     from synchub.runtime import ConnectionInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -29,9 +31,25 @@ def airflow_connection(conn_id: str) -> ConnectionInfo:
     """The ConnectionResolver inside tasks: Airflow's Connection (and secrets backends)."""
     from airflow.sdk import Connection
 
+    return masked_connection_info(Connection.get(conn_id))
+
+
+def masked_connection_info(conn: Connection) -> ConnectionInfo:
+    """A Connection's fields, with every secret among them registered with Airflow's masker.
+
+    Airflow masks a Connection's password and the extras it deems sensitive by itself; the
+    hub adds what only it knows to be secret: credentials written into the host
+    (``https://user:pass@shop``) and every extra whose name looks like a secret, at any
+    depth (:meth:`~synchub.runtime.ConnectionInfo.secret_values`).
+    """
+    from airflow.sdk.log import mask_secret
+
     from synchub.jobs.connections import connection_info
 
-    return connection_info(Connection.get(conn_id))
+    info = connection_info(conn)
+    for value in info.secret_values():
+        mask_secret(value)
+    return info
 
 
 def entity_asset(entity: str) -> Asset:

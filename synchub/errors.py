@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 # a key names a secret when it ends with one of these words: `access_token`, `client_secret`,
 # `X-Shopify-Access-Token` do; `token_url` and `secret_field` (names of places) do not
@@ -32,6 +33,10 @@ _PAIR = re.compile(
     (?P<q>["']?)(?P<val>(?:Bearer\s+|Basic\s+)?[^"'\s&,}]+)(?P=q)
     """
 )
+# the userinfo of a URL (``https://user:pass@host``): everything between `//` and the last `@`
+# before the path, query or fragment begins; ``user:***@`` (already masked) is left as it is
+_USERINFO = re.compile(
+    r"(?i)\b([a-z][a-z0-9+.\-]*://)(?![^/?#\s'\"<>@:]*:\*\*\*@)[^/?#\s'\"<>]+@")
 _MASK = "***"
 _registered: set[str] = set()
 
@@ -48,11 +53,26 @@ def is_secret_key(key: str) -> bool:
 
 
 def redact(text: Any, secrets: Iterable[str] = ()) -> str:
-    """Mask secret values in a message: registered secrets, given ones, and key=value pairs."""
-    out = str(text)
+    """Mask secret values in a message: registered secrets, given ones, key=value pairs and
+    the credentials of URLs (``scheme://user:pass@`` becomes ``scheme://***@``)."""
+    out = _USERINFO.sub(rf"\1{_MASK}@", str(text))
     for value in sorted({*_registered, *(s for s in secrets if s)}, key=len, reverse=True):
         out = out.replace(value, _MASK)
     return _PAIR.sub(lambda m: f"{m['key']}{m['sep']}{m['q']}{_MASK}{m['q']}", out)
+
+
+def safe_url(url: str) -> str:
+    """A URL as the hub may log or store it: no credentials, no query string.
+
+    ``https://user:pass@shop.example/items?token=x`` becomes ``https://***@shop.example/items``:
+    the userinfo and the query (either may carry credentials) are dropped, and ``***@`` says
+    that the URL had credentials. Every URL formatted into a message goes through here.
+    """
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{_MASK}@{netloc.rsplit('@', 1)[1]}"
+    return f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else parts.path
 
 
 class SynchubError(Exception):
@@ -95,7 +115,7 @@ class APIError(SynchubError):
         self, message: str, *, status: int | None = None, url: str | None = None,
         body: str | None = None,
     ) -> None:
-        self.status, self.url = status, url
+        self.status, self.url = status, safe_url(url) if url else url
         self.body = redact(body[:2000]) if body else None
         super().__init__(message)
 

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query
 
+from synchub.errors import redact
+
 TOKEN_ENV = "SYNCHUB_API_TOKEN_SHA256"  # noqa: S105 - a variable name, not a secret
 
 
@@ -57,12 +59,16 @@ def create_app(store_factory: Callable[[], Any] | None = None,
         return {"status": "ok"}
 
     @app.get("/api/v1/runs", dependencies=auth)
-    def runs() -> dict[str, Any]:
+    def runs(history: Annotated[int | None, Query(ge=1, le=1000)] = None) -> dict[str, Any]:
+        """The latest run of every stream; with ``history``, that many recent runs."""
         store = open_store()
         try:
-            return {"runs": [_jsonable(r) for r in store.last_runs()]}
+            rows = store.runs(limit=history) if history else store.last_runs()
         finally:
             store.dispose()
+        # status is running, success, failed or abandoned; the error passes redaction again
+        return {"runs": [_jsonable({**r, "error": redact(r["error"]) if r["error"] else None})
+                         for r in rows]}
 
     @app.get("/api/v1/deadletters", dependencies=auth)
     def deadletters(connection: str | None = None,

@@ -11,9 +11,9 @@ The argparse tree is built here from one module per command group; they share on
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from synchub.cli import (
@@ -30,8 +30,16 @@ from synchub.cli import (
     stock,
     systems,
 )
-from synchub.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err
-from synchub.errors import ConfigError, SynchubError
+from synchub.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    describe_database_error,
+    err,
+    setup_logging,
+    store_url_of,
+)
+from synchub.errors import ConfigError, SynchubError, redact
 
 __all__ = ["build_parser", "main"]
 
@@ -70,8 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
-    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(args.verbose)
     try:
         status: int = args.handler(args)
         return status
@@ -85,6 +92,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # a database error is one line with a hint; its traceback only with -v
+        described = describe_database_error(exc, store_url_of(args))
+        if described is None:
+            raise
+        line, status = described
+        if args.verbose:
+            err(redact(traceback.format_exc()).rstrip())
+        err(line if args.verbose else f"{line}; -v shows the traceback")
+        return status
     except BrokenPipeError:
         # the reader went away (`synchub feed ... | head`): stop quietly, as Unix tools do
         devnull = os.open(os.devnull, os.O_WRONLY)

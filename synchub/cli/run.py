@@ -42,11 +42,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_line(run: dict[str, Any]) -> str:
+    """A run of the log: its summary, its status, and why when it did not succeed."""
+    line = summary_line(run) + f"  {run['status']}"
+    if run["status"] in ("failed", "abandoned") and run.get("error"):
+        line += f"  ({run['error']})"
+    return line
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
-    """The latest run of every stream."""
+    """The latest run of every stream, or the ``--history`` most recent runs."""
     with opened_store(args) as store:
-        for run in store.last_runs():
-            out(summary_line(run) + f"  {run['status']}")
+        runs = store.runs(limit=args.history) if args.history else store.last_runs()
+        for run in runs:
+            out(run_line(run))
     return EXIT_OK
 
 
@@ -64,4 +73,6 @@ def register_runs(sub: SubParsers) -> None:
     """Register ``synchub runs``."""
     sp = with_config(sub.add_parser("runs", help="the latest run of every stream"))
     sp.add_argument("--store", help=STORE_HELP)
+    sp.add_argument("--history", type=int, metavar="N",
+                    help="the N most recent runs instead, newest first (with abandoned ones)")
     sp.set_defaults(handler=cmd_runs)

@@ -107,6 +107,7 @@ def sync_stream(
         try:
             for page, mapped in mapped_in_order(fetched, mapper):
                 result = load_page(store, connection, stream, page, mapped, hooks)
+                store.heartbeat_run(run_id)
                 summary.pages += 1
                 summary.fetched += len(page.records)
                 summary.stored += result.stored

@@ -12,11 +12,10 @@ import json
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
-from synchub.errors import APIError, FatalAPIError, RetriableAPIError
+from synchub.errors import APIError, FatalAPIError, RetriableAPIError, safe_url
 
 # (first status, last status, error class or None for success); the first match wins
 STATUS_TABLE: tuple[tuple[int, int, type[APIError] | None], ...] = (
@@ -51,12 +50,6 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-def safe_url(url: str) -> str:
-    """The URL without its query string (which may carry credentials)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.scheme else parts.path
 
 
 def vendor_message(body: Any) -> str | None:

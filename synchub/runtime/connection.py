@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -32,10 +33,27 @@ class ConnectionInfo:
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        register_secret(self.password)
-        for key, value in self.extra.items():
-            if isinstance(value, str) and is_secret_key(key):
-                register_secret(value)
+        for value in self.secret_values():
+            register_secret(value)
+
+    def secret_values(self) -> list[str]:
+        """Every value of this Connection that must never be shown, for the log maskers.
+
+        The password; the credentials written into the host (``https://user:pass@shop``:
+        the user, the password, both as written and decoded); and every string under an
+        ``extra`` key, at any depth, whose name looks like a secret (see
+        :func:`is_secret_name`).
+        """
+        found = [self.password] if self.password else []
+        if self.host and "@" in self.host:
+            netloc = urlsplit(self.host if "://" in self.host else f"//{self.host}").netloc
+            userinfo = netloc.rpartition("@")[0]
+            if userinfo:
+                user, _, password = userinfo.partition(":")
+                found += [userinfo, unquote(userinfo), user, unquote(user), password,
+                          unquote(password)]
+        found += _secret_strings(self.extra, False)
+        return list(dict.fromkeys(v for v in found if v))
 
     @classmethod
     def from_env(cls, conn_id: str) -> ConnectionInfo:
@@ -137,6 +155,36 @@ class ConnectionInfo:
             raise ConfigError(f"connection {self.conn_id!r}: {name} is empty but the connector "
                               "needs it")
         return value
+
+
+# the words a name ends with when it names a secret: `api_key`, `clientSecret`, `auth`,
+# `webhook_signing_key` do; `token_url`, `key_field`, `auth_type` (names of places, kinds) do not
+_SECRET_WORDS = frozenset({
+    "password", "passwd", "pwd", "passphrase", "secret", "secrets", "token", "tokens", "key",
+    "keys", "apikey", "credential", "credentials", "creds", "auth", "authorization",
+    "signature", "hmac", "cookie",
+})
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a Connection ``extra`` key names a secret (case-insensitive).
+
+    Its last word is one of :data:`_SECRET_WORDS` (``access_token``, ``clientSecret``,
+    ``private-key``), or the engine's own rule says so (:func:`is_secret_key`).
+    """
+    words = _WORD.findall(name)
+    return bool(words and words[-1].lower() in _SECRET_WORDS) or is_secret_key(name)
+
+
+def _secret_strings(value: Any, secret: bool) -> list[str]:
+    """The strings of an ``extra`` value that are secret: under a secret name, at any depth."""
+    if isinstance(value, dict):
+        return [s for k, v in value.items()
+                for s in _secret_strings(v, secret or is_secret_name(str(k)))]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _secret_strings(v, secret)]
+    return [value] if secret and isinstance(value, str) else []
 
 
 def _normalize_type(conn_type: str) -> str:

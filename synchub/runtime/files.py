@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import fsspec
 import jmespath
 
-from synchub.errors import ConfigError, FatalAPIError, register_secret
+from synchub.errors import ConfigError, FatalAPIError, register_secret, safe_url
 from synchub.runtime.incremental import format_cursor, parse_cursor
 from synchub.runtime.transport import Page, Transport
 
@@ -195,7 +195,8 @@ def read_files(spec: FileStreamSpec, conn: ConnectionInfo, *, stream: str,
     except OSError as exc:
         raise FatalAPIError(f"stream {stream!r}: cannot list {spec.path!r} in "
                             f"{conn.host!r}: {exc}") from None
-    log.info("stream %s: %d file(s) to read under %s", stream, len(files), conn.host)
+    log.info("stream %s: %d file(s) to read under %s", stream, len(files),
+             safe_url(conn.host or ""))
     return _pages(fs, files, spec, cursor, stream, track=inc is not None)
 
 

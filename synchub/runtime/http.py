@@ -29,11 +29,12 @@ from tenacity import (
 from tenacity.wait import wait_random_exponential
 
 from synchub.config.connector import ConnectorSpec, GraphQLCostSpec
-from synchub.errors import APIError, FatalAPIError, RetriableAPIError, redact
+from synchub.errors import APIError, FatalAPIError, RetriableAPIError, redact, safe_url
 from synchub.runtime.auth import build_auth
-from synchub.runtime.classify import classify, graphql_errors, safe_url
+from synchub.runtime.classify import classify, graphql_errors
 from synchub.runtime.connection import ConnectionInfo
 from synchub.runtime.ratelimit import (
+    CostReservation,
     GraphQLCostLimiter,
     RateLimiter,
     build_limiter,
@@ -137,12 +138,28 @@ class HttpClient:
               headers: dict[str, str] | None = None) -> tuple[requests.Response, Any]:
         query = payload.get("query") if transport == "graphql" and payload else None
         waited = 0.0
-        limiters = self._limiters_of(transport)
-        for limiter in limiters:
+        reservation: CostReservation | None = None
+        for limiter in self._limiters_of(transport):
             cost = 1.0
             if isinstance(limiter, GraphQLCostLimiter):
                 cost = self._costs.get(query or "", limiter.default_cost)
+                reservation = CostReservation(limiter, cost)
             waited += limiter.acquire(cost)
+        try:
+            return self._exchange(transport, method, url, params, payload, unwrap, headers,
+                                  waited, reservation)
+        finally:
+            # an attempt that failed before its answer reported a cost is charged nothing
+            if reservation is not None:
+                reservation.settle(None, failed=True)
+
+    def _exchange(self, transport: str, method: str, url: str, params: dict[str, Any] | None,
+                  payload: Any, unwrap: Callable[[Any, str], Any] | None,
+                  headers: dict[str, str] | None, waited: float,
+                  reservation: CostReservation | None) -> tuple[requests.Response, Any]:
+        """One attempt after the limiters let it go: send, classify, read the cost."""
+        query = payload.get("query") if transport == "graphql" and payload else None
+        limiters = self._limiters_of(transport)
         started = time.perf_counter()
         path = safe_url(url)
         try:
@@ -166,6 +183,9 @@ class HttpClient:
         if transport == "graphql":
             if self.cost_limiter is not None:
                 self.cost_limiter.observe(resp.headers, body)
+            if reservation is not None:
+                reservation.settle(body, failed=bool(isinstance(body, dict)
+                                                     and body.get("errors")))
             requested = requested_cost(body)
             if requested is not None and query is not None:
                 self._costs[query] = requested

@@ -110,7 +110,9 @@ class GraphQLCostLimiter(RateLimiter):
     """Query-cost bucket that mirrors ``extensions.cost.throttleStatus``.
 
     Before a query it waits until the projected available points cover the query's
-    requested cost (the last cost seen for the same query, or ``default_cost``).
+    requested cost (the last cost seen for the same query, or ``default_cost``). That
+    charge is a reservation: :meth:`settle` replaces it with what the answer reports, and
+    refunds it when a failed attempt (a 5xx, a timeout) reports no cost at all.
     """
 
     def __init__(self, maximum_available: float = 1000, restore_rate: float = 50,
@@ -147,6 +149,25 @@ class GraphQLCostLimiter(RateLimiter):
             if available is not None:
                 self.available = float(available)
 
+    def settle(self, reserved: float, body: Any, *, failed: bool) -> None:
+        """Replace the reservation of one attempt by the cost its answer reports.
+
+        A throttle status in the answer was adopted by :meth:`observe` and is the truth.
+        Otherwise the reported ``actualQueryCost`` (else ``requestedQueryCost``) is charged
+        instead of the reservation; a failed attempt that reports nothing is refunded, since
+        the server charged nothing we know of. A success that reports nothing keeps the
+        reservation: without figures, the estimate is the safe charge.
+        """
+        if throttle_status(body) is not None:
+            return
+        charged = reported_cost(body)
+        if charged is None and not failed:
+            return
+        refund = min(reserved, self.maximum) - (charged or 0.0)
+        with self._lock:
+            self._restore(self.clock())
+            self.available = min(self.maximum, self.available + refund)
+
     def wait_for(self, body: Any) -> float | None:
         """Seconds until a THROTTLED query's requested cost is restored, from its body."""
         cost = (body.get("extensions") or {}).get("cost") if isinstance(body, dict) else None
@@ -157,6 +178,20 @@ class GraphQLCostLimiter(RateLimiter):
         available = float(status.get("currentlyAvailable") or 0)
         restore = float(status.get("restoreRate") or self.restore)
         return max(0.0, (min(requested, self.maximum) - available) / restore)
+
+
+class CostReservation:
+    """The points one GraphQL attempt reserved, settled once with what its answer says."""
+
+    def __init__(self, limiter: GraphQLCostLimiter, cost: float) -> None:
+        self.limiter, self.cost = limiter, cost
+        self.settled = False
+
+    def settle(self, body: Any, *, failed: bool) -> None:
+        """See :meth:`GraphQLCostLimiter.settle`; later calls do nothing."""
+        if not self.settled:
+            self.settled = True
+            self.limiter.settle(self.cost, body, failed=failed)
 
 
 def throttle_status(body: Any) -> dict[str, Any] | None:
@@ -175,6 +210,17 @@ def requested_cost(body: Any) -> float | None:
         cost = body["extensions"].get("cost")
         if isinstance(cost, dict) and cost.get("requestedQueryCost") is not None:
             return float(cost["requestedQueryCost"])
+    return None
+
+
+def reported_cost(body: Any) -> float | None:
+    """What a GraphQL answer says the query cost: ``actualQueryCost``, else the requested."""
+    if isinstance(body, dict) and isinstance(body.get("extensions"), dict):
+        cost = body["extensions"].get("cost")
+        if isinstance(cost, dict):
+            for key in ("actualQueryCost", "requestedQueryCost"):
+                if isinstance(cost.get(key), int | float):
+                    return float(cost[key])
     return None
 
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 import synchub.store.writer as writer
 from synchub.canonical import CanonicalRecord
+from synchub.errors import redact
 from synchub.store.engine import SQLITE_IMMEDIATE, make_engine
 from synchub.store.migrate import check_current, current_revisions, head_revision, upgrade_to
+from synchub.store.owner import RunOwner, is_gone, on_this_host, this_process
 from synchub.store.stock_tables import STOCK_FEEDS
 from synchub.store.tables import dead_letters, entity_table, sync_runs, sync_state
 from synchub.store.types import DeadLetterIn, FeedPage, PageHook, PageResult, StoredRecord
@@ -41,8 +45,14 @@ def analyze(engine: sa.Engine, *tables: str) -> None:
 class Store:
     """Access to the hub database (SQLite or PostgreSQL) through SQLAlchemy Core."""
 
+    run_lease = timedelta(hours=1)
+    """How long a run of another host stays alive without a heartbeat."""
+    heartbeat_seconds = 60.0
+    """How often a running stream records its heartbeat (at most)."""
+
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        self._beats: dict[int, float] = {}  # run id -> monotonic time of its last heartbeat
         # PostgreSQL: rows written per table since this store last analyzed it (see _analyze)
         self._written: dict[str, int] = {}
         self._analyze_at: dict[str, int] = {}
@@ -105,6 +115,8 @@ class Store:
         ``state=None`` leaves the stream's state as it is. If anything fails, nothing of the
         page is written and the state does not advance.
         """
+        # a safety net: reasons are redacted where they are made, and once more here
+        dead_letters = [replace(d, reason=redact(d.reason)) for d in dead_letters]
         with self._write() as conn:
             result = writer.write_page(conn, connection=connection, stream=stream,
                                        records=records, dead_letters=dead_letters, state=state,
@@ -217,14 +229,66 @@ class Store:
     # -- run log ---------------------------------------------------------------------------
 
     def start_run(self, connection: str, stream: str) -> int:
-        """Record that a stream run started; returns its id for :meth:`finish_run`."""
+        """Record that a stream run started; returns its id for :meth:`finish_run`.
+
+        Earlier runs of the stream still marked ``running`` whose owner is dead are marked
+        ``abandoned`` first (see :meth:`_abandon_dead_runs`).
+        """
+        now = datetime.now(UTC)
         with self._write() as conn:
-            return int(conn.execute(
+            run_id = int(conn.execute(
                 sa.insert(sync_runs)
-                .values(connection=connection, stream=stream, started_at=datetime.now(UTC),
-                        status="running")
+                .values(connection=connection, stream=stream, started_at=now,
+                        status="running", owner=str(this_process()), heartbeat_at=now)
                 .returning(sync_runs.c.id)
             ).scalar_one())
+            self._abandon_dead_runs(conn, connection, stream, run_id, now)
+        self._beats[run_id] = time.monotonic()
+        return run_id
+
+    def _abandon_dead_runs(self, conn: sa.Connection, connection: str, stream: str,
+                           new_run: int, now: datetime) -> None:
+        """Mark ``abandoned`` the stream's earlier ``running`` rows that have no live owner.
+
+        Dead: on this host, the owner's process is gone; on another host (or with no owner
+        recorded, from before runs had one), no heartbeat for :attr:`run_lease`.
+        """
+        rows = conn.execute(
+            sa.select(sync_runs.c.id, sync_runs.c.owner, sync_runs.c.started_at,
+                      sync_runs.c.heartbeat_at)
+            .where(sync_runs.c.connection == connection, sync_runs.c.stream == stream,
+                   sync_runs.c.status == "running", sync_runs.c.id < new_run)).all()
+        for row in rows:
+            owner = RunOwner.parse(row.owner)
+            last = _utc(row.heartbeat_at or row.started_at)
+            if owner is not None and is_gone(owner):
+                reason = (f"its process (pid {owner.pid} on {owner.host}) is gone; "
+                          f"found when run {new_run} started")
+            elif (owner is None or not on_this_host(owner)) and now - last > self.run_lease:
+                who = f"host {owner.host}" if owner else "its owner (not recorded)"
+                reason = (f"no heartbeat from {who} since {last.isoformat()} "
+                          f"(lease {self.run_lease}); found when run {new_run} started")
+            else:
+                continue
+            log.warning("%s.%s run %d %s", connection, stream, row.id, reason)
+            conn.execute(
+                sa.update(sync_runs)
+                .where(sync_runs.c.id == row.id, sync_runs.c.status == "running")
+                .values(status="abandoned", finished_at=now, error=reason))
+
+    def heartbeat_run(self, run_id: int) -> None:
+        """Say that a run is alive (at most once per :attr:`heartbeat_seconds`, cheap to call).
+
+        A run of another host is taken for dead when its heartbeat is older than the lease.
+        """
+        now = time.monotonic()
+        if now - self._beats.get(run_id, 0.0) < self.heartbeat_seconds:
+            return
+        self._beats[run_id] = now
+        with self._write() as conn:
+            conn.execute(sa.update(sync_runs)
+                         .where(sync_runs.c.id == run_id, sync_runs.c.status == "running")
+                         .values(heartbeat_at=datetime.now(UTC)))
 
     def finish_run(
         self,
@@ -240,12 +304,13 @@ class Store:
         """Record how a stream run ended: status, counts, the cursor reached, any error."""
         if cursor is not None and not isinstance(cursor, str):
             cursor = json.dumps(cursor, default=str)
+        self._beats.pop(run_id, None)
         with self._write() as conn:
             conn.execute(
                 sa.update(sync_runs).where(sync_runs.c.id == run_id).values(
                     finished_at=datetime.now(UTC), status=status, fetched=fetched,
                     stored=stored, unchanged=unchanged, quarantined=quarantined,
-                    cursor=cursor, error=error)
+                    cursor=cursor, error=redact(error) if error is not None else None)
             )
 
     def runs(self, connection: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
@@ -270,3 +335,8 @@ class Store:
                 sync_runs.c.started_at >= datetime.fromtimestamp(since_epoch, UTC))
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def _utc(moment: datetime) -> datetime:
+    """A stored timestamp as an aware UTC datetime (SQLite gives them back naive)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -231,6 +231,8 @@ sync_runs = sa.Table(
     sa.Column("quarantined", sa.Integer, nullable=False, server_default="0"),
     sa.Column("cursor", sa.Text),
     sa.Column("error", sa.Text),
+    sa.Column("owner", sa.String(255)),
+    sa.Column("heartbeat_at", Timestamp),
     sa.Index("ix_sync_runs_stream", "connection", "stream", "started_at"),
 )
 

@@ -176,6 +176,31 @@ def test_tasks_resolve_connections_through_airflow(monkeypatch: pytest.MonkeyPat
         password="s3cret-pw", port=8069, schema="prod", extra={"timeout": 5})
 
 
+def test_every_secret_of_a_connection_is_registered_with_airflows_masker(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    monkeypatch.syspath_prepend(str(ROOT / "dags"))
+    from airflow.sdk import Connection
+    from airflow.sdk._shared.secrets_masker import redact
+    from synchub_airflow import masked_connection_info
+
+    conn = Connection(conn_id="shop_masked", conn_type="http",
+                      host="https://shop-admin:host-pass-4711@shop.example", login="api",
+                      password="conn-password-123", extra=json.dumps({
+                          "timeout": 30, "token_url": "https://auth.example/token",
+                          "webhook": {"signingKey": "whsec-nested-0815"},
+                          "oauth": {"Client_Secret": "cs-deep-42a", "scopes": ["read"]},
+                          "API-TOKEN": "tok-upper-9000"}))
+    info = masked_connection_info(conn)
+    assert info.host == "https://shop-admin:host-pass-4711@shop.example"
+    secrets = ["conn-password-123", "host-pass-4711", "shop-admin", "whsec-nested-0815",
+               "cs-deep-42a", "tok-upper-9000"]
+    line = "sent " + " and ".join(secrets)
+    assert redact(line) == "sent " + " and ".join(["***"] * len(secrets))
+    # what is no secret stays readable
+    assert redact("https://shop.example api read 30") == "https://shop.example api read 30"
+
+
 def test_sync_dag_runs_through_airflow_against_the_sandbox(tmp_path: Path, sandbox: Any,
                                                            db_url: str) -> None:
     sb, srv = sandbox

@@ -82,3 +82,26 @@ def test_field_lookup() -> None:
         conn.field("pasword")
     with pytest.raises(ConfigError, match="has no host"):
         _ = conn.base_url
+
+
+@pytest.mark.parametrize(("fields", "secrets", "not_secret"), [
+    (dict(password="pw-12345"), ["pw-12345"], []),
+    (dict(host="https://shop-user:p%40ss-word@shop.example"),
+     ["shop-user:p%40ss-word", "shop-user:p@ss-word", "shop-user", "p%40ss-word", "p@ss-word"],
+     ["shop.example"]),
+    (dict(host="https://tok-in-user@git.example/x"), ["tok-in-user"], []),
+    (dict(extra={"api_key": "k-1", "token_url": "https://auth.example/t", "timeout": 30,
+                 "webhook": {"signingKey": "whsec-2", "events": ["orders"]},
+                 "oauth": {"CLIENT-SECRET": "cs-3"},
+                 "credentials": {"user": "u-4", "list": ["l-5"]}, "key_field": "id"}),
+     ["k-1", "whsec-2", "cs-3", "u-4", "l-5"], ["https://auth.example/t", "orders", "id"]),
+])
+def test_secret_values_are_found_and_registered(fields: dict[str, object], secrets: list[str],
+                                                not_secret: list[str]) -> None:
+    info = ConnectionInfo(conn_id="c", **fields)  # type: ignore[arg-type]
+    assert sorted(info.secret_values()) == sorted(secrets)
+    for value in secrets:
+        if len(value) >= 4:     # shorter ones are not registered (they would mask words)
+            assert redact(f"<{value}>") == "<***>"
+    for value in not_secret:
+        assert value not in info.secret_values()

@@ -84,3 +84,43 @@ def test_query_errors_are_fatal() -> None:
     with pytest.raises(FatalAPIError, match="GraphQL: Field 'nope' doesn't exist"):
         list(gql_client(FakeClock()).read("items"))
     assert api.call_count == 1
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_failed_attempts_are_not_charged_the_default_cost() -> None:
+    # a default cost of 1,000 points against 2,000 restoring 100/s: were each 503 charged,
+    # the third attempt would wait 10 s for points, and ten of them over a minute
+    for _ in range(10):
+        responses.post(GQL, status=503, body="<html>Service Unavailable</html>")
+    responses.post(GQL, json={"data": {"items": {"edges": [{"node": {"id": 1}}],
+                                                 "pageInfo": {"hasNextPage": False,
+                                                              "endCursor": "c1"}}},
+                              "extensions": {"cost": {"requestedQueryCost": 12,
+                                                      "actualQueryCost": 10}}})
+    clock = FakeClock()
+    spec = make_spec(
+        streams={"items": {"transport": "graphql", "path": "/graphql.json", "query": QUERY,
+                           "record_selector": "data.items.edges[].node",
+                           "paginator": {"type": "graphql_cursor",
+                                         "page_info": "data.items.pageInfo"}}},
+        http={"timeout_seconds": 5, "max_retries": 10,
+              "backoff": {"initial_seconds": 0.001, "max_seconds": 0.01},
+              "rate_limit": {"type": "graphql_cost", "maximum_available": 2000,
+                             "restore_rate": 100, "default_cost": 1000}})
+    c = ConnectorClient(spec, make_conn(), clock=clock, sleep=clock.sleep)
+    limiter = c.http.cost_limiter
+    assert limiter is not None
+    charges: list[float] = []
+    acquire = limiter.acquire
+
+    def counting_acquire(cost: float = 1.0) -> float:
+        charges.append(cost)
+        return acquire(cost)
+
+    limiter.acquire = counting_acquire  # type: ignore[method-assign]
+    assert [r["id"] for p in c.read("items") for r in p.records] == [1]
+    assert len(charges) == 11 and c.stats.retries == 10
+    assert c.stats.throttled_seconds == 0            # no wait for cost points at all
+    assert all(s <= 0.01 for s in clock.slept)       # only the backoff between retries
+    # the ten failures were refunded; the answer's own cost (10 points) is what stays charged
+    assert limiter.available == pytest.approx(2000 - 10)

@@ -66,6 +66,32 @@ def test_0007_drops_the_outbox_and_its_downgrade_recreates_it_as_0001_made_it(
         store.dispose()
 
 
+def test_0009_adds_the_run_owner_and_its_downgrade_removes_it(db_url: str) -> None:
+    store = Store.from_url(db_url)
+    try:
+        upgrade_to(store.engine, "0007_drop_outbox")
+        with store.engine.connect() as conn:
+            before = table_ddl(conn, "sync_runs")
+        upgrade_to(store.engine, "0009_run_owner")
+        with store.engine.connect() as conn:
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("sync_runs")}
+        assert {"owner", "heartbeat_at"} <= columns
+        run_id = store.start_run("shop", "orders")
+        store.finish_run(run_id, "success")
+
+        downgrade(store, "0007_drop_outbox")
+        with store.engine.connect() as conn:
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("sync_runs")}
+            assert conn.execute(sa.text("select status from sync_runs")).scalar() == "success"
+        assert not {"owner", "heartbeat_at"} & columns
+        if store.engine.dialect.name == "postgresql":   # SQLite rewrites the table's text
+            with store.engine.connect() as conn:
+                assert table_ddl(conn, "sync_runs") == before
+        store.upgrade()
+    finally:
+        store.dispose()
+
+
 # -- migrations hold their own SQL -----------------------------------------------------------
 
 VERSIONS = ROOT / "synchub" / "store" / "migrations" / "versions"
