@@ -9,8 +9,9 @@ difference moves ``stock_positions.reserved`` atomically. Units are released whe
 - a master shipment (``Shipment.order_connection`` / ``order_external_id``) covers them,
 - the order is older than ``reservations.max_age`` (taken as settled in the master).
 
-An order whose units take a SKU's sellable stock below zero is the later seller in an
-oversell: it gets a ``stock_exceptions`` row with its shortfall.
+When a SKU's sellable stock goes below zero, the orders placed last are short: they get
+``stock_exceptions`` rows with their shortfall, re-attributed whenever an order placed
+earlier arrives later (:mod:`synchub.stock.oversells`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from synchub.stock.oversells import reattribute
 from synchub.stock.positions import add_reserved
-from synchub.store.stock_tables import stock_exceptions, stock_reservations
+from synchub.store.stock_tables import stock_reservations
 from synchub.store.tables import bindings, entity_table
-from synchub.store.writer import assign_seq_block, dialect_insert
+from synchub.store.writer import dialect_insert
 
 if TYPE_CHECKING:
     from synchub.stock.ingest import StockIngest
@@ -127,7 +129,6 @@ def on_orders(conn: sa.Connection, ingest: StockIngest, orders: list[dict[str, A
     existing = _existing(conn, [o["id"] for o in orders])
     upserts: list[dict[str, Any]] = []
     deltas: dict[str, int] = defaultdict(int)
-    gains: list[tuple[datetime, str, str, int, dict[str, Any]]] = []
     for order in orders:
         conn_name = order["source"]["connection"]
         wanted = wanted_rows(order, ingest,
@@ -141,8 +142,6 @@ def on_orders(conn: sa.Connection, ingest: StockIngest, orders: list[dict[str, A
                 continue
             delta = w.open_qty - (before[0] if before else 0)
             deltas[w.sku] += delta
-            if delta > 0:
-                gains.append((_when(order["placed_at"]), order["id"], w.sku, delta, order))
             upserts.append(_row(order, w.line_key, w.sku, w.quantity, w.open_qty, w.reason, now))
         for (line_key, sku), (open_qty, quantity, _reason) in have.items():
             if (line_key, sku) not in seen and (open_qty or _reason != "line_removed"):
@@ -156,9 +155,11 @@ def on_orders(conn: sa.Connection, ingest: StockIngest, orders: list[dict[str, A
             set_={c: ins.excluded[c] for c in ("quantity", "open_qty", "status", "reason",
                                                "placed_at", "updated_at")},
         ), upserts)
+    # add_reserved locks the moved SKUs' positions: the re-attribution below sees every
+    # reservation of them committed before, and no other writer changes their exceptions
     left = add_reserved(conn, deltas, now)
-    oversold = _flag_oversells(conn, ingest, deltas, left, gains, now)
-    return {"reservation_changes": len(upserts), "oversold": oversold}
+    return {"reservation_changes": len(upserts),
+            **reattribute(conn, ingest, deltas, left, now)}
 
 
 def _row(order: dict[str, Any], line_key: str, sku: str, quantity: int, open_qty: int,
@@ -181,65 +182,6 @@ def _existing(conn: sa.Connection, order_ids: list[str]
                             .where(t.c.order_id.in_(order_ids[start:start + _CHUNK])))
         for r in rows:
             out[r.order_id][(r.line_key, r.sku)] = (int(r.open_qty), int(r.quantity), r.reason)
-    return out
-
-
-def _flag_oversells(conn: sa.Connection, ingest: StockIngest, deltas: dict[str, int],
-                    left: dict[str, int], gains: list[tuple[datetime, str, str, int,
-                                                            dict[str, Any]]],
-                    now: datetime) -> int:
-    """Mark the orders whose units took a stocked SKU below zero, latest orders first."""
-    short = {sku for sku, rest in left.items() if rest < 0 and deltas.get(sku, 0) > 0}
-    if not short:
-        return 0
-    levels = entity_table("inventory_level")
-    stocked = set(conn.execute(sa.select(levels.c.sku).distinct().where(
-        levels.c.connection.in_(sorted(ingest.masters)), levels.c.sku.in_(sorted(short))))
-        .scalars())
-    rows = []
-    for sku in sorted(short & stocked):
-        # orders take from it in the order they were placed; those that find too little
-        # are the later sellers of an oversell
-        # after the page the SKU has left[sku]; before its gains it had left[sku] + gains
-        remaining = left[sku] + sum(d for _, _, s, d, _ in gains if s == sku)
-        mine = sorted((g for g in gains if g[2] == sku), key=lambda g: (g[0], g[1]))
-        for placed, order_id, s, gain, order in mine:
-            remaining -= gain
-            if remaining < 0:
-                shortfall = min(gain, -remaining)
-                rows.append({
-                    "kind": "oversell", "order_id": order_id,
-                    "connection": order["source"]["connection"],
-                    "order_external_id": order["external_id"], "sku": s,
-                    "shortfall": shortfall,
-                    "reason": f"order {order.get('number') or order['external_id']} on "
-                              f"{order['source']['connection']} needs {gain} of {s} but only "
-                              f"{gain - shortfall} were left to sell",
-                    "data": {"order_id": order_id, "sku": s, "shortfall": shortfall,
-                             "units": gain, "placed_at": placed.isoformat(),
-                             "connection": order["source"]["connection"],
-                             "order_external_id": order["external_id"],
-                             "order_number": order.get("number")},
-                    "detected_at": now,
-                })
-    if not rows:
-        return 0
-    ins = dialect_insert(conn, stock_exceptions).on_conflict_do_nothing(
-        index_elements=[stock_exceptions.c.kind, stock_exceptions.c.order_id,
-                        stock_exceptions.c.sku]).returning(stock_exceptions.c.id)
-    new_ids = [r[0] for r in conn.execute(ins, rows)] if conn.dialect.name == "postgresql" \
-        else _insert_each(conn, ins, rows)
-    if new_ids:
-        assign_seq_block(conn, "stock_exception", stock_exceptions, new_ids)
-    return len(new_ids)
-
-
-def _insert_each(conn: sa.Connection, ins: Any, rows: list[dict[str, Any]]) -> list[int]:
-    out = []
-    for row in rows:
-        got = conn.execute(ins.values(**row)).scalar_one_or_none()
-        if got is not None:
-            out.append(got)
     return out
 
 
