@@ -6,7 +6,11 @@ ARG PYTHON_VERSION=3.11
 FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION}
 
 # The image runs as `airflow` (uid 50000) or, as Airflow's docs recommend, as any
-# AIRFLOW_UID in group 0: what the hub writes is group-0 writable (umask 0002).
+# AIRFLOW_UID in group 0: the folders the hub writes (var/ for exports and settlement
+# files, the login's password file) are group-0 writable; a new named volume mounted on
+# them takes their owner and mode.
+USER root
+RUN install -d -o airflow -g 0 -m 0775 /opt/synchub /opt/synchub/var /opt/airflow/auth
 USER airflow
 WORKDIR /opt/synchub
 
@@ -26,12 +30,7 @@ COPY --chown=airflow:0 connectors /opt/synchub/connectors
 COPY --chown=airflow:0 mappings /opt/synchub/mappings
 COPY --chown=airflow:0 schemas /opt/synchub/schemas
 COPY --chown=airflow:0 hub.yaml /opt/synchub/hub.yaml
-# var/ (exports, settlement files) and the Airflow login's password file live on volumes;
-# a new named volume takes these folders' owner and mode
-RUN uv pip install --no-cache --no-deps --editable /opt/synchub \
- && umask 0002 \
- && mkdir -p /opt/synchub/var /opt/airflow/auth \
- && chmod 0775 /opt/synchub/var /opt/airflow/auth
+RUN uv pip install --no-cache --no-deps --editable /opt/synchub
 
 ENV SYNCHUB_HUB=/opt/synchub/hub.yaml \
     AIRFLOW__CORE__DAGS_FOLDER=/opt/synchub/dags \

@@ -209,11 +209,11 @@ def test_the_demo_connections_are_the_sandboxs(resolved: dict[str, Any]) -> None
         assert json.loads(env[var]) == conn, var
     settlements = json.loads(env["AIRFLOW_CONN_WOO_SETTLEMENTS"])
     assert settlements["conn_type"] == "fs"
-    assert settlements["host"] in resolved["services"]["sandbox"]["command"][0]
+    assert settlements["host"] in resolved["services"]["sandbox"]["command"][-1]
 
 
 def test_the_sandbox_serves_the_demo_stores() -> None:
-    command = services()["sandbox"]["command"][0]
+    command = services()["sandbox"]["command"][-1]
     assert re.findall(r"--store (\S+)", command.split("exec ", 1)[1]) == DEMO_STORES
     woo = next(s for s in DEMO_STORES if s.startswith("woocommerce:"))
     settlements = re.search(r"settlements --out (\S+)\s+\\\s+--store (\S+)", command)
@@ -246,7 +246,9 @@ def test_production_shape_has_service_from_the_image_with_no_code_mounted(
         assert svc["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     if service.startswith("airflow-") or service == "sandbox":
         assert svc["image"] == "synchub-airflow:local"
-        assert svc["user"] == resolved["services"]["airflow-worker"]["user"]
+        # AIRFLOW_UID in group 0, through the image's entrypoint (which makes that user known)
+        assert re.fullmatch(r"\d+:0", svc["user"])
+        assert "entrypoint" not in services()[service]
     binds = [v["source"] for v in svc.get("volumes", []) if v["type"] == "bind"]
     assert all(Path(b).parent == ROOT / "deploy" for b in binds), binds
 
