@@ -20,7 +20,10 @@ from synchub.errors import ConfigError
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Load the hub, its connectors and mappings; one line per part, or every error."""
+    """Load the hub, its connectors and mappings; one line per part, or every error.
+
+    Warnings (a channel no section names) go to stderr too and leave the exit code at 0.
+    """
     from synchub.config.loader import ConfigErrors
     from synchub.config.sinks import route_sources
 
@@ -53,7 +56,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         out(f"ok  ledger: books in {led.functional_currency}; channels "
             f"{', '.join(led.channels) or 'none'}; {len(led.fees)} fee types, "
             f"{len(led.taxes)} tax titles, {len(led.commissions)} commission rules mapped")
-    out(f"{hub.path}: valid ({len(hub.connections)} connections)")
+    for w in hub.warnings:
+        err(f"warning: {w.message}")
+    warned = (f", {len(hub.warnings)} warning{'s' if len(hub.warnings) != 1 else ''}"
+              if hub.warnings else "")
+    out(f"{hub.path}: valid ({len(hub.connections)} connections{warned})")
     return EXIT_OK
 
 

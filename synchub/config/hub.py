@@ -1,13 +1,14 @@
 """The models of the hub file (``hub.yaml``): systems, conn ids, streams, schedules, roles.
 
-Parsing only: :func:`synchub.plan.load_hub` turns the file into the runnable plan
-(connectors resolved, mappings compiled, cross-checks run).
+Parsing, plus the checks that read the file alone (schedules) or its sections together
+(roles): :func:`synchub.plan.load_hub` turns the file into the runnable plan (connectors
+resolved, mappings compiled, cross-checks run).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
@@ -16,10 +17,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from synchub.config.connector import parse_duration
 from synchub.config.feeds import FeedsConfig
-from synchub.config.ledger import LedgerPart
-from synchub.config.sinks import RouteConfig
+from synchub.config.ledger import LedgerConfig, LedgerPart
+from synchub.config.loader import load_yaml
+from synchub.config.schedules import schedule_problem
+from synchub.config.sinks import RouteConfig, route_sources
 from synchub.config.stock import StockConfig
 from synchub.config.webhooks import WebhookSettings
+from synchub.errors import ConfigError
 
 if TYPE_CHECKING:
     from synchub.config.connector import ConnectorSpec
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
 Role = Literal["channel", "marketplace", "erp", "wms", "crm", "carrier", "payments", "feed",
                "rates"]
 NAME = r"^[a-z][a-z0-9_]{0,62}$"
+KeyPath = tuple[str | int, ...]
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -56,7 +61,8 @@ class StreamSettings(_Model):
 class TaskDefaults(_Model):
     """How the DAGs run their tasks."""
 
-    schedule: str | None = Field(default="@hourly", description="Cron, preset, or null.")
+    schedule: str | None = Field(default="@hourly", description="Cron, preset, or null; "
+                                 "also the push and feed DAGs' cron.")
     retries: int = Field(default=3, ge=0, le=20)
     retry_delay: Duration = timedelta(seconds=30)
     max_retry_delay: Duration = timedelta(minutes=10)
@@ -73,7 +79,8 @@ class ConnectionConfig(_Model):
     roles: list[Role] = Field(default_factory=lambda: list[Role](["channel"]))
     streams: dict[str, StreamSettings] | None = Field(
         default=None, description="Streams to sync (default: all of the connector's).")
-    schedule: str | None = None
+    schedule: str | None = Field(default=None, description="Cron, preset (@hourly, @once, "
+                                 "@continuous...), or null (default: the hub's).")
     incremental: IncrementalOverrides | None = Field(
         default=None, description="Overrides for every incremental stream of this connection.")
     retries: int | None = Field(default=None, ge=0, le=20)
@@ -160,3 +167,71 @@ def absolutize_sqlite(url: str, base: Path) -> str:
 def default_hub_path() -> Path:
     """``$SYNCHUB_HUB`` or ``./hub.yaml``."""
     return Path(os.environ.get("SYNCHUB_HUB", "hub.yaml"))
+
+
+def hub_schedules(hub: HubFile) -> list[tuple[KeyPath, str | None, bool]]:
+    """Every schedule of the hub file: (key path, value, whether it becomes a cron timetable).
+
+    A connection's schedule is its sync DAG's own (``@once`` and ``@continuous`` fit); the
+    stock, feed, ledger and push DAGs build cron timetables from theirs, and the defaults'
+    schedule is the push and feed DAGs' when the hub has any.
+    """
+    consumers = hub.feeds.consumers if hub.feeds is not None else {}
+    out: list[tuple[KeyPath, str | None, bool]] = [
+        (("defaults", "schedule"), hub.defaults.schedule, bool(hub.sinks or consumers))]
+    out += [(("connections", name, "schedule"), cfg.schedule, False)
+            for name, cfg in hub.connections.items()]
+    if hub.stock is not None:
+        out.append((("stock", "schedule"), hub.stock.schedule, True))
+    out += [(("feeds", "consumers", name, "schedule"), cfg.schedule, True)
+            for name, cfg in consumers.items()]
+    if hub.ledger is not None:
+        out.append((("ledger", "schedule"), hub.ledger.schedule, True))
+    return out
+
+
+def check_schedules(hub: HubFile) -> list[tuple[KeyPath, str]]:
+    """(key path, reason) for every schedule of the hub file that Airflow would refuse."""
+    out = []
+    for keys, value, cron_only in hub_schedules(hub):
+        problem = None if value is None else schedule_problem(value, cron_only=cron_only)
+        if problem is not None:
+            out.append((keys, problem))
+    return out
+
+
+def check_ledger_file_schedule(ledger: LedgerConfig, hub_path: Path) -> list[ConfigError]:
+    """The ledger's schedule, when a ``mappings/ledger/*.yaml`` file set it.
+
+    The hub file's own ``ledger.schedule`` is checked with its other schedules.
+    """
+    origin = ledger.origins.get("schedule")
+    if origin is None or origin == str(hub_path):
+        return []
+    problem = schedule_problem(ledger.schedule, cron_only=True)
+    if problem is None:
+        return []
+    return [ConfigError(problem, file=origin, key="ledger.schedule",
+                        line=load_yaml(origin).line_of(("schedule",)))]
+
+
+def check_channel_roles(hub: HubFile, plans: Mapping[str, ConnectionView],
+                        ledger_channels: Collection[str]) -> list[tuple[KeyPath, str]]:
+    """(key path, warning) for each channel that no stock, sink or ledger section names.
+
+    Its records are stored, but no stock is kept in step with it, nothing is delivered from
+    or to it and its money is not booked: most often a section forgotten, not a choice.
+    ``ledger_channels`` are the resolved ledger's (the hub file's and the ledger files').
+    """
+    used = set(ledger_channels)
+    if hub.stock is not None:
+        used |= set(hub.stock.channels) | set(hub.stock.masters)
+    for sink, routes in hub.sinks.items():
+        used.add(sink)
+        for route in routes.values():
+            used.update(route_sources(route, sink, plans))
+    return [(("connections", name),
+             f"connection {name!r} has the channel role but is in none of stock:, sinks: or "
+             "ledger:; its records are stored, but neither stock-synced, delivered nor booked")
+            for name, cfg in hub.connections.items()
+            if "channel" in cfg.roles and name not in used]

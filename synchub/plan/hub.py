@@ -23,6 +23,9 @@ from synchub.config.hub import (
     IncrementalOverrides,
     StreamSettings,
     absolutize_sqlite,
+    check_channel_roles,
+    check_ledger_file_schedule,
+    check_schedules,
 )
 from synchub.config.ledger import LedgerConfig, load_ledger
 from synchub.config.loader import (
@@ -79,6 +82,8 @@ class Hub:
     exports: dict[tuple[str, str], CompiledExport] = field(default_factory=dict)
     # the resolved ledger configuration, or None when the hub keeps no ledger
     ledger: LedgerConfig | None = None
+    # what `synchub validate` shows but does not fail on (file, line and key named)
+    warnings: list[ConfigError] = field(default_factory=list)
 
     @property
     def root(self) -> Path:
@@ -190,6 +195,9 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
             plan.streams[sname] = StreamPlan(sname, settings.full_refresh, compiled)
         plans[name] = plan
 
+    for keys, message in check_schedules(hub_file):
+        errors.append(ConfigError(message, file=str(hub_path), key=format_key_path(keys),
+                                  line=_line(doc, *keys)))
     if hub_file.stock is not None:
         for keys, message in check_stock(hub_file.stock, plans):
             errors.append(ConfigError(message, file=str(hub_path),
@@ -219,10 +227,16 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
     exports = load_exports(hub_file.sinks, plans, map_dir, errors) if load_mappings else {}
     ledger, ledger_errors = load_ledger(hub_file.ledger, doc, map_dir, plans)
     errors += ledger_errors
+    if ledger is not None:
+        errors += check_ledger_file_schedule(ledger, hub_path)
     if errors:
         raise ConfigErrors(_dedupe(errors))
+    warnings = [ConfigError(message, file=str(hub_path), key=format_key_path(keys),
+                            line=_line(doc, *keys))
+                for keys, message in check_channel_roles(
+                    hub_file, plans, ledger.channels if ledger is not None else ())]
     return Hub(path=hub_path, file=hub_file, connections=plans, exports=exports,
-               ledger=ledger)
+               ledger=ledger, warnings=warnings)
 
 
 def _tune_incremental(plan: ConnectionPlan, stream: str, *layers: IncrementalOverrides | None
