@@ -78,6 +78,7 @@ def channel_orders(hub: Hub, connection: str, day: date, client: ConnectorClient
     zone = ZoneInfo(inc.cursor_timezone) if inc.cursor_timezone else None
     state = {"cursor": format_cursor(start)}
     for page in client.read(source.stream, state=state, window_end=end + inc.safety_lag):
+        out.unreadable += len(page.rejected)   # not an object, or no time to place it by
         for record in page.records:
             raw_time = record.get(inc.cursor_field)
             try:

@@ -11,41 +11,40 @@ from typing import Any
 from sqlalchemy.exc import DataError
 
 from synchub.store import DeadLetterIn, PageResult, Store
+from synchub.store.text import unstorable_in_json, unstorable_path
 
-_NUL_REASON = ("contains a NUL character (\\u0000), which PostgreSQL cannot store; "
-               "NULs in the kept raw record are shown as U+FFFD")
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {k: _without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    return value
+_KEPT = "; in the kept raw record such characters are shown as U+FFFD"
 
 
 def load_page(store: Store, connection: str, stream: str, page: Any, mapped: Any,
               hooks: Any = ()) -> PageResult:
-    """Write a page; records the database refuses to hold (NUL) go to dead letters instead.
+    """Write a page; records the database cannot hold go to dead letters instead.
 
-    The check costs nothing on the normal path: only a page the database rejected is searched
-    for such records, which are quarantined before the page is written again.
+    Such records hold a NUL character (PostgreSQL refuses it) or a lone surrogate (no
+    UTF-8 encoder writes it). The check costs nothing on the normal path: only a page the
+    database or its encoder rejected is searched for them, and they are quarantined with
+    the field that holds one before the page is written again.
     """
     records, dead = mapped.records, list(mapped.dead)
     try:
         return store.write_page(connection=connection, stream=stream, records=records,
                                 dead_letters=dead, state=page.state, hooks=hooks)
-    except DataError:
-        bad = {i for i, r in enumerate(records) if "\\u0000" in r.document}
+    except (DataError, UnicodeEncodeError):
+        bad = {i for i, r in enumerate(records)
+               if unstorable_in_json(r.document) or unstorable_in_json(r.external_id)}
         if not bad:
             raise
     keep = [r for i, r in enumerate(records) if i not in bad]
     for i in sorted(bad):
         rec = records[i]
         raw = page.records[mapped.origins[i]] if i < len(mapped.origins) else {}
+        found = unstorable_path(raw)
+        if found is None:  # not in the raw record: the mapping's context put it there
+            field, reason = None, "holds a NUL character or a lone surrogate"
+        else:
+            field, what = found
+            reason = f"{field}: holds {what}"
         dead.append(DeadLetterIn(entity=rec.entity, record_id=rec.external_id,
-                                 reason=_NUL_REASON, field=None, raw=_without_nul(raw)))
+                                 reason=reason + _KEPT, field=field, raw=raw))
     return store.write_page(connection=connection, stream=stream, records=keep,
                             dead_letters=dead, state=page.state, hooks=hooks)

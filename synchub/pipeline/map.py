@@ -11,10 +11,15 @@ from typing import TYPE_CHECKING, Any
 from synchub.errors import RecordError
 from synchub.mapping import MappingContext
 from synchub.store import DeadLetterIn
+from synchub.store.text import unstorable_path
 
 if TYPE_CHECKING:
     from synchub.canonical import CanonicalRecord
     from synchub.plan import StreamPlan
+    from synchub.runtime import RejectedRecord
+
+# how Python's UTF-8 encoder refuses a lone surrogate (pydantic passes its message on)
+_SURROGATE_FAILURE = "surrogates not allowed"
 
 
 def map_page(
@@ -36,8 +41,12 @@ def map_page(
                 out = mapping.apply(raw, ctx)
             except RecordError as exc:
                 rid = exc.record_id or _safe_record_id(mapping, raw)
+                reason, field = exc.message, exc.field
+                if _SURROGATE_FAILURE in reason:
+                    # an encoder met a lone surrogate: name where it is in the record
+                    reason, field = _unstorable_reason(mapping.entity, rid, raw, reason, field)
                 dead.append(DeadLetterIn(entity=mapping.entity, record_id=rid,
-                                         reason=exc.message, field=exc.field, raw=raw))
+                                         reason=reason, field=field, raw=raw))
                 produced += 1
                 continue
             records.extend(out)
@@ -47,6 +56,27 @@ def map_page(
         if produced == 0:
             skipped += 1
     return records, dead, skipped
+
+
+def rejected_letters(rejected: list[RejectedRecord], plan: StreamPlan) -> list[DeadLetterIn]:
+    """Dead letters for the page items the runtime set aside (see ``Page.rejected``).
+
+    They are named as the stream's first mapping names its records (entity, record id).
+    """
+    mapping = plan.mappings[0] if plan.mappings else None
+    entity = mapping.entity if mapping is not None else None
+    return [DeadLetterIn(entity=entity, record_id=_safe_record_id(mapping, r.raw)
+                         if mapping is not None else None,
+                         reason=r.reason, field=r.field, raw=r.raw) for r in rejected]
+
+
+def _unstorable_reason(entity: str, rid: str | None, raw: Any, reason: str,
+                       field: str | None) -> tuple[str, str | None]:
+    found = unstorable_path(raw, nul=False)
+    if found is None:
+        return reason, field
+    path, what = found
+    return f"{entity} {rid or '(no id)'}: {path}: holds {what}", path
 
 
 def _safe_record_id(mapping: Any, raw: Any) -> str | None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from synchub.errors import ConfigError, SynchubError, redact
 from synchub.pipeline.load import load_page
+from synchub.pipeline.map import rejected_letters
 from synchub.pipeline.mapper import PageMapper, mapped_in_order, workers_wanted
 from synchub.pipeline.source import prefetch, read_stream
 from synchub.runtime import ConnectorClient
@@ -106,10 +107,12 @@ def sync_stream(
         fetched = prefetch(iter(pages))
         try:
             for page, mapped in mapped_in_order(fetched, mapper):
+                if page.rejected:  # items the runtime set aside go with the page's letters
+                    mapped.dead.extend(rejected_letters(page.rejected, plan))
                 result = load_page(store, connection, stream, page, mapped, hooks)
                 store.heartbeat_run(run_id)
                 summary.pages += 1
-                summary.fetched += len(page.records)
+                summary.fetched += len(page.records) + len(page.rejected)
                 summary.stored += result.stored
                 summary.unchanged += result.unchanged
                 summary.quarantined += result.quarantined

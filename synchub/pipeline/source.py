@@ -62,7 +62,7 @@ def _read_inputs(client: ConnectorClient, stream: str, spec: StoreInputsSpec,
                 records = _pick(page.records, spec.match_field, item.key)
                 for rec in records:
                     rec["_input"] = tag
-                yield Page(records, None, number)
+                yield Page(records, None, number, page.rejected)
         except FatalAPIError as exc:
             if exc.status not in spec.not_found:
                 raise

@@ -6,13 +6,13 @@ The sync engine uses exactly this surface::
     with ConnectorClient(spec, conn) as client:
         currency = client.context()["shop_currency"]
         for page in client.read("orders", state=state, window_end=interval_end):
-            ...  # page.records, page.state, page.number
+            ...  # page.records, page.state, page.number, page.rejected
 """
 
 from __future__ import annotations
 
-from synchub.runtime.client import ConnectorClient, Page
+from synchub.runtime.client import ConnectorClient, Page, RejectedRecord
 from synchub.runtime.connection import ConnectionInfo
 from synchub.runtime.http import ClientStats
 
-__all__ = ["ClientStats", "ConnectionInfo", "ConnectorClient", "Page"]
+__all__ = ["ClientStats", "ConnectionInfo", "ConnectorClient", "Page", "RejectedRecord"]

@@ -3,14 +3,19 @@
 One table decides: 2xx is fine, 429 and 5xx are retriable, other statuses are fatal. The
 vendor's own message is pulled from its error body (Shopify ``errors``, WooCommerce
 ``message``/``code``, GraphQL ``errors[].message``) and redacted. Faults answered at HTTP
-200 (GraphQL ``errors``, JSON-RPC ``error``) are classified from the body.
+200 (GraphQL ``errors``, JSON-RPC ``error``) are classified from the body. A 2xx body that
+does not parse is retriable when it was cut short, and fatal when a retry would get the same
+bytes (not UTF-8, or nested deeper than the JSON parser follows).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import sys
 import time
 from email.utils import parsedate_to_datetime
+from itertools import accumulate
 from typing import Any
 
 import requests
@@ -26,6 +31,10 @@ STATUS_TABLE: tuple[tuple[int, int, type[APIError] | None], ...] = (
     (100, 599, FatalAPIError),
 )
 MAX_RETRY_AFTER = 600.0
+# how a decoder says the bytes stopped inside a character (a body cut short)
+_CUT_SHORT = ("unexpected end of data", "truncated data")
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def error_class(status: int) -> type[APIError] | None:
@@ -74,6 +83,48 @@ def vendor_message(body: Any) -> str | None:
     return None
 
 
+def parse_body(content: bytes, where: str, status: int | None = None,
+               url: str | None = None) -> Any:
+    """The JSON of a response body; raise by what a new attempt could change.
+
+    A body cut short (incomplete JSON, or a UTF-8 sequence cut at its very end) may come
+    whole next time: retriable. Bytes that are not UTF-8 inside the body, or nesting deeper
+    than the parser follows, come back the same every time: fatal, naming the byte offset
+    or the depth. Only a body that failed to parse is examined.
+    """
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except UnicodeDecodeError as exc:
+        if exc.end < len(content) or exc.reason not in _CUT_SHORT:
+            raise FatalAPIError(
+                f"{where}: the body is not valid {exc.encoding.upper()} at byte "
+                f"{exc.start:,} of {len(content):,} ({exc.reason}: "
+                f"{exc.object[exc.start:exc.end]!r}); a retry would get the same bytes",
+                status=status, url=url) from None
+        problem = "a truncated body (a character cut at its end)"
+    except RecursionError:
+        raise FatalAPIError(f"{where}: response {too_deep(content)}; a retry would get the "
+                            "same body", status=status, url=url) from None
+    except ValueError:
+        problem = "an invalid or truncated JSON body"
+    raise RetriableAPIError(f"{where} with {problem} ({len(content):,} bytes)",
+                            status=status, url=url)
+
+
+def too_deep(content: bytes) -> str:
+    """Why JSON text the parser gave up on (RecursionError) cannot be read, with its depth."""
+    return (f"nested {nesting_depth(content):,} levels deep, deeper than the JSON parser "
+            f"follows (at most {sys.getrecursionlimit():,})")
+
+
+def nesting_depth(content: bytes) -> int:
+    """The deepest nesting of arrays and objects in JSON text (brackets in strings ignored)."""
+    brackets = _JSON_STRING.sub(b"", content).translate(None, _NOT_BRACKETS)
+    return max(accumulate(1 if b in b"[{" else -1 for b in brackets), default=0)
+
+
 def classify(response: requests.Response) -> Any:
     """Return the parsed JSON body of a successful response; raise the classified error."""
     status = response.status_code
@@ -82,16 +133,11 @@ def classify(response: requests.Response) -> Any:
     method = request.method if request is not None else "GET"
     url = safe_url(response.url or (request.url if request is not None else "") or "")
     if cls is None:
-        try:
-            return json.loads(response.content) if response.content else None
-        except ValueError:
-            raise RetriableAPIError(
-                f"{method} {url}: HTTP {status} with an invalid or truncated JSON body "
-                f"({len(response.content)} bytes)", status=status, url=url) from None
+        return parse_body(response.content, f"{method} {url}: HTTP {status}", status, url)
     text = response.text
     try:
         detail = vendor_message(json.loads(text)) if text else None
-    except ValueError:
+    except (ValueError, RecursionError):
         detail = None
     detail = detail or response.reason or "no details"
     message = f"{method} {url}: HTTP {status}: {detail}"

@@ -3,7 +3,9 @@
 ``ConnectorClient(spec, conn).read(stream, state=..., window_end=...)`` yields
 :class:`Page` objects. Records are handed on exactly as the API returned them (after the
 record selector): the runtime parses each body once and does no per-record work beyond
-tracking the cursor maximum (and tagging substream records with their ``_parent``). How a
+tracking the cursor maximum (and tagging substream records with their ``_parent``). Items
+that are not objects, and records whose cursor value is not a time, are set aside in
+``page.rejected`` for the pipeline to quarantine: one bad record never stops a stream. How a
 stream's requests are made is its transport's business (:mod:`synchub.runtime.transport`),
 looked up in the registry by the stream's ``transport`` key.
 """
@@ -25,9 +27,10 @@ from synchub.errors import ConfigError, FatalAPIError
 from synchub.registry import REGISTRY
 from synchub.runtime.connection import ConnectionInfo
 from synchub.runtime.http import ClientStats, HttpClient
+from synchub.runtime.records import RejectedRecord
 from synchub.runtime.transport import PLACEHOLDER, Page, Transport
 
-__all__ = ["ConnectorClient", "Page", "transport_of"]
+__all__ = ["ConnectorClient", "Page", "RejectedRecord", "transport_of"]
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -186,13 +189,16 @@ class ConnectorClient:
                     if pending is not None:
                         yield pending
                     number += 1
-                    pending = Page(cpage.records, None, number)
-            if ppage.state is not None:
+                    pending = Page(cpage.records, None, number, cpage.rejected)
+            if ppage.state is not None or ppage.rejected:
                 if pending is None:
                     number += 1
                     pending = Page([], None, number)
-                pending.state = ppage.state
-                yield pending
-                pending = None
+                # parents set aside are quarantined with this stream's records
+                pending.rejected += ppage.rejected
+                if ppage.state is not None:
+                    pending.state = ppage.state
+                    yield pending
+                    pending = None
         if pending is not None:
             yield pending

@@ -13,7 +13,8 @@ is the newest modified time read plus the names read at that time: a new file is
 file replaced with new content (a newer modified time) is read again, an older one never.
 
 A row that cannot be read (a CSV row with the wrong number of fields, a line that is not
-JSON, bytes that are not in the declared encoding) becomes a record holding only
+JSON or is nested deeper than the JSON parser follows, bytes that are not in the declared
+encoding) becomes a record holding only
 ``_file``, ``_line``, ``_error`` and ``_text``: no mapping can find an id in it, so it is
 dead-lettered with its place in the file while the other rows go through.
 """
@@ -33,6 +34,7 @@ import fsspec
 import jmespath
 
 from synchub.errors import ConfigError, FatalAPIError, register_secret, safe_url
+from synchub.runtime.classify import too_deep
 from synchub.runtime.incremental import format_cursor, parse_cursor
 from synchub.runtime.transport import Page, Transport
 
@@ -290,6 +292,9 @@ def _jsonl_records(text: io.TextIOWrapper, name: str, undecodable: str
         except ValueError as exc:
             yield bad_record(name, n, f"is not JSON: {exc}", line.rstrip("\r\n"))
             continue
+        except RecursionError:
+            yield bad_record(name, n, f"is {too_deep(line.encode())}", line.rstrip("\r\n"))
+            continue
         if not isinstance(obj, dict):
             yield bad_record(name, n, f"is a JSON {type(obj).__name__}, not an object",
                              line.rstrip("\r\n"))
@@ -306,6 +311,9 @@ def _json_records(text: io.TextIOWrapper, name: str, selector: str, undecodable:
         doc = json.loads(raw)
     except json.JSONDecodeError as exc:
         yield bad_record(name, exc.lineno, f"is not JSON: {exc}")
+        return
+    except RecursionError:  # line 0: the file as a whole
+        yield bad_record(name, 0, f"is {too_deep(raw.encode())}")
         return
     items = jmespath.search(selector, doc) if selector != "@" else doc
     if items is None:

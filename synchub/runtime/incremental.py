@@ -16,8 +16,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from synchub.config.connector import IncrementalSpec
-from synchub.errors import ConfigError, FatalAPIError
+from synchub.errors import ConfigError
 from synchub.registry import REGISTRY
+from synchub.runtime.records import RejectedRecord
 
 
 def parse_cursor(value: Any, naive_zone: tzinfo | None = None) -> datetime:
@@ -34,7 +35,10 @@ def parse_cursor(value: Any, naive_zone: tzinfo | None = None) -> datetime:
             raise ValueError(f"time {str(value)[:40]!r} has no offset; declare "
                              "incremental.cursor_timezone")
         dt = dt.replace(tzinfo=naive_zone)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first UTC day
+        raise ValueError(f"time {str(value)[:40]!r} is out of range in UTC") from None
 
 
 def format_cursor(dt: datetime) -> str:
@@ -101,26 +105,53 @@ class Window:
             out[name] = f"{out[name]} AND {text}" if name in out else text
         return out
 
-    def consume(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Track the max cursor of a page; drop records past the end when the API cannot."""
+    def consume(self, records: list[dict[str, Any]]
+                ) -> tuple[list[dict[str, Any]], list[RejectedRecord]]:
+        """Track the max cursor of a page; drop records past the end when the API cannot.
+
+        Returns the records to keep and those whose cursor value is not a time the window
+        can compare (naive without ``cursor_timezone``, or not a time at all): these are
+        set aside and do not move the cursor, so one bad record does not stop the stream.
+        """
         field = self.spec.cursor_field
         try:
             if self.filter_end:
-                kept = []
                 end = self.end
-                for rec in records:
-                    v = rec.get(field)
-                    if v is None or parse_cursor(v, self.zone) <= end:  # type: ignore[operator]
-                        kept.append(rec)
-                records = kept
+                records = [rec for rec in records if (v := rec.get(field)) is None
+                           or parse_cursor(v, self.zone) <= end]  # type: ignore[operator]
             cursors = _cursors(records, field, self.zone)
-        except ValueError as exc:
-            raise FatalAPIError(f"stream {self.stream!r}: cursor field {field!r}: {exc}") from None
+        except ValueError:
+            # the rare page holding a bad value: go through it record by record
+            records, cursors, rejected = self._sort_out(records)
+        else:
+            rejected = []
         if cursors:
             top = max(cursors)
             if self.max_seen is None or top > self.max_seen:
                 self.max_seen = top
-        return records
+        return records, rejected
+
+    def _sort_out(self, records: list[dict[str, Any]]
+                  ) -> tuple[list[dict[str, Any]], list[datetime], list[RejectedRecord]]:
+        field = self.spec.cursor_field
+        kept: list[dict[str, Any]] = []
+        cursors: list[datetime] = []
+        rejected: list[RejectedRecord] = []
+        for rec in records:
+            v = rec.get(field)
+            if v is None:
+                kept.append(rec)
+                continue
+            try:
+                at = parse_cursor(v, self.zone)
+            except ValueError as exc:
+                rejected.append(RejectedRecord(rec, f"cursor field {field!r}: {exc}", field))
+                continue
+            if self.filter_end and at > self.end:  # type: ignore[operator]
+                continue
+            kept.append(rec)
+            cursors.append(at)
+        return kept, cursors, rejected
 
     def state(self) -> dict[str, Any] | None:
         """The state covering everything consumed so far, or None when nothing was seen."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -23,6 +23,7 @@ import requests
 from synchub.errors import ConfigError, FatalAPIError
 from synchub.runtime.incremental import Window
 from synchub.runtime.paginators import Request, create_paginator
+from synchub.runtime.records import RejectedRecord, only_objects, split_objects
 
 if TYPE_CHECKING:
     from synchub.runtime.client import ConnectorClient
@@ -33,11 +34,16 @@ Sender = Callable[[Request], tuple[requests.Response, Any]]
 
 @dataclass(slots=True)
 class Page:
-    """One page of raw records and the state to persist once it is committed (None: not yet)."""
+    """One page of raw records and the state to persist once it is committed (None: not yet).
+
+    ``rejected`` holds the page's items the runtime set aside (not an object, a cursor value
+    that is not a time), to be quarantined in the page's transaction.
+    """
 
     records: list[dict[str, Any]]
     state: dict[str, Any] | None
     number: int
+    rejected: list[RejectedRecord] = field(default_factory=list)
 
 
 class Transport(ABC):
@@ -93,12 +99,16 @@ class RequestTransport(Transport):
                 raise FatalAPIError(f"stream {name!r}: record_selector {spec.record_selector!r} "
                                     f"gave {type(records).__name__}, not a list")
             paginator.update(response, body, records)  # before filtering: page size counts
+            rejected: list[RejectedRecord] = []
+            if not only_objects(records):
+                records, rejected = split_objects(records)
             if window is not None:
-                records = window.consume(records)
+                records, bad_cursors = window.consume(records)
+                rejected += bad_cursors
             number += 1
             last = paginator.finished
             page_state = window.state() if window is not None and (per_page or last) else None
-            yield Page(records, page_state, number)
+            yield Page(records, page_state, number, rejected)
             if last:
                 return
             paginator.prepare(request)

@@ -21,6 +21,7 @@ from synchub.canonical import (
     Shipment,
 )
 from synchub.store.engine import RawJson, dumps
+from synchub.store.text import storable
 from synchub.store.types import DeadLetterIn, StoredRecord
 
 
@@ -131,12 +132,24 @@ def dead_letter_key(letter: DeadLetterIn) -> str:
     return hashlib.sha256(f"{who}\x1f{letter.reason}".encode()).hexdigest()
 
 
+def storable_letter(letter: DeadLetterIn) -> DeadLetterIn:
+    """The letter with NUL and lone surrogates replaced by U+FFFD in every text it holds."""
+    try:
+        raw = storable(letter.raw)
+    except RecursionError:  # nested deeper than Python walks: keep the letter, not the raw
+        raw = {"_error": "the raw record is nested too deep to keep"}
+    return DeadLetterIn(entity=letter.entity, record_id=storable(letter.record_id),
+                        reason=storable(letter.reason), field=storable(letter.field), raw=raw)
+
+
 def dead_letter_rows(
     letters: Iterable[DeadLetterIn], connection: str, stream: str, now: datetime
 ) -> list[dict[str, Any]]:
     """Rows for the dead-letter upsert, one per dedupe key (repeats in a page add attempts)."""
     rows: dict[str, dict[str, Any]] = {}
     for letter in letters:
+        # whatever a bad record holds, its dead letter can be written (and keyed)
+        letter = storable_letter(letter)
         key = dead_letter_key(letter)
         if key in rows:
             rows[key]["attempts"] += 1

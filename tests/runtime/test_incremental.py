@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from synchub.config.connector import IncrementalSpec
-from synchub.errors import ConfigError, FatalAPIError
+from synchub.errors import ConfigError
 from synchub.runtime.incremental import Window, format_cursor, parse_cursor
 
 END = datetime(2025, 3, 2, 0, 0, tzinfo=UTC)
@@ -99,26 +99,49 @@ def test_state_is_max_and_never_goes_back() -> None:
 
 def test_empty_first_run_has_no_state() -> None:
     w = Window(spec(), stream="o", state=None, window_end=END, full_refresh=False)
-    assert w.consume([]) == []
+    assert w.consume([]) == ([], [])
     assert w.state() is None
 
 
 def test_records_past_end_dropped_only_without_end_param() -> None:
     recs = [{"updated_at": "2025-03-01T23:58:00Z"}, {"updated_at": "2025-03-01T23:59:30Z"}]
     with_end = Window(spec(), stream="o", state=None, window_end=END, full_refresh=False)
-    assert with_end.consume(list(recs)) == recs  # the API filtered already
+    assert with_end.consume(list(recs)) == (recs, [])  # the API filtered already
     no_end = Window(spec(end_param=None), stream="o", state=None, window_end=END,
                     full_refresh=False)
-    kept = no_end.consume(list(recs))
-    assert kept == recs[:1]
+    kept, rejected = no_end.consume(list(recs))
+    assert (kept, rejected) == (recs[:1], [])
     assert kept[0] is recs[0]  # records are not copied
     assert no_end.state() == {"cursor": "2025-03-01T23:58:00Z"}
 
 
-def test_bad_cursor_value_is_fatal_naming_stream_and_field() -> None:
-    w = Window(spec(), stream="orders", state=None, window_end=None, full_refresh=False)
-    with pytest.raises(FatalAPIError, match=r"'orders'.*'updated_at'"):
-        w.consume([{"updated_at": "yesterday"}])
+@pytest.mark.parametrize("end_param", ["updated_at_max", None])
+@pytest.mark.parametrize("value, problem", [
+    ("yesterday", "not an ISO 8601 time: 'yesterday'"),
+    ("2025-03-01T11:00:05", "has no offset; declare incremental.cursor_timezone"),
+    (12.5, "not an ISO 8601 time: '12.5'"),
+    ("0001-01-01T00:00:00+01:00", "out of range in UTC"),
+])
+def test_a_bad_cursor_value_rejects_that_record_only(end_param: str | None, value: Any,
+                                                     problem: str) -> None:
+    w = Window(spec(end_param=end_param), stream="orders",
+               state={"cursor": "2025-03-01T12:00:00Z"}, window_end=END, full_refresh=False)
+    good = [{"id": 1, "updated_at": "2025-03-01T13:00:00Z"}, {"id": 3, "updated_at": None}]
+    bad = {"id": 2, "updated_at": value}
+    kept, rejected = w.consume([good[0], bad, good[1]])
+    assert kept == good
+    (rej,) = rejected
+    assert (rej.raw, rej.field) == (bad, "updated_at")
+    assert rej.reason.startswith("cursor field 'updated_at': ") and problem in rej.reason
+    # the rejected record does not move the cursor
+    assert w.state() == {"cursor": "2025-03-01T13:00:00Z"}
+
+
+def test_a_naive_cursor_is_read_in_the_declared_zone() -> None:
+    w = Window(spec(cursor_timezone="Europe/Paris"), stream="o", state=None, window_end=None,
+               full_refresh=False)
+    assert w.consume([{"updated_at": "2025-03-01T11:00:05"}])[1] == []
+    assert w.state() == {"cursor": "2025-03-01T10:00:05Z"}
 
 
 def test_lookback_and_lag_parse_durations() -> None:
@@ -148,7 +171,7 @@ def test_paired_bounds_send_both_or_neither() -> None:
                    full_refresh=refresh)
         assert w.params() == {}
         recs = [{"modifiedOn": "2025-03-01T23:58:00Z"}, {"modifiedOn": "2025-03-01T23:59:30Z"}]
-        assert w.consume(recs) == recs[:1]
+        assert w.consume(recs) == (recs[:1], [])
     # unpaired, the same first run sends the end alone
     assert Window(spec(), stream="o", state=None, window_end=END,
                   full_refresh=False).params() == {"updated_at_max": "2025-03-01T23:59:00Z"}
@@ -159,4 +182,4 @@ def test_paired_bounds_with_initial_lookback_always_send_both() -> None:
     w = Window(s, stream="orders", state=None, window_end=END, full_refresh=False)
     assert w.params() == {"updated_at_min": "2025-02-27T23:59:00Z",
                           "updated_at_max": "2025-03-01T23:59:00Z"}
-    assert w.consume([{"updated_at": "2025-03-02T00:30:00Z"}]) != []  # the API filtered
+    assert w.consume([{"updated_at": "2025-03-02T00:30:00Z"}])[0] != []  # the API filtered
