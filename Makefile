@@ -41,7 +41,7 @@ lint: venv
 	$(BIN)/lint-imports
 
 schemas: venv
-	$(BIN)/synchub schemas --out schemas
+	$(BIN)/synchub schemas --out schemas --docs docs/mappings.md
 
 airflow: venv
 	$(BIN)/python -m synchub.airflow_local start

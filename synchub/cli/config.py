@@ -65,10 +65,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schemas(args: argparse.Namespace) -> int:
-    """Write the JSON Schemas (or, with ``--check``, fail when they are out of date)."""
-    from synchub.schemas import export_schemas
+    """Write the JSON Schemas and the canonical field docs (or, with ``--check``, fail when
+    they are out of date)."""
+    from synchub.schemas import export_schemas, update_docs
 
     changed = export_schemas(Path(args.out), check=args.check)
+    if args.docs:
+        try:
+            if update_docs(Path(args.docs), check=args.check):
+                changed.append(Path(args.docs))
+        except (OSError, ValueError) as exc:
+            err(f"error: {exc}")
+            return EXIT_USAGE
     if args.check and changed:
         for p in changed:
             err(f"out of date: {p}")
@@ -102,6 +110,8 @@ def register_schemas(sub: SubParsers) -> None:
     """Register ``synchub schemas``."""
     sp = sub.add_parser("schemas", help="export JSON Schemas of entities and config files")
     sp.add_argument("--out", default="schemas")
+    sp.add_argument("--docs", metavar="FILE", help="also regenerate the canonical field "
+                    "tables between the markers of FILE (docs/mappings.md)")
     sp.add_argument("--check", action="store_true", help="fail if the files are out of date")
     sp.set_defaults(handler=cmd_schemas)
 

@@ -3,22 +3,27 @@
 A mapping turns one raw source record into canonical records. A field spec is either a
 path string (JMESPath, optionally prefixed by a scope: ``$root.``, ``$parent.``) or a
 mapping with exactly one value source (``path``, ``const``, ``context``, ``money``, ``op``,
-``cases``, ``match``, ``each`` or a bare ``fields`` block) plus optional ``transform`` and
-``default``. The engine in :mod:`synchub.mapping` compiles these models once per file.
+``coalesce``, ``cases``, ``match``, ``each`` or a bare ``fields`` block) plus optional
+``transform`` and ``default``. The engine in :mod:`synchub.mapping` compiles these models
+once per file.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from synchub.config.loader import YamlDocument, validation_errors
+from synchub.errors import ConfigError
 
 TransformRef = str | dict[str, Any]
 OpName = Literal["add", "sub", "mul", "div", "concat", "join", "coalesce"]
 
 # keys of FieldSpec that produce the value; exactly one may be given (fields may pair with
 # path or each, which give it its scope)
-VALUE_SOURCES = ("path", "const", "context", "money", "op", "cases", "match", "each")
+VALUE_SOURCES = ("path", "const", "context", "money", "op", "coalesce", "cases", "match",
+                 "each")
 
 
 class _Spec(BaseModel):
@@ -75,6 +80,10 @@ class FieldSpec(_Spec):
     op: OpName | None = None
     args: list[FieldSpec] | None = None
     sep: str | None = None
+    coalesce: list[FieldSpec] | None = Field(
+        default=None, min_length=2, description="Choices tried in order (paths or specs); the "
+        "first whose source gives a value (not null, not \"\") wins. For fields a vendor "
+        "renamed or reshaped across API versions.")
     cases: list[CaseSpec] | None = None
     match: MatchSpec | None = None
     each: str | None = Field(default=None, description="Path to a list; `fields` maps "
@@ -104,6 +113,12 @@ class FieldSpec(_Spec):
             raise ValueError("op needs args")
         if self.args is not None and self.op is None:
             raise ValueError("args needs op")
+        choices = self.coalesce if self.coalesce is not None else \
+            self.args if self.op == "coalesce" else []
+        if any("default" in c.model_fields_set for c in choices or []):
+            # a choice's default would hide every choice after it
+            raise ValueError("a coalesce choice cannot have a default; give it to the "
+                             "coalesce itself")
         return self
 
 
@@ -151,3 +166,31 @@ class ExportMappingSpec(_Spec):
     fields: dict[str, FieldSpec]
     only_create: list[str] = Field(default_factory=list, description="Top-level fields "
                                    "sent when the record is created, never on an update.")
+
+
+SpecT = TypeVar("SpecT", MappingSpec, ExportMappingSpec)
+
+
+def parse_mapping_file(model: type[SpecT], doc: YamlDocument
+                       ) -> tuple[SpecT | None, list[ConfigError], frozenset[str]]:
+    """Validate a mapping file, keeping what can still be compiled when parts are wrong.
+
+    Returns the spec, every validation error (each naming file, line and key path) and the
+    top-level fields left out of the spec because they are invalid, so that the compiler
+    can report its own errors in the same run instead of one per run. The spec is None
+    when the file is wrong outside ``fields``.
+    """
+    try:
+        return model.model_validate(doc.data), [], frozenset()
+    except ValidationError as exc:
+        errors = validation_errors(exc, doc, str(doc.path))
+        locs = [err["loc"] for err in exc.errors(include_url=False)]
+    data, fields = doc.data, doc.data.get("fields") if isinstance(doc.data, dict) else None
+    broken = frozenset(str(loc[1]) for loc in locs if len(loc) > 1 and loc[0] == "fields")
+    if not isinstance(fields, dict) or any(len(loc) < 2 or loc[0] != "fields" for loc in locs):
+        return None, errors, frozenset()
+    kept = {k: v for k, v in fields.items() if k not in broken}
+    try:
+        return model.model_validate({**data, "fields": kept}), errors, broken
+    except ValidationError:
+        return None, errors, frozenset()

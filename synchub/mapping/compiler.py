@@ -2,7 +2,9 @@
 
 Everything that can be decided once per file (paths, transforms, field names, which
 canonical fields are required) is decided here, so applying a mapping to a record is a
-walk over prepared closures that builds one plain dict.
+walk over prepared closures that builds one plain dict. The compiler goes on after a
+mistake and collects every one in ``errors``, so that a file's problems are all reported
+in one run.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ _NO_VALUE = object()
 CATCH = (ValueError, TypeError, ArithmeticError, LookupError)
 # set by the engine, never by a mapping
 ENGINE_FIELDS = frozenset({"id", "source", "content_hash"})
+MISSING = "is missing in the source record"
+
+
+def _unusable(cur: Any, parent: Any = None, root: Any = None, ctx: Any = None) -> Any:
+    # stands in for a spec that failed to compile: the file is rejected before any use
+    return None
 
 
 class FieldFailure(Exception):
@@ -72,12 +80,16 @@ def submodel(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def build_object(entries: list[tuple[str, Fn, bool]]) -> Fn:
-    """A closure that evaluates every field into a dict (omitting ``None``s)."""
+def build_object(entries: list[tuple[str, Fn, str | None]]) -> Fn:
+    """A closure that evaluates every field into a dict (omitting ``None``s).
+
+    Each entry is ``(name, fn, missing)``: ``missing`` is the problem reported when a
+    required field is null (None for optional fields).
+    """
 
     def build(cur: Any, parent: Any, root: Any, ctx: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name, fn, required in entries:
+        for name, fn, missing in entries:
             try:
                 value = fn(cur, parent, root, ctx)
             except FieldFailure as exc:
@@ -86,8 +98,8 @@ def build_object(entries: list[tuple[str, Fn, bool]]) -> Fn:
             except CATCH as exc:
                 raise FieldFailure.from_exc(exc, name) from None
             if value is None:
-                if required:
-                    raise FieldFailure("is missing in the source record", path=[name])
+                if missing is not None:
+                    raise FieldFailure(missing, path=[name])
                 # the canonical default applies
                 continue
             out[name] = value
@@ -145,15 +157,66 @@ def _op_fn(op: str, arg_fns: list[Fn], sep: str | None) -> Fn:
             return glue.join(parts) if parts else None
 
         return join
+    raise ValueError(f"unknown op {op!r}")  # pragma: no cover - the model allows no other
+
+
+def _coalesce_fn(choices: list[tuple[Fn, Callable[[Any], Any] | None]]) -> Fn:
+    """The first choice whose source gives a value (not null, not ``""``).
+
+    A choice's transforms run only on a value that is there, so ``{path: a[].x, transform:
+    sum_decimal}`` moves on when ``a`` is missing instead of giving 0; a choice whose
+    transforms leave null (``empty_to_null``) also moves on.
+    """
 
     def coalesce(cur: Any, parent: Any, root: Any, ctx: Any) -> Any:
-        for f in arg_fns:
-            value = f(cur, parent, root, ctx)
-            if value is not None and value != "":
-                return value
+        for source, post in choices:
+            value = source(cur, parent, root, ctx)
+            if value is None or value == "":
+                continue
+            if post is not None:
+                value = post(value)
+                if value is None or value == "":
+                    continue
+            return value
         return None
 
     return coalesce
+
+
+def _choices(spec: FieldSpec) -> list[FieldSpec] | None:
+    if spec.coalesce is not None:
+        return spec.coalesce
+    return spec.args if spec.op == "coalesce" else None
+
+
+def _label(spec: FieldSpec) -> str:
+    """A short name of where a spec reads its value, for error messages."""
+    if spec.path is not None:
+        return spec.path
+    if spec.each is not None:
+        return spec.each
+    if spec.context is not None:
+        return f"context {spec.context}"
+    if spec.money is not None:
+        return _label(spec.money.amount)
+    if spec.match is not None:
+        return spec.match.items
+    choices = _choices(spec)
+    if choices is not None:
+        return ", ".join(_label(c) for c in choices)
+    if spec.op is not None:
+        return f"{spec.op}({', '.join(_label(a) for a in spec.args or [])})"
+    if "const" in spec.model_fields_set:
+        return f"const {spec.const!r}"
+    return "cases" if spec.cases is not None else "fields"
+
+
+def missing_problem(spec: FieldSpec) -> str:
+    """What a required field that came out null says: a coalesce names every place tried."""
+    inner = spec.money.amount if spec.money is not None else spec
+    if _choices(inner) is None:
+        return MISSING
+    return f"{MISSING} (tried {_label(inner)})"
 
 
 def _amount(fn: Fn, cur: Any, parent: Any, root: Any, ctx: Any) -> Any:
@@ -173,23 +236,48 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class SpecCompiler:
-    """Compiles the specs of one mapping file; errors name the file, key path and line."""
+    """Compiles the specs of one mapping file; errors name the file, key path and line.
 
-    def __init__(self, file: str, doc: YamlDocument | None, default_currency: Fn | None
-                 ) -> None:
+    A mistake does not stop the compiler: it is appended to ``errors`` and a placeholder
+    takes the spec's place, so one pass finds every mistake of the file. A caller checks
+    ``errors`` before using what was compiled.
+    """
+
+    def __init__(self, file: str, doc: YamlDocument | None, default_currency: Fn | None,
+                 *, errors: list[ConfigError] | None = None,
+                 unchecked: frozenset[str] = frozenset()) -> None:
         self.file, self.doc, self.default_currency = file, doc, default_currency
+        self.errors: list[ConfigError] = [] if errors is None else errors
+        # top-level fields left out of the spec because they are invalid (already
+        # reported): not "missing"
+        self.unchecked = unchecked
 
     def error(self, message: str, keys: KeyPath) -> ConfigError:
         """A ConfigError at ``keys`` in this file."""
-        line = self.doc.line_of(keys) if self.doc else None
-        return ConfigError(message, file=self.file, key=format_key_path(keys), line=line)
+        if self.doc is None:
+            return ConfigError(message, file=self.file, key=format_key_path(keys))
+        # short forms add keys the file does not have (`total: x` is {money: {amount:
+        # {path: x}}}): name the key as written
+        written: list[str | int] = []
+        for k in keys:
+            if (*written, k) in self.doc.lines:
+                written.append(k)
+        return ConfigError(message, file=self.file, key=format_key_path(tuple(written)),
+                           line=self.doc.line_of(keys))
+
+    def fail(self, message: str, keys: KeyPath) -> Fn:
+        """Record a mistake at ``keys``; the placeholder returned keeps compiling going."""
+        self.errors.append(self.error(message, keys))
+        return _unusable
 
     def path(self, expr: str, keys: KeyPath) -> ScopedGetter:
-        """Compile a scoped path, or fail naming where it is."""
+        """Compile a scoped path, or record a mistake naming where it is."""
         try:
             return compile_path(expr)
         except ValueError as exc:
-            raise self.error(f"invalid path {expr!r}: {exc}", keys) from None
+            # jmespath adds the expression and a caret on lines of their own
+            problem = str(exc).split("\n")[0].removesuffix(", for expression:")
+            return self.fail(f"invalid path {expr!r}: {problem}", keys)
 
     def transforms(self, spec: Any, keys: KeyPath) -> list[Transform]:
         """The transform chain of a ``transform:`` value (a name, ``{name: args}`` or a list)."""
@@ -204,62 +292,76 @@ class SpecCompiler:
             elif isinstance(item, dict) and len(item) == 1:
                 ((name, args),) = item.items()
             else:
-                raise self.error("a transform is a name or {name: arguments}", where)
+                self.fail("a transform is a name or {name: arguments}", where)
+                continue
             try:
                 out.append(build_transform(name, args))
             except KeyError as exc:
-                raise self.error(str(exc.args[0]), where) from None
+                self.fail(str(exc.args[0]), where)
             except (ValueError, TypeError) as exc:
-                raise self.error(str(exc), where) from None
+                self.fail(str(exc), where)
         return out
 
     def fields(self, specs: dict[str, FieldSpec], model: type[BaseModel] | None,
                keys: KeyPath) -> Fn:
         """Compile a ``fields:`` block into an object builder, checked against ``model``."""
-        entries = []
+        entries: list[tuple[str, Fn, str | None]] = []
         for name, spec in specs.items():
             where = (*keys, name)
-            required = False
+            missing = None
             sub = None
             if model is not None:
                 if name in ENGINE_FIELDS and keys == ("fields",):
-                    raise self.error(f"{name!r} is set by the engine, not by a mapping", where)
+                    self.fail(f"{name!r} is set by the engine, not by a mapping", where)
+                    continue
                 info = model.model_fields.get(name)
                 if info is None:
-                    raise self.error(f"unknown field {name!r} of {model.__name__}; known: "
-                                     f"{', '.join(model.model_fields)}", where)
-                required = info.is_required()
+                    self.fail(f"unknown field {name!r} of {model.__name__}; known: "
+                              f"{', '.join(model.model_fields)}", where)
+                    continue
+                if info.is_required():
+                    missing = missing_problem(spec)
                 sub = submodel(info.annotation)
-            entries.append((name, self.spec(spec, sub, where), required))
+            entries.append((name, self.spec(spec, sub, where), missing))
         if model is not None:
             # the engine fills external_id from the record id when a mapping leaves it out
-            skip = ENGINE_FIELDS | {"external_id"} if keys == ("fields",) else frozenset()
-            missing = [n for n, f in model.model_fields.items()
-                       if f.is_required() and n not in specs and n not in skip]
-            if missing:
-                raise self.error(f"{model.__name__} needs field(s) {', '.join(missing)}", keys)
+            skip = ENGINE_FIELDS | {"external_id"} | self.unchecked if keys == ("fields",) \
+                else frozenset()
+            needed = [n for n, f in model.model_fields.items()
+                      if f.is_required() and n not in specs and n not in skip]
+            if needed:
+                self.fail(f"{model.__name__} needs field(s) {', '.join(needed)}", keys)
         return build_object(entries)
 
     def spec(self, spec: FieldSpec, model: type[BaseModel] | None, keys: KeyPath) -> Fn:
         """Compile one field spec (value source, then transforms, then default)."""
         fn = self._source(spec, model, keys)
+        post = self._post(spec, keys)
+        if post is None:
+            return fn
+        return lambda cur, parent, root, ctx: post(fn(cur, parent, root, ctx))
+
+    def _post(self, spec: FieldSpec, keys: KeyPath) -> Callable[[Any], Any] | None:
+        """What follows the value source: the transforms, then the default (None if none)."""
         chain = self.transforms(spec.transform, (*keys, "transform"))
         has_default = "default" in spec.model_fields_set
         if not chain and not has_default:
-            return fn
-        default = spec.default
+            return None
         if len(chain) == 1 and not has_default:
             # the usual `{path: x, transform: one}`: one call less per value
-            (only,) = chain
-            return lambda cur, parent, root, ctx: only(fn(cur, parent, root, ctx))
+            return chain[0]
+        default = spec.default
 
-        def run(cur: Any, parent: Any, root: Any, ctx: Any) -> Any:
-            value = fn(cur, parent, root, ctx)
+        def run(value: Any) -> Any:
             for t in chain:
                 value = t(value)
             return default if value is None else value
 
         return run
+
+    def _coalesce(self, choices: list[FieldSpec], keys: KeyPath) -> Fn:
+        return _coalesce_fn([(self._source(c, None, (*keys, i)), self._post(c, (*keys, i)))
+                             for i, c in enumerate(choices)])
 
     def _source(self, spec: FieldSpec, model: type[BaseModel] | None, keys: KeyPath) -> Fn:
         given = spec.model_fields_set
@@ -271,6 +373,10 @@ class SpecCompiler:
             return lambda cur, parent, root, ctx: ctx.get(name)
         if spec.money is not None:
             return self._money(spec.money, (*keys, "money"))
+        if spec.coalesce is not None:
+            return self._coalesce(spec.coalesce, (*keys, "coalesce"))
+        if spec.op == "coalesce":
+            return self._coalesce(spec.args or [], (*keys, "args"))
         if spec.op is not None:
             args = [self.spec(a, None, (*keys, "args", i)) for i, a in enumerate(spec.args or [])]
             return _op_fn(spec.op, args, spec.sep)
@@ -298,7 +404,7 @@ class SpecCompiler:
             return money_fn
         default = self.default_currency
         if default is None:
-            raise self.error("money needs a currency (here or as the mapping's currency)",
+            return self.fail("money needs a currency (here or as the mapping's currency)",
                              keys)
 
         def money_default(cur: Any, parent: Any, root: Any, ctx: Any) -> Any:
@@ -331,12 +437,13 @@ class SpecCompiler:
             try:
                 item_key = compile_getter(k)
             except ValueError as exc:
-                raise self.error(f"invalid key {k!r}: {exc}", (*keys, "match", "where")) from None
+                self.fail(f"invalid key {k!r}: {exc}", (*keys, "match", "where"))
+                continue
             where.append((item_key, self.spec(v, None, (*keys, "match", "where", k))))
         try:
             pick = compile_getter(m.value) if m.value else None
         except ValueError as exc:
-            raise self.error(f"invalid path: {exc}", (*keys, "match", "value")) from None
+            return self.fail(f"invalid path: {exc}", (*keys, "match", "value"))
 
         def match(cur: Any, parent: Any, root: Any, ctx: Any) -> Any:
             found = items(cur, parent, root)

@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from synchub.canonical import ENTITIES, CanonicalRecord
-from synchub.config.loader import YamlDocument, format_key_path, load_yaml, parse_model
-from synchub.config.mapping import MappingSpec
+from synchub.config.loader import ConfigErrors, YamlDocument, format_key_path, load_yaml
+from synchub.config.mapping import MappingSpec, parse_mapping_file
 from synchub.errors import ConfigError, RecordError
 from synchub.mapping.compiler import CATCH, FieldFailure, Fn, SpecCompiler
 from synchub.mapping.paths import Getter, compile_getter, truthy
@@ -70,21 +70,36 @@ def _show(value: Any) -> str:
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
+def raise_all(errors: list[ConfigError]) -> None:
+    """Raise the mistakes found in one file: the one, or all together."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)
+
+
 class CompiledMapping:
-    """One mapping file, compiled: ``apply(raw, ctx)`` gives its canonical records."""
+    """One mapping file, compiled: ``apply(raw, ctx)`` gives its canonical records.
+
+    Every mistake of the file is raised at once (:class:`ConfigErrors`, or the one
+    :class:`ConfigError`); ``errors`` are mistakes found before (the file's validation) and
+    ``unchecked`` the fields left out of ``spec`` because of them.
+    """
 
     def __init__(self, spec: MappingSpec, *, name: str, file: str,
-                 doc: YamlDocument | None = None) -> None:
+                 doc: YamlDocument | None = None, errors: list[ConfigError] | None = None,
+                 unchecked: frozenset[str] = frozenset()) -> None:
         self.name, self.file, self.spec = name, file, spec
         self.entity = spec.entity
         self.envelopes: list[str] = list(spec.envelopes)
-        base = SpecCompiler(file, doc, None)
-        if spec.entity not in ENTITIES:
-            raise base.error(f"unknown entity {spec.entity!r}; known: "
-                             f"{', '.join(sorted(ENTITIES))}", ("entity",))
-        self.model: type[CanonicalRecord] = ENTITIES[spec.entity]
+        found: list[ConfigError] = list(errors or [])
+        base = SpecCompiler(file, doc, None, errors=found)
+        model = ENTITIES.get(spec.entity)
+        if model is None:
+            base.fail(f"unknown entity {spec.entity!r}; known: "
+                      f"{', '.join(sorted(ENTITIES))}", ("entity",))
         currency = base.spec(spec.currency, None, ("currency",)) if spec.currency else None
-        compiler = SpecCompiler(file, doc, currency)
+        compiler = SpecCompiler(file, doc, currency, errors=found, unchecked=unchecked)
         self._id: Fn = compiler.spec(spec.id, None, ("id",))
         self._id_where = spec.id.path or "id"
         self._when = compiler.path(spec.when, ("when",)) if spec.when else None
@@ -92,15 +107,18 @@ class CompiledMapping:
             if spec.explode else None
         self._explode_id = compiler.spec(spec.explode.id, None, ("explode", "id")) \
             if spec.explode else None
-        self._build = compiler.fields(spec.fields, self.model, ("fields",))
-        self._fill_external_id = ("external_id" in self.model.model_fields
-                                  and "external_id" not in spec.fields)
+        self._build = compiler.fields(spec.fields, model, ("fields",))
         self._unwrap: list[Getter] = []
         for i, env in enumerate(self.envelopes):
             try:
                 self._unwrap.append(compile_getter(env))
             except ValueError as exc:
-                raise base.error(f"invalid envelope {env!r}: {exc}", ("envelopes", i)) from None
+                base.fail(f"invalid envelope {env!r}: {exc}", ("envelopes", i))
+        raise_all(found)
+        assert model is not None  # an unknown entity is one of the errors raised above
+        self.model: type[CanonicalRecord] = model
+        self._fill_external_id = ("external_id" in model.model_fields
+                                  and "external_id" not in spec.fields)
 
     def __repr__(self) -> str:
         return f"CompiledMapping({self.file!r}, entity={self.entity!r})"
@@ -227,10 +245,18 @@ def compile_mapping(spec: MappingSpec, *, name: str = "mapping", file: str = "<m
 
 
 def load_mapping(path: str | Path) -> CompiledMapping:
-    """Read, validate and compile a mapping file; :class:`ConfigError` names file and line."""
+    """Read, validate and compile a mapping file.
+
+    Raises :class:`ConfigErrors` listing every mistake of the file (or the one
+    :class:`ConfigError`), each naming file, line and key path.
+    """
     doc = load_yaml(path)
-    spec = parse_model(MappingSpec, doc)
-    return compile_mapping(spec, name=Path(path).stem, file=str(path), doc=doc)
+    spec, errors, unchecked = parse_mapping_file(MappingSpec, doc)
+    if spec is None:
+        raise_all(errors)
+    assert spec is not None
+    return CompiledMapping(spec, name=Path(path).stem, file=str(path), doc=doc, errors=errors,
+                           unchecked=unchecked)
 
 
 __all__ = ["CompiledMapping", "MappingContext", "TransformError", "compile_mapping",

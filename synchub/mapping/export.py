@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from synchub.canonical import ENTITIES
-from synchub.config.loader import YamlDocument, format_key_path, load_yaml, parse_model
-from synchub.config.mapping import ExportMappingSpec
+from synchub.config.loader import YamlDocument, format_key_path, load_yaml
+from synchub.config.mapping import ExportMappingSpec, parse_mapping_file
 from synchub.errors import ConfigError, RecordError
 from synchub.mapping.compiler import CATCH, FieldFailure, SpecCompiler
-from synchub.mapping.engine import MappingContext, MissingContextError, _pii, _show
+from synchub.mapping.engine import MappingContext, MissingContextError, _pii, _show, raise_all
 from synchub.mapping.paths import truthy
 
 
@@ -18,20 +18,23 @@ class CompiledExport:
     """One write mapping, compiled: ``apply(document, ctx)`` gives the sink payload."""
 
     def __init__(self, spec: ExportMappingSpec, *, name: str, file: str,
-                 doc: YamlDocument | None = None) -> None:
+                 doc: YamlDocument | None = None, errors: list[ConfigError] | None = None,
+                 unchecked: frozenset[str] = frozenset()) -> None:
         self.name, self.file, self.spec = name, file, spec
         self.entity = spec.entity
-        compiler = SpecCompiler(file, doc, None)
+        found: list[ConfigError] = list(errors or [])
+        compiler = SpecCompiler(file, doc, None, errors=found)
         if spec.entity not in ENTITIES:
-            raise compiler.error(f"unknown entity {spec.entity!r}; known: "
-                                 f"{', '.join(sorted(ENTITIES))}", ("entity",))
-        unknown = [f for f in spec.only_create if f not in spec.fields]
+            compiler.fail(f"unknown entity {spec.entity!r}; known: "
+                          f"{', '.join(sorted(ENTITIES))}", ("entity",))
+        unknown = [f for f in spec.only_create if f not in spec.fields and f not in unchecked]
         if unknown:
-            raise compiler.error(f"only_create names field(s) not in fields: "
-                                 f"{', '.join(unknown)}", ("only_create",))
+            compiler.fail(f"only_create names field(s) not in fields: "
+                          f"{', '.join(unknown)}", ("only_create",))
         self._when = compiler.path(spec.when, ("when",)) if spec.when else None
         self._build = compiler.fields(spec.fields, None, ("fields",))
         self.only_create = frozenset(spec.only_create)
+        raise_all(found)
 
     def __repr__(self) -> str:
         return f"CompiledExport({self.file!r}, entity={self.entity!r})"
@@ -69,8 +72,12 @@ class CompiledExport:
 
 
 def load_export_mapping(path: str | Path) -> CompiledExport:
-    """Read, validate and compile a write mapping; :class:`ConfigError` names file and line."""
+    """Read, validate and compile a write mapping; every mistake names file, line and key."""
     doc = load_yaml(path)
-    spec = parse_model(ExportMappingSpec, doc)
+    spec, errors, unchecked = parse_mapping_file(ExportMappingSpec, doc)
+    if spec is None:
+        raise_all(errors)
+    assert spec is not None
     name = Path(path).name.removesuffix(".yaml").removesuffix(".export")
-    return CompiledExport(spec, name=name, file=str(path), doc=doc)
+    return CompiledExport(spec, name=name, file=str(path), doc=doc, errors=errors,
+                          unchecked=unchecked)
