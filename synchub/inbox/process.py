@@ -110,7 +110,8 @@ class _Processor:
 
     def context(self) -> dict[str, Any]:
         # context values (e.g. the shop currency) need the API; without a client or
-        # connection the mappings get none, which order and customer mappings never read
+        # connection the mappings get none, and a record that needs one (a customer payload
+        # without its own currency) stops the batch with a ConfigError naming the value
         if self._context is None:
             has_api = self.client is not None or self.conn_info is not None
             self._context = self.api().context() if has_api and self.plan.connector.context \
