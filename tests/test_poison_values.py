@@ -29,6 +29,7 @@ from synchub.canonical.common import quantize
 from synchub.canonical.limits import AMOUNT_DIGITS, MAX_QUANTITY
 from synchub.errors import RecordError
 from synchub.mapping import MappingContext, load_mapping
+from synchub.mapping.transforms import TransformError, build_transform
 from synchub.pipeline import sync_stream
 from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo, Page
@@ -117,6 +118,30 @@ def test_an_id_too_long_for_its_column_is_a_record_error() -> None:
         mapping.apply(raw, SHOP)
     assert caught.value.field in ("external_id", "source.external_id")
     assert "at most 255 characters" in caught.value.message
+
+
+def test_a_lone_surrogate_is_a_record_error_naming_the_field() -> None:
+    mapping = load_mapping(ROOT / "mappings/shopify/orders.yaml")
+    raw = good_order(1)
+    raw["line_items"][1]["name"] = "Mug \ud800"
+    with pytest.raises(RecordError) as caught:
+        mapping.apply(raw, SHOP)
+    assert caught.value.message == ("order 7000001: lines[1].title: contains a lone "
+                                    "surrogate, which is not Unicode text")
+
+
+@pytest.mark.parametrize("text", ["1e5000", "-1e5000", "1e-400", "1e999999"])
+def test_a_number_past_any_value_is_refused_before_it_is_computed(text: str) -> None:
+    # as an int, 1e999999 takes a minute to build; 1e5000 was returned as 5001 digits
+    for name in ("to_int", "to_decimal", "negate", "abs", "sum_decimal"):
+        with pytest.raises(TransformError, match=r"out of range for a number"):
+            build_transform(name)(text)
+
+
+def test_round_is_exact_past_28_digits() -> None:
+    assert build_transform("round", 2)("1e30") == Decimal(10) ** 30
+    assert build_transform("round", 2)("1234567890123456789012345678901.555") \
+        == Decimal("1234567890123456789012345678901.56")
 
 
 def test_a_zero_quantity_line_is_an_item_removed_and_maps() -> None:

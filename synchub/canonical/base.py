@@ -261,6 +261,27 @@ def canonical_id(connection: str, entity: str, external_id: str) -> str:
 _HASH_EXCLUDE_SET = {"id", "content_hash", "source"}
 
 
+def _not_text(value: Any, where: str = "") -> str | None:
+    """The path (``lines[0].title``) of the first string or key that is not valid Unicode."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return where or "(top level)"
+        return None
+    items: Any = ()
+    if isinstance(value, dict):
+        items = ((k, v, f"{where}.{k}" if where else str(k)) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((None, v, f"{where}[{i}]") for i, v in enumerate(value))
+    for key, item, path in items:
+        found = (_not_text(key, path) if isinstance(key, str) else None) \
+            or _not_text(item, path)
+        if found:
+            return found
+    return None
+
+
 class CanonicalRecord(Strict):
     """Common identity of every canonical entity.
 
@@ -284,7 +305,15 @@ class CanonicalRecord(Strict):
         if not self.id:
             self.id = canonical_id(self.source.connection, self.entity, self.source.external_id)
         if not self.content_hash:
-            self._content_json = self.model_dump_json(exclude=_HASH_EXCLUDE_SET)
+            try:
+                self._content_json = self.model_dump_json(exclude=_HASH_EXCLUDE_SET)
+            except ValueError:
+                where = _not_text(self.model_dump())
+                if where is None:
+                    raise
+                # JSON (and the store) hold Unicode text only: name the field, not the codec
+                raise ValueError(f"{where}: contains a lone surrogate, which is not Unicode "
+                                 "text") from None
             self.content_hash = hashlib.sha256(self._content_json.encode()).hexdigest()
         return self
 
