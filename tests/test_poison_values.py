@@ -72,7 +72,10 @@ POISONS: list[tuple[str, Any, str, list[str]]] = [
      "total.amount", ["out of range"]),
     ("amount 1e-400", lambda r: r.update(total_price="1e-400"),
      "total.amount", ["too small"]),
+    # the line total (price x quantity) is computed first, and refuses the number
     ("line price 1e400", lambda r: r["line_items"][0].update(price="1e400"),
+     "lines[0].total.amount", ["'1e400' is out of range"]),
+    ("line price 1E+20", lambda r: r["line_items"][0].update(price="1E+20"),
      "lines[0].unit_price.amount", ["out of range"]),
     ("amount NaN", lambda r: r.update(total_price="NaN"), "total.amount", ["finite"]),
     ("amount Infinity", lambda r: r.update(total_price="Infinity"), "total.amount", ["finite"]),
