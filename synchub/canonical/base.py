@@ -22,6 +22,16 @@ from pydantic import (
     model_validator,
 )
 
+from synchub.canonical.limits import (
+    AMOUNT_DECIMALS,
+    AMOUNT_DIGITS,
+    HUB_ID_LENGTH,
+    ID_LENGTH,
+    MAX_QUANTITY,
+    NAME_LENGTH,
+    SKU_LENGTH,
+)
+
 # ISO 4217 minor units that differ from 2; everything else has 2 decimals.
 MINOR_UNITS: dict[str, int] = {
     "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
@@ -30,7 +40,13 @@ MINOR_UNITS: dict[str, int] = {
     "CLF": 4, "UYW": 4,
 }
 
+_ZERO = Decimal(0)
 CANONICAL_NAMESPACE = uuid.UUID("6f0c5e43-2d1c-4c55-9a63-5b1f0e6c9a10")
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:24]}... ({len(text)} characters)"
 
 
 def _parse_amount(value: Any) -> Decimal:
@@ -53,6 +69,16 @@ def _parse_amount(value: Any) -> Decimal:
         raise ValueError(f"expected a decimal amount, got {type(value).__name__}")
     if not out.is_finite():
         raise ValueError("amount must be a finite decimal number")
+    # bounds by the exponent of the leading digit: one C call, no digit tuple
+    scale = out.adjusted()
+    if not out:
+        return out if -AMOUNT_DECIMALS <= scale < AMOUNT_DIGITS else _ZERO  # 0E-400 is 0
+    if scale >= AMOUNT_DIGITS:
+        raise ValueError(f"{_shown(out)} is out of range: an amount is below "
+                         f"10^{AMOUNT_DIGITS} either way")
+    if scale < -AMOUNT_DECIMALS:
+        raise ValueError(f"{_shown(out)} is too small: an amount other than 0 is at least "
+                         f"10^-{AMOUNT_DECIMALS} either way")
     return out
 
 
@@ -65,12 +91,14 @@ Amount = Annotated[
     PlainValidator(_parse_amount),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$",
-                    "description": "Exact decimal amount as a string."}),
+                    "description": f"Exact decimal amount as a string, below "
+                                   f"10^{AMOUNT_DIGITS} either way."}),
 ]
 CurrencyCode = Annotated[
     str,
-    BeforeValidator(_upper_currency),
+    # constraints before the validator: so they reach the JSON Schema and its messages
     Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code."),
+    BeforeValidator(_upper_currency),
 ]
 
 
@@ -88,12 +116,44 @@ UtcDatetime = Annotated[
     WithJsonSchema({"type": "string", "format": "date-time",
                     "description": "Timezone-aware timestamp, in UTC."}),
 ]
-Quantity = Annotated[int, Field(description="Whole units.")]
+
+
+def bounded_quantity(value: int) -> int:
+    """The quantity, when within the limit of the store (ValueError naming it when not)."""
+    if not -MAX_QUANTITY <= value <= MAX_QUANTITY:
+        raise ValueError(f"{_shown(value)} is out of range: a quantity is at most "
+                         f"{MAX_QUANTITY:,} units either way")
+    return value
+
+
+def _not_negative(value: int) -> int:
+    if value < 0:
+        raise ValueError(f"{value} is negative: a count of units is 0 or more")
+    return value
+
+
+Quantity = Annotated[
+    int, AfterValidator(bounded_quantity),
+    WithJsonSchema({"type": "integer", "minimum": -MAX_QUANTITY, "maximum": MAX_QUANTITY,
+                    "description": "Whole units."}),
+]
+Count = Annotated[
+    int, AfterValidator(bounded_quantity), AfterValidator(_not_negative),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_QUANTITY,
+                    "description": "Whole units, 0 or more."}),
+]
 ExternalId = Annotated[
     str,
+    # constraints before the validator, as above ("at most 255 characters", not "items")
+    Field(min_length=1, max_length=ID_LENGTH,
+          description="An id as the source system spells it, always a string."),
     BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
-    Field(min_length=1, description="An id as the source system spells it, always a string."),
 ]
+Reference = Annotated[str, Field(max_length=ID_LENGTH,
+                                 description="The id of another record, as its system spells "
+                                             "it.")]
+Sku = Annotated[str, Field(max_length=SKU_LENGTH, description="Stock keeping unit.")]
+Name = Annotated[str, Field(max_length=NAME_LENGTH)]
 
 
 class Strict(BaseModel):
@@ -169,8 +229,8 @@ class Money(Strict):
 class SourceRef(Strict):
     """Where a record came from: the hub connection, its system, and the id it has there."""
 
-    connection: str = Field(min_length=1)
-    system: str = Field(min_length=1)
+    connection: str = Field(min_length=1, max_length=ID_LENGTH)
+    system: str = Field(min_length=1, max_length=ID_LENGTH)
     external_id: ExternalId
 
 
@@ -201,6 +261,27 @@ def canonical_id(connection: str, entity: str, external_id: str) -> str:
 _HASH_EXCLUDE_SET = {"id", "content_hash", "source"}
 
 
+def _not_text(value: Any, where: str = "") -> str | None:
+    """The path (``lines[0].title``) of the first string or key that is not valid Unicode."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return where or "(top level)"
+        return None
+    items: Any = ()
+    if isinstance(value, dict):
+        items = ((k, v, f"{where}.{k}" if where else str(k)) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((None, v, f"{where}[{i}]") for i, v in enumerate(value))
+    for key, item, path in items:
+        found = (_not_text(key, path) if isinstance(key, str) else None) \
+            or _not_text(item, path)
+        if found:
+            return found
+    return None
+
+
 class CanonicalRecord(Strict):
     """Common identity of every canonical entity.
 
@@ -212,9 +293,10 @@ class CanonicalRecord(Strict):
     entity: ClassVar[str] = "record"
     schema_version: ClassVar[str] = "1"
 
-    id: str = Field(default="", description="Hub id of the record.")
+    id: str = Field(default="", max_length=HUB_ID_LENGTH, description="Hub id of the record.")
     source: SourceRef
-    content_hash: str = Field(default="", description="SHA-256 of the record's content.")
+    content_hash: str = Field(default="", max_length=HUB_ID_LENGTH,
+                              description="SHA-256 of the record's content.")
     _content_json: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -223,7 +305,15 @@ class CanonicalRecord(Strict):
         if not self.id:
             self.id = canonical_id(self.source.connection, self.entity, self.source.external_id)
         if not self.content_hash:
-            self._content_json = self.model_dump_json(exclude=_HASH_EXCLUDE_SET)
+            try:
+                self._content_json = self.model_dump_json(exclude=_HASH_EXCLUDE_SET)
+            except ValueError:
+                where = _not_text(self.model_dump())
+                if where is None:
+                    raise
+                # JSON (and the store) hold Unicode text only: name the field, not the codec
+                raise ValueError(f"{where}: contains a lone surrogate, which is not Unicode "
+                                 "text") from None
             self.content_hash = hashlib.sha256(self._content_json.encode()).hexdigest()
         return self
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from pydantic import Field
 
-from synchub.canonical.base import Amount, ExternalId, Money, Strict
+from synchub.canonical.base import MINOR_UNITS, Amount, ExternalId, Money, Strict
+
+_QUANTA = {n: Decimal(1).scaleb(-n) for n in set(MINOR_UNITS.values()) | {2}}
+_CONTEXT = Context(prec=40)
 
 
 class Address(Strict):
@@ -43,10 +46,15 @@ class PartyRef(Strict):
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
-    """Round an amount to the currency's minor units (banker's rounding is not used)."""
-    from decimal import ROUND_HALF_UP
+    """Round an amount to the currency's minor units (half up; banker's rounding is not used).
 
-    from synchub.canonical.base import MINOR_UNITS
-
-    exp = Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))
-    return amount.quantize(exp, rounding=ROUND_HALF_UP)
+    Exact for any finite amount: the rounding gets the digits it needs, where the default
+    context (28 digits) would raise ``InvalidOperation`` on a large sum. ``ValueError`` for
+    NaN or an infinity.
+    """
+    if not amount.is_finite():
+        raise ValueError(f"{amount} is not a finite amount")
+    places = MINOR_UNITS.get(currency, 2)
+    digits = max(amount.adjusted(), 0) + places + 2
+    context = _CONTEXT if digits <= _CONTEXT.prec else Context(prec=digits)
+    return amount.quantize(_QUANTA[places], rounding=ROUND_HALF_UP, context=context)

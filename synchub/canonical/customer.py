@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from synchub.canonical.base import CanonicalRecord, ExternalId, Money, UtcDatetime
+from synchub.canonical.base import CanonicalRecord, Count, ExternalId, Money, UtcDatetime
 from synchub.canonical.common import Address
 
 
@@ -23,7 +23,7 @@ class Customer(CanonicalRecord):
     accepts_marketing: bool | None = None
     default_address: Address | None = None
     addresses: list[Address] = Field(default_factory=list)
-    orders_count: int | None = None
+    orders_count: Count | None = None
     total_spent: Money | None = None
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None

@@ -20,9 +20,11 @@ from synchub.canonical.base import (
     CurrencyCode,
     ExternalId,
     Money,
+    Reference,
     Strict,
     UtcDatetime,
 )
+from synchub.canonical.limits import MAX_AMOUNT, PROVIDER_LENGTH
 from synchub.canonical.order import RefundLine
 
 SNAKE = r"^[a-z][a-z0-9_]*$"
@@ -34,7 +36,7 @@ class Refund(CanonicalRecord):
     entity: ClassVar[str] = "refund"
 
     external_id: ExternalId
-    order_external_id: str
+    order_external_id: Reference
     created_at: UtcDatetime | None = None
     amount: Money
     reason: str | None = None
@@ -104,9 +106,9 @@ class BalanceTransaction(CanonicalRecord):
     amount: Money
     fees: list[FeeLine] = Field(default_factory=list)
     net: Money
-    order_external_id: str | None = None
-    refund_external_id: str | None = None
-    payout_external_id: str | None = None
+    order_external_id: Reference | None = None
+    refund_external_id: Reference | None = None
+    payout_external_id: Reference | None = None
     payout_status: PayoutStatus | None = None
     gateway: str | None = None
     description: str | None = None
@@ -134,7 +136,8 @@ class FxRate(CanonicalRecord):
     quote: CurrencyCode
     rate_date: date
     rate: Amount = Field(description="Units of quote for one unit of base (> 0).")
-    provider: str = Field(min_length=1, description="Where the rate came from, e.g. ecb.")
+    provider: str = Field(min_length=1, max_length=PROVIDER_LENGTH,
+                          description="Where the rate came from, e.g. ecb.")
 
     def check(self) -> None:
         if self.rate <= 0:
@@ -178,7 +181,7 @@ class LedgerEntry(CanonicalRecord):
     external_id: ExternalId = Field(description="<kind>/<source external id>[...], unique "
                                     "per channel; the ERP reference is derived from it.")
     kind: LedgerKind
-    channel: str = Field(description="The connection whose money this is.")
+    channel: Reference = Field(description="The connection whose money this is.")
     posted_at: UtcDatetime
     posted_on: date = Field(description="The accounting day (UTC) the entry belongs to.")
     currency: CurrencyCode
@@ -190,8 +193,8 @@ class LedgerEntry(CanonicalRecord):
     lines: list[LedgerLine] = Field(min_length=2)
     source_ids: list[str] = Field(default_factory=list, description="entity:hub id of "
                                   "every record the entry came from.")
-    corrects: str | None = Field(default=None, description="external_id of the entry a "
-                                 "correction amends.")
+    corrects: Reference | None = Field(default=None, description="external_id of the entry "
+                                       "a correction amends.")
 
     def totals(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
         """(debit, credit, functional debit, functional credit) over the lines."""
@@ -219,6 +222,9 @@ class LedgerEntry(CanonicalRecord):
             if (ln.debit and ln.credit) or (ln.functional_debit and ln.functional_credit):
                 raise ValueError(f"lines.{n}: a line is a debit or a credit, not both")
         debit, credit, fdebit, fcredit = self.totals()
+        if max(debit, fdebit) >= MAX_AMOUNT:
+            raise ValueError(f"journal {self.external_id}: its total {max(debit, fdebit)} is "
+                             f"out of range (below {MAX_AMOUNT:.0E})")
         if debit != credit:
             raise ValueError(f"journal {self.external_id} does not balance in {self.currency}:"
                              f" debits {debit}, credits {credit}")

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from synchub.canonical.base import (
     CanonicalRecord,
+    Count,
     CurrencyCode,
     ExternalId,
     Money,
+    Name,
     Quantity,
+    Reference,
+    Sku,
     Strict,
     UtcDatetime,
     Warning_,
+    bounded_quantity,
 )
 from synchub.canonical.common import Address, PartyRef, TaxLine, quantize
+from synchub.canonical.limits import MAX_QUANTITY
 
 OrderStatus = Literal["pending", "open", "on_hold", "completed", "cancelled", "failed"]
 FinancialStatus = Literal[
@@ -27,21 +33,40 @@ FinancialStatus = Literal[
 FulfillmentStatus = Literal["unfulfilled", "partial", "fulfilled", "restocked", "unknown"]
 
 
+def _sold(value: int) -> int:
+    if value < 0:
+        raise ValueError(f"{value} is negative: an order line sells units (0 for an item "
+                         "removed from the order); returns arrive as refunds, not as "
+                         "negative lines")
+    return value
+
+
+LineQuantity = Annotated[
+    int, AfterValidator(bounded_quantity), AfterValidator(_sold),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_QUANTITY,
+                    "description": "Units sold, 0 or more."}),
+]
+
+
 class OrderLine(Strict):
-    """One line: ``total = unit_price * quantity - discount`` (tax shown apart in ``tax``)."""
+    """One line: ``total = unit_price * quantity - discount`` (tax shown apart in ``tax``).
+
+    ``quantity`` is 0 or more: a line sells units (0 for an item removed from the order);
+    returns arrive as refunds, never as negative lines.
+    """
 
     external_id: ExternalId
-    sku: str | None = Field(default=None, description="None when the source has no SKU.")
-    product_external_id: str | None = None
-    variant_external_id: str | None = None
+    sku: Sku | None = Field(default=None, description="None when the source has no SKU.")
+    product_external_id: Reference | None = None
+    variant_external_id: Reference | None = None
     title: str | None = None
-    quantity: Quantity
+    quantity: LineQuantity
     unit_price: Money
     discount: Money
     tax: Money
     total: Money
     tax_lines: list[TaxLine] = Field(default_factory=list)
-    refunded_quantity: Quantity = 0
+    refunded_quantity: Count = 0
 
 
 class ShippingLine(Strict):
@@ -59,8 +84,8 @@ class ShippingLine(Strict):
 class RefundLine(Strict):
     """Units of one order line given back in a refund."""
 
-    line_external_id: str | None = None
-    sku: str | None = None
+    line_external_id: Reference | None = None
+    sku: Sku | None = None
     quantity: Quantity
     amount: Money
     restock: bool = False
@@ -94,7 +119,8 @@ class Order(CanonicalRecord):
     entity: ClassVar[str] = "order"
 
     external_id: ExternalId
-    number: str | None = None
+    number: Name | None = Field(default=None, description="The order's name or number as the "
+                                "channel shows it (#1001).")
     connection: str
     channel: str = Field(description="The sales channel's system, e.g. shopify.")
     status: OrderStatus

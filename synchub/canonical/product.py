@@ -6,7 +6,17 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from synchub.canonical.base import CanonicalRecord, ExternalId, Money, Quantity, Strict, UtcDatetime
+from synchub.canonical.base import (
+    CanonicalRecord,
+    ExternalId,
+    Money,
+    Name,
+    Quantity,
+    Reference,
+    Sku,
+    Strict,
+    UtcDatetime,
+)
 
 ProductStatus = Literal["active", "draft", "archived", "unknown"]
 
@@ -27,7 +37,7 @@ class Product(CanonicalRecord):
     entity: ClassVar[str] = "product"
 
     external_id: ExternalId
-    sku: str | None = Field(default=None, description="None when the source has no SKU.")
+    sku: Sku | None = Field(default=None, description="None when the source has no SKU.")
     title: str
     variant_title: str | None = None
     parent: ParentProduct | None = None
@@ -36,7 +46,7 @@ class Product(CanonicalRecord):
     price: Money | None = None
     compare_at_price: Money | None = None
     barcode: str | None = None
-    inventory_item_external_id: str | None = None
+    inventory_item_external_id: Reference | None = None
     inventory_tracked: bool = True
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
@@ -49,14 +59,14 @@ class InventoryLevel(CanonicalRecord):
     entity: ClassVar[str] = "inventory_level"
 
     external_id: ExternalId = Field(description="<inventory item id>:<location id>.")
-    sku: str | None = None
-    product_external_id: str | None = None
-    inventory_item_external_id: str | None = None
-    parent_external_id: str | None = Field(
+    sku: Sku | None = None
+    product_external_id: Reference | None = None
+    inventory_item_external_id: Reference | None = None
+    parent_external_id: Reference | None = Field(
         default=None, description="The parent product, where the channel addresses a "
                                   "variant's stock through it (WooCommerce variations).")
-    location_external_id: str
-    location_name: str | None = None
+    location_external_id: Reference
+    location_name: Name | None = None
     on_hand: Quantity | None = None
     reserved: Quantity = 0
     available: Quantity

@@ -6,7 +6,15 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from synchub.canonical.base import CanonicalRecord, ExternalId, Quantity, Strict, UtcDatetime
+from synchub.canonical.base import (
+    CanonicalRecord,
+    ExternalId,
+    Quantity,
+    Reference,
+    Sku,
+    Strict,
+    UtcDatetime,
+)
 
 TrackingStatus = Literal[
     "pending", "info_received", "in_transit", "out_for_delivery", "delivered",
@@ -26,8 +34,8 @@ class TrackingEvent(Strict):
 class ShipmentLine(Strict):
     """Units of one SKU in a shipment."""
 
-    sku: str | None = None
-    line_external_id: str | None = None
+    sku: Sku | None = None
+    line_external_id: Reference | None = None
     quantity: Quantity
 
 
@@ -37,8 +45,8 @@ class Shipment(CanonicalRecord):
     entity: ClassVar[str] = "shipment"
 
     external_id: ExternalId
-    order_external_id: str | None = None
-    order_connection: str | None = Field(
+    order_external_id: Reference | None = None
+    order_connection: Reference | None = Field(
         default=None, description="The connection the order came from, when the shipment "
                                   "was made by another system (an ERP or WMS).")
     carrier: str | None = None

@@ -17,7 +17,7 @@ import functools
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
 from synchub.registry import REGISTRY, Registry
@@ -86,6 +86,15 @@ def build_transform(name: str, args: Any = NO_ARGS) -> Transform:
     return factory(args)
 
 
+class NumberOutOfRange(TransformError):
+    """A number too large or too small for any value a mapping produces."""
+
+
+# the largest and smallest magnitude a number may have in a mapping: far past any amount,
+# rate or quantity (synchub/canonical/limits.py), and small enough to compute with at once
+_MAX_EXPONENT = 100
+
+
 def to_decimal_value(value: Any) -> Decimal:
     """A number or decimal string as an exact Decimal (floats through their shortest repr)."""
     if isinstance(value, Decimal):
@@ -105,6 +114,10 @@ def to_decimal_value(value: Any) -> Decimal:
         raise TransformError("is not a decimal amount", value)
     if not result.is_finite():
         raise TransformError("is not a decimal amount", value)
+    if result and not -_MAX_EXPONENT <= result.adjusted() <= _MAX_EXPONENT:
+        # "1e999999" is nine characters, but as an int it takes a minute to build
+        raise NumberOutOfRange(f"is out of range for a number (beyond 10^±{_MAX_EXPONENT})",
+                               value)
     return result
 
 
@@ -129,6 +142,8 @@ def to_int(value: Any) -> Any:
         return value
     try:
         dec = to_decimal_value(value)
+    except NumberOutOfRange:
+        raise
     except TransformError:
         raise TransformError("is not a whole number", value) from None
     if dec != dec.to_integral_value():
@@ -464,13 +479,16 @@ def round_(args: Any) -> Transform:
     if not isinstance(args, int) or isinstance(args, bool) or not 0 <= args <= 12:
         raise ValueError("round takes a number of decimal places (0-12)")
     exp = Decimal(1).scaleb(-args)
+    # room for every digit of the largest number a mapping may hold, rounded to N places
+    context = Context(prec=_MAX_EXPONENT + args + 2)
 
     def fn(value: Any) -> Any:
         if value is None:
             return None
-        rounded = to_decimal_value(value).quantize(exp, rounding=ROUND_HALF_UP)
+        rounded = to_decimal_value(value).quantize(exp, rounding=ROUND_HALF_UP,
+                                                   context=context)
         # normalize() may give exponent form (1E+2) for whole numbers; keep integers plain
-        return rounded.normalize() if rounded != rounded.to_integral_value() \
-            else rounded.quantize(Decimal(1))
+        return rounded.normalize(context) if rounded != rounded.to_integral_value() \
+            else rounded.quantize(Decimal(1), context=context)
 
     return fn

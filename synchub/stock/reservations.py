@@ -16,6 +16,7 @@ earlier arrives later (:mod:`synchub.stock.oversells`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from synchub.stock.ingest import StockIngest
 
 _CHUNK = 2000
+# what stock_reservations.line_key holds
+_KEY_LENGTH: int = getattr(stock_reservations.c.line_key.type, "length", None) or 255
 CANCELLED = {"cancelled", "failed"}
 
 
@@ -64,16 +67,18 @@ def wanted_rows(order: dict[str, Any], ingest: StockIngest, shipped: dict[str, i
     for refund in order.get("refunds") or ():
         for rl in refund.get("lines") or ():
             key = rl.get("line_external_id") or f"sku:{rl.get('sku')}"
-            (restocked if rl.get("restock") else consumed)[key] += int(rl.get("quantity") or 0)
+            (restocked if rl.get("restock") else consumed)[key] += _units(rl.get("quantity"))
     cancelled = order.get("status") in CANCELLED
     left_to_ship = dict(shipped)
     out: list[Wanted] = []
     connection = order["source"]["connection"]
     for line in order.get("lines") or ():
         sku = line.get("sku")
-        if not sku:
+        qty = _units(line.get("quantity"))
+        if not sku or not qty:
+            # a line of 0 (an item removed from the order) holds nothing: a row it had
+            # before is released as line_removed
             continue
-        qty = int(line.get("quantity") or 0)
         key = line.get("external_id") or f"sku:{sku}"
         if cancelled:
             keep, reason = consumed.get(key, 0), "cancelled"
@@ -88,13 +93,32 @@ def wanted_rows(order: dict[str, Any], ingest: StockIngest, shipped: dict[str, i
         for part, per in sorted(parts.items()):
             units = keep * per
             covered = min(units, left_to_ship.get(part, 0))
-            if covered:
+            if covered > 0:
                 left_to_ship[part] -= covered
                 units -= covered
                 reason = "shipped" if not units else reason
             row_key = key if len(parts) == 1 and part == master else f"{key}/{part}"
-            out.append(Wanted(row_key, part, qty * per, units, reason))
+            out.append(Wanted(_fit_key(row_key), part, qty * per, units, reason))
     return out
+
+
+def _units(value: Any) -> int:
+    """Units of a line as a count: 0 for none, for a negative figure or for no figure.
+
+    Canonical order lines are never negative (returns arrive as refunds); documents stored
+    before that rule, refunds and shipments that sign their lines are read the same way.
+    """
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _fit_key(key: str) -> str:
+    """A line key that fits its column: long ones (a kit part of a long SKU) by their hash."""
+    if len(key) <= _KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _shipped_by_master(conn: sa.Connection, ingest: StockIngest, orders: list[dict[str, Any]]
@@ -115,8 +139,8 @@ def _shipped_by_master(conn: sa.Connection, ingest: StockIngest, orders: list[di
                 doc = row.data if isinstance(row.data, dict) else json.loads(row.data)
                 for line in doc.get("lines") or ():
                     if line.get("sku"):
-                        out[(conn_name, row.order_external_id)][line["sku"]] += int(
-                            line.get("quantity") or 0)
+                        out[(conn_name, row.order_external_id)][line["sku"]] += _units(
+                            line.get("quantity"))
     return out
 
 

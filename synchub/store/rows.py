@@ -22,6 +22,7 @@ from synchub.canonical import (
 )
 from synchub.store.engine import RawJson, dumps
 from synchub.store.text import storable
+from synchub.store.tables import dead_letters
 from synchub.store.types import DeadLetterIn, StoredRecord
 
 
@@ -122,6 +123,16 @@ def binding_row(record: StoredRecord, now: datetime) -> dict[str, Any]:
     }
 
 
+_RECORD_ID_LENGTH: int = getattr(dead_letters.c.record_id.type, "length", None) or 255
+_FIELD_LENGTH: int = getattr(dead_letters.c.field.type, "length", None) or 255
+
+
+def _fit(text: str | None, length: int) -> str | None:
+    if text is None or len(text) <= length:
+        return text
+    return text[:length - 1] + "\u2026"
+
+
 def dead_letter_key(letter: DeadLetterIn) -> str:
     """Identity of "the same problem with the same record": record id (or raw hash) + reason."""
     if letter.record_id is not None:
@@ -159,10 +170,12 @@ def dead_letter_rows(
             "connection": connection,
             "stream": stream,
             "entity": letter.entity,
-            "record_id": letter.record_id,
+            # a record can be quarantined for an id or a field path too long for the
+            # columns: both are cut to fit (the key above and the raw record keep them whole)
+            "record_id": _fit(letter.record_id, _RECORD_ID_LENGTH),
             "dedupe_key": key,
             "reason": letter.reason,
-            "field": letter.field,
+            "field": _fit(letter.field, _FIELD_LENGTH),
             "raw": letter.raw,
             "attempts": 1,
             "first_seen_at": now,

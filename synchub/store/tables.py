@@ -7,15 +7,32 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from synchub.canonical.limits import (
+    AMOUNT_DIGITS,
+    HUB_ID_LENGTH,
+    ID_LENGTH,
+    MONEY_SCALE,
+    NAME_LENGTH,
+    PROVIDER_LENGTH,
+    RATE_SCALE,
+    SKU_LENGTH,
+)
+
 metadata = sa.MetaData()
 
 # The canonical document: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
 JsonDoc = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 Timestamp = sa.DateTime(timezone=True)
-# Exact money; 4 decimals covers every ISO 4217 minor unit.
-Amount = sa.Numeric(20, 4)
+# Column sizes come from the canonical limits (synchub/canonical/limits.py): a value the
+# models accept fits; tests/test_poison_values.py compares each column with its field.
+# Exact money; 4 decimals covers every ISO 4217 minor unit; one integer digit to spare.
+Amount = sa.Numeric(AMOUNT_DIGITS + 1 + MONEY_SCALE, MONEY_SCALE)          # numeric(20, 4)
 # Exchange rates carry more digits than money.
-FxRateValue = sa.Numeric(28, 12)
+FxRateValue = sa.Numeric(AMOUNT_DIGITS + 1 + RATE_SCALE, RATE_SCALE)       # numeric(28, 12)
+Id = sa.String(ID_LENGTH)
+Sku = sa.String(SKU_LENGTH)
+Name = sa.String(NAME_LENGTH)
+HubId = sa.String(HUB_ID_LENGTH)
 
 # entity name (as in synchub.canonical.ENTITIES) -> table name
 ENTITY_TABLE_NAMES: dict[str, str] = {
@@ -35,7 +52,7 @@ def _typed_columns(entity: str) -> list[sa.Column[Any]]:
     """Typed columns kept beside the document so views and queries need not parse JSON."""
     if entity == "order":
         return [
-            sa.Column("number", sa.String(64)),
+            sa.Column("number", Name),
             sa.Column("status", sa.String(32)),
             sa.Column("currency", sa.String(3)),
             sa.Column("total_amount", Amount),
@@ -43,25 +60,25 @@ def _typed_columns(entity: str) -> list[sa.Column[Any]]:
             sa.Column("source_updated_at", Timestamp),
         ]
     if entity == "product":
-        return [sa.Column("sku", sa.String(255))]
+        return [sa.Column("sku", Sku)]
     if entity == "inventory_level":
         return [
-            sa.Column("sku", sa.String(255)),
-            sa.Column("location_external_id", sa.String(255)),
+            sa.Column("sku", Sku),
+            sa.Column("location_external_id", Id),
             sa.Column("available", sa.BigInteger),
             # added by 0002: what stock sync reads without parsing documents
             sa.Column("on_hand", sa.BigInteger),
             sa.Column("reserved", sa.BigInteger),
-            sa.Column("location_name", sa.String(255)),
-            sa.Column("item_external_id", sa.String(255)),
-            sa.Column("product_external_id", sa.String(255)),
-            sa.Column("parent_external_id", sa.String(255)),
+            sa.Column("location_name", Name),
+            sa.Column("item_external_id", Id),
+            sa.Column("product_external_id", Id),
+            sa.Column("parent_external_id", Id),
             sa.Column("source_updated_at", Timestamp),
         ]
     if entity == "shipment":
         return [
-            sa.Column("order_connection", sa.String(255)),
-            sa.Column("order_external_id", sa.String(255)),
+            sa.Column("order_connection", Id),
+            sa.Column("order_external_id", Id),
         ]
     if entity == "customer":
         return [sa.Column("source_updated_at", Timestamp)]
@@ -72,7 +89,7 @@ def _money_columns(entity: str) -> list[sa.Column[Any]]:
     """Typed columns of the money movements (added by 0005): what the ledger selects on."""
     if entity == "refund":
         return [
-            sa.Column("order_external_id", sa.String(255)),
+            sa.Column("order_external_id", Id),
             sa.Column("created_at", Timestamp),
             sa.Column("currency", sa.String(3)),
             sa.Column("amount", Amount),
@@ -91,8 +108,8 @@ def _money_columns(entity: str) -> list[sa.Column[Any]]:
             sa.Column("amount", Amount),
             sa.Column("net", Amount),
             sa.Column("processed_at", Timestamp),
-            sa.Column("order_external_id", sa.String(255)),
-            sa.Column("payout_external_id", sa.String(255)),
+            sa.Column("order_external_id", Id),
+            sa.Column("payout_external_id", Id),
         ]
     if entity == "fx_rate":
         return [
@@ -100,12 +117,12 @@ def _money_columns(entity: str) -> list[sa.Column[Any]]:
             sa.Column("quote", sa.String(3)),
             sa.Column("rate_date", sa.Date),
             sa.Column("rate", FxRateValue),
-            sa.Column("provider", sa.String(64)),
+            sa.Column("provider", sa.String(PROVIDER_LENGTH)),
         ]
     if entity == "ledger_entry":
         return [
             sa.Column("kind", sa.String(16)),
-            sa.Column("channel", sa.String(255)),
+            sa.Column("channel", Id),
             sa.Column("posted_on", sa.Date),
             sa.Column("posted_at", Timestamp),
             sa.Column("currency", sa.String(3)),
@@ -114,7 +131,7 @@ def _money_columns(entity: str) -> list[sa.Column[Any]]:
             sa.Column("total_credit", Amount),
             sa.Column("functional_total_debit", Amount),
             sa.Column("functional_total_credit", Amount),
-            sa.Column("corrects", sa.String(255)),
+            sa.Column("corrects", Id),
         ]
     return []
 
@@ -123,10 +140,10 @@ def _entity_table(entity: str, name: str) -> sa.Table:
     return sa.Table(
         name,
         metadata,
-        sa.Column("id", sa.String(64), primary_key=True),
-        sa.Column("connection", sa.String(255), nullable=False),
-        sa.Column("external_id", sa.String(255), nullable=False),
-        sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("id", HubId, primary_key=True),
+        sa.Column("connection", Id, nullable=False),
+        sa.Column("external_id", Id, nullable=False),
+        sa.Column("content_hash", HubId, nullable=False),
         sa.Column("data", JsonDoc, nullable=False),
         sa.Column("change_seq", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("first_seen_at", Timestamp, nullable=False),

@@ -1,8 +1,8 @@
 """Stream runs record their owner and a heartbeat, so that dead runs can be told apart.
 
 Revision ID: 0009_run_owner
-Revises: 0007_drop_outbox
-Create Date: 2026-12-08
+Revises: 0008_value_limits
+Create Date: 2026-12-07
 
 A run killed with its process, or cut off from the database, stayed ``running`` forever.
 ``owner`` (``host:pid:token``) and ``heartbeat_at`` let the next run of the stream see that
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_run_owner"
-down_revision = "0007_drop_outbox"
+down_revision = "0008_value_limits"
 branch_labels = None
 depends_on = None
 
