@@ -2,7 +2,7 @@
 
 Revision ID: 0008_value_limits
 Revises: 0007_drop_outbox
-Create Date: 2026-12-08
+Create Date: 2026-12-07
 
 The canonical models now declare the length of every value kept in a typed column
 (synchub/canonical/limits.py), so a value too long for its column is quarantined with its
