@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from synchub.config.loader import load_yaml, parse_model
@@ -31,7 +31,6 @@ from synchub.config.mapping import ExportMappingSpec, FieldSpec, MappingSpec
 from synchub.errors import RecordError
 from synchub.mapping import MappingContext, load_mapping
 from synchub.mapping.export import load_export_mapping
-from synchub.mapping.transforms import TransformError
 from tests.mapping import test_export_golden, test_golden
 from tests.mapping.conftest import CONTEXTS, GOLDEN, MAPPINGS, load_fixture
 
@@ -106,7 +105,7 @@ def _read(spec: FieldSpec | None, scope: Scope) -> None:
     if spec.money is not None:
         _read(spec.money.amount, scope)
         _read(spec.money.currency, scope)
-    for arg in spec.args or ():
+    for arg in [*(spec.args or ()), *(spec.coalesce or ())]:
         _read(arg, scope)
     for case in spec.cases or ():
         scope.path(case.when)
@@ -275,12 +274,6 @@ def _context(path: Path) -> MappingContext:
 
 def check_inbound(mapping: Any, raw: Any, ctx: MappingContext) -> None:
     try:
-        mapping.record_id(raw)
-    except TransformError:
-        # KNOWN GAP, see test_a_record_whose_id_is_not_a_scalar_is_a_record_error: remove
-        # this with its xfail mark once CompiledMapping.record_id gives None for a list id
-        reject()
-    try:
         records = mapping.apply(raw, ctx)
     except RecordError as exc:
         assert exc.message.strip(), "a RecordError needs a reason"
@@ -348,10 +341,6 @@ def test_junk_documents_give_a_payload_or_a_record_error(path: Path) -> None:
     fuzz()
 
 
-@pytest.mark.xfail(strict=True, raises=TransformError, reason=(
-    "CompiledMapping.record_id (synchub/mapping/engine.py) calls to_str on the id outside "
-    "its try: a list or object id raises TransformError from apply() instead of the "
-    "RecordError 'record has no id'; fix: return None when the value is a dict or list"))
 @pytest.mark.parametrize("name", ["aftership/trackings", "dhl/tracking", "squarespace/orders"])
 def test_a_record_whose_id_is_not_a_scalar_is_a_record_error(name: str) -> None:
     # these mappings take the id by a bare path, without a transform

@@ -131,8 +131,8 @@ class CompiledMapping:
             value = self._id(raw, raw, raw, _NO_CONTEXT)
         except (*CATCH, FieldFailure, MissingContextError):
             return None
-        if value is None or value == "":
-            return None
+        if value is None or value == "" or isinstance(value, dict | list):
+            return None  # a list or an object names no record: "record has no id"
         text: str = to_str(value)
         return text
 
