@@ -162,3 +162,22 @@ def test_an_expired_pagination_token_fails_the_run_and_the_next_starts_from_the_
     assert again.status == "success" and rows(db_url, "orders") == 150
     first = next(r.query for r in account.requests if r.path == SEARCH)
     assert "paginationToken" not in first and "lastUpdatedAfter" in first
+
+
+def test_an_order_whose_items_cannot_be_mapped_is_quarantined_and_the_rest_land(
+        tmp_path: Path, store: Store, db_url: str) -> None:
+    plan = hub(tmp_path)
+    sandbox = Sandbox(seed=9)
+    account: Any = sandbox.store("amazon", "odd", orders=30)
+    unpriced, unknown = sorted(account.records)[:2]
+    account.records[unpriced]["orderItems"][0]["product"].pop("price")   # no unit price
+    account.records[unknown]["fulfillment"]["fulfillmentStatus"] = "ON_THE_MOON"
+    with SandboxServer(sandbox) as server:
+        summary = sync_stream(plan, "amazon", "orders", store=store,
+                              conn_info=conn_for(server, account))
+    assert (summary.status, summary.fetched, summary.quarantined) == ("success", 30, 2)
+    assert rows(db_url, "orders") == 28
+    letters = {d["record_id"]: d["reason"] for d in store.dead_letters("amazon")}
+    assert set(letters) == {unpriced, unknown}
+    assert "unit_price" in letters[unpriced]
+    assert "ON_THE_MOON" in letters[unknown]
