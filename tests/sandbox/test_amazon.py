@@ -174,3 +174,14 @@ def test_proceeds_add_up_and_get_order_answers_one(
     assert one["order"]["orderId"] == orders[0]["orderId"]
     missing = get(http, server, account, path=f"{SEARCH}/000-0000000-0000000")
     assert missing.status_code == 404 and missing.json()["errors"][0]["code"] == "NotFound"
+
+
+def test_injected_faults_come_in_the_errors_envelope(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    access = token(http, server, account).json()["access_token"]
+    account.faults(fail_next=[503, 429])
+    down = get(http, server, account, access=access, lastUpdatedAfter=START)
+    busy = get(http, server, account, access=access, lastUpdatedAfter=START)
+    assert (down.status_code, down.json()["errors"][0]["code"]) == (503, "InternalFailure")
+    assert (busy.status_code, busy.json()["errors"][0]["code"]) == (429, "QuotaExceeded")
+    assert get(http, server, account, access=access, lastUpdatedAfter=START).status_code == 200
