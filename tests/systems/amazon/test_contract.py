@@ -6,6 +6,7 @@ through the project's connector and mapping files into SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -124,7 +125,7 @@ def test_without_the_pii_role_orders_map_without_buyer_or_street(
 
 
 def test_a_429_beyond_the_burst_is_waited_out_at_the_stated_rate(
-        tmp_path: Path, store: Store, db_url: str) -> None:
+        tmp_path: Path, store: Store, db_url: str, caplog: pytest.LogCaptureFixture) -> None:
     plan = hub(tmp_path)
     sandbox = Sandbox(seed=7)
     account: Any = sandbox.store("amazon", "busy", orders=250)
@@ -133,7 +134,7 @@ def test_a_429_beyond_the_burst_is_waited_out_at_the_stated_rate(
     account.plans["searchOrders"] = (0.5, 2)        # this seller's plan: burst 2, 0.5/s
     with SandboxServer(sandbox) as server, ConnectorClient(
             plan.connection("amazon").connector, conn_for(server, account), clock=clock,
-            sleep=clock.sleep) as client:
+            sleep=clock.sleep) as client, caplog.at_level(logging.INFO, logger="synchub"):
         summary = sync_stream(plan, "amazon", "orders", store=store,
                               conn_info=conn_for(server, account), client=client)
     assert summary.status == "success" and summary.retries == 1
@@ -142,6 +143,10 @@ def test_a_429_beyond_the_burst_is_waited_out_at_the_stated_rate(
     # after the 429 the client's bucket is empty: the retry goes no sooner than one token at
     # the stated 0.5/s (2 s), whatever the jittered backoff drew
     assert sum(clock.slept) >= 2.0 - 1e-9
+    # the run's report says how much of it the vendor's limits took
+    (report,) = [r.getMessage() for r in caplog.records if "amazon.orders: 250 fetched" in
+                 r.getMessage()]
+    assert f"{sum(clock.slept):.1f}s of it waiting for the API's rate limits" in report
     assert rows(db_url, "orders") == 250
 
 
