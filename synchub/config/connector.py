@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import Field, create_model, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
 
 from synchub.config.connector_files import FileIncrementalSpec, FileStreamSpec
 from synchub.config.connector_inputs import StoreInputsSpec
@@ -46,7 +46,8 @@ __all__ = [
     "BearerAuthSpec", "ConnectorSpec", "ContextSpec", "Duration", "FileIncrementalSpec",
     "FileStreamSpec", "GraphQLContextSpec",
     "GraphQLCostSpec", "GraphQLCursorPaginatorSpec", "GraphQLStreamSpec",
-    "HeaderLinkPaginatorSpec", "HeaderTokenAuthSpec", "HttpSpec", "IncrementalSpec", "JMESPath",
+    "HeaderLinkPaginatorSpec", "HeaderRateSpec", "HeaderTokenAuthSpec", "HttpSpec",
+    "IncrementalSpec", "JMESPath",
     "JsonCursorPaginatorSpec", "LeakyBucketSpec",
     "NoAuthSpec", "OAuth2RefreshTokenAuthSpec", "OffsetPaginatorSpec",
     "PageNumberPaginatorSpec", "PaginatorSpec", "ParentSpec", "QueryParamsAuthSpec",
@@ -145,6 +146,37 @@ class TokenBucketSpec(_Model):
         default=None, description="Transports it limits (default: every one).")
 
 
+class HeaderRateSpec(_Model):
+    """A token bucket per operation whose rate the vendor states in a response header.
+
+    The declared ``rate_per_second`` and ``burst`` hold until an answer carries ``header``
+    (requests per second); from then on the header's figure paces the bucket. A 429
+    empties the bucket, so the retry waits for one token at the stated rate.
+    """
+
+    type: Literal["header_rate"]
+    header: str = Field(description="Response header with the rate in requests per second.")
+    rate_per_second: float = Field(gt=0, description="The documented rate, until a header says.")
+    burst: int = Field(default=1, gt=0)
+    operation: str | None = Field(
+        default=None, description="Name of the operation it limits (for logs and plans).")
+    path_pattern: str | None = Field(
+        default=None, description="Regex searched in the request path: the requests of the "
+                                  "operation (default: every request).")
+    transports: list[str] | None = Field(
+        default=None, description="Transports it limits (default: every one).")
+
+    @field_validator("path_pattern")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"path_pattern is not a valid regex: {exc}") from None
+        return v
+
+
 class GraphQLCostSpec(_Model):
     """GraphQL query-cost bucket, fed by ``extensions.cost.throttleStatus``."""
 
@@ -155,7 +187,8 @@ class GraphQLCostSpec(_Model):
 
 
 RateLimitSpec = Annotated[
-    LeakyBucketSpec | TokenBucketSpec | GraphQLCostSpec, Field(discriminator="type")
+    LeakyBucketSpec | TokenBucketSpec | HeaderRateSpec | GraphQLCostSpec,
+    Field(discriminator="type")
 ]
 
 
@@ -176,7 +209,8 @@ class HttpSpec(_Model):
     headers: dict[str, str] = {}
     pool_size: int = Field(default=10, gt=0)
 
-    def rate_limits(self) -> list[LeakyBucketSpec | TokenBucketSpec | GraphQLCostSpec]:
+    def rate_limits(self) -> list[LeakyBucketSpec | TokenBucketSpec | HeaderRateSpec
+                                  | GraphQLCostSpec]:
         """The declared limiters as a list."""
         if self.rate_limit is None:
             return []

@@ -142,6 +142,7 @@ def sync_stream(
         stats = client.stats
         summary.requests = getattr(stats, "requests", 0)
         summary.retries = getattr(stats, "retries", 0)
+        throttled = float(getattr(stats, "throttled_seconds", 0.0))
         summary.seconds = round(time.monotonic() - started, 3)
         if summary.cursor is None:
             last = store.get_state(connection, stream)
@@ -152,9 +153,10 @@ def sync_stream(
                          error=summary.error)
         if own_client:
             client.close()
-    log.info("%s.%s: %d fetched, %d stored, %d unchanged, %d quarantined, cursor %s (%.1fs)",
-             connection, stream, summary.fetched, summary.stored, summary.unchanged,
-             summary.quarantined, summary.cursor, summary.seconds)
+    log.info("%s.%s: %d fetched, %d stored, %d unchanged, %d quarantined, cursor %s (%.1fs, "
+             "%.1fs of it waiting for the API's rate limits)", connection, stream,
+             summary.fetched, summary.stored, summary.unchanged, summary.quarantined,
+             summary.cursor, summary.seconds, throttled)
     return summary
 
 

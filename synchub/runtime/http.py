@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -139,7 +140,10 @@ class HttpClient:
         query = payload.get("query") if transport == "graphql" and payload else None
         waited = 0.0
         reservation: CostReservation | None = None
+        path = urlsplit(url).path
         for limiter in self._limiters_of(transport):
+            if not limiter.applies_to(path):
+                continue
             cost = 1.0
             if isinstance(limiter, GraphQLCostLimiter):
                 cost = self._costs.get(query or "", limiter.default_cost)
@@ -177,8 +181,12 @@ class HttpClient:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %d (%.0f ms)", method, path, resp.status_code,
                       (time.perf_counter() - started) * 1000)
+        request_path = urlsplit(url).path
         for limiter in limiters:
-            limiter.observe(resp.headers)
+            if limiter.applies_to(request_path):
+                limiter.observe(resp.headers)
+                if resp.status_code == 429:
+                    limiter.throttled()
         body = classify(resp)
         if transport == "graphql":
             if self.cost_limiter is not None:

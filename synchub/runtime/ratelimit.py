@@ -8,13 +8,22 @@ sleep function are injectable, which keeps tests instant.
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from synchub.config.connector import GraphQLCostSpec, LeakyBucketSpec, TokenBucketSpec
+from synchub.config.connector import (
+    GraphQLCostSpec,
+    HeaderRateSpec,
+    LeakyBucketSpec,
+    TokenBucketSpec,
+)
+
+log = logging.getLogger("synchub.runtime")
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -37,6 +46,14 @@ class RateLimiter(ABC):
 
     def observe(self, headers: Mapping[str, str], body: Any = None) -> None:
         """Update the limiter from a response's headers or body (default: nothing)."""
+        return None
+
+    def applies_to(self, path: str) -> bool:
+        """Whether a request to ``path`` passes this limiter (default: every request)."""
+        return True
+
+    def throttled(self) -> None:
+        """The server refused a request that passed this limiter with a 429 (default: nothing)."""
         return None
 
     @abstractmethod
@@ -104,6 +121,62 @@ class TokenBucketLimiter(RateLimiter):
         self._at = now
         self.tokens -= cost  # may go negative: the debt is what later callers wait for
         return max(0.0, -self.tokens / self.rate)
+
+
+class HeaderRateLimiter(TokenBucketLimiter):
+    """A token bucket for one operation, paced by the rate the server states in a header.
+
+    The declared rate and burst hold until an answer carries the header; its figure
+    (requests per second) then replaces the rate. The bucket keeps the declared burst: the
+    header states only the rate. A 429 empties the bucket, so the retry waits for a token.
+    The first time the burst is spent it logs how long each further call will wait.
+    """
+
+    def __init__(self, rate_per_second: float, burst: int, header: str,
+                 operation: str | None = None, path_pattern: str | None = None,
+                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        super().__init__(rate_per_second, burst, clock, sleep)
+        self.header, self.operation = header, operation or path_pattern or "requests"
+        self.pattern = re.compile(path_pattern) if path_pattern else None
+        self.calls = 0
+        self._told = False
+
+    def applies_to(self, path: str) -> bool:
+        """Whether ``path`` is a request of this operation."""
+        return self.pattern is None or self.pattern.search(path) is not None
+
+    def _reserve(self, cost: float) -> float:
+        wait = super()._reserve(cost)
+        self.calls += 1
+        if wait > 0 and not self._told:
+            self._told = True
+            log.warning("rate limit of %s: burst of %d spent; from now on one call every "
+                        "%.0f s (%s requests a second)", self.operation, int(self.burst),
+                        1 / self.rate, f"{self.rate:g}")
+        return wait
+
+    def observe(self, headers: Mapping[str, str], body: Any = None) -> None:
+        """Adopt the rate stated in the header, when the answer carries one."""
+        value = headers.get(self.header)
+        try:
+            rate = float(value) if value else 0.0
+        except ValueError:
+            return
+        if rate > 0 and rate != self.rate:
+            with self._lock:
+                now = self.clock()
+                self.tokens = min(self.burst, self.tokens + (now - self._at) * self.rate)
+                self._at, self.rate = now, rate
+
+    def throttled(self) -> None:
+        """A 429: the server's bucket is empty, so is ours."""
+        with self._lock:
+            self.tokens = min(self.tokens, 0.0)
+            self._at = self.clock()
+
+    def plan_seconds(self, calls: int) -> float:
+        """Seconds ``calls`` calls take from a full bucket at the current rate."""
+        return max(0, calls - int(self.burst)) / self.rate
 
 
 class GraphQLCostLimiter(RateLimiter):
@@ -224,7 +297,7 @@ def reported_cost(body: Any) -> float | None:
     return None
 
 
-def build_limiter(spec: LeakyBucketSpec | TokenBucketSpec | GraphQLCostSpec,
+def build_limiter(spec: LeakyBucketSpec | TokenBucketSpec | HeaderRateSpec | GraphQLCostSpec,
                   clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> RateLimiter:
     """A limiter from its YAML declaration."""
     if isinstance(spec, LeakyBucketSpec):
@@ -232,5 +305,8 @@ def build_limiter(spec: LeakyBucketSpec | TokenBucketSpec | GraphQLCostSpec,
                                   clock, sleep)
     if isinstance(spec, TokenBucketSpec):
         return TokenBucketLimiter(spec.rate_per_second, spec.burst, clock, sleep)
+    if isinstance(spec, HeaderRateSpec):
+        return HeaderRateLimiter(spec.rate_per_second, spec.burst, spec.header, spec.operation,
+                                 spec.path_pattern, clock, sleep)
     return GraphQLCostLimiter(spec.maximum_available, spec.restore_rate, spec.default_cost,
                               clock, sleep)

@@ -11,6 +11,7 @@ from typing import Any
 
 from synchub.sandbox.aftership.store import AfterShipStore
 from synchub.sandbox.aftership.system import SYSTEM as AFTERSHIP
+from synchub.sandbox.amazon.system import SYSTEM as AMAZON
 from synchub.sandbox.dhl.store import DhlStore
 from synchub.sandbox.dhl.system import SYSTEM as DHL
 from synchub.sandbox.frankfurter.system import SYSTEM as FRANKFURTER
@@ -39,6 +40,7 @@ SIMULATED: tuple[System, ...] = (
     FRANKFURTER,
     SETTLEMENT_FILE,
     SQUARESPACE,
+    AMAZON,
 )
 # system name -> store class (the systems whose stores the sandbox creates)
 SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}

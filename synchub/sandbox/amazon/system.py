@@ -1,0 +1,265 @@
+"""Amazon's Selling Partner API as the sandbox serves it, under ``/amazon/<store>``.
+
+What docs/systems/amazon.md lists from Amazon's pages:
+
+- ``POST /auth/o2/token`` (Login with Amazon): form ``grant_type=refresh_token``,
+  ``refresh_token``, ``client_id``, ``client_secret`` -> ``{access_token, token_type,
+  expires_in, refresh_token}``; a wrong refresh token is 400 ``invalid_grant``, a wrong
+  client 401 ``invalid_client`` (``{error, error_description}``).
+- Every API call carries the access token in ``x-amz-access-token``; a missing, unknown or
+  expired one is 403 ``Unauthorized``. Errors are ``{"errors": [{code, message, details}]}``.
+- Every answer carries ``x-amzn-RateLimit-Limit`` (the operation's rate, requests per
+  second) and ``x-amzn-RequestId``; past the operation's burst, 429 ``QuotaExceeded``.
+- ``GET /orders/2026-01-01/orders`` (searchOrders): exactly one of ``createdAfter`` and
+  ``lastUpdatedAfter``; ``lastUpdatedBefore``/``createdBefore`` not before the start and
+  at least two minutes before the request; ``marketplaceIds`` (at most 50),
+  ``includedData``, ``maxResultsPerPage`` 1-100 (default 100), ``paginationToken`` from
+  ``pagination.nextToken``, valid 24 hours. Items always come with the order; buyer,
+  recipient, proceeds, fulfillment and packages only when ``includedData`` names them.
+- ``GET /orders/2026-01-01/orders/{orderId}`` (getOrder) -> ``{"order": ...}``.
+- ``GET /sellers/v1/marketplaceParticipations`` -> ``{"payload": [...]}``.
+
+The sandbox's choices where the docs are silent: the list is ordered by last update (then
+order id); a pagination token carries its query, so the parameters sent beside it are not
+checked again; without the PII role (``store.pii = False``) the buyer is absent and the
+address keeps only city, region, postal code and country.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+
+from synchub.sandbox.amazon.store import MARKETPLACES, AmazonStore
+from synchub.sandbox.kit.auth import same_secret
+from synchub.sandbox.kit.http import Reply, VendorAPI, relative_path
+from synchub.sandbox.kit.paging import decode_token, encode_token, window
+from synchub.sandbox.kit.registry import System
+from synchub.sandbox.kit.routes import Call, Route
+from synchub.sandbox.kit.table import public
+from synchub.sandbox.kit.times import iso_utc_z, parse_time
+
+PAGE_DEFAULT, PAGE_MAX = 100, 100
+MIN_LAG = 120                 # seconds a window's end must stay behind the request
+INCLUDED_DATA = frozenset({"BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION",
+                           "CANCELLATION", "FULFILLMENT", "PACKAGES", "TAX", "PAYMENT",
+                           "FULFILLMENT_ORDERS"})
+DATASETS = {"BUYER": "buyer", "RECIPIENT": "recipient", "PROCEEDS": "proceeds",
+            "FULFILLMENT": "fulfillment", "PACKAGES": "packages"}
+TOKEN_PATH = "/auth/o2/token"  # noqa: S105 - an endpoint
+_request_ids = itertools.count(1)
+
+
+def errors(status: int, code: str, message: str, details: str = "",
+           headers: dict[str, str] | None = None) -> Reply:
+    """The SP-API error envelope."""
+    return Reply(status, {"errors": [{"code": code, "message": message, "details": details}]},
+                 dict(headers or {}))
+
+
+def invalid(message: str, details: str = "") -> Reply:
+    """A 400 ``InvalidInput``."""
+    return errors(400, "InvalidInput", message, details)
+
+
+def operation_of(path: str) -> str | None:
+    """The usage plan a request path falls under (None: the token endpoint)."""
+    if path.startswith("/orders/2026-01-01/orders/"):
+        return "getOrder"
+    if path == "/orders/2026-01-01/orders":
+        return "searchOrders"
+    if path == "/sellers/v1/marketplaceParticipations":
+        return "getMarketplaceParticipations"
+    return None
+
+
+class AmazonAPI(VendorAPI):
+    """LWA access tokens, the errors[] envelope, usage plans per operation."""
+
+    def error_reply(self, store: Any, status: int) -> Reply:
+        """An injected fault as the SP-API words it."""
+        if status == 429:
+            return errors(429, "QuotaExceeded", "You exceeded your quota for the requested "
+                          "resource.")
+        if status in (401, 403):
+            return errors(403, "Unauthorized", "Access to requested resource is denied.")
+        return errors(status, "InternalFailure", "We encountered an internal error. Please "
+                      "try again.")
+
+    def authenticate(self, store: Any, request: Request) -> Reply | None:
+        """``x-amz-access-token`` of a token the store issued and that has not expired."""
+        if relative_path(request, store) == TOKEN_PATH:
+            return None           # the token endpoint checks its own form
+        token = request.headers.get("x-amz-access-token", "")
+        state = store.token_state(token) if token else "missing"
+        if state == "valid":
+            return None
+        details = {"expired": "The access token you provided has expired.",
+                   "missing": "The request has no access token."}.get(
+                       state, "The access token you provided is not valid.")
+        return errors(403, "Unauthorized", "Access to requested resource is denied.", details)
+
+    def admit(self, store: Any, request: Request) -> tuple[Reply | None, dict[str, str]]:
+        """The operation's usage plan; its rate in every answer's header."""
+        operation = operation_of(relative_path(request, store))
+        if operation is None:
+            return None, {}
+        headers = {"x-amzn-RateLimit-Limit": f"{store.stated_rate(operation):g}",
+                   "x-amzn-RequestId": f"sbx-{next(_request_ids):08d}"}
+        if store.admit_operation(operation):
+            return None, headers
+        return errors(429, "QuotaExceeded", "You exceeded your quota for the requested "
+                      "resource."), headers
+
+
+def token(store: AmazonStore, call: Call) -> Reply:
+    """``POST /auth/o2/token``: the refresh-token grant of Login with Amazon."""
+    form = {k: v[0] for k, v in parse_qs(call.body.decode("utf-8", "replace")).items()}
+    if form.get("grant_type") != "refresh_token":
+        return Reply(400, {"error": "unsupported_grant_type",
+                           "error_description": "The authorization grant type is not "
+                                                "supported by the authorization server"})
+    if not (same_secret(form.get("client_id", ""), store.client_id)
+            and same_secret(form.get("client_secret", ""), store.client_secret)):
+        return Reply(401, {"error": "invalid_client",
+                           "error_description": "Client authentication failed"})
+    if not same_secret(form.get("refresh_token", ""), store.refresh_token):
+        return Reply(400, {"error": "invalid_grant",
+                           "error_description": "The request has an invalid grant parameter "
+                                                ": refresh_token"})
+    access, ttl = store.issue_token()
+    return Reply(200, {"access_token": access, "refresh_token": store.refresh_token,
+                       "token_type": "bearer", "expires_in": ttl})
+
+
+def participations(store: AmazonStore, call: Call) -> Reply:
+    """``GET /sellers/v1/marketplaceParticipations``."""
+    payload = []
+    for mid in store.marketplace_ids:
+        country, name, currency, _vat = MARKETPLACES[mid]
+        payload.append({
+            "marketplace": {"id": mid, "countryCode": country, "name": name,
+                            "defaultCurrencyCode": currency, "defaultLanguageCode": "en_GB",
+                            "domainName": name.lower().replace("amazon", "www.amazon")},
+            "participation": {"isParticipating": True, "hasSuspendedListings": False},
+            "storeName": f"Sandbox {store.name}"})
+    return Reply(200, {"payload": payload})
+
+
+def render(store: AmazonStore, order: dict[str, Any], included: set[str]) -> dict[str, Any]:
+    """The order as the caller may see it: the datasets asked for, PII by role."""
+    out = public(order)
+    for dataset, key in DATASETS.items():
+        if dataset not in included:
+            out.pop(key, None)
+    if not store.pii:
+        out.pop("buyer", None)
+        if "recipient" in out:
+            address = out["recipient"]["deliveryAddress"]
+            out["recipient"] = {"deliveryAddress": {
+                k: address[k] for k in ("city", "stateOrRegion", "postalCode", "countryCode")
+                if k in address}}
+    return out
+
+
+def _list_of(query: Any, name: str) -> list[str]:
+    return [v for raw in query.getlist(name) for v in raw.split(",") if v]
+
+
+def search_orders(store: AmazonStore, call: Call) -> Reply:
+    """``GET /orders/2026-01-01/orders``: searchOrders, paged by ``paginationToken``."""
+    query = call.query
+    now = store.clock()
+    if "paginationToken" in query:
+        try:
+            state = decode_token(query["paginationToken"])
+            after = (int(state["after"][0]), str(state["after"][1]))
+            issued = float(state["issued"])
+        except (KeyError, ValueError, TypeError, IndexError):
+            return invalid("Invalid paginationToken.", "The pagination token is not valid.")
+        if now - issued > store.pagination_ttl:
+            return invalid("The paginationToken has expired.", "Pagination tokens are valid "
+                           "for 24 hours; search again from the start of the window.")
+        q = state["q"]
+    else:
+        q, refusal = _search_query(query, now)
+        if refusal is not None:
+            return refusal
+        after, issued = None, now
+    rows = (store.created_between(q["low"], q["high"]) if q["by"] == "created"
+            else store.changed_between(q["low"], q["high"]))
+    markets = set(q["markets"])
+    rows = [row for row in rows if not markets
+            or store.records[row[1]]["salesChannel"]["marketplaceId"] in markets]
+    page = window(rows, q["limit"], after=after)  # type: ignore[arg-type]
+    included = set(q["included"])
+    body: dict[str, Any] = {"orders": [render(store, store.records[str(oid)], included)
+                                       for _key, oid in page.rows]}
+    if page.has_next:
+        body["pagination"] = {"nextToken": encode_token(
+            {"q": q, "after": list(page.rows[-1]), "issued": issued})}
+    body["createdBefore" if q["by"] == "created" else "lastUpdatedBefore"] = iso_utc_z(
+        q["high"] if q["high"] is not None else int(now) - MIN_LAG)
+    return Reply(200, body)
+
+
+def _search_query(query: Any, now: float) -> tuple[dict[str, Any], Reply | None]:
+    """The filters of a first searchOrders request, or its 400."""
+    created = "createdAfter" in query or "createdBefore" in query
+    updated = "lastUpdatedAfter" in query or "lastUpdatedBefore" in query
+    if created and updated:
+        return {}, invalid("createdAfter/createdBefore cannot be used with lastUpdatedAfter/"
+                           "lastUpdatedBefore.")
+    start_name, end_name = (("createdAfter", "createdBefore") if created
+                            else ("lastUpdatedAfter", "lastUpdatedBefore"))
+    if start_name not in query:
+        return {}, invalid("Exactly one of createdAfter and lastUpdatedAfter is required.")
+    try:
+        low = parse_time(query[start_name])
+        high = parse_time(query[end_name]) if end_name in query else None
+        limit = int(query.get("maxResultsPerPage", PAGE_DEFAULT))
+    except ValueError:
+        return {}, invalid("Invalid input.", "A date is not in ISO 8601 format or "
+                           "maxResultsPerPage is not a number.")
+    if high is not None and high < low:
+        return {}, invalid(f"{end_name} must be equal to or after {start_name}.")
+    if high is not None and high > now - MIN_LAG:
+        return {}, invalid(f"{end_name} must be at least 2 minutes before the time of the "
+                           "request.", f"{end_name}: {query[end_name]}")
+    if not 1 <= limit <= PAGE_MAX:
+        return {}, invalid(f"maxResultsPerPage must be between 1 and {PAGE_MAX}.")
+    markets = _list_of(query, "marketplaceIds")
+    if len(markets) > 50:
+        return {}, invalid("marketplaceIds accepts at most 50 values.")
+    unknown = [m for m in markets if m not in MARKETPLACES]
+    if unknown:
+        return {}, invalid("Invalid marketplaceIds.", f"Unknown marketplace id: {unknown[0]}")
+    included = _list_of(query, "includedData")
+    bad = [d for d in included if d not in INCLUDED_DATA]
+    if bad:
+        return {}, invalid("Invalid includedData.", f"Unknown value: {bad[0]}")
+    return {"by": "created" if created else "updated", "low": low, "high": high,
+            "limit": limit, "markets": markets, "included": included}, None
+
+
+def get_order(store: AmazonStore, call: Call) -> Reply:
+    """``GET /orders/2026-01-01/orders/{orderId}``: getOrder, items always included."""
+    order = store.records.get(call.path["order_id"])
+    if order is None:
+        return errors(404, "NotFound", "The requested order was not found.",
+                      f"orderId: {call.path['order_id']}")
+    included = set(_list_of(call.query, "includedData"))
+    return Reply(200, {"order": render(store, order, included)})
+
+
+BASE = "/amazon/{store}"
+ROUTES = (
+    Route("POST", f"{BASE}{TOKEN_PATH}", token),
+    Route("GET", f"{BASE}/sellers/v1/marketplaceParticipations", participations),
+    Route("GET", f"{BASE}/orders/2026-01-01/orders", search_orders),
+    Route("GET", BASE + "/orders/2026-01-01/orders/{order_id}", get_order),
+)
+SYSTEM = System("amazon", AmazonStore, AmazonAPI(), ROUTES)

@@ -1,0 +1,187 @@
+"""The Amazon SP-API simulator: LWA tokens that expire, the errors[] envelope, searchOrders'
+rules (one start, the two-minute end, 1-100 a page, expiring pagination tokens), the rate
+header on every answer and a 429 past the burst, PII by role, proceeds that add up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+
+from synchub.sandbox import Sandbox, SandboxServer
+from tests.runtime.helpers import FakeClock
+
+SEARCH = "/orders/2026-01-01/orders"
+START = "2024-12-01T00:00:00Z"
+
+
+@pytest.fixture
+def account(sandbox: Sandbox) -> Iterator[Any]:
+    store = sandbox.reset("amazon", "demo", orders=130)   # a fresh account for each test
+    store.rate_limits = False
+    yield store
+
+
+def base(server: SandboxServer, account: Any) -> str:
+    return server.url("amazon", account.name)
+
+
+def token(http: requests.Session, server: SandboxServer, account: Any,
+          **overrides: str) -> requests.Response:
+    form = {"grant_type": "refresh_token", "refresh_token": account.refresh_token,
+            "client_id": account.client_id, "client_secret": account.client_secret,
+            **overrides}
+    return http.post(base(server, account) + "/auth/o2/token", data=form, timeout=10)
+
+
+def get(http: requests.Session, server: SandboxServer, account: Any, path: str = SEARCH,
+        access: str | None = None, **params: Any) -> requests.Response:
+    if access is None:
+        access = token(http, server, account).json()["access_token"]
+    return http.get(base(server, account) + path, params=params, timeout=10,
+                    headers={"x-amz-access-token": access})
+
+
+def test_the_token_endpoint_grants_and_refuses_as_lwa_does(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    ok = token(http, server, account).json()
+    assert ok["token_type"] == "bearer" and ok["expires_in"] == 3600
+    bad = token(http, server, account, refresh_token="Atzr|stolen")
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_grant"
+    who = token(http, server, account, client_secret="nope")
+    assert who.status_code == 401 and who.json()["error"] == "invalid_client"
+
+
+def test_an_expired_or_missing_token_is_403_unauthorized(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    clock = FakeClock(1_800_000_000.0)
+    account.clock = clock
+    access = token(http, server, account).json()["access_token"]
+    assert get(http, server, account, access=access, lastUpdatedAfter=START).status_code == 200
+    clock.now += 3600
+    expired = get(http, server, account, access=access, lastUpdatedAfter=START)
+    (error,) = expired.json()["errors"]
+    assert expired.status_code == 403 and error["code"] == "Unauthorized"
+    assert "expired" in error["details"]
+    missing = get(http, server, account, access="", lastUpdatedAfter=START)
+    assert missing.status_code == 403 and missing.json()["errors"][0]["code"] == "Unauthorized"
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({}, "Exactly one of createdAfter and lastUpdatedAfter"),
+    ({"createdAfter": START, "lastUpdatedAfter": START}, "cannot be used with"),
+    ({"lastUpdatedAfter": START, "maxResultsPerPage": 101}, "between 1 and 100"),
+    ({"lastUpdatedAfter": START, "marketplaceIds": "XX"}, "Invalid marketplaceIds"),
+    ({"lastUpdatedAfter": START, "includedData": "EVERYTHING"}, "Invalid includedData"),
+    ({"lastUpdatedAfter": "2026-01-02T00:00:00Z", "lastUpdatedBefore": "2026-01-01T00:00:00Z"},
+     "must be equal to or after"),
+])
+def test_search_refusals_use_the_errors_envelope(
+        http: requests.Session, server: SandboxServer, account: Any, params: dict[str, Any],
+        message: str) -> None:
+    resp = get(http, server, account, **params)
+    assert resp.status_code == 400
+    (error,) = resp.json()["errors"]
+    assert set(error) == {"code", "message", "details"} and error["code"] == "InvalidInput"
+    assert message in error["message"]
+
+
+def test_the_end_must_stay_two_minutes_before_the_request(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    now = datetime.now(UTC)
+    close = (now - timedelta(seconds=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    far = (now - timedelta(seconds=150)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    refused = get(http, server, account, lastUpdatedAfter=START, lastUpdatedBefore=close)
+    assert refused.status_code == 400
+    assert "at least 2 minutes before" in refused.json()["errors"][0]["message"]
+    assert get(http, server, account, lastUpdatedAfter=START,
+               lastUpdatedBefore=far).status_code == 200
+
+
+def test_pages_follow_the_token_and_the_token_expires_after_a_day(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    clock = FakeClock(datetime.now(UTC).timestamp())
+    account.clock = clock
+    account.token_ttl = 10 ** 7                  # the access token outlives the day
+    access = token(http, server, account).json()["access_token"]
+    first = get(http, server, account, access=access, lastUpdatedAfter=START,
+                maxResultsPerPage=50).json()
+    second = get(http, server, account, access=access,
+                 paginationToken=first["pagination"]["nextToken"]).json()
+    third = get(http, server, account, access=access,
+                paginationToken=second["pagination"]["nextToken"]).json()
+    assert [len(p["orders"]) for p in (first, second, third)] == [50, 50, 30]
+    assert "pagination" not in third
+    ids = [o["orderId"] for p in (first, second, third) for o in p["orders"]]
+    assert len(set(ids)) == 130
+    clock.now += 86_400 + 1
+    stale = get(http, server, account, access=access,
+                paginationToken=first["pagination"]["nextToken"])
+    assert stale.status_code == 400 and "expired" in stale.json()["errors"][0]["message"]
+
+
+def test_every_answer_states_the_rate_and_past_the_burst_comes_a_429(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    clock = FakeClock()
+    account.limit_clock = clock
+    account.rate_limits = True
+    access = token(http, server, account).json()["access_token"]
+    answers = [get(http, server, account, access=access, lastUpdatedAfter=START)
+               for _ in range(21)]
+    assert [a.status_code for a in answers] == [200] * 20 + [429]
+    assert {a.headers["x-amzn-RateLimit-Limit"] for a in answers} == {"0.0056"}
+    assert answers[-1].json()["errors"][0]["code"] == "QuotaExceeded"
+    clock.now += 1 / 0.0056                      # one token back
+    assert get(http, server, account, access=access,
+               lastUpdatedAfter=START).status_code == 200
+
+
+def test_pii_and_datasets_follow_the_role_and_included_data(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    full = get(http, server, account, lastUpdatedAfter=START,
+               includedData="BUYER,RECIPIENT,PROCEEDS,FULFILLMENT").json()["orders"][0]
+    assert full["buyer"]["buyerEmail"] and full["recipient"]["deliveryAddress"]["addressLine1"]
+    bare = get(http, server, account, lastUpdatedAfter=START).json()["orders"][0]
+    assert set(bare) >= {"orderId", "orderItems"}
+    assert not set(bare) & {"buyer", "recipient", "proceeds", "fulfillment"}
+    account.pii = False
+    masked = get(http, server, account, lastUpdatedAfter=START,
+                 includedData="BUYER,RECIPIENT").json()["orders"][0]
+    assert "buyer" not in masked
+    assert set(masked["recipient"]["deliveryAddress"]) <= {
+        "city", "stateOrRegion", "postalCode", "countryCode"}
+
+
+def test_proceeds_add_up_and_get_order_answers_one(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    orders = get(http, server, account, lastUpdatedAfter=START,
+                 includedData="PROCEEDS").json()["orders"]
+    currencies = set()
+    for order in orders:
+        proceeds = order["proceeds"]
+        parts = sum(Decimal(b["subtotal"]["amount"]) for b in proceeds["breakdowns"])
+        assert parts == Decimal(proceeds["grandTotal"]["amount"]), order["orderId"]
+        items = sum(Decimal(i["proceeds"]["proceedsTotal"]["amount"])
+                    for i in order["orderItems"])
+        assert items == parts
+        currencies.add(proceeds["grandTotal"]["currencyCode"])
+    assert currencies == {"EUR", "GBP"}
+    one = get(http, server, account, path=f"{SEARCH}/{orders[0]['orderId']}").json()
+    assert one["order"]["orderId"] == orders[0]["orderId"]
+    missing = get(http, server, account, path=f"{SEARCH}/000-0000000-0000000")
+    assert missing.status_code == 404 and missing.json()["errors"][0]["code"] == "NotFound"
+
+
+def test_injected_faults_come_in_the_errors_envelope(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    access = token(http, server, account).json()["access_token"]
+    account.faults(fail_next=[503, 429])
+    down = get(http, server, account, access=access, lastUpdatedAfter=START)
+    busy = get(http, server, account, access=access, lastUpdatedAfter=START)
+    assert (down.status_code, down.json()["errors"][0]["code"]) == (503, "InternalFailure")
+    assert (busy.status_code, busy.json()["errors"][0]["code"]) == (429, "QuotaExceeded")
+    assert get(http, server, account, access=access, lastUpdatedAfter=START).status_code == 200
