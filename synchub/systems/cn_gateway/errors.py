@@ -39,8 +39,11 @@ class GatewayAuthError(GatewayError):
     """The session (the seller's token) is missing, invalid or expired: renew it."""
 
 
-def response_key(template: str, method: str) -> str:
-    """The success envelope's key: ``{method}`` as the method with dots as underscores."""
+def response_key(template: str, method: str, drop_prefix: str | None = None) -> str:
+    """The success envelope's key: ``{method}`` as the method with dots as underscores
+    (``drop_prefix`` left off first)."""
+    if drop_prefix and method.startswith(drop_prefix):
+        method = method[len(drop_prefix):]
     return template.replace("{method}", method.replace(".", "_"))
 
 

@@ -55,7 +55,7 @@ class BackwardPagesPaginator(BasePaginator[int]):
             self.keep = True
             return None
         self.keep = False            # read again last, after everything behind it
-        return self.spec.start_page + pages - 1
+        return int(self.spec.start_page) + pages - 1
 
     def prepare(self, request: Request) -> None:
         """Ask for the current page number."""

@@ -120,6 +120,9 @@ class GatewayStreamSpec(StrictModel):
     response_key: str = Field(
         default="{method}_response", description="The answer's envelope; {method} is the "
                                                  "method with dots as underscores.")
+    response_drop_prefix: str | None = Field(
+        default=None, description="Left off the method in {method} (TOP: 'taobao.': "
+                                  "taobao.trade.get answers trade_get_response).")
     errors: GatewayErrorsSpec = GatewayErrorsSpec()
     record_selector: JMESPath = Field(description="Applied inside the envelope.")
     primary_key: str | list[str] = "id"

@@ -85,7 +85,8 @@ class GatewayTransport(RequestTransport):
                                                separators=(",", ":"), sort_keys=True)
         else:
             form.update(business)
-        unwrap = partial(_unwrap, key=response_key(spec.response_key, spec.method),
+        unwrap = partial(_unwrap, key=response_key(spec.response_key, spec.method,
+                                                      spec.response_drop_prefix),
                          spec=spec, conn_id=client.conn.conn_id)
         return client.http.request(self.name, "POST", request.url, data=form, unwrap=unwrap)
 
