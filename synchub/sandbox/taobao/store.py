@@ -87,6 +87,7 @@ class TaobaoStore(BaseStore):
         self.session_valid = True
         self.bans: list[int] = []          # the next calls refused with a ban of N seconds
         self.during_read: Any = None       # called (store, page_no) after a page is served
+        self.calls: list[dict[str, str]] = []  # the parameters of every gateway call
         self.created_at = int(time.time())
         self.trades: dict[int, dict[str, Any]] = {}
         count = self.volume["orders"]
@@ -133,8 +134,11 @@ class TaobaoStore(BaseStore):
             trade["_modified"], trade["modified"] = now, beijing(now)
             return trade
 
-    def mutate(self, orders_created: int = 0, orders_updated: int = 0) -> dict[str, list[Any]]:
-        """Trades placed and moved on now; the affected tids."""
+    def mutate(
+        self, orders_created: int = 0, orders_updated: int = 0, customers_created: int = 0,
+        customers_updated: int = 0, products_updated: int = 0, inventory_changed: int = 0,
+    ) -> dict[str, list[Any]]:
+        """Trades placed and moved on now; the affected tids (the other kinds: none here)."""
         with self.lock:
             picked = self._mut_rng.sample(sorted(self.trades), min(orders_updated,
                                                                    len(self.trades)))

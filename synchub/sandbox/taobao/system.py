@@ -72,7 +72,7 @@ def signature(secret: str, params: Mapping[str, str], method: str) -> str | None
     text = "".join(f"{k}{params[k]}" for k in sorted(params) if k != "sign").encode()
     key = secret.encode()
     if method == "md5":
-        return hashlib.md5(key + text + key).hexdigest().upper()
+        return hashlib.md5(key + text + key).hexdigest().upper()  # noqa: S324 - TOP's scheme
     if method == "hmac":
         return hmac.new(key, text, hashlib.md5).hexdigest().upper()
     if method == "hmac-sha256":
@@ -174,7 +174,7 @@ def increment_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
                        "isv.invalid-parameter", "时间格式应为 yyyy-MM-dd HH:mm:ss") from None
     if end < start or end - start > DAY:
         raise TopError(41, "Invalid arguments:end_modified", "isv.invalid-parameter",
-                       "end_modified 必须晚于 start_modified，且时间跨度不能大于一天")
+                       "end_modified 必须晚于 start_modified, 且时间跨度不能大于一天")
     size = _int(p, "page_size", 40, 1, 100)
     page = _int(p, "page_no", 1, 1, 10**6)
     types = ({t.strip() for t in p["type"].split(",") if t.strip()} if p.get("type")
@@ -214,6 +214,7 @@ METHODS = {"taobao.trades.sold.increment.get": increment_get,
 def gateway(store: TaobaoStore, call: Call) -> Reply:
     """``/router/rest``: the system parameters checked, then the method's handler."""
     p = _params(call)
+    store.calls.append(p)
     try:
         if store.bans:
             seconds = store.bans.pop(0)
