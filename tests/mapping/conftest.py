@@ -26,6 +26,7 @@ CONTEXTS = {
     "settlement_file": MappingContext(connection="psp_settlements", system="settlement_file"),
     "frankfurter": MappingContext(connection="ecb_rates", system="frankfurter"),
     "squarespace": MappingContext(connection="squarespace_main", system="squarespace"),
+    "taobao": MappingContext(connection="taobao_shop", system="taobao"),
 }
 
 
