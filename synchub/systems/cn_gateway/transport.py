@@ -58,6 +58,7 @@ class GatewayTransport(RequestTransport):
     """Signed form POSTs to one URL; windows read whole, pages possibly backwards."""
 
     name = "gateway"
+    supports_parent = False   # one URL: no path to fill from a parent record
 
     def first_request(self, client: ConnectorClient, spec: GatewayStreamSpec,
                       window: Window | None, values: dict[str, Any]) -> Request:
