@@ -98,6 +98,8 @@ def test_orders_land_and_a_later_run_reads_only_what_changed(tmp_path: Path, sto
                             window_end=now)
         assert first.status == "success"
         assert (first.fetched, first.quarantined) == (90, 1)   # the unknown status
+        (letter,) = store.dead_letters("taobao")
+        assert "TRADE_FROZEN_SANDBOX" in letter["reason"] and "status" in letter["reason"]
         assert sorted(stored_ids(db_url)) == sorted(
             str(t) for t, trade in shop.trades.items() if trade["status"] != "TRADE_FROZEN_SANDBOX")
         spans = windows_asked(shop)
