@@ -14,11 +14,9 @@ from synchub.registry import Registry
 
 def register(registry: Registry) -> None:
     """Register the gateway strategies."""
-    from synchub.systems.cn_gateway.signers import SIGNERS
-
     here = "synchub.systems.cn_gateway"
-    for name, signer in SIGNERS.items():
-        registry.add("signer", name, signer)
+    for name in ("top_md5", "top_hmac", "top_hmac_sha256", "jd_md5", "pdd_md5"):
+        registry.add("signer", name, f"{here}.signers:{name.upper()}")
     registry.add("auth", "gateway_signed", f"{here}.auth:GatewaySignedAuth.from_spec",
                  spec=f"{here}.specs:GatewaySignedAuthSpec")
     registry.add("transport", "gateway", f"{here}.transport:GATEWAY",
