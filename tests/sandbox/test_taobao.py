@@ -17,6 +17,7 @@ import requests
 
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.taobao.store import TaobaoStore
+from tests.runtime.helpers import FakeClock
 
 BEIJING = timezone(timedelta(hours=8))
 FIELDS = "tid,type,status,modified,payment,total_fee,post_fee,coupon_fee,orders"
@@ -125,6 +126,21 @@ def test_a_lapsed_session_and_a_ban(sandbox: Sandbox, server: SandboxServer) -> 
     shop.expire_session()
     err = call(server, shop, **day())["error_response"]
     assert (err["code"], err["sub_code"]) == (27, "invalid-sessionkey")
+
+
+def test_over_the_quota_calls_are_banned_for_the_seconds_left(sandbox: Sandbox,
+                                                             server: SandboxServer) -> None:
+    shop: TaobaoStore = sandbox.store("taobao", "quota", orders=3, customers=1, products=7)
+    clock = FakeClock()
+    shop.throttle(per_minute=2, ban_seconds=30, clock=clock)
+    assert all("error_response" not in call(server, shop, **day()) for _ in range(2))
+    err = call(server, shop, **day())["error_response"]
+    assert (err["code"], err["sub_code"]) == (7, "accesscontrol.limited-by-app-access-count")
+    assert "This ban will last for 30 more seconds" in err["sub_msg"]
+    clock.sleep(20)
+    assert "10 more seconds" in call(server, shop, **day())["error_response"]["sub_msg"]
+    clock.sleep(61)
+    assert "error_response" not in call(server, shop, **day())
 
 
 def test_a_stale_timestamp_is_refused(server: SandboxServer, shop: TaobaoStore) -> None:

@@ -19,10 +19,13 @@ include ``step`` and ``tmall_i18n``, which TOP leaves out unless ``type`` names 
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from synchub.sandbox.kit.limits import RollingWindow
 from synchub.sandbox.kit.money import cents
 from synchub.sandbox.kit.seed import hex128, rng_for
 from synchub.sandbox.kit.store import BaseStore
@@ -39,6 +42,8 @@ NEXT_STATUS = {"WAIT_BUYER_PAY": "WAIT_SELLER_SEND_GOODS",
                "SELLER_CONSIGNED_PART": "WAIT_BUYER_CONFIRM_GOODS",
                "WAIT_BUYER_CONFIRM_GOODS": "TRADE_FINISHED"}
 UNKNOWN_STATUS = "TRADE_FROZEN_SANDBOX"       # served for poisoned trades: no such status
+# the app's call quota: TOP publishes none; a minute's worth, then a ban (the sandbox's choice)
+PER_MINUTE, BAN_SECONDS = 600, 30
 TYPES = (("fixed", 80), ("step", 10), ("tmall_i18n", 10))
 PRODUCTS = (  # title, outer_sku_id, price in fen, SKU properties
     ("西湖龙井 明前特级 250g", "LJ-250", 36800, "净含量:250g"),
@@ -86,6 +91,7 @@ class TaobaoStore(BaseStore):
         self.session = f"6100{hex128(self.key, 'session')}{hex128(self.key, 's2')[:20]}"
         self.session_valid = True
         self.bans: list[int] = []          # the next calls refused with a ban of N seconds
+        self.throttle()
         self.during_read: Any = None       # called (store, page_no) after a page is served
         self.calls: list[dict[str, str]] = []  # the parameters of every gateway call
         self.created_at = int(time.time())
@@ -115,6 +121,27 @@ class TaobaoStore(BaseStore):
         return sorted((t for t in self.trades.values()
                        if start <= t["_modified"] <= end and t["type"] in types),
                       key=lambda t: (t["_modified"], t["tid"]), reverse=True)
+
+    # --- the call quota -----------------------------------------------------------------
+    def throttle(self, per_minute: int = PER_MINUTE, ban_seconds: int = BAN_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """Allow ``per_minute`` calls; the next one starts a ban (tests pass a fake clock)."""
+        self.clock, self.ban_seconds = clock, ban_seconds
+        self.limiter = RollingWindow(per_minute, 60.0, clock=clock)
+        self.banned_until = 0.0
+
+    def ban_left(self) -> int | None:
+        """None when a call may go; else the whole seconds of the ban still to run."""
+        if self.bans:
+            return self.bans.pop(0)
+        if not self.rate_limits:
+            return None
+        now = self.clock()
+        if now >= self.banned_until and self.limiter.take():
+            return None
+        if now >= self.banned_until:
+            self.banned_until = now + self.ban_seconds
+        return max(1, math.ceil(self.banned_until - now))
 
     # --- changes ------------------------------------------------------------------------
     def expire_session(self) -> None:

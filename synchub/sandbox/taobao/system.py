@@ -22,7 +22,8 @@ the two trade APIs:
 - ``taobao.trade.fullinfo.get``: one trade by ``tid`` with the requested ``fields``.
 
 What the docs leave open is the sandbox's choice: the sub codes of the window and page
-size refusals, and that a ban is served only when a test asks for one (``store.bans``).
+size refusals, and the call quota (600 calls a minute per shop, then a 30-second ban;
+``store.throttle`` changes it, ``store.bans`` serves bans on demand).
 """
 
 from __future__ import annotations
@@ -216,8 +217,8 @@ def gateway(store: TaobaoStore, call: Call) -> Reply:
     p = _params(call)
     store.calls.append(p)
     try:
-        if store.bans:
-            seconds = store.bans.pop(0)
+        seconds = store.ban_left()
+        if seconds is not None:
             raise TopError(7, "App Call Limited", "accesscontrol.limited-by-app-access-count",
                            f"This ban will last for {seconds} more seconds")
         _check_system(store, p)
