@@ -118,7 +118,8 @@ class HttpClient:
     def request(self, transport: str, method: str, url: str, *,
                 params: dict[str, Any] | None = None, json: Any = None, once: bool = False,
                 unwrap: Callable[[Any, str], Any] | None = None,
-                headers: dict[str, str] | None = None) -> tuple[requests.Response, Any]:
+                headers: dict[str, str] | None = None,
+                data: dict[str, Any] | None = None) -> tuple[requests.Response, Any]:
         """Send one logical request (retried as needed); return response and parsed body.
 
         ``once=True`` is for writes that are not idempotent at the system (a create, a note):
@@ -127,16 +128,18 @@ class HttpClient:
         looks up whether the write landed before sending it again. ``unwrap(body, url)``
         turns the parsed body into what the caller gets (an envelope's payload), raising
         for errors the system answers with HTTP 200; a retriable one is retried like a 5xx.
+        ``data`` is sent as a form body (``application/x-www-form-urlencoded``).
         """
         policy = self._retrying_once if once else self._retrying
         # a copy per call: tenacity keeps per-call statistics on the Retrying object
         result: tuple[requests.Response, Any] = policy.copy()(
-            self._send, transport, method, url, params, json, unwrap, headers)
+            self._send, transport, method, url, params, json, unwrap, headers, data)
         return result
 
     def _send(self, transport: str, method: str, url: str, params: dict[str, Any] | None,
               payload: Any, unwrap: Callable[[Any, str], Any] | None = None,
-              headers: dict[str, str] | None = None) -> tuple[requests.Response, Any]:
+              headers: dict[str, str] | None = None,
+              data: dict[str, Any] | None = None) -> tuple[requests.Response, Any]:
         query = payload.get("query") if transport == "graphql" and payload else None
         waited = 0.0
         reservation: CostReservation | None = None
@@ -151,7 +154,7 @@ class HttpClient:
             waited += limiter.acquire(cost)
         try:
             return self._exchange(transport, method, url, params, payload, unwrap, headers,
-                                  waited, reservation)
+                                  waited, reservation, data)
         finally:
             # an attempt that failed before its answer reported a cost is charged nothing
             if reservation is not None:
@@ -160,14 +163,15 @@ class HttpClient:
     def _exchange(self, transport: str, method: str, url: str, params: dict[str, Any] | None,
                   payload: Any, unwrap: Callable[[Any, str], Any] | None,
                   headers: dict[str, str] | None, waited: float,
-                  reservation: CostReservation | None) -> tuple[requests.Response, Any]:
+                  reservation: CostReservation | None,
+                  data: dict[str, Any] | None = None) -> tuple[requests.Response, Any]:
         """One attempt after the limiters let it go: send, classify, read the cost."""
         query = payload.get("query") if transport == "graphql" and payload else None
         limiters = self._limiters_of(transport)
         started = time.perf_counter()
         path = safe_url(url)
         try:
-            resp = self.session.request(method, url, params=params, json=payload,
+            resp = self.session.request(method, url, params=params, json=payload, data=data,
                                         headers=headers, timeout=self.timeout)
         except _TRANSIENT as exc:
             self._count(waited, 0)

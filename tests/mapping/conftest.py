@@ -27,6 +27,7 @@ CONTEXTS = {
     "frankfurter": MappingContext(connection="ecb_rates", system="frankfurter"),
     "squarespace": MappingContext(connection="squarespace_main", system="squarespace"),
     "amazon": MappingContext(connection="amazon_eu", system="amazon"),
+    "taobao": MappingContext(connection="taobao_shop", system="taobao"),
 }
 
 

@@ -43,10 +43,11 @@ CASES = [
     ("frankfurter", "rates", "rates"),
     ("squarespace", "orders", "orders"),
     ("amazon", "orders", "orders"),
+    ("taobao", "orders", "orders"),
 ]
 # fixture orders whose totals are inconsistent on purpose
 INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730"),
-                ("amazon", "171-9004512-3317125")}
+                ("amazon", "171-9004512-3317125"), ("taobao", "4200000000012411116")}
 
 
 def test_every_shipped_mapping_has_a_golden_case() -> None:
@@ -79,7 +80,8 @@ def test_mapping_matches_golden(system: str, mapping: str, fixture: str) -> None
     assert json.loads(golden.read_text(encoding="utf-8")) == json.loads(text)
 
 
-@pytest.mark.parametrize("system", ["shopify", "woocommerce", "squarespace", "amazon"])
+@pytest.mark.parametrize("system", ["shopify", "woocommerce", "squarespace", "amazon",
+                                    "taobao"])
 def test_orders_reconcile_unless_inconsistent_on_purpose(system: str) -> None:
     for order in _map(system, "orders", "orders"):
         codes = [w["code"] for w in order["warnings"]]

@@ -130,3 +130,15 @@ def test_leaky_bucket_fed_by_header_delays_requests() -> None:
     read_all(c)
     assert clock.slept == [pytest.approx(0.5)]
     assert c.stats.throttled_seconds == pytest.approx(0.5)
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_a_form_body_is_sent_and_sent_again_on_a_retry() -> None:
+    form = responses.matchers.urlencoded_params_matcher({"method": "a.b", "page": "2"})
+    responses.post(URL, status=503, match=[form])
+    responses.post(URL, json=OK, match=[form])
+    clock = FakeClock()
+    _, body = client(clock).http.request("form", "POST", URL, data={"method": "a.b", "page": 2})
+    assert body == OK
+    assert [c.request.headers["Content-Type"] for c in responses.calls] == [
+        "application/x-www-form-urlencoded"] * 2

@@ -81,7 +81,8 @@ def test_an_unknown_param_format_names_the_registered_ones() -> None:
     w = Window(spec(param_format="epoch_days"), stream="o",
                state={"cursor": "2025-03-01T12:00:00Z"}, window_end=None, full_refresh=False)
     with pytest.raises(ConfigError, match=r"unknown incremental 'epoch_days'; registered: "
-                                          r"date, datetime_space, epoch_ms"):
+                                          r"date, datetime_space, datetime_space_utc8, "
+                                          r"epoch_ms"):
         w.params()
 
 

@@ -1,0 +1,241 @@
+"""One Taobao / Tmall shop as the sandbox simulates it: app credentials, session, trades.
+
+Trades carry the fields of TOP's Trade structure (``taobao.trades.sold.increment.get``,
+``taobao.trade.fullinfo.get``): ``tid`` (a number beyond 2^53, exact in the JSON), times as
+``yyyy-MM-dd HH:mm:ss`` Beijing time, money as yuan text, ``coupon_fee`` (the platform's
+red packet) in fen, sub-orders under ``orders.order``, receiver data masked the way TOP
+serves it now (an ``oaid`` and ``*`` in name and phone) except on some older trades. The
+figures add up:
+
+- sub-order ``total_fee = price x num + adjust_fee - discount_fee``;
+- trade ``total_fee = sum(price x num)``, ``discount_fee``/``adjust_fee`` the sums of the
+  sub-orders', ``payment = sum(sub-order total_fee) + post_fee - coupon_fee / 100``,
+
+except on one trade in 17, whose payment is 5 yuan lower than its parts (an unitemized shop
+discount), so that the hub's adjustment shows. Trades are placed in the day before the store
+was created and modified after that, so a day's window finds them all; the seeded types
+include ``step`` and ``tmall_i18n``, which TOP leaves out unless ``type`` names them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from synchub.sandbox.kit.limits import RollingWindow
+from synchub.sandbox.kit.money import cents
+from synchub.sandbox.kit.seed import hex128, rng_for
+from synchub.sandbox.kit.store import BaseStore
+
+BEIJING = timezone(timedelta(hours=8))
+TID_BASE = 4_200_000_000_000_000_000          # TOP tids are 19 digits
+DEFAULT_TYPES = frozenset({"fixed", "auction", "auto_delivery", "ec", "cod"})
+STATUSES = (("WAIT_BUYER_PAY", 10), ("WAIT_SELLER_SEND_GOODS", 35),
+            ("SELLER_CONSIGNED_PART", 3), ("WAIT_BUYER_CONFIRM_GOODS", 25),
+            ("TRADE_BUYER_SIGNED", 2), ("TRADE_FINISHED", 15), ("TRADE_CLOSED", 5),
+            ("TRADE_CLOSED_BY_TAOBAO", 5))
+NEXT_STATUS = {"WAIT_BUYER_PAY": "WAIT_SELLER_SEND_GOODS",
+               "WAIT_SELLER_SEND_GOODS": "WAIT_BUYER_CONFIRM_GOODS",
+               "SELLER_CONSIGNED_PART": "WAIT_BUYER_CONFIRM_GOODS",
+               "WAIT_BUYER_CONFIRM_GOODS": "TRADE_FINISHED"}
+UNKNOWN_STATUS = "TRADE_FROZEN_SANDBOX"       # served for poisoned trades: no such status
+# the app's call quota: TOP publishes none; a minute's worth, then a ban (the sandbox's choice)
+PER_MINUTE, BAN_SECONDS = 600, 30
+TYPES = (("fixed", 80), ("step", 10), ("tmall_i18n", 10))
+PRODUCTS = (  # title, outer_sku_id, price in fen, SKU properties
+    ("西湖龙井 明前特级 250g", "LJ-250", 36800, "净含量:250g"),
+    ("真丝印花围巾", "SC-SILK-RED", 25900, "颜色分类:中国红"),
+    ("景德镇青花瓷茶杯 两只装", "JDZ-CUP-2", 12800, "套餐类型:两只装"),
+    ("羊绒开衫 女款", "CARD-W-M", 59900, "尺码:M;颜色分类:燕麦色"),
+    ("无线蓝牙耳机", "BT-EAR-W", 19900, "颜色分类:白色"),
+    ("手工月饼礼盒 8枚", "MOON-8", 16800, "口味:五仁"),
+    ("竹编收纳篮", "BAMBOO-L", 4590, "尺寸:大号"),
+)
+PEOPLE = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵敏", "黄磊")
+ADDRESSES = (  # province, city, district, town, detail, zip
+    ("浙江省", "杭州市", "西湖区", "文新街道", "文三路 478 号 华星时代广场 A 座 1203 室", "310012"),
+    ("广东省", "深圳市", "南山区", "粤海街道", "科技园南区 高新南一道 6 号", "518057"),
+    ("上海", "上海市", "浦东新区", "陆家嘴街道", "世纪大道 100 号 环球金融中心 35 楼", "200120"),
+    ("北京", "北京市", "朝阳区", "建外街道", "建国门外大街 1 号 国贸大厦 B 座", "100004"),
+    ("四川省", "成都市", "武侯区", "", "人民南路四段 11 号", "610041"),
+)
+
+
+def beijing(ts: int) -> str:
+    """Epoch seconds as TOP writes times: ``2025-06-18 20:00:00`` Beijing time."""
+    return datetime.fromtimestamp(ts, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_beijing(text: str) -> int:
+    """``yyyy-MM-dd HH:mm:ss`` Beijing time as epoch seconds (ValueError if it is not one)."""
+    return int(datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING).timestamp())
+
+
+def _weighted(r: Any, table: tuple[tuple[str, int], ...]) -> str:
+    return str(r.choices([v for v, _ in table], weights=[w for _, w in table])[0])
+
+
+class TaobaoStore(BaseStore):
+    """One seller: the app's key and secret, the seller's session, the trades."""
+
+    system = "taobao"
+
+    def __init__(self, seed: int, name: str, **kwargs: Any) -> None:
+        super().__init__(seed, name, **kwargs)
+        self.currency = "CNY"
+        self.app_key = str(10_000_000 + int(hex128(self.key, "app")[:6], 16) % 89_999_999)
+        self.app_secret = f"taobao_sandbox_secret_{hex128(self.key, 'secret')[:20]}"
+        self.session = f"6100{hex128(self.key, 'session')}{hex128(self.key, 's2')[:20]}"
+        self.session_valid = True
+        self.bans: list[int] = []          # the next calls refused with a ban of N seconds
+        self.throttle()
+        self.during_read: Any = None       # called (store, page_no) after a page is served
+        self.calls: list[dict[str, str]] = []  # the parameters of every gateway call
+        self.created_at = int(time.time())
+        self.trades: dict[int, dict[str, Any]] = {}
+        count = self.volume["orders"]
+        poisoned = set(self.poisoned_indexes())
+        for i in range(count):
+            trade = self._build(i)
+            if i in poisoned:
+                trade["status"] = UNKNOWN_STATUS
+            self.trades[trade["tid"]] = trade
+
+    # --- what the API reads ---------------------------------------------------------------
+    def credentials(self) -> dict[str, str]:
+        """The Connection's login (AppKey), password (AppSecret) and extra.session."""
+        return {"app_key": self.app_key, "app_secret": self.app_secret, "session": self.session}
+
+    def counts(self) -> dict[str, int]:
+        """Trades, and how many are of types TOP lists only when asked by name."""
+        with self.lock:
+            return {"orders": len(self.trades),
+                    "not_default_type": sum(1 for t in self.trades.values()
+                                            if t["type"] not in DEFAULT_TYPES)}
+
+    def modified_between(self, start: int, end: int, types: set[str]) -> list[dict[str, Any]]:
+        """Trades modified in ``[start, end]`` of these types, newest modification first."""
+        return sorted((t for t in self.trades.values()
+                       if start <= t["_modified"] <= end and t["type"] in types),
+                      key=lambda t: (t["_modified"], t["tid"]), reverse=True)
+
+    # --- the call quota -----------------------------------------------------------------
+    def throttle(self, per_minute: int = PER_MINUTE, ban_seconds: int = BAN_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """Allow ``per_minute`` calls; the next one starts a ban (tests pass a fake clock)."""
+        self.clock, self.ban_seconds = clock, ban_seconds
+        self.limiter = RollingWindow(per_minute, 60.0, clock=clock)
+        self.banned_until = 0.0
+
+    def ban_left(self) -> int | None:
+        """None when a call may go; else the whole seconds of the ban still to run."""
+        if self.bans:
+            return self.bans.pop(0)
+        if not self.rate_limits:
+            return None
+        now = self.clock()
+        if now >= self.banned_until and self.limiter.take():
+            return None
+        if now >= self.banned_until:
+            self.banned_until = now + self.ban_seconds
+        return max(1, math.ceil(self.banned_until - now))
+
+    # --- changes ------------------------------------------------------------------------
+    def expire_session(self) -> None:
+        """The seller's authorization lapses: every call with the session answers code 27."""
+        self.session_valid = False
+
+    def touch(self, tid: int, at: int | None = None) -> dict[str, Any]:
+        """Move a trade on (pay, ship, confirm) and stamp its ``modified`` now (or ``at``)."""
+        with self.lock:
+            trade = self.trades[tid]
+            status = NEXT_STATUS.get(trade["status"])
+            if status is not None:
+                trade["status"] = status
+                for order in trade["orders"]["order"]:
+                    order["status"] = status
+            now = self.stamp() if at is None else at
+            trade["_modified"], trade["modified"] = now, beijing(now)
+            return trade
+
+    def mutate(
+        self, orders_created: int = 0, orders_updated: int = 0, customers_created: int = 0,
+        customers_updated: int = 0, products_updated: int = 0, inventory_changed: int = 0,
+    ) -> dict[str, list[Any]]:
+        """Trades placed and moved on now; the affected tids (the other kinds: none here)."""
+        with self.lock:
+            picked = self._mut_rng.sample(sorted(self.trades), min(orders_updated,
+                                                                   len(self.trades)))
+            for tid in picked:
+                self.touch(tid)
+            created = []
+            for _ in range(orders_created):
+                now = self.stamp()
+                trade = self._build(len(self.trades), placed=now)
+                trade["status"] = "WAIT_BUYER_PAY"
+                for order in trade["orders"]["order"]:
+                    order["status"] = "WAIT_BUYER_PAY"
+                self.trades[trade["tid"]] = trade
+                created.append(trade["tid"])
+            return {"orders_updated": picked, "orders_created": created}
+
+    # --- generation -----------------------------------------------------------------------
+    def _build(self, i: int, placed: int | None = None) -> dict[str, Any]:
+        r = rng_for(self.key, "trade", i)
+        tid = TID_BASE + i * 7919 + r.randrange(7919)
+        if placed is None:   # in the day before the store opened, up to an hour apart
+            placed = self.created_at - 23 * 3600 + r.randrange(22 * 3600)
+        modified = placed if placed >= self.created_at else min(
+            placed + r.randrange(3600), self.created_at - 600)
+        status = _weighted(r, STATUSES)
+        orders, goods, discount, adjust, due = [], 0, 0, 0, 0
+        for j in range(1 if r.random() < 0.6 else r.randint(2, 3)):
+            title, sku, price, props = PRODUCTS[r.randrange(len(PRODUCTS))]
+            num = r.choice((1, 1, 1, 2, 3))
+            d = r.choice((0, 0, 0, 500, 1000, price * num // 10))
+            a = r.choice((0, 0, 0, 0, -200, 300))
+            total = price * num + a - d
+            goods, discount, adjust, due = goods + price * num, discount + d, adjust + a, \
+                due + total
+            orders.append({
+                "oid": tid + j + 1,
+                "num_iid": 600_000_000_000 + PRODUCTS.index((title, sku, price, props)),
+                "sku_id": str(5_000_000_000_000 + r.randrange(10**6)),
+                "outer_iid": sku.split("-")[0], "outer_sku_id": sku, "title": title,
+                "sku_properties_name": props, "num": num, "price": cents(price),
+                "total_fee": cents(total), "payment": cents(total),
+                "discount_fee": cents(d), "adjust_fee": cents(a),
+                "divide_order_fee": cents(total), "part_mjz_discount": "0.00",
+                "status": status, "refund_status": "NO_REFUND"})
+        post = 0 if goods >= 9900 else r.choice((800, 1000))
+        coupon = r.choice((0, 0, 0, 300, 500))
+        payment = due + post - coupon
+        if i % 17 == 16:
+            payment -= 500          # an unitemized shop discount: the parts do not add up
+        person_ = PEOPLE[r.randrange(len(PEOPLE))]
+        province, city, district, town, detail, zip_code = ADDRESSES[r.randrange(len(ADDRESSES))]
+        mobile = f"1{r.choice((38, 39, 58, 86))}{r.randrange(10**8):08d}"
+        masked = i % 3 != 0
+        trade: dict[str, Any] = {
+            "tid": tid, "type": _weighted(r, TYPES), "status": status,
+            "created": beijing(placed), "modified": beijing(modified),
+            "pay_time": None if status in ("WAIT_BUYER_PAY", "TRADE_CLOSED_BY_TAOBAO")
+            else beijing(placed + 60),
+            "payment": cents(payment), "total_fee": cents(goods), "post_fee": cents(post),
+            "discount_fee": cents(discount), "adjust_fee": cents(adjust), "coupon_fee": coupon,
+            "buyer_open_uid": f"AAH{hex128(self.key, 'buyer', person_)[:21]}",
+            "receiver_name": person_[0] + "**" if masked else person_,
+            "receiver_mobile": f"{mobile[:3]}****{mobile[-4:]}" if masked else mobile,
+            "receiver_phone": "", "receiver_state": province, "receiver_city": city,
+            "receiver_district": district, "receiver_town": town,
+            "receiver_address": detail[:3] + "***" if masked else detail, "receiver_zip": zip_code,
+            "receiver_country": "",
+            "orders": {"order": orders},
+            "_modified": modified,
+        }
+        if masked:
+            trade["oaid"] = f"1{hex128(self.key, 'oaid', i)[:31]}"
+        return trade

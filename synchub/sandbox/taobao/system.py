@@ -1,0 +1,234 @@
+"""Taobao's TOP gateway as the sandbox serves it, under ``/taobao/<shop>/router/rest``.
+
+As the TOP docs describe the gateway (open.taobao.com, "API调用方法详解", "错误码一览") and
+the two trade APIs:
+
+- one URL, POST ``application/x-www-form-urlencoded`` (or GET with a query); system
+  parameters ``method, app_key, session, timestamp (yyyy-MM-dd HH:mm:ss, Beijing time,
+  within 10 minutes of the gateway's clock), v=2.0, format=json, sign_method (md5, hmac,
+  hmac-sha256), sign``;
+- the signature over every parameter but ``sign``, sorted by name, ``k1v1k2v2``: md5 of
+  ``secret + text + secret``, HMAC-MD5 or HMAC-SHA256 keyed with the secret, upper hex;
+- every answer HTTP 200: ``{"<method with _>_response": {...}}`` or ``{"error_response":
+  {"code", "msg", "sub_code", "sub_msg", "request_id"}}``; codes used here: 7 App Call
+  Limited ("This ban will last for N more seconds"), 25 Invalid signature, 27 Invalid
+  session, 29 Invalid app Key, 31 Invalid timestamp, 40 Missing required arguments, 41
+  Invalid arguments, 22 Invalid method;
+- ``taobao.trades.sold.increment.get``: ``start_modified``/``end_modified`` both required,
+  at most one day apart; ``fields`` required; ``page_size`` 1..100 (default 40),
+  ``page_no`` from 1; ``type`` (without it only the default trade types); trades newest
+  modification first; ``total_results`` unless ``use_has_next=true`` (then ``has_next``);
+  no ``trades`` key on an empty page;
+- ``taobao.trade.fullinfo.get``: one trade by ``tid`` with the requested ``fields``.
+
+What the docs leave open is the sandbox's choice: the sub codes of the window and page
+size refusals, and the call quota (600 calls a minute per shop, then a 30-second ban;
+``store.throttle`` changes it, ``store.bans`` serves bans on demand).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+
+from synchub.sandbox.kit.http import Reply, VendorAPI
+from synchub.sandbox.kit.registry import System
+from synchub.sandbox.kit.routes import Call, Route
+from synchub.sandbox.taobao.store import DEFAULT_TYPES, TaobaoStore, parse_beijing
+
+FORM = "application/x-www-form-urlencoded"
+DAY = 86_400
+SKEW = 600
+_request_ids = itertools.count(1)
+
+
+class TopError(Exception):
+    """A refusal in TOP's words."""
+
+    def __init__(self, code: int, msg: str, sub_code: str | None = None,
+                 sub_msg: str | None = None) -> None:
+        super().__init__(msg)
+        self.code, self.msg, self.sub_code, self.sub_msg = code, msg, sub_code, sub_msg
+
+    def reply(self) -> Reply:
+        """``{"error_response": ...}`` with HTTP 200, as TOP answers every error."""
+        body: dict[str, Any] = {"code": self.code, "msg": self.msg,
+                                "request_id": f"sbx{next(_request_ids):010d}"}
+        if self.sub_code:
+            body["sub_code"] = self.sub_code
+        if self.sub_msg:
+            body["sub_msg"] = self.sub_msg
+        return Reply(200, {"error_response": body})
+
+
+def signature(secret: str, params: Mapping[str, str], method: str) -> str | None:
+    """The signature TOP expects for ``sign_method`` (None for an unknown method)."""
+    text = "".join(f"{k}{params[k]}" for k in sorted(params) if k != "sign").encode()
+    key = secret.encode()
+    if method == "md5":
+        return hashlib.md5(key + text + key).hexdigest().upper()  # noqa: S324 - TOP's scheme
+    if method == "hmac":
+        return hmac.new(key, text, hashlib.md5).hexdigest().upper()
+    if method == "hmac-sha256":
+        return hmac.new(key, text, hashlib.sha256).hexdigest().upper()
+    return None
+
+
+class TaobaoAPI(VendorAPI):
+    """Credentials are checked per call by the gateway (they travel in the parameters)."""
+
+    def error_reply(self, store: Any, status: int) -> Reply:
+        """An injected fault: a ban for 429, TOP's service error for the others."""
+        if status == 429:
+            return TopError(7, "App Call Limited", "accesscontrol.limited-by-app-access-count",
+                            "This ban will last for 1 more seconds").reply()
+        return Reply(status, {"error_response": {"code": 10, "msg": "Service currently "
+                                                 "unavailable"}})
+
+    def authenticate(self, store: Any, request: Request) -> Reply | None:
+        """Nothing in headers: the signed parameters carry the credentials."""
+        return None
+
+
+def _params(call: Call) -> dict[str, str]:
+    params = dict(call.query)
+    if call.request.headers.get("content-type", "").startswith(FORM):
+        params.update(parse_qsl(call.body.decode("utf-8", "replace"), keep_blank_values=True))
+    return params
+
+
+def _check_system(store: TaobaoStore, p: dict[str, str]) -> None:
+    for name, code in (("method", 21), ("app_key", 28), ("sign", 24), ("timestamp", 30)):
+        if not p.get(name):
+            raise TopError(code, f"Missing {name.replace('_', ' ')}")
+    if p["app_key"] != store.app_key:
+        raise TopError(29, "Invalid app Key")
+    expected = signature(store.app_secret, p, p.get("sign_method", "md5"))
+    if expected is None or not hmac.compare_digest(p["sign"].upper(), expected):
+        raise TopError(25, "Invalid signature")
+    try:
+        at = parse_beijing(p["timestamp"])
+    except ValueError:
+        raise TopError(31, "Invalid timestamp") from None
+    if abs(at - time.time()) > SKEW:
+        raise TopError(31, "Invalid timestamp", "isv.invalid-timestamp",
+                       "the timestamp is more than 10 minutes off the gateway's clock")
+    if p.get("v", "2.0") != "2.0":
+        raise TopError(34, "Unsupported version")
+    if p.get("format", "xml") != "json":
+        raise TopError(23, "Invalid format", None, "the sandbox answers json only")
+    if not p.get("session"):
+        raise TopError(26, "Missing session")
+    if p["session"] != store.session or not store.session_valid:
+        raise TopError(27, "Invalid session", "invalid-sessionkey", "SessionKey非法")
+
+
+def _int(p: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = p.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise TopError(41, "Invalid arguments:" + name, "isv.invalid-parameter",
+                       f"{name} must be from {low} to {high}")
+    return int(raw)
+
+
+def _fields(p: dict[str, str]) -> tuple[set[str], set[str] | None]:
+    raw = p.get("fields", "")
+    if not raw:
+        raise TopError(40, "Missing required arguments:fields")
+    names = {f.strip() for f in raw.split(",") if f.strip()}
+    if "orders" in names:
+        return names, None
+    sub = {f[7:] for f in names if f.startswith("orders.")}
+    if sub:
+        names.add("orders")
+    return names, sub
+
+
+def _show(trade: dict[str, Any], fields: set[str], sub: set[str] | None) -> dict[str, Any]:
+    out = {k: v for k, v in trade.items() if k in fields and not k.startswith("_")
+           and v is not None}
+    if "orders" in out and sub is not None:
+        out["orders"] = {"order": [{k: v for k, v in o.items() if k in sub}
+                                   for o in trade["orders"]["order"]]}
+    return out
+
+
+def increment_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``taobao.trades.sold.increment.get``."""
+    for name in ("start_modified", "end_modified"):
+        if not p.get(name):
+            raise TopError(40, f"Missing required arguments:{name}")
+    fields, sub = _fields(p)
+    try:
+        start, end = parse_beijing(p["start_modified"]), parse_beijing(p["end_modified"])
+    except ValueError:
+        raise TopError(41, "Invalid arguments:start_modified,end_modified",
+                       "isv.invalid-parameter", "时间格式应为 yyyy-MM-dd HH:mm:ss") from None
+    if end < start or end - start > DAY:
+        raise TopError(41, "Invalid arguments:end_modified", "isv.invalid-parameter",
+                       "end_modified 必须晚于 start_modified, 且时间跨度不能大于一天")
+    size = _int(p, "page_size", 40, 1, 100)
+    page = _int(p, "page_no", 1, 1, 10**6)
+    types = ({t.strip() for t in p["type"].split(",") if t.strip()} if p.get("type")
+             else set(DEFAULT_TYPES))
+    if "guarantee_trade" in types:   # not a type of its own: fixed and auction
+        types |= {"fixed", "auction"}
+    rows = store.modified_between(start, end, types)
+    shown = [_show(t, fields, sub) for t in rows[(page - 1) * size: page * size]]
+    answer: dict[str, Any] = {}
+    if p.get("use_has_next") == "true":
+        answer["has_next"] = page * size < len(rows)
+    else:
+        answer["total_results"] = len(rows)
+    if shown:
+        answer["trades"] = {"trade": shown}
+    if store.during_read is not None:
+        store.during_read(store, page)
+    return {"trades_sold_increment_get_response": answer}
+
+
+def fullinfo_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``taobao.trade.fullinfo.get``."""
+    fields, sub = _fields(p)
+    raw = p.get("tid", "")
+    if not raw:
+        raise TopError(40, "Missing required arguments:tid")
+    trade = store.trades.get(int(raw)) if raw.isdigit() else None
+    if trade is None:
+        raise TopError(15, "Remote service error", "isv.trade-not-exist", "交易不存在")
+    return {"trade_fullinfo_get_response": {"trade": _show(trade, fields, sub)}}
+
+
+METHODS = {"taobao.trades.sold.increment.get": increment_get,
+           "taobao.trade.fullinfo.get": fullinfo_get}
+
+
+def gateway(store: TaobaoStore, call: Call) -> Reply:
+    """``/router/rest``: the system parameters checked, then the method's handler."""
+    p = _params(call)
+    store.calls.append(p)
+    try:
+        seconds = store.ban_left()
+        if seconds is not None:
+            raise TopError(7, "App Call Limited", "accesscontrol.limited-by-app-access-count",
+                           f"This ban will last for {seconds} more seconds")
+        _check_system(store, p)
+        handler = METHODS.get(p["method"])
+        if handler is None:
+            raise TopError(22, "Invalid method")
+        return Reply(200, handler(store, p))
+    except TopError as exc:
+        return exc.reply()
+
+
+ROUTES = (Route(("GET", "POST"), "/taobao/{store}/router/rest", gateway),)
+SYSTEM = System("taobao", TaobaoStore, TaobaoAPI(), ROUTES)
