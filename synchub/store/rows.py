@@ -21,8 +21,8 @@ from synchub.canonical import (
     Shipment,
 )
 from synchub.store.engine import RawJson, dumps
-from synchub.store.text import storable
 from synchub.store.tables import dead_letters
+from synchub.store.text import storable
 from synchub.store.types import DeadLetterIn, StoredRecord
 
 
