@@ -102,6 +102,11 @@ class QueryParamsAuth(AuthBase):
         return cls({param: connection_secret(conn, field) for param, field in spec.params.items()})
 
 
+def _unauthenticated(r: requests.PreparedRequest) -> requests.PreparedRequest:
+    """An explicit "no auth" for one request on a session whose ``auth`` is set."""
+    return r
+
+
 class OAuth2RefreshTokenAuth(AuthBase):
     """OAuth2 refresh-token grant: cache the access token until it expires; on 401 refresh once."""
 
@@ -131,7 +136,10 @@ class OAuth2RefreshTokenAuth(AuthBase):
                 "client_id": self.client_id, "client_secret": self.client_secret}
         if self.scope:
             data["scope"] = self.scope
-        resp = self.session.post(self.token_url, data=data, timeout=self.timeout)
+        # the session may carry this very auth (the HTTP client sets it): the token request
+        # goes without it, or it would wait on the lock its caller holds
+        resp = self.session.post(self.token_url, data=data, timeout=self.timeout,
+                                 auth=_unauthenticated)
         body: Any = classify(resp)
         token = body.get("access_token") if isinstance(body, dict) else None
         if not token:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -124,6 +125,24 @@ def test_oauth2_second_401_is_returned_not_looped() -> None:
     resp = requests.Session().get(API, auth=oauth(FakeClock()), timeout=5)
     assert resp.status_code == 401
     assert api.call_count == 2
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_oauth2_on_the_session_it_fetches_tokens_with_does_not_wait_on_itself() -> None:
+    # the HTTP client sets the auth on the session the auth posts its token request with
+    responses.post(TOKEN_URL, json={"access_token": "at_own_1", "expires_in": 3600})
+    api = responses.get(API, json={"items": []})
+    session = requests.Session()
+    spec = OAuth2RefreshTokenAuthSpec(type="oauth2_refresh_token", token_url=TOKEN_URL)
+    session.auth = build_auth(spec, CONN, session, 5)
+    done: list[int] = []
+    worker = threading.Thread(target=lambda: done.append(session.get(API, timeout=5).status_code),
+                              daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert done == [200], "the token request waited on the auth's own lock"
+    assert api.calls[0].request.headers["Authorization"] == "Bearer at_own_1"
+    assert "Authorization" not in responses.calls[0].request.headers
 
 
 @responses.activate(assert_all_requests_are_fired=True)
