@@ -10,7 +10,6 @@ from synchub.store.migrate import alembic_config, upgrade_to
 from synchub.store.tables import ENTITY_TABLE_NAMES
 from tests.store.test_migrations import downgrade, view_definitions
 
-
 REVISION = "0010_feed_views_types"
 
 
