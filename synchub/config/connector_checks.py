@@ -189,6 +189,10 @@ def _check_writes(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
                 out.append((("webhooks", "topics", topic, "stream"),
                             f"unknown stream {t.stream!r}; streams: "
                             f"{', '.join(sorted(spec.streams))}"))
+            if t.delete is not None and t.delete.entity not in ENTITIES:
+                out.append((("webhooks", "topics", topic, "delete", "entity"),
+                            f"unknown entity {t.delete.entity!r}; known: "
+                            f"{', '.join(sorted(ENTITIES))}"))
     return out
 
 

@@ -7,6 +7,7 @@ also receive file exports and signed webhooks.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
@@ -39,7 +40,8 @@ class WebhookTarget(_Model):
 class ExportTarget(_Model):
     """Files per run: JSON Lines and/or CSV, to a folder or any fsspec URL."""
 
-    to: str = Field(description="Folder (relative to hub.yaml) or URL (s3://, file://...).")
+    to: str = Field(description="Folder (relative to hub.yaml) under the exports root, or "
+                                "a remote URL (s3://, gs://...).")
     formats: list[ExportFormat] = Field(default_factory=lambda: list[ExportFormat](["jsonl"]))
 
 
@@ -70,5 +72,48 @@ class FeedConsumer(_Model):
 class FeedsConfig(_Model):
     """The ``feeds:`` section."""
 
+    exports_root: str | None = Field(
+        default=None, description="Folder every local export target must be under "
+        "(relative to hub.yaml, or absolute); default: the hub file's folder.")
     consumers: dict[Annotated[str, Field(pattern=NAME)], FeedConsumer] = Field(
         default_factory=dict)
+
+
+# fsspec protocols that write to this machine's disk (a chained URL, ``a::b``, names several)
+LOCAL_PROTOCOLS = frozenset({"file", "local"})
+
+
+def local_target(to: str) -> str | None:
+    """The local path an export target writes to, or None when it goes to a remote store.
+
+    A plain folder is local; so is a ``file://`` (or ``local://``) URL, also inside a chained
+    fsspec URL (``simplecache::file:///x``).
+    """
+    if "://" not in to and "::" not in to:
+        return to
+    for part in to.split("::"):
+        protocol, sep, rest = part.partition("://")
+        if sep and protocol.lower() in LOCAL_PROTOCOLS:
+            return rest
+    return None
+
+
+def exports_root(feeds: FeedsConfig | None, hub_dir: Path) -> Path:
+    """The folder local exports must stay under, symlinks resolved."""
+    setting = feeds.exports_root if feeds is not None else None
+    return (hub_dir / (setting or ".")).resolve()
+
+
+def confine_target(to: str, root: Path, hub_dir: Path) -> str:
+    """A target as fsspec takes it: remote URLs as they are, local folders resolved (symlinks
+    followed) and checked to be under ``root``; ValueError naming both otherwise."""
+    local = local_target(to)
+    if local is None:
+        return to
+    path = (hub_dir / local).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError(
+            f"export target {to!r} resolves to {path}, outside the exports root {root} "
+            "(feeds.exports_root, default: the hub file's folder): use a folder under it, "
+            "or a remote URL")
+    return str(path)

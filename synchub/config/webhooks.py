@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Model(BaseModel):
@@ -22,11 +22,29 @@ class SignatureSpec(_Model):
     header: str = Field(description="e.g. X-<Vendor>-Hmac-Sha256")
 
 
+class DeleteSpec(_Model):
+    """A topic that says records were deleted at the source: the body names them.
+
+    The hub marks them deleted (docs/feeds.md, "Deletions"): feeds and exports then serve
+    their tombstones.
+    """
+
+    entity: str = Field(description="Canonical entity of the deleted records, e.g. order.")
+    id: str = Field(default="id", description="JMESPath of the deleted id in the body.")
+    match: str | None = Field(
+        default=None, pattern=r"^[a-z_]+(\.[a-z_]+)*$",
+        description="Document field the id is compared with (a dotted path, e.g. "
+                    "parent.external_id, to delete every variant of a product); default: "
+                    "the record's external_id.")
+
+
 class TopicSpec(_Model):
     """What the hub does with one topic: which stream's mappings read the body.
 
     With ``fetch``, the body only names the record: the hub re-reads it from the API
-    (``{field}`` placeholders are filled from the body) and maps what it gets back.
+    (``{field}`` placeholders are filled from the body) and maps what it gets back. With
+    ``delete``, the body names records deleted at the source: nothing is mapped, they are
+    marked deleted (when ``stream`` is enabled for the connection).
     """
 
     stream: str = Field(description="Connector stream whose mappings read the record.")
@@ -34,6 +52,14 @@ class TopicSpec(_Model):
                               "e.g. /admin/api/2025-07/orders/{order_id}.json")
     select: str | None = Field(default=None, description="JMESPath of the record in the "
                                "fetched answer.")
+    delete: DeleteSpec | None = Field(default=None, description="The topic reports "
+                                      "deletions (not with fetch).")
+
+    @model_validator(mode="after")
+    def _delete_alone(self) -> TopicSpec:
+        if self.delete is not None and (self.fetch is not None or self.select is not None):
+            raise ValueError("a delete topic names its records in the body: drop fetch/select")
+        return self
 
 
 class WebhookIntakeSpec(_Model):

@@ -104,7 +104,7 @@ def route_changes(conn_factory: Callable[[], Any], route: Route, now: datetime,
             cursor = int((state or {}).get("cursor") or 0)
             rows = conn.execute(
                 sa.select(table.c.id, table.c.connection, table.c.content_hash,
-                          table.c.change_seq, table.c.data)
+                          table.c.change_seq, table.c.data, table.c.deleted_at)
                 .where(table.c.change_seq > cursor,
                        table.c.connection.in_(list(route.sources)))
                 .order_by(table.c.change_seq)
@@ -147,7 +147,9 @@ def _route_page(conn: sa.Connection, route: Route, rows: Sequence[Any],
     for row in rows:
         doc = row.data if isinstance(row.data, dict) else {}
         old = existing.get(row.id)
-        if not wanted(doc):
+        # a record deleted at its source is pushed to no sink (its tombstone goes by the
+        # feeds); a version of it still waiting to go is skipped
+        if row.deleted_at is not None or not wanted(doc):
             counts.filtered += 1
             if old is not None and old.status in ("pending", "deferred"):
                 # the version waiting to go is outdated and the current one is not for

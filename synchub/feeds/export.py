@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import fsspec
 import sqlalchemy as sa
 
+from synchub.config.feeds import confine_target, exports_root
 from synchub.errors import ConfigError
 from synchub.feeds.ledger_views import ROW_FEEDS
 from synchub.feeds.reader import max_seq, read_page, scope_filter
@@ -57,11 +58,17 @@ def _consumer(hub: Hub, name: str) -> FeedConsumer:
     return cfg
 
 
-def target_url(hub: Hub, to: str) -> str:
-    """An export target as a URL: a plain folder is taken relative to hub.yaml."""
-    if "://" in to:
-        return to
-    return str((hub.root / to).resolve())
+def target_url(hub: Hub, to: str, consumer: str = "") -> str:
+    """An export target as fsspec takes it: a plain folder is taken relative to hub.yaml.
+
+    A local target must stay under the exports root, symlinks resolved: ``validate`` checks
+    it, and so does every run (a link may have appeared since).
+    """
+    try:
+        return confine_target(to, exports_root(hub.file.feeds, hub.root), hub.root)
+    except ValueError as exc:
+        raise ConfigError(str(exc), file=str(hub.path),
+                          key=f"feeds.consumers.{consumer}.export.to") from None
 
 
 def safe_run_id(run_id: str) -> str:
@@ -77,7 +84,7 @@ def export_consumer(store: Store, hub: Hub, consumer: str, *, run_id: str,
     """Export what changed for one consumer since its last export; returns counts and files."""
     cfg = _consumer(hub, consumer)
     assert cfg.export is not None  # checked by _consumer
-    fs, root = fsspec.core.url_to_fs(target_url(hub, cfg.export.to))
+    fs, root = fsspec.core.url_to_fs(target_url(hub, cfg.export.to, consumer))
     name = safe_run_id(run_id)
     out: dict[str, Any] = {"consumer": consumer, "run_id": name, "records": 0, "files": 0,
                            "entities": {}}

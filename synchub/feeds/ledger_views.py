@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from synchub.canonical.base import MINOR_UNITS
-from synchub.feeds.views import SEQ_DOC, FeedView, ViewColumn
+from synchub.feeds.views import SEQ_DOC, FeedView, ViewColumn, iso, scaled
 
 
 def _raw(alias: str, column: str, name: str, doc: str, kind: str = "value") -> ViewColumn:
@@ -32,12 +32,14 @@ def _raw(alias: str, column: str, name: str, doc: str, kind: str = "value") -> V
     return ViewColumn(name, doc, ref, ref, kind=kind)
 
 
-def _exact(alias: str, column: str, name: str, doc: str, kind: str) -> ViewColumn:
+def _exact(alias: str, column: str, name: str, doc: str, kind: str
+           ) -> tuple[ViewColumn, ViewColumn]:
     """An amount column: numeric on PostgreSQL; on SQLite (which keeps it as a double) its
-    text with the column's 4 decimals, so that no reader sees a float."""
+    text with the column's 4 decimals, so that no reader sees a float; and its integer twin
+    ``<name>_e4``, which sums exactly on both (:func:`synchub.feeds.views.scaled`)."""
     ref = f"{alias}.{column}"
     lite = f"CASE WHEN {ref} IS NULL THEN NULL ELSE printf('%.4f', {ref}) END"
-    return ViewColumn(name, doc, lite, ref, kind=kind)
+    return ViewColumn(name, doc, lite, ref, kind=kind), scaled(ViewColumn(name, doc, ref, ref))
 
 
 FEED_JOURNAL_LINES = FeedView(
@@ -54,13 +56,13 @@ FEED_JOURNAL_LINES = FeedView(
         _raw("l", "posted_on", "posted_on", "The accounting day (UTC).", kind="date"),
         _raw("l", "account", "account", "Account code in the chart of accounts."),
         _raw("l", "currency", "currency", "Transaction currency of debit and credit."),
-        _exact("l", "debit", "debit", "Debit in the transaction currency (0 or more).",
+        *_exact("l", "debit", "debit", "Debit in the transaction currency (0 or more).",
                "amount"),
-        _exact("l", "credit", "credit", "Credit in the transaction currency.", "amount"),
+        *_exact("l", "credit", "credit", "Credit in the transaction currency.", "amount"),
         _raw("l", "functional_currency", "functional_currency", "The books' currency."),
-        _exact("l", "functional_debit", "functional_debit", "Debit in the books' currency.",
+        *_exact("l", "functional_debit", "functional_debit", "Debit in the books' currency.",
                "functional_amount"),
-        _exact("l", "functional_credit", "functional_credit", "Credit in the books' currency.",
+        *_exact("l", "functional_credit", "functional_credit", "Credit in the books' currency.",
                "functional_amount"),
         _raw("l", "rule", "rule", "The posting rule that made the line, e.g. sale.revenue, "
              "fee:commission, suspense:fee:storage."),
@@ -85,16 +87,16 @@ FEED_RECONCILIATION = FeedView(
         _raw("r", "metric", "metric", "What is compared, e.g. orders_count (docs/ledger.md)."),
         _raw("r", "currency", "currency", "Currency of the figures (orders and refunds are "
              "also counted per currency); empty when none applies."),
-        _exact("r", "channel_value", "channel_value", "What the channel says. " + _FIGURE,
+        *_exact("r", "channel_value", "channel_value", "What the channel says. " + _FIGURE,
                "figure"),
-        _exact("r", "hub_value", "hub_value", "What the hub holds. " + _FIGURE, "figure"),
-        _exact("r", "erp_value", "erp_value", "What reached the ERP. " + _FIGURE, "figure"),
-        _exact("r", "difference", "difference", "hub - channel; when those agree, "
+        *_exact("r", "hub_value", "hub_value", "What the hub holds. " + _FIGURE, "figure"),
+        *_exact("r", "erp_value", "erp_value", "What reached the ERP. " + _FIGURE, "figure"),
+        *_exact("r", "difference", "difference", "hub - channel; when those agree, "
                "ERP - hub.", "figure"),
         _raw("r", "status", "status", "ok, mismatch, missing, pending, no_source, error or info "
              "(docs/ledger.md)."),
         _raw("r", "detail", "detail", "What was compared, in words."),
-        _raw("r", "built_at", "built_at", "When the row was built.", kind="time"),
+        iso("built_at", "When the row was built.", "r.built_at", "r.built_at"),
         _raw("r", "change_seq", "change_seq", SEQ_DOC),
     ),
     from_sqlite="reconciliation_rows r", from_postgresql="reconciliation_rows r",
@@ -157,6 +159,7 @@ def figure_text(value: Any, currency: str | None) -> str | None:
 
 
 def _time_text(value: Any) -> str | None:
+    # the views give fixed-width ISO text; the API spells times as the documents do
     if value is None:
         return None
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
@@ -166,11 +169,14 @@ def _time_text(value: Any) -> str | None:
 
 
 def row_record(view: FeedView, row: Any) -> dict[str, Any]:
-    """One view row as a JSON-ready record, spelled the same on both databases."""
+    """One view row as a JSON-ready record, spelled the same on both databases (the
+    ``_e4`` twins of the amounts are left out: the record's amounts are exact text)."""
     data = dict(row._mapping)
     out: dict[str, Any] = {}
     for column in view.columns:
         value = data[column.name]
+        if column.kind == "e4":
+            continue  # a SQL reader's exact sum; the record's amounts are exact text already
         if column.kind == "amount":
             out[column.name] = figure_text(value, data["currency"])   # lines: NOT NULL
         elif column.kind == "functional_amount":

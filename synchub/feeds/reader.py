@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from synchub.feeds.ledger_views import ROW_FEEDS, read_rows
 from synchub.store.stock_tables import STOCK_FEEDS
 from synchub.store.tables import ENTITY_TABLES
+from synchub.store.tombstones import tombstone
 
 # every feed by name: the canonical entities, the stock feeds, then the ledger's row feeds
 # (views whose rows are the records: journal lines, reconciliation rows)
@@ -54,7 +55,8 @@ def scope_filter(table: sa.Table | Any, connections: Sequence[str] | None) -> An
 
 def read_page(conn: sa.Connection, entity: str, *, since: int, limit: int,
               connections: Sequence[str] | None = None, upto: int | None = None) -> Page:
-    """Up to ``limit`` documents with ``since < change_seq (<= upto)`` in change order.
+    """Up to ``limit`` documents with ``since < change_seq (<= upto)`` in change order; a
+    record deleted at its source comes as its tombstone (``{"op": "delete", ...}``).
 
     A row feed's page may hold more than ``limit`` rows: it never ends inside one change.
     """
@@ -63,7 +65,11 @@ def read_page(conn: sa.Connection, entity: str, *, since: int, limit: int,
         records, cursor, more = read_rows(conn, ROW_FEEDS[entity], since=since, limit=limit,
                                           scope=scope_filter(table, connections), upto=upto)
         return Page(records=records, next_cursor=cursor, has_more=more)
-    query = (sa.select(table.c.change_seq, table.c.data)
+    deletable = "deleted_at" in table.c
+    cols = [table.c.change_seq, table.c.data]
+    if deletable:
+        cols += [table.c.id, table.c.connection, table.c.external_id, table.c.deleted_at]
+    query = (sa.select(*cols)
              .where(table.c.change_seq > since, scope_filter(table, connections))
              .order_by(table.c.change_seq).limit(limit + 1))
     if upto is not None:
@@ -72,7 +78,9 @@ def read_page(conn: sa.Connection, entity: str, *, since: int, limit: int,
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = int(rows[-1].change_seq) if rows else since
-    return Page(records=[_doc(r.data) for r in rows], next_cursor=cursor, has_more=more)
+    return Page(records=[tombstone(entity, r, _doc(r.data))
+                         if deletable and r.deleted_at is not None else _doc(r.data)
+                         for r in rows], next_cursor=cursor, has_more=more)
 
 
 def max_seq(conn: sa.Connection, entity: str, *, since: int,

@@ -5,7 +5,12 @@ these views instead of parsing canonical documents. Typed columns of the entity 
 used where they exist; the rest is extracted from ``data``: ``json_extract``/``json_each``
 on SQLite, ``#>>``/``jsonb_array_elements`` on PostgreSQL. Amounts are exact: ``numeric``
 on PostgreSQL, the document's decimal text on SQLite (which has no exact decimal type);
-never a float. CSV exports select from the views and docs/feeds.md documents these columns.
+never a float. SQLite sums text as binary floats, so every amount ``x`` also comes as
+``x_e4``, the amount in ten-thousandths as an integer: ``SUM(x_e4)`` is exact on both
+databases. Times are ISO 8601 UTC text with six fraction digits and ``Z``
+(``2025-03-01T10:15:00.000000Z``), the same string on both databases; being of fixed
+width, they also sort as text in time order. CSV exports select from the views and
+docs/feeds.md documents these columns.
 
 The database gets its views from migrations that hold their SQL frozen (``0004_feed_views``
 first). These definitions are the reference: a change to a view here must come with a new
@@ -28,7 +33,9 @@ class ViewColumn:
     doc: str
     sqlite: str
     postgresql: str
-    kind: str = "value"  # "bool" and "time" read differently per dialect; CSV evens them out
+    # "bool" reads 1/0 on SQLite (CSV evens it out); "time" is ISO text on both databases;
+    # "money" is an exact decimal with an integer twin ``<name>_e4``
+    kind: str = "value"
 
     def expr(self, dialect: Dialect) -> str:
         """The column's SQL expression on ``dialect``."""
@@ -86,7 +93,26 @@ def text(src: str, path: str, name: str, doc: str) -> ViewColumn:
 def amount(src: str, path: str, name: str, doc: str) -> ViewColumn:
     """A decimal amount kept exact: numeric on PostgreSQL, its decimal text on SQLite."""
     return ViewColumn(name, doc, f"json_extract({src}, {_sqlite_path(path)})",
-                      f"({src} #>> {_pg_path(path)})::numeric")
+                      f"({src} #>> {_pg_path(path)})::numeric", kind="money")
+
+
+E4_DOC = ("{name} in ten-thousandths, an integer (exact on both databases: sum this, then "
+          "divide by 10000).")
+
+
+def scaled(column: ViewColumn) -> ViewColumn:
+    """The integer twin ``<name>_e4`` of an amount column: the amount x 10000, rounded to
+    the store's 4 decimals, so that ``SUM`` is exact on SQLite too (exact there up to
+    about 4.5 x 10^11 per value, where a double still holds every ten-thousandth)."""
+    return ViewColumn(f"{column.name}_e4", E4_DOC.format(name=column.name),
+                      f"CAST(round({column.sqlite} * 10000) AS INTEGER)",
+                      f"round({column.postgresql} * 10000)::bigint", kind="e4")
+
+
+def money(src: str, path: str, name: str, doc: str) -> tuple[ViewColumn, ViewColumn]:
+    """An amount and its integer twin (see :func:`scaled`)."""
+    exact = amount(src, path, name, doc)
+    return exact, scaled(exact)
 
 
 def integer(src: str, path: str, name: str, doc: str) -> ViewColumn:
@@ -101,14 +127,30 @@ def boolean(src: str, path: str, name: str, doc: str) -> ViewColumn:
                       f"({src} #>> {_pg_path(path)})::boolean", kind="bool")
 
 
-def timestamp(src: str, path: str, name: str, doc: str, typed: str | None = None) -> ViewColumn:
-    """A UTC time: the typed column on PostgreSQL when there is one; ISO 8601 text on SQLite.
+def iso_sqlite(expr: str) -> str:
+    """SQLite: a UTC time (the store's ``YYYY-MM-DD HH:MM:SS.ffffff`` or a document's ISO
+    text) as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``; NULL stays NULL. strftime's ``%f`` keeps only
+    milliseconds, so the microseconds are read from the text."""
+    micros = (f"CASE WHEN substr({expr}, 20, 1) = '.' THEN "
+              f"CAST(round(CAST(substr({expr}, 20, 7) AS REAL) * 1000000) AS INTEGER) ELSE 0 END")
+    return f"strftime('%Y-%m-%dT%H:%M:%S', {expr}) || printf('.%06dZ', {micros})"
 
-    SQLite keeps the document's ``...Z`` text so that every time in a SQLite view has the
-    same form (the typed columns there are naive strings in another format).
-    """
+
+def iso_postgresql(expr: str) -> str:
+    """PostgreSQL: a timestamptz as the same text as :func:`iso_sqlite` gives."""
+    return f"to_char(({expr}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+
+def iso(name: str, doc: str, sqlite: str, postgresql: str) -> ViewColumn:
+    """A time column: ISO 8601 UTC text ending in Z, the same string on both databases."""
+    return ViewColumn(name, doc, iso_sqlite(sqlite), iso_postgresql(postgresql), kind="time")
+
+
+def timestamp(src: str, path: str, name: str, doc: str, typed: str | None = None) -> ViewColumn:
+    """A UTC time from the document, or on PostgreSQL from its typed column when there is one
+    (the same instant), as ISO text (see :func:`iso`)."""
     pg = typed or f"({src} #>> {_pg_path(path)})::timestamptz"
-    return ViewColumn(name, doc, f"json_extract({src}, {_sqlite_path(path)})", pg, kind="time")
+    return iso(name, doc, f"json_extract({src}, {_sqlite_path(path)})", pg)
 
 
 def _count(src: str, path: str, name: str, doc: str) -> ViewColumn:
@@ -128,10 +170,15 @@ def _common(alias: str) -> tuple[ViewColumn, ...]:
     )
 
 
-def _tail(alias: str) -> tuple[ViewColumn, ...]:
+DELETED_DOC = ("When the source deleted the record (null while it exists): the row keeps "
+               "the record's last version (docs/feeds.md, Deletions).")
+
+
+def _tail(alias: str, deleted_doc: str = DELETED_DOC) -> tuple[ViewColumn, ...]:
     return (
-        ViewColumn("stored_at", "When the hub last stored a change of the record.",
-                   f"{alias}.updated_at", f"{alias}.updated_at", kind="time"),
+        iso("deleted_at", deleted_doc, f"{alias}.deleted_at", f"{alias}.deleted_at"),
+        iso("stored_at", "When the hub last stored a change of the record.",
+            f"{alias}.updated_at", f"{alias}.updated_at"),
         col(alias, "change_seq", SEQ_DOC),
     )
 
@@ -153,12 +200,12 @@ FEED_ORDERS = FeedView(
         text(_OD, "fulfillment_status", "fulfillment_status",
              "unfulfilled | partial | fulfilled | restocked | unknown."),
         col("o", "currency", "ISO 4217 currency of every amount of the order."),
-        amount(_OD, "subtotal.amount", "subtotal", "Sum of unit price x quantity over lines."),
-        amount(_OD, "discount_total.amount", "discount_total", "Discounts on the order."),
-        amount(_OD, "shipping_total.amount", "shipping_total", "Shipping charged."),
-        amount(_OD, "tax_total.amount", "tax_total", "Taxes charged."),
-        amount(_OD, "refunded_total.amount", "refunded_total", "Amount refunded so far."),
-        amount(_OD, "total.amount", "total", "What the customer pays."),
+        *money(_OD, "subtotal.amount", "subtotal", "Sum of unit price x quantity over lines."),
+        *money(_OD, "discount_total.amount", "discount_total", "Discounts on the order."),
+        *money(_OD, "shipping_total.amount", "shipping_total", "Shipping charged."),
+        *money(_OD, "tax_total.amount", "tax_total", "Taxes charged."),
+        *money(_OD, "refunded_total.amount", "refunded_total", "Amount refunded so far."),
+        *money(_OD, "total.amount", "total", "What the customer pays."),
         boolean(_OD, "taxes_included", "taxes_included",
                 "Whether prices include tax (then tax_total is not added to the total)."),
         timestamp(_OD, "placed_at", "placed_at", "When the order was placed (UTC).",
@@ -193,11 +240,13 @@ FEED_ORDER_LINES = FeedView(
         text(_LV, "title", "title", "Line title."),
         integer(_LV, "quantity", "quantity", "Units ordered."),
         col("o", "currency", "Currency of the amounts."),
-        amount(_LV, "unit_price.amount", "unit_price", "Price of one unit."),
-        amount(_LV, "discount.amount", "discount", "Discount on the line."),
-        amount(_LV, "tax.amount", "tax", "Tax on the line."),
-        amount(_LV, "total.amount", "total", "unit_price x quantity - discount."),
+        *money(_LV, "unit_price.amount", "unit_price", "Price of one unit."),
+        *money(_LV, "discount.amount", "discount", "Discount on the line."),
+        *money(_LV, "tax.amount", "tax", "Tax on the line."),
+        *money(_LV, "total.amount", "total", "unit_price x quantity - discount."),
         integer(_LV, "refunded_quantity", "refunded_quantity", "Units refunded."),
+        iso("deleted_at", "When the source deleted the order (see feed_orders).",
+            "o.deleted_at", "o.deleted_at"),
         col("o", "change_seq", "Change sequence of the order (see feed_orders)."),
     ),
     from_sqlite="orders o, json_each(o.data, '$.lines') AS l",
@@ -236,7 +285,7 @@ FEED_CUSTOMERS = FeedView(
         text(_CD, "last_name", "last_name", "Last name."),
         boolean(_CD, "accepts_marketing", "accepts_marketing", "Marketing consent."),
         integer(_CD, "orders_count", "orders_count", "Orders the channel counts for them."),
-        amount(_CD, "total_spent.amount", "total_spent", "What they spent, per the channel."),
+        *money(_CD, "total_spent.amount", "total_spent", "What they spent, per the channel."),
         text(_CD, "total_spent.currency", "total_spent_currency", "Currency of total_spent."),
         text(_CD, "default_address.country_code", "country_code",
              "Country of the default address (ISO 3166-1 alpha-2)."),
@@ -289,8 +338,8 @@ FEED_PRODUCTS = FeedView(
         text(_PD, "parent.external_id", "parent_external_id", "The parent product's id."),
         text(_PD, "parent.title", "parent_title", "The parent product's title."),
         text(_PD, "status", "status", "active | draft | archived | unknown."),
-        amount(_PD, "price.amount", "price", "Selling price."),
-        amount(_PD, "compare_at_price.amount", "compare_at_price", "Compare-at price."),
+        *money(_PD, "price.amount", "price", "Selling price."),
+        *money(_PD, "compare_at_price.amount", "compare_at_price", "Compare-at price."),
         text(_PD, "price.currency", "currency", "Currency of the prices."),
         text(_PD, "barcode", "barcode", "Barcode (EAN, UPC...)."),
         boolean(_PD, "inventory_tracked", "inventory_tracked", "Whether stock is tracked."),
@@ -311,7 +360,7 @@ FEED_REFUNDS = FeedView(
         text(_RD, "order_external_id", "order_external_id", "The order's id in its channel."),
         col("ro", "order_id", "Hub id of the order, when the hub holds it.", column="id"),
         timestamp(_RD, "created_at", "created_at", "When the refund was made."),
-        amount(_RD, "amount.amount", "amount", "Amount given back (positive)."),
+        *money(_RD, "amount.amount", "amount", "Amount given back (positive)."),
         text(_RD, "amount.currency", "currency", "Currency of the amount."),
         text(_RD, "reason", "reason", "Reason given."),
         _count(_RD, "lines", "line_count", "Refunded lines."),

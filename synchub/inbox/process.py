@@ -9,6 +9,10 @@ events processed: a crash leaves them pending, and processing them again changes
 
 Webhooks arrive out of order and twice. An event carrying an older version of a record
 than the store holds (by the source's ``updated_at``) is skipped, never written back.
+
+A topic with ``delete`` names records deleted at the source: they are marked deleted in the
+same transaction (their tombstones then reach the feeds, docs/feeds.md "Deletions"), at the
+time the hub received the event. A version older than that deletion is not written back.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import sqlalchemy as sa
 from synchub.errors import ConfigError, FatalAPIError, RecordError, SynchubError, redact
 from synchub.store.delivery_tables import inbox
 from synchub.store.tables import entity_table
+from synchub.store.tombstones import mark_deleted
 
 if TYPE_CHECKING:
     from synchub.canonical import CanonicalRecord
@@ -58,6 +63,7 @@ class InboxSummary:
     older: int = 0
     quarantined: int = 0
     fetched: int = 0  # records re-read from the API (topics with ``fetch``)
+    deleted: int = 0  # records marked deleted (topics with ``delete``)
     changed: dict[str, int] = field(default_factory=dict)
     stock: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -76,6 +82,17 @@ class _Outcome:
     stream: str | None = None
     records: list[CanonicalRecord] = field(default_factory=list)
     dead: list[DeadLetterIn] = field(default_factory=list)
+    deletion: _Deletion | None = None
+
+
+@dataclass(frozen=True)
+class _Deletion:
+    """Records a delete topic names: of ``entity``, by external id or by ``match``."""
+
+    entity: str
+    keys: tuple[str, ...]
+    match: str | None
+    at: datetime
 
 
 class _Processor:
@@ -142,6 +159,8 @@ class _Processor:
             return _Outcome("processed", reason, topic.stream, dead=[DeadLetterIn(
                 entity=None, record_id=None, reason=reason, field=None,
                 raw={"inbox_id": row.id, "topic": row.topic})])
+        if topic.delete is not None:
+            return self.deletion(row, topic, payload, label)
         if topic.fetch is not None:
             try:
                 payload = self.fetch(topic, payload)
@@ -166,6 +185,25 @@ class _Processor:
         if out.dead:
             out.error = "; ".join(d.reason for d in out.dead)[:1000]
         return out
+
+    def deletion(self, row: Any, topic: TopicSpec, payload: Any, label: str) -> _Outcome:
+        """The records a delete topic names (its id path may give one id or a list)."""
+        from synchub.store import DeadLetterIn
+
+        assert topic.delete is not None
+        spec = topic.delete
+        found = jmespath.search(spec.id, payload) if isinstance(payload, dict) else None
+        values = found if isinstance(found, list) else [found]
+        keys = tuple(str(v) for v in values
+                     if isinstance(v, str | int) and not isinstance(v, bool) and v != "")
+        if not keys or len(keys) != len(values):
+            reason = f"{label}: the body has no usable {spec.id} (the deleted id)"
+            return _Outcome("processed", reason, topic.stream, dead=[DeadLetterIn(
+                entity=spec.entity, record_id=None, reason=reason, field=spec.id,
+                raw={"inbox_id": row.id, "topic": row.topic})])
+        at = _utc(row.received_at) if row.received_at is not None else datetime.now(UTC)
+        return _Outcome("processed", stream=topic.stream,
+                        deletion=_Deletion(spec.entity, keys, spec.match, at))
 
     def fetch(self, topic: TopicSpec, payload: Any) -> Any:
         """Re-read the record the event names (``{field}`` filled from the body)."""
@@ -239,9 +277,9 @@ def process_inbox(
         summary.seconds = round(time.monotonic() - started, 3)
         proc.close()
     log.info("inbox %s: %d events, %d processed, %d ignored, %d stored, %d unchanged, "
-             "%d older skipped, %d quarantined (%.1fs)", connection, summary.events,
+             "%d older skipped, %d deleted, %d quarantined (%.1fs)", connection, summary.events,
              summary.processed, summary.ignored, summary.stored, summary.unchanged,
-             summary.older, summary.quarantined, summary.seconds)
+             summary.older, summary.deleted, summary.quarantined, summary.seconds)
     return summary
 
 
@@ -249,7 +287,7 @@ def _pending(store: Store, connection: str, after: int, count: int) -> Sequence[
     with store.engine.connect() as conn:
         return conn.execute(
             sa.select(inbox.c.id, inbox.c.topic, inbox.c.event_id, inbox.c.body,
-                      inbox.c.attempts)
+                      inbox.c.attempts, inbox.c.received_at)
             .where(inbox.c.connection == connection, inbox.c.status == "pending",
                    inbox.c.id > after)
             .order_by(inbox.c.id).limit(count)).all()
@@ -281,7 +319,12 @@ def _commit(store: Store, proc: _Processor, outcomes: list[tuple[Any, _Outcome]]
     # the newest version of each record in the page; a later event wins a tie
     newest: dict[tuple[str, str], tuple[str, CanonicalRecord]] = {}
     dead_by_stream: dict[str, list[DeadLetterIn]] = {}
-    for _row, out in outcomes:
+    # (entity, external id) -> the last event of the page that writes it: a deletion
+    # applies to a record only when no later event of the page brings a version of it
+    written_at: dict[tuple[str, str], int] = {}
+    for n, (_row, out) in enumerate(outcomes):
+        for rec in out.records:
+            written_at[(rec.entity, rec.source.external_id)] = n
         for rec in out.records:
             key = (rec.entity, rec.id)
             seen = newest.get(key)
@@ -310,6 +353,17 @@ def _commit(store: Store, proc: _Processor, outcomes: list[tuple[Any, _Outcome]]
                     summary.changed[entity] = summary.changed.get(entity, 0) + len(ids)
             for name, value in result.hooks.items():
                 summary.stock[name] = summary.stock.get(name, 0) + value
+        for n, (_row, out) in enumerate(outcomes):
+            gone = out.deletion
+            if gone is None:
+                continue
+            keys = [k for k in gone.keys if gone.match is not None
+                    or written_at.get((gone.entity, k), -1) < n]
+            ids = mark_deleted(conn, gone.entity, proc.connection, keys, deleted_at=gone.at,
+                               now=now, match=gone.match) if keys else []
+            summary.deleted += len(ids)
+            if ids:
+                summary.changed[gone.entity] = summary.changed.get(gone.entity, 0) + len(ids)
         for status in ("processed", "ignored"):
             for error in {o.error for _r, o in outcomes if o.status == status}:
                 ids = [r.id for r, o in outcomes if o.status == status and o.error == error]
@@ -347,13 +401,18 @@ def _not_older(conn: sa.Connection, records: list[CanonicalRecord]) -> set[tuple
         table = entity_table(entity)
         if "source_updated_at" not in table.c:
             continue
-        query = sa.select(table.c.id, table.c.source_updated_at).where(
+        query = sa.select(table.c.id, table.c.source_updated_at, table.c.deleted_at).where(
             table.c.id.in_([r.id for r in recs]))
         if conn.dialect.name == "postgresql":
             # hold the rows until commit, so a concurrent writer cannot slip in between
             query = query.with_for_update()
-        stored = {row.id: row.source_updated_at for row in conn.execute(query)}
+        stored = {row.id: row for row in conn.execute(query)}
         for rec in recs:
-            if _older(_version(rec), stored.get(rec.id)):
+            row = stored.get(rec.id)
+            if row is None:
+                continue
+            # older than the stored version, or than the record's deletion: not written back
+            if _older(_version(rec), row.source_updated_at) or \
+                    (row.deleted_at is not None and not _older(row.deleted_at, _version(rec))):
                 keep.discard((entity, rec.id))
     return keep

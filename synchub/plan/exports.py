@@ -1,10 +1,11 @@
-"""Write mappings of the configured sink routes, compiled when the plan is built."""
+"""What the plan checks of exports: sink routes' write mappings, feed export targets."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
 
+from synchub.config.feeds import FeedsConfig, confine_target, exports_root
 from synchub.config.hub import ConnectionView
 from synchub.config.loader import collect_errors
 from synchub.config.sinks import RouteConfig
@@ -41,3 +42,24 @@ def load_exports(sinks: dict[str, dict[str, RouteConfig]], plans: Mapping[str, C
                 continue
             out[(sink, name)] = compiled
     return out
+
+
+def check_export_targets(feeds: FeedsConfig | None, hub_dir: Path
+                         ) -> list[tuple[tuple[str, ...], str]]:
+    """(key path under ``feeds``, message) of every export target outside the exports root.
+
+    Local targets are resolved with their symlinks, so a link out of the root is refused
+    too; remote URLs are not confined. The export checks again when it runs.
+    """
+    if feeds is None:
+        return []
+    root = exports_root(feeds, hub_dir)
+    problems: list[tuple[tuple[str, ...], str]] = []
+    for name, consumer in feeds.consumers.items():
+        if consumer.export is None:
+            continue
+        try:
+            confine_target(consumer.export.to, root, hub_dir)
+        except ValueError as exc:
+            problems.append((("consumers", name, "export", "to"), str(exc)))
+    return problems

@@ -41,7 +41,7 @@ from synchub.config.stock import StockConfig, check_stock
 from synchub.errors import ConfigError
 from synchub.mapping import CompiledMapping, load_mapping
 from synchub.mapping.export import CompiledExport
-from synchub.plan.exports import load_exports
+from synchub.plan.exports import check_export_targets, load_exports
 
 
 @dataclass
@@ -220,6 +220,10 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
                     file=str(hub_path),
                     key=format_key_path(("feeds", "consumers", cname, "connections", i)),
                     line=_line(doc, "feeds", "consumers", cname, "connections", i)))
+    for keys, message in check_export_targets(hub_file.feeds, hub_path.parent):
+        errors.append(ConfigError(message, file=str(hub_path),
+                                  key=format_key_path(("feeds", *keys)),
+                                  line=_line(doc, "feeds", *keys)))
     for keys, message in check_sinks(hub_file.sinks, plans):
         errors.append(ConfigError(message, file=str(hub_path),
                                   key=format_key_path(("sinks", *keys)),

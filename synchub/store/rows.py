@@ -107,6 +107,9 @@ def entity_row(record: StoredRecord, now: datetime) -> dict[str, Any]:
         "data": RawJson(record.document),
         "first_seen_at": now,
         "updated_at": now,
+        # a stored version is a record that exists: a changed version of a deleted record
+        # brings it back (synchub.store.tombstones)
+        "deleted_at": None,
     }
     row.update(record.typed)
     return row

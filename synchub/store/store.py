@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import synchub.store.writer as writer
 from synchub.canonical import CanonicalRecord
 from synchub.errors import redact
+from synchub.store import tombstones
 from synchub.store.engine import SQLITE_IMMEDIATE, make_engine
 from synchub.store.migrate import check_current, current_revisions, head_revision, upgrade_to
 from synchub.store.owner import RunOwner, is_gone, on_this_host, this_process
@@ -154,6 +155,18 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             analyze(self.engine, *tables)
 
+    def mark_deleted(self, entity: str, connection: str, keys: Sequence[str], *,
+                     deleted_at: datetime | None = None, match: str | None = None
+                     ) -> list[str]:
+        """Record that the source deleted these records (by ``external_id``, or by the
+        document field ``match``); returns the hub ids newly marked, each with a new
+        change_seq so that feeds and exports serve its tombstone (synchub.store.tombstones).
+        """
+        now = datetime.now(UTC)
+        with self._write() as conn:
+            return tombstones.mark_deleted(conn, entity, connection, keys,
+                                           deleted_at=deleted_at or now, now=now, match=match)
+
     # -- stream state ----------------------------------------------------------------------
 
     def get_state(self, connection: str, stream: str) -> dict[str, Any] | None:
@@ -178,7 +191,8 @@ class Store:
     # -- reading ---------------------------------------------------------------------------
 
     def read_feed(self, entity: str, since: int | None = None, limit: int = 1000) -> FeedPage:
-        """Canonical documents changed after cursor ``since``, oldest change first.
+        """Canonical documents changed after cursor ``since``, oldest change first; a record
+        deleted at its source comes as its tombstone (``{"op": "delete", ...}``).
 
         ``next_cursor`` is the cursor to pass as ``since`` next time: the last document's
         change sequence, or ``since`` itself when nothing new has arrived.
@@ -186,16 +200,22 @@ class Store:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         table = STOCK_FEEDS[entity] if entity in STOCK_FEEDS else entity_table(entity)
+        deletable = "deleted_at" in table.c
+        cols = [table.c.change_seq, table.c.data]
+        if deletable:
+            cols += [table.c.id, table.c.connection, table.c.external_id, table.c.deleted_at]
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(table.c.change_seq, table.c.data)
+                sa.select(*cols)
                 .where(table.c.change_seq > (since or 0))
                 .order_by(table.c.change_seq)
                 .limit(limit)
             ).all()
         if not rows:
             return FeedPage(records=[], next_cursor=since)
-        return FeedPage(records=[r.data for r in rows], next_cursor=rows[-1].change_seq)
+        return FeedPage(records=[tombstones.tombstone(entity, r, _doc(r.data))
+                                 if deletable and r.deleted_at is not None else r.data
+                                 for r in rows], next_cursor=rows[-1].change_seq)
 
     def count(self, entity: str, connection: str | None = None) -> int:
         """How many records of an entity the store holds (optionally from one connection)."""
@@ -340,3 +360,11 @@ class Store:
 def _utc(moment: datetime) -> datetime:
     """A stored timestamp as an aware UTC datetime (SQLite gives them back naive)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _doc(data: Any) -> dict[str, Any]:
+    # SQLite hands JSON back parsed already; guard against a driver returning text
+    if isinstance(data, str):
+        parsed: dict[str, Any] = json.loads(data)
+        return parsed
+    return dict(data)

@@ -149,6 +149,9 @@ def _entity_table(entity: str, name: str) -> sa.Table:
         sa.Column("first_seen_at", Timestamp, nullable=False),
         sa.Column("updated_at", Timestamp, nullable=False),
         *_typed_columns(entity),
+        # added by 0010: set when the source deleted the record (its tombstone); cleared when
+        # a changed version arrives again
+        sa.Column("deleted_at", Timestamp),
         sa.UniqueConstraint("connection", "external_id", name=f"uq_{name}_source"),
         *([sa.CheckConstraint("total_debit = total_credit AND "
                               "functional_total_debit = functional_total_credit",

@@ -199,7 +199,9 @@ def test_views_and_exports_serve_the_ledger_feeds(store: Store, hub: Hub) -> Non
     out = hub.root / "exports" / "bi"
     table = list(csv.reader(io.StringIO((out / "journal_line" / "r1.csv").read_text())))
     assert table[0] == FEED_JOURNAL_LINES.column_names and len(table) == 11
-    assert table[1][8:10] == ["119.0000", "0.0000"]
+    header = table[0]
+    assert [table[1][header.index(c)] for c in ("debit", "credit", "debit_e4")] == [
+        "119.0000", "0.0000", "1190000"]
     jsonl = (out / "reconciliation" / "r1.jsonl").read_text().splitlines()
     assert len(jsonl) == recon and json.loads(jsonl[0])["day"] == "2025-03-03"
     assert (out / "reconciliation" / "r1.csv").is_file()
