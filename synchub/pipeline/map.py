@@ -18,8 +18,11 @@ if TYPE_CHECKING:
     from synchub.plan import StreamPlan
     from synchub.runtime import RejectedRecord
 
-# how Python's UTF-8 encoder refuses a lone surrogate (pydantic passes its message on)
-_SURROGATE_FAILURE = "surrogates not allowed"
+# how a lone surrogate is refused: by Python's UTF-8 encoder (pydantic passes its message
+# on), by pydantic's own check of a constrained string, or by the canonical model, which
+# names its own field; the dead letter names the raw record's path instead
+_SURROGATE_FAILURES = ("surrogates not allowed", "unable to parse raw data as a unicode string",
+                       "contains a lone surrogate")
 
 
 def map_page(
@@ -42,7 +45,7 @@ def map_page(
             except RecordError as exc:
                 rid = exc.record_id or _safe_record_id(mapping, raw)
                 reason, field = exc.message, exc.field
-                if _SURROGATE_FAILURE in reason:
+                if any(marker in reason for marker in _SURROGATE_FAILURES):
                     # an encoder met a lone surrogate: name where it is in the record
                     reason, field = _unstorable_reason(mapping.entity, rid, raw, reason, field)
                 dead.append(DeadLetterIn(entity=mapping.entity, record_id=rid,
