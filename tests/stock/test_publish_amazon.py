@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import responses
 
-from synchub.config.connector import ConnectorSpec
+from synchub.config.connector import ConnectorSpec, HeaderRateSpec
 from synchub.config.connector_checks import load_connector
 from synchub.errors import ConfigError
 from synchub.registry import REGISTRY
@@ -67,7 +67,7 @@ def mock_http() -> Iterator[responses.RequestsMock]:
 
 
 def patches(mock: responses.RequestsMock) -> list[tuple[str, Any]]:
-    return [(c.request.url, json.loads(c.request.body)) for c in mock.calls
+    return [(str(c.request.url), json.loads(c.request.body or b"")) for c in mock.calls
             if c.request.method == "PATCH"]
 
 
@@ -81,8 +81,9 @@ def test_registry_and_yaml() -> None:
     assert REGISTRY.get("stock_publisher", "amazon_listings") is AmazonListingsPublisher
     pub = publisher()
     assert (pub.max_batch, pub.options.product_type, pub.options.op) == (1, "PRODUCT", "replace")
-    assert any(lim.operation == "patchListingsItem" and lim.rate_per_second == 5
-               and lim.burst == 5 for lim in spec().http.rate_limits())
+    assert any(isinstance(lim, HeaderRateSpec) and lim.operation == "patchListingsItem"
+               and (lim.rate_per_second, lim.burst) == (5, 5)
+               for lim in spec().http.rate_limits())
 
 
 def test_one_patch_per_sku_with_the_exact_body(mock_http: responses.RequestsMock) -> None:
