@@ -15,6 +15,8 @@ import sqlalchemy as sa
 import yaml
 
 from synchub.canonical import InventoryLevel, SourceRef
+from synchub.delivery.replay import replay
+from synchub.errors import ConfigError
 from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo
 from synchub.stock.ingest import StockIngest
@@ -132,6 +134,12 @@ def test_a_master_change_reaches_amazon_and_taobao(world: Marketplaces) -> None:
             stock_publications.c.listing_id == "SKU-009")).one()
     assert refused.status == "failed"
     assert "8560: SKU-009 is not eligible" in refused.error
+    letters = world.store.dead_letters()
+    assert [(d["connection"], d["stream"], d["record_id"]) for d in letters] == [
+        ("amz", "stock_publish", "SKU-009")]
+    assert "8560: SKU-009 is not eligible" in letters[0]["reason"]
+    with pytest.raises(ConfigError, match="refused"):
+        replay(world.store, world.hub, target=f"dl-{letters[0]['id']}")
 
     # the master changes two SKUs sold on each marketplace: only those are written
     world.master([level("SKU-002", "WH", 3), level("SKU-005", "WH", 0),
@@ -146,3 +154,11 @@ def test_a_master_change_reaches_amazon_and_taobao(world: Marketplaces) -> None:
     assert world.taobao.quantity(ITEM, world.tb_skus[1]) == 31       # untouched
     assert len([r for r in world.amazon.requests[amazon_calls:] if r.method == "PATCH"
                 and r.status != 429]) == 3
+    assert world.store.dead_letters()[0]["attempts"] == 2   # refused again
+
+    # once the channel takes the listing, its dead letter is resolved
+    world.amazon.refusals.clear()
+    world.master([level("SKU-009", "WH", 4)])
+    world.stock()
+    assert world.amazon.quantity("SKU-009") == 4
+    assert world.store.dead_letters() == []
