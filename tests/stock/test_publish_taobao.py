@@ -157,6 +157,10 @@ def test_listing_without_an_item_id_fails_without_a_call() -> None:
     outcomes = publisher().push([ListingChange("LJ-250", 1, None)])
     assert outcomes[0].status == "failed"
     assert "num_iid" in (outcomes[0].error or "")
+    # by outer id, a SKU listing without its outer id is not taken for the whole item
+    outer = publisher(sku_key="outerid").push([sku(ITEM, 5001, 1)])
+    assert outer[0].status == "failed"
+    assert "outerid" in (outer[0].error or "")
 
 
 # --- against the sandbox ------------------------------------------------------------------

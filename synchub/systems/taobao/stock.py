@@ -105,7 +105,7 @@ class TaobaoQuantityPublisher(StockPublisher):
             if target is None:
                 out.append(PushOutcome(change.listing_id, "failed", error=(
                     "no Taobao item id (expected <num_iid>:<sku_id>, or <num_iid> for an "
-                    "item without SKUs)")))
+                    "item without SKUs; with sku_key outerid, a SKU listing needs its sku)")))
                 continue
             status, error = results[target]
             out.append(PushOutcome(change.listing_id, status, error=error,
@@ -119,7 +119,10 @@ class TaobaoQuantityPublisher(StockPublisher):
         if not num_iid.isdigit():
             return None
         if self.options.sku_key == "outerid":
-            sku = change.sku if sku_part or change.inventory_item_id else None
+            has_skus = bool(sku_part or change.inventory_item_id)
+            if has_skus and not (change.sku or "").strip():
+                return None       # a SKU of the item, but no outer id to name it by
+            sku = change.sku if has_skus else None
         else:
             sku = change.inventory_item_id or sku_part or None
         return _Target(num_iid, sku.strip() if sku else None)
