@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from synchub.errors import ConfigError, SynchubError, redact
 from synchub.store.delivery_tables import deliveries
+from synchub.store.stock_tables import PUBLISH_STREAM
 from synchub.store.tables import dead_letters
 from synchub.store.writer import write_page
 
@@ -103,8 +104,9 @@ def replay_dead_letters(
         query = query.where(dl.id.in_(ids))
     else:
         # records the ledger could not post are fixed by building their day again (after
-        # adding the rate or mapping), not by mapping them again
-        query = query.where(dl.stream != LEDGER_STREAM)
+        # adding the rate or mapping), listings a channel refused by the next stock run;
+        # neither by mapping them again
+        query = query.where(dl.stream.not_in((LEDGER_STREAM, PUBLISH_STREAM)))
     if connection is not None:
         query = query.where(dl.connection == connection)
     if since is not None:
@@ -115,6 +117,11 @@ def replay_dead_letters(
         missing = sorted(set(ids) - {r.id for r in letters})
         if missing:
             raise ConfigError(f"no unresolved dead letter {LETTER_PREFIX}{missing[0]}")
+        refused = [r.id for r in letters if r.stream == PUBLISH_STREAM]
+        if refused:
+            raise ConfigError(f"{LETTER_PREFIX}{refused[0]} is a listing the channel refused; "
+                              "fix it at the channel (or the hub's stock config) and the next "
+                              "stock run sends it again")
         ledger = [r.id for r in letters if r.stream == LEDGER_STREAM]
         if ledger:
             raise ConfigError(f"{LETTER_PREFIX}{ledger[0]} is a record the ledger could not "

@@ -20,9 +20,10 @@ import sqlalchemy as sa
 from synchub.stock.compute import Calculator, load_master
 from synchub.stock.ingest import StockIngest
 from synchub.stock.positions import rebuild_on_hand
-from synchub.store.stock_tables import stock_publications, stock_runs
-from synchub.store.tables import entity_table
-from synchub.store.writer import dialect_insert
+from synchub.store.stock_tables import PUBLISH_STREAM, stock_publications, stock_runs
+from synchub.store.tables import dead_letters, entity_table
+from synchub.store.types import DeadLetterIn
+from synchub.store.writer import dialect_insert, write_page
 
 if TYPE_CHECKING:
     from synchub.plan import Hub
@@ -313,6 +314,33 @@ def _record(store: Store, channel: str, chunk: list[tuple[ListingChange, str, st
             row.update(published=change.expected, published_at=None, channel_qty=None)
         rows.append(row)
     _upsert_publications(store, rows)
+    _dead_letters(store, channel, chunk, outcomes, run_id, now)
+
+
+def _dead_letters(store: Store, channel: str,
+                  chunk: list[tuple[ListingChange, str, str | None]],
+                  outcomes: list[PushOutcome], run_id: str, now: datetime) -> None:
+    """Refused listings into the dead letters with the channel's message; a listing that
+    goes through again resolves its letters."""
+    refused = [DeadLetterIn(entity="stock_publication", record_id=change.listing_id,
+                            reason=out.error or "refused by the channel",
+                            raw={"listing_id": change.listing_id, "sku": sku,
+                                 "master_sku": master, "desired": change.quantity,
+                                 "run_id": run_id})
+               for (change, master, sku), out in zip(chunk, outcomes, strict=True)
+               if out.status == "failed"]
+    through = [change.listing_id for (change, _, _), out in zip(chunk, outcomes, strict=True)
+               if out.status != "failed"]
+    dl = dead_letters.c
+    with store.transaction() as conn:
+        if refused:
+            write_page(conn, connection=channel, stream=PUBLISH_STREAM, records=(),
+                       dead_letters=refused)
+        for start in range(0, len(through), _WRITE_CHUNK):
+            conn.execute(sa.update(dead_letters).where(
+                dl.connection == channel, dl.stream == PUBLISH_STREAM,
+                dl.resolved_at.is_(None),
+                dl.record_id.in_(through[start:start + _WRITE_CHUNK])).values(resolved_at=now))
 
 
 def _upsert_publications(store: Store, rows: list[dict[str, Any]]) -> None:

@@ -60,6 +60,10 @@ stock_exceptions = sa.Table(
     sa.Index("ix_stock_exceptions_change_seq", "change_seq"),
 )
 
+# the dead letters of listings a channel refused, kept apart from the streams' (the next
+# stock run sends them again; a replay does not map them)
+PUBLISH_STREAM = "stock_publish"
+
 # What the hub last computed for and pushed to each channel listing.
 stock_publications = sa.Table(
     "stock_publications",

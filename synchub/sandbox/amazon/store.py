@@ -8,7 +8,10 @@ Every order is drawn from the seed and its index alone; times are epoch seconds 
 token lifetime), ``pagination_ttl`` (pagination token lifetime), ``stated_rates`` (the
 rates ``x-amzn-RateLimit-Limit`` states, per operation), ``plans`` (the enforced rate and
 burst per operation), ``clock`` (epoch seconds: token and pagination expiry, the
-two-minute rule) and ``limit_clock`` (the usage plans' buckets).
+two-minute rule) and ``limit_clock`` (the usage plans' buckets). Listings: ``listings``
+(seller SKU -> product type and the seller-fulfilled quantity, read back with
+:meth:`quantity`) and ``refusals`` (seller SKU -> an issue the next patches of it answer
+INVALID with).
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ USAGE_PLANS: dict[str, tuple[float, int]] = {
     "searchOrders": (0.0056, 20),
     "getOrder": (0.5, 30),
     "getMarketplaceParticipations": (0.016, 15),
+    "patchListingsItem": (5.0, 5),
 }
+LISTED_SKUS = 60              # SKU-000 .. SKU-059, the SKUs the orders sell
 STATUSES = ("PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED")
 STATUS_WEIGHTS = (1, 2, 1, 8, 1)
 NEXT_STATUS = {"PENDING": "UNSHIPPED", "UNSHIPPED": "SHIPPED", "PARTIALLY_SHIPPED": "SHIPPED",
@@ -82,6 +87,10 @@ class AmazonStore(BaseStore):
         self.stated_rates: dict[str, float] = {}      # default: the plan's rate
         self.buckets: dict[str, OperationBucket] = {}
         self.records: dict[str, dict[str, Any]] = {}
+        self.listings: dict[str, dict[str, Any]] = {
+            f"SKU-{n:03d}": {"productType": "PRODUCT", "quantity": 0}
+            for n in range(LISTED_SKUS)}
+        self.refusals: dict[str, dict[str, Any]] = {}
         count = self.volume["orders"]
         step = YEAR_SECONDS // max(count, 1)
         for i in range(count):
@@ -123,6 +132,19 @@ class AmazonStore(BaseStore):
     def stated_rate(self, operation: str) -> float:
         """The rate ``x-amzn-RateLimit-Limit`` states for ``operation``."""
         return self.stated_rates.get(operation, self.plans[operation][0])
+
+    # --- listings -----------------------------------------------------------------------
+    def quantity(self, sku: str) -> int | None:
+        """The seller-fulfilled (DEFAULT channel) quantity a listing now shows."""
+        with self.lock:
+            listing = self.listings.get(sku)
+            return None if listing is None else int(listing["quantity"])
+
+    def refuse(self, sku: str, code: str, message: str) -> None:
+        """Make every patch of ``sku`` answer INVALID with this ERROR issue."""
+        with self.lock:
+            self.refusals[sku] = {"code": code, "message": message, "severity": "ERROR",
+                                  "attributeNames": ["fulfillment_availability"]}
 
     # --- orders -------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -18,16 +18,25 @@ What docs/systems/amazon.md lists from Amazon's pages:
   recipient, proceeds, fulfillment and packages only when ``includedData`` names them.
 - ``GET /orders/2026-01-01/orders/{orderId}`` (getOrder) -> ``{"order": ...}``.
 - ``GET /sellers/v1/marketplaceParticipations`` -> ``{"payload": [...]}``.
+- ``PATCH /listings/2021-08-01/items/{sellerId}/{sku}?marketplaceIds=<one id>``
+  (patchListingsItem, 5 requests a second, burst 5): ``{productType, patches: [{op: add |
+  replace | merge | delete, path: "/attributes/<name>", value: [...]}]}`` ->
+  ``{sku, status: ACCEPTED | INVALID, submissionId, issues: [{code, message, severity,
+  attributeNames}]}``; an unknown SKU is 404 ``NotFound``, a malformed request 400
+  ``InvalidInput``, another seller's id 403 ``Unauthorized``.
 
 The sandbox's choices where the docs are silent: the list is ordered by last update (then
 order id); a pagination token carries its query, so the parameters sent beside it are not
-checked again; without the PII role (``store.pii = False``) the buyer is absent and the
+checked again; the issue codes of an INVALID patch are the sandbox's own; only
+``fulfillment_availability`` is kept (other attributes are accepted and dropped); without
+the PII role (``store.pii = False``) the buyer is absent and the
 address keeps only city, region, postal code and country.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -73,6 +82,8 @@ def operation_of(path: str) -> str | None:
         return "searchOrders"
     if path == "/sellers/v1/marketplaceParticipations":
         return "getMarketplaceParticipations"
+    if path.startswith("/listings/2021-08-01/items/"):
+        return "patchListingsItem"
     return None
 
 
@@ -255,11 +266,80 @@ def get_order(store: AmazonStore, call: Call) -> Reply:
     return Reply(200, {"order": render(store, order, included)})
 
 
+PATCH_OPS = frozenset({"add", "replace", "merge", "delete"})
+QUANTITY_ATTRIBUTE = "/attributes/fulfillment_availability"
+
+
+def _issue(code: str, message: str) -> dict[str, Any]:
+    return {"code": code, "message": message, "severity": "ERROR",
+            "attributeNames": ["fulfillment_availability"]}
+
+
+def patch_listing(store: AmazonStore, call: Call) -> Reply:
+    """``PATCH /listings/2021-08-01/items/{sellerId}/{sku}``: patchListingsItem."""
+    seller, sku = call.path["seller_id"], call.path["sku"]
+    if seller != store.seller_id:
+        return errors(403, "Unauthorized", "Access to requested resource is denied.",
+                      "The seller id does not match the authorized selling partner.")
+    markets = _list_of(call.query, "marketplaceIds")
+    if len(markets) != 1:
+        return invalid("marketplaceIds must name exactly one marketplace.")
+    if markets[0] not in store.marketplace_ids:
+        return invalid("Invalid marketplaceIds.", f"Unknown marketplace id: {markets[0]}")
+    try:
+        body = json.loads(call.body or b"null")
+    except ValueError:
+        return invalid("The request body is not valid JSON.")
+    if not isinstance(body, dict) or not isinstance(body.get("productType"), str) \
+            or not isinstance(body.get("patches"), list) or not body["patches"]:
+        return invalid("Request body must have productType and a non-empty patches list.")
+    for patch in body["patches"]:
+        if not isinstance(patch, dict) or patch.get("op") not in PATCH_OPS \
+                or not str(patch.get("path", "")).startswith("/attributes/"):
+            return invalid("Each patch needs op (add, replace, merge, delete) and a path "
+                           "under /attributes/.")
+    listing = store.listings.get(sku)
+    if listing is None:
+        return errors(404, "NotFound", "The requested listings item was not found.",
+                      f"sku: {sku}")
+    issues: list[dict[str, Any]] = []
+    refusal = store.refusals.get(sku)
+    if refusal is not None:
+        issues.append(dict(refusal))
+    kind = body["productType"]
+    if kind not in ("PRODUCT", listing["productType"]):
+        issues.append(_issue("4000003", f"The product type {kind} does not match the "
+                             f"listing's product type {listing['productType']}."))
+    quantity = None
+    for patch in body["patches"]:
+        if patch["path"] != QUANTITY_ATTRIBUTE or patch["op"] == "delete":
+            continue
+        value = patch.get("value")
+        entry = value[0] if isinstance(value, list) and value else None
+        q = entry.get("quantity") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or not entry.get("fulfillment_channel_code"):
+            issues.append(_issue("90220", "'fulfillment_channel_code' is required but not "
+                                 "supplied."))
+        elif not isinstance(q, int) or isinstance(q, bool) or q < 0:
+            issues.append(_issue("90244", "'quantity' must be a whole number of 0 or more."))
+        else:
+            quantity = q
+    submission = f"sbx{next(_request_ids):012d}"
+    if issues:
+        return Reply(200, {"sku": sku, "status": "INVALID", "submissionId": submission,
+                           "issues": issues})
+    if quantity is not None:
+        listing["quantity"] = quantity
+    return Reply(200, {"sku": sku, "status": "ACCEPTED", "submissionId": submission,
+                       "issues": []})
+
+
 BASE = "/amazon/{store}"
 ROUTES = (
     Route("POST", f"{BASE}{TOKEN_PATH}", token),
     Route("GET", f"{BASE}/sellers/v1/marketplaceParticipations", participations),
     Route("GET", f"{BASE}/orders/2026-01-01/orders", search_orders),
     Route("GET", BASE + "/orders/2026-01-01/orders/{order_id}", get_order),
+    Route("PATCH", BASE + "/listings/2021-08-01/items/{seller_id}/{sku}", patch_listing),
 )
 SYSTEM = System("amazon", AmazonStore, AmazonAPI(), ROUTES)

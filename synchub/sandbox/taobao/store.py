@@ -15,6 +15,12 @@ except on one trade in 17, whose payment is 5 yuan lower than its parts (an unit
 discount), so that the hub's adjustment shows. Trades are placed in the day before the store
 was created and modified after that, so a day's window finds them all; the seeded types
 include ``step`` and ``tmall_i18n``, which TOP leaves out unless ``type`` names them.
+
+The catalog (``items``): one item per product, ``num_iid`` 600000000000 + its index; items
+with SKUs have 25 (``sku_id`` 5100000000000 + 100 x index + n, outer ids ``LJ-250``,
+``LJ-250-01``...) and their ``num`` is the sum of the SKUs'; ``MOON-8`` and ``BAMBOO-L`` have
+none. Tests read figures with :meth:`TaobaoStore.quantity` and make an item refuse stock
+writes with :meth:`TaobaoStore.refuse_item`.
 """
 
 from __future__ import annotations
@@ -64,6 +70,11 @@ ADDRESSES = (  # province, city, district, town, detail, zip
 )
 
 
+ITEM_BASE, SKU_BASE = 600_000_000_000, 5_100_000_000_000
+SKUS_PER_ITEM = 25             # more than one taobao.skus.quantity.update call takes
+PLAIN_ITEMS = frozenset({"MOON-8", "BAMBOO-L"})  # sold without SKUs
+
+
 def beijing(ts: int) -> str:
     """Epoch seconds as TOP writes times: ``2025-06-18 20:00:00`` Beijing time."""
     return datetime.fromtimestamp(ts, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
@@ -96,6 +107,15 @@ class TaobaoStore(BaseStore):
         self.calls: list[dict[str, str]] = []  # the parameters of every gateway call
         self.created_at = int(time.time())
         self.trades: dict[int, dict[str, Any]] = {}
+        self.items: dict[int, dict[str, Any]] = {}
+        for index, (title, outer, _price, _props) in enumerate(PRODUCTS):
+            skus = {} if outer in PLAIN_ITEMS else {
+                str(SKU_BASE + 100 * index + n): {
+                    "outer_id": outer if n == 0 else f"{outer}-{n:02d}", "quantity": 0}
+                for n in range(SKUS_PER_ITEM)}
+            self.items[ITEM_BASE + index] = {"title": title, "outer_id": outer, "num": 0,
+                                             "skus": skus}
+        self.item_refusals: dict[int, tuple[str, str]] = {}
         count = self.volume["orders"]
         poisoned = set(self.poisoned_indexes())
         for i in range(count):
@@ -103,6 +123,23 @@ class TaobaoStore(BaseStore):
             if i in poisoned:
                 trade["status"] = UNKNOWN_STATUS
             self.trades[trade["tid"]] = trade
+
+    # --- the catalog's stock ------------------------------------------------------------
+    def quantity(self, num_iid: int, sku_id: str | None = None) -> int | None:
+        """What the shop shows: one SKU's quantity, or the item's ``num``."""
+        with self.lock:
+            item = self.items.get(num_iid)
+            if item is None:
+                return None
+            if sku_id is None:
+                return int(item["num"])
+            sku = item["skus"].get(sku_id)
+            return None if sku is None else int(sku["quantity"])
+
+    def refuse_item(self, num_iid: int, sub_code: str, sub_msg: str) -> None:
+        """Make every stock write of an item answer this refusal (an item in a promotion)."""
+        with self.lock:
+            self.item_refusals[num_iid] = (sub_code, sub_msg)
 
     # --- what the API reads ---------------------------------------------------------------
     def credentials(self) -> dict[str, str]:

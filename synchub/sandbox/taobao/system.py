@@ -20,10 +20,17 @@ the two trade APIs:
   modification first; ``total_results`` unless ``use_has_next=true`` (then ``has_next``);
   no ``trades`` key on an empty page;
 - ``taobao.trade.fullinfo.get``: one trade by ``tid`` with the requested ``fields``.
+- ``taobao.skus.quantity.update``: ``num_iid`` required; ``skuid_quantities`` or
+  ``outerid_quantities`` (``id:quantity;id:quantity``, at most 20 SKUs); ``type`` 1 (full,
+  the default) or 2 (added); answers ``item {num_iid, modified, skus.sku[{sku_id,
+  quantity}]}``;
+- ``taobao.item.quantity.update``: ``num_iid`` and ``quantity`` required, ``sku_id`` or
+  ``outer_id`` for one SKU, ``type`` as above; answers ``item {num_iid, num, modified}``.
 
 What the docs leave open is the sandbox's choice: the sub codes of the window and page
-size refusals, and the call quota (600 calls a minute per shop, then a 30-second ban;
-``store.throttle`` changes it, ``store.bans`` serves bans on demand).
+size refusals and of the stock refusals (more than 20 SKUs, an unknown item or SKU, an
+item with SKUs written without one), and the call quota (600 calls a minute per shop, then
+a 30-second ban; ``store.throttle`` changes it, ``store.bans`` serves bans on demand).
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from starlette.requests import Request
 from synchub.sandbox.kit.http import Reply, VendorAPI
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
-from synchub.sandbox.taobao.store import DEFAULT_TYPES, TaobaoStore, parse_beijing
+from synchub.sandbox.taobao.store import DEFAULT_TYPES, TaobaoStore, beijing, parse_beijing
 
 FORM = "application/x-www-form-urlencoded"
 DAY = 86_400
@@ -208,8 +215,103 @@ def fullinfo_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
     return {"trade_fullinfo_get_response": {"trade": _show(trade, fields, sub)}}
 
 
+MAX_SKUS = 20
+
+
+def _stock_type(p: dict[str, str]) -> int:
+    return _int(p, "type", 1, 1, 2)
+
+
+def _item_of(store: TaobaoStore, p: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    raw = p.get("num_iid", "")
+    if not raw:
+        raise TopError(40, "Missing required arguments:num_iid")
+    item = store.items.get(int(raw)) if raw.isdigit() else None
+    if item is None:
+        raise TopError(15, "Remote service error", "isv.item-not-exist",
+                       f"商品 {raw} 不存在")
+    refusal = store.item_refusals.get(int(raw))
+    if refusal is not None:
+        raise TopError(15, "Remote service error", *refusal)
+    return int(raw), item
+
+
+def _set(sku: dict[str, Any], quantity: int, kind: int) -> None:
+    sku["quantity"] = quantity if kind == 1 else max(int(sku["quantity"]) + quantity, 0)
+
+
+def _sku_by(item: dict[str, Any], key: str, value: str) -> tuple[str, dict[str, Any]] | None:
+    if key == "sku_id":
+        found = item["skus"].get(value)
+        return None if found is None else (value, found)
+    return next(((sid, s) for sid, s in item["skus"].items() if s["outer_id"] == value), None)
+
+
+def skus_quantity_update(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``taobao.skus.quantity.update``: up to 20 SKUs of one item."""
+    kind = _stock_type(p)
+    name = next((n for n in ("skuid_quantities", "outerid_quantities") if p.get(n)), None)
+    if name is None:
+        raise TopError(40, "Missing required arguments:skuid_quantities")
+    pairs = [part.split(":") for part in p[name].split(";") if part]
+    if len(pairs) > MAX_SKUS:
+        raise TopError(41, f"Invalid arguments:{name}", "isv.invalid-parameter",
+                       f"{name} 最多支持 {MAX_SKUS} 个 SKU")
+    if any(len(pair) != 2 or not pair[1].lstrip("-").isdigit() for pair in pairs):
+        raise TopError(41, f"Invalid arguments:{name}", "isv.invalid-parameter",
+                       f"{name} 格式应为 id:库存;id:库存")
+    num_iid, item = _item_of(store, p)
+    found = []
+    for ident, raw in pairs:
+        sku = _sku_by(item, "sku_id" if name == "skuid_quantities" else "outer_id", ident)
+        if sku is None:
+            raise TopError(15, "Remote service error", "isv.sku-not-exist",
+                           f"SKU {ident} 不存在")
+        if kind == 1 and int(raw) < 0:
+            raise TopError(41, f"Invalid arguments:{name}", "isv.invalid-parameter",
+                           f"SKU {ident} 的库存不能小于 0")
+        found.append((sku, int(raw)))
+    for (_sid, entry), quantity in found:   # all or nothing: checked before any is written
+        _set(entry, quantity, kind)
+    item["num"] = sum(int(s["quantity"]) for s in item["skus"].values())
+    now = beijing(int(time.time()))
+    return {"skus_quantity_update_response": {"item": {
+        "num_iid": num_iid, "modified": now, "skus": {"sku": [
+            {"sku_id": int(sid), "quantity": entry["quantity"], "modified": now}
+            for (sid, entry), _q in found]}}}}
+
+
+def item_quantity_update(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``taobao.item.quantity.update``: an item's (or one SKU's) quantity."""
+    kind = _stock_type(p)
+    raw = p.get("quantity", "")
+    if not raw:
+        raise TopError(40, "Missing required arguments:quantity")
+    if not raw.lstrip("-").isdigit() or (kind == 1 and int(raw) < 0):
+        raise TopError(41, "Invalid arguments:quantity", "isv.invalid-parameter",
+                       "quantity 必须是不小于 0 的整数")
+    num_iid, item = _item_of(store, p)
+    key = "sku_id" if p.get("sku_id") else "outer_id" if p.get("outer_id") else None
+    if key is not None:
+        sku = _sku_by(item, key, p[key])
+        if sku is None:
+            raise TopError(15, "Remote service error", "isv.sku-not-exist",
+                           f"SKU {p[key]} 不存在")
+        _set(sku[1], int(raw), kind)
+        item["num"] = sum(int(s["quantity"]) for s in item["skus"].values())
+    elif item["skus"]:
+        raise TopError(41, "Invalid arguments:sku_id", "isv.invalid-parameter",
+                       "该商品有 SKU, 请指定 sku_id 或 outer_id")
+    else:
+        item["num"] = int(raw) if kind == 1 else max(int(item["num"]) + int(raw), 0)
+    return {"item_quantity_update_response": {"item": {
+        "num_iid": num_iid, "num": item["num"], "modified": beijing(int(time.time()))}}}
+
+
 METHODS = {"taobao.trades.sold.increment.get": increment_get,
-           "taobao.trade.fullinfo.get": fullinfo_get}
+           "taobao.trade.fullinfo.get": fullinfo_get,
+           "taobao.skus.quantity.update": skus_quantity_update,
+           "taobao.item.quantity.update": item_quantity_update}
 
 
 def gateway(store: TaobaoStore, call: Call) -> Reply:

@@ -1,4 +1,5 @@
-"""Amazon Selling Partner API: Login with Amazon auth, registered by name."""
+"""Amazon Selling Partner API: Login with Amazon auth and FBM stock through
+the Listings Items API, registered by name."""
 
 from __future__ import annotations
 
@@ -10,3 +11,5 @@ def register(registry: Registry) -> None:
     here = "synchub.systems.amazon"
     registry.add("auth", "lwa_refresh_token", f"{here}.auth:LwaAuth.from_spec",
                  spec=f"{here}.auth:LwaAuthSpec")
+    registry.add("stock_publisher", "amazon_listings",
+                 f"{here}.stock:AmazonListingsPublisher")

@@ -1,0 +1,164 @@
+"""Stock out to the marketplaces end to end: a master's change reaches the Amazon and the
+Taobao simulators through the hub's stock run, on SQLite and PostgreSQL.
+
+The channels' listings are written to the store as their InventoryLevels (Amazon: the
+seller SKU at its marketplace; Taobao: ``<num_iid>:<sku_id>``, or the item alone).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from synchub.canonical import InventoryLevel, SourceRef
+from synchub.delivery.replay import replay
+from synchub.errors import ConfigError
+from synchub.plan import Hub, load_hub
+from synchub.runtime import ConnectionInfo
+from synchub.stock.ingest import StockIngest
+from synchub.stock.service import StockSummary, prepare, run_shard
+from synchub.store import Store
+from synchub.store.stock_tables import stock_publications
+from tests.stock.conftest import level
+
+ROOT = Path(__file__).resolve().parents[2]
+MARKET = "A1PA6795UKMFR9"
+ITEM, PLAIN = 600_000_000_000, 600_000_000_005   # LJ-250 (25 SKUs), MOON-8 (no SKUs)
+
+
+def make_hub(tmp_path: Path) -> Hub:
+    doc = {"version": 1, "connectors_dir": str(ROOT / "connectors"),
+           "mappings_dir": str(ROOT / "mappings"),
+           "connections": {"erp": {"connector": "woocommerce", "conn_id": "erp",
+                                   "roles": ["erp"]},
+                           "amz": {"connector": "amazon", "conn_id": "amz"},
+                           "tb": {"connector": "taobao", "conn_id": "tb"}},
+           "stock": {"masters": {"erp": {"locations": ["WH"]}},
+                     "channels": {"amz": {}, "tb": {}}}}
+    path = tmp_path / "hub.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return load_hub(path)
+
+
+def listing(connection: str, ext: str, sku: str, location: str, *, item: str | None = None,
+            product: str | None = None) -> InventoryLevel:
+    return InventoryLevel(
+        source=SourceRef(connection=connection, system=connection, external_id=ext),
+        external_id=ext, sku=sku, inventory_item_external_id=item,
+        product_external_id=product, location_external_id=location, available=0)
+
+
+class Marketplaces:
+    """The two simulators, the hub and its store."""
+
+    def __init__(self, sandbox: Any, tmp_path: Path, db_url: str) -> None:
+        self.sb, srv = sandbox
+        self.amazon = self.sb.store("amazon", "demo", orders=0)
+        self.taobao = self.sb.store("taobao", "demo", orders=0)
+        self.amazon.refuse("SKU-009", "8560", "SKU-009 is not eligible for merchant "
+                           "fulfilment in this marketplace.")
+        self.hub = make_hub(tmp_path)
+        base = srv.url("amazon", "demo")
+        t = self.taobao.credentials()
+        self.infos = {
+            "amz": ConnectionInfo(conn_id="amz", conn_type="http", host=base,
+                                  login=self.amazon.client_id,
+                                  password=self.amazon.client_secret,
+                                  extra={"refresh_token": self.amazon.refresh_token,
+                                         "token_url": f"{base}/auth/o2/token",
+                                         "seller_id": self.amazon.seller_id,
+                                         "marketplace_id": MARKET}),
+            "tb": ConnectionInfo(conn_id="tb", conn_type="http", host=srv.url("taobao", "demo"),
+                                 login=t["app_key"], password=t["app_secret"],
+                                 extra={"session": t["session"]})}
+        self.store = Store.from_url(db_url)
+        self.store.migrate()
+        self.ingest = StockIngest.from_hub(self.hub)
+        self.tb_skus = sorted(self.taobao.items[ITEM]["skus"])[:22]
+        self.runs = 0
+
+    def seed(self) -> None:
+        masters = [level(f"SKU-{n:03d}", "WH", 10 + n) for n in range(1, 10)]
+        masters += [level(f"LJ-{n:02d}", "WH", 30 + n) for n in range(22)]
+        masters.append(level("MOON-8", "WH", 5))
+        self.master(masters)
+        self.store.write_page(connection="amz", stream="listings", records=[
+            listing("amz", f"SKU-{n:03d}", f"SKU-{n:03d}", MARKET) for n in range(1, 10)])
+        self.store.write_page(connection="tb", stream="listings", records=[
+            listing("tb", f"{ITEM}:{sid}", f"LJ-{n:02d}", "taobao", item=sid,
+                    product=str(ITEM)) for n, sid in enumerate(self.tb_skus)] + [
+            listing("tb", str(PLAIN), "MOON-8", "taobao", product=str(PLAIN))])
+
+    def master(self, levels: list[InventoryLevel]) -> None:
+        assert self.ingest is not None
+        self.store.write_page(connection="erp", stream="levels",
+                              hooks=self.ingest.hooks_for("erp"), records=levels)
+
+    def stock(self) -> dict[str, Any]:
+        self.runs += 1
+        prepare(self.hub, self.store)
+        summary: StockSummary = run_shard(self.hub, self.store, run_id=f"run{self.runs}",
+                                          conn_info=lambda name: self.infos[name])
+        return {ch.channel: ch for ch in summary.channels}
+
+
+@pytest.fixture
+def world(sandbox: Any, tmp_path: Path, db_url: str) -> Any:
+    w = Marketplaces(sandbox, tmp_path, db_url)
+    yield w
+    w.store.dispose()
+
+
+def test_a_master_change_reaches_amazon_and_taobao(world: Marketplaces) -> None:
+    world.seed()
+    first = world.stock()
+    amz, tb = first["amz"], first["tb"]
+    # Amazon: one call per SKU; the refused one fails alone with Amazon's words
+    assert (amz.changed, amz.pushed, amz.failed) == (9, 8, 1)
+    assert amz.write_calls == amz.min_calls == 9
+    assert [world.amazon.quantity(f"SKU-{n:03d}") for n in range(1, 9)] == list(
+        range(11, 19))
+    assert world.amazon.quantity("SKU-009") == 0
+    # Taobao: 22 SKUs of one item in two calls, the item without SKUs in one
+    assert (tb.changed, tb.pushed, tb.failed) == (23, 23, 0)
+    assert tb.write_calls == tb.min_calls == 3
+    assert [world.taobao.quantity(ITEM, s) for s in world.tb_skus] == list(range(30, 52))
+    assert world.taobao.quantity(PLAIN) == 5
+    with world.store.engine.connect() as conn:
+        refused = conn.execute(sa.select(stock_publications.c.status,
+                                         stock_publications.c.error).where(
+            stock_publications.c.listing_id == "SKU-009")).one()
+    assert refused.status == "failed"
+    assert "8560: SKU-009 is not eligible" in refused.error
+    letters = world.store.dead_letters()
+    assert [(d["connection"], d["stream"], d["record_id"]) for d in letters] == [
+        ("amz", "stock_publish", "SKU-009")]
+    assert "8560: SKU-009 is not eligible" in letters[0]["reason"]
+    with pytest.raises(ConfigError, match="refused"):
+        replay(world.store, world.hub, target=f"dl-{letters[0]['id']}")
+
+    # the master changes two SKUs sold on each marketplace: only those are written
+    world.master([level("SKU-002", "WH", 3), level("SKU-005", "WH", 0),
+                  level("LJ-00", "WH", 1), level("MOON-8", "WH", 2)])
+    amazon_calls = len(world.amazon.requests)
+    second = world.stock()
+    assert (second["amz"].changed, second["amz"].write_calls) == (3, 3)  # + the refused one
+    assert (second["tb"].changed, second["tb"].write_calls) == (2, 2)
+    assert (world.amazon.quantity("SKU-002"), world.amazon.quantity("SKU-005")) == (3, 0)
+    assert world.taobao.quantity(ITEM, world.tb_skus[0]) == 1
+    assert world.taobao.quantity(PLAIN) == 2
+    assert world.taobao.quantity(ITEM, world.tb_skus[1]) == 31       # untouched
+    assert len([r for r in world.amazon.requests[amazon_calls:] if r.method == "PATCH"
+                and r.status != 429]) == 3
+    assert world.store.dead_letters()[0]["attempts"] == 2   # refused again
+
+    # once the channel takes the listing, its dead letter is resolved
+    world.amazon.refusals.clear()
+    world.master([level("SKU-009", "WH", 4)])
+    world.stock()
+    assert world.amazon.quantity("SKU-009") == 4
+    assert world.store.dead_letters() == []
