@@ -22,6 +22,7 @@ from synchub.sandbox.kit.server import LoopbackServer
 from synchub.sandbox.kit.store import BaseStore
 from synchub.sandbox.odoo.store import OdooStore
 from synchub.sandbox.odoo.system import SYSTEM as ODOO
+from synchub.sandbox.pinduoduo.system import SYSTEM as PINDUODUO
 from synchub.sandbox.settlement_file.system import SYSTEM as SETTLEMENT_FILE
 from synchub.sandbox.shopify.store import ShopifyStore
 from synchub.sandbox.shopify.system import SYSTEM as SHOPIFY
@@ -43,6 +44,7 @@ SIMULATED: tuple[System, ...] = (
     SQUARESPACE,
     AMAZON,
     TAOBAO,
+    PINDUODUO,
 )
 # system name -> store class (the systems whose stores the sandbox creates)
 SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}

@@ -89,7 +89,7 @@ def test_a_false_success_inside_the_envelope_is_a_vendor_error() -> None:
         opened({"apiResult": {"success": False, "englishErrCode": "param.error",
                               "chineseErr": "查询时间跨度不能超过一个月"}})
     assert caught.value.code == "param.error" and "一个月" in str(caught.value)
-    with pytest.raises(GatewayError, match="apiResult.success"):
+    with pytest.raises(GatewayError, match=r"apiResult\.success"):
         opened({"orderTotal": 3})               # no flag at all is not a success either
 
 
