@@ -17,6 +17,7 @@ from synchub.sandbox.dhl.system import SYSTEM as DHL
 from synchub.sandbox.frankfurter.system import SYSTEM as FRANKFURTER
 from synchub.sandbox.hubspot.store import HubSpotStore
 from synchub.sandbox.hubspot.system import SYSTEM as HUBSPOT
+from synchub.sandbox.jd.system import SYSTEM as JD
 from synchub.sandbox.kit.registry import StoreRegistry, System
 from synchub.sandbox.kit.server import LoopbackServer
 from synchub.sandbox.kit.store import BaseStore
@@ -45,6 +46,7 @@ SIMULATED: tuple[System, ...] = (
     AMAZON,
     TAOBAO,
     PINDUODUO,
+    JD,
 )
 # system name -> store class (the systems whose stores the sandbox creates)
 SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}
