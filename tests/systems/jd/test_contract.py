@@ -130,7 +130,10 @@ def test_orders_modified_during_a_window_read_are_neither_missed_nor_duplicated(
     plan = hub(tmp_path, page_size=5)
     sandbox = Sandbox(seed=11)
     shop: JdStore = sandbox.store("jd", "busy", orders=60, customers=1, products=5)
-    base = shop.created_at - 3000          # crowd them into one window: many pages
+    end = datetime.now(UTC)
+    # crowd them into one one-hour window of the run (many pages): 20 minutes, a minute in
+    window = int((end - timedelta(days=1, minutes=3)).timestamp()) + 20 * 3600
+    base = window + 60
     for k, oid in enumerate(sorted(shop.orders)):
         order = shop.orders[oid]
         order["_modified"] = base + k * 20
@@ -138,7 +141,9 @@ def test_orders_modified_during_a_window_read_are_neither_missed_nor_duplicated(
     moved: list[str] = []
 
     def buyers_act(shop: JdStore, page: int) -> None:
-        if len(moved) < 8:
+        # only while the crowded window is read (the empty ones before it are calls too)
+        asked = json.loads(shop.calls[-1]["360buy_param_json"])["start_date"]
+        if len(moved) < 8 and asked == beijing(window):
             newest = max((o for o in shop.orders.values() if o["orderId"] not in moved),
                          key=lambda o: o["_modified"])
             moved.append(newest["orderId"])
@@ -148,7 +153,7 @@ def test_orders_modified_during_a_window_read_are_neither_missed_nor_duplicated(
     with SandboxServer(sandbox) as server:
         conn = conn_for(server, shop)
         first = sync_stream(plan, "jd", "orders", store=store, conn_info=conn,
-                            window_end=datetime.now(UTC))
+                            window_end=end)
         assert len(moved) == 8
         ids = stored_ids(db_url)
         assert len(ids) == len(set(ids)) == first.fetched

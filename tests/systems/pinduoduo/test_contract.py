@@ -41,8 +41,9 @@ def hub(tmp_path: Path, **stream: Any) -> Hub:
         spec = yaml.safe_load((ROOT / "connectors/pinduoduo/connector.yaml").read_text())
         orders = spec["streams"]["orders"]
         for key, value in stream.items():
-            orders[key] = ({**orders[key], **value} if isinstance(value, dict)
-                           and isinstance(orders.get(key), dict) else value)
+            orders[key] = ({k: v for k, v in {**orders[key], **value}.items() if v is not None}
+                           if isinstance(value, dict) and isinstance(orders.get(key), dict)
+                           else value)
         (connectors / "pinduoduo/connector.yaml").write_text(
             yaml.safe_dump(spec, allow_unicode=True))
     path = tmp_path / "hub.yaml"
@@ -127,36 +128,44 @@ def test_orders_land_and_a_later_run_reads_only_what_changed(tmp_path: Path, sto
         assert len(stored_ids(db_url)) == 89 + 2
 
 
-def test_orders_updated_during_a_window_read_are_neither_missed_nor_duplicated(
-        tmp_path: Path, store: Store, db_url: str) -> None:
-    # windows of 30 minutes, five orders a page: several backward reads
-    plan = hub(tmp_path, page_size=5)
-    sandbox = Sandbox(seed=11)
-    shop: PinduoduoStore = sandbox.store("pinduoduo", "busy", orders=60, customers=1,
-                                         products=6)
-    # crowd the orders into one window so that it spans many pages
-    base = shop.created_at - 3600
+def crowd_and_churn(shop: PinduoduoStore, end: datetime) -> list[str]:
+    """Crowd the orders into one 30-minute window of a run ending at ``end`` (many pages);
+    after each page served, the newest order in it changes: it jumps out and every order
+    behind it slides one place forward. The order_sn moved, filled in as the read goes."""
+    first = int((end - timedelta(days=1, minutes=3)).timestamp())   # the first window's start
+    window = first + 40 * 1800
+    base = window + 60                       # one minute into the 41st window, 20 minutes long
     for k, sn in enumerate(sorted(shop.orders)):
         order = shop.orders[sn]
         order["_updated"] = base + k * 20
-        order["updated_at"] = datetime.fromtimestamp(order["_updated"], UTC).astimezone(
-            BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+        order["updated_at"] = datetime.fromtimestamp(order["_updated"], BEIJING).strftime(
+            "%Y-%m-%d %H:%M:%S")
     moved: list[str] = []
 
     def buyers_act(shop: PinduoduoStore, page: int) -> None:
-        # after each page the newest order in the window changes: it jumps out of it and
-        # every order behind it slides one place forward
-        if len(moved) < 8:
+        # only while the crowded window is read (the empty ones before it are calls too)
+        if len(moved) < 8 and int(shop.calls[-1]["start_updated_at"]) == window:
             newest = max((o for o in shop.orders.values() if o["order_sn"] not in moved),
                          key=lambda o: o["_updated"])
             moved.append(newest["order_sn"])
             shop.touch(newest["order_sn"])
 
     shop.during_read = buyers_act
+    return moved
+
+
+def test_orders_updated_during_a_window_read_are_neither_missed_nor_duplicated(
+        tmp_path: Path, store: Store, db_url: str) -> None:
+    plan = hub(tmp_path, page_size=5)                      # five orders a page
+    sandbox = Sandbox(seed=11)
+    shop: PinduoduoStore = sandbox.store("pinduoduo", "busy", orders=60, customers=1,
+                                         products=6)
+    end = datetime.now(UTC)
+    moved = crowd_and_churn(shop, end)
     with SandboxServer(sandbox) as server:
         conn = conn_for(server, shop)
         first = sync_stream(plan, "pdd", "orders", store=store, conn_info=conn,
-                            window_end=datetime.now(UTC))
+                            window_end=end)
         assert len(moved) == 8
         ids = stored_ids(db_url)
         assert len(ids) == len(set(ids)) == first.fetched          # nothing handed on twice
@@ -166,6 +175,22 @@ def test_orders_updated_during_a_window_read_are_neither_missed_nor_duplicated(
                              window_end=datetime.now(UTC) + timedelta(minutes=4))
         assert second.status == "success"
     assert sorted(stored_ids(db_url)) == sorted(shop.orders)             # all 60, once
+
+
+def test_reading_front_to_back_would_miss_them(tmp_path: Path, store: Store,
+                                               db_url: str) -> None:
+    """The same read with plain page numbers (1, 2, ...) loses orders: why pages go back."""
+    plan = hub(tmp_path, page_size=5, paginator={"type": "page_number", "page_param": "page",
+                                                  "total_path": None})
+    sandbox = Sandbox(seed=11)
+    shop: PinduoduoStore = sandbox.store("pinduoduo", "busy", orders=60, customers=1,
+                                         products=6)
+    end = datetime.now(UTC)
+    moved = crowd_and_churn(shop, end)
+    with SandboxServer(sandbox) as server:
+        sync_stream(plan, "pdd", "orders", store=store, conn_info=conn_for(server, shop),
+                    window_end=end)
+    assert {sn for sn in shop.orders if sn not in moved} - set(stored_ids(db_url))
 
 
 def test_the_rate_limit_refusal_is_retried(tmp_path: Path, store: Store, db_url: str) -> None:
