@@ -17,11 +17,13 @@ from synchub.sandbox.dhl.system import SYSTEM as DHL
 from synchub.sandbox.frankfurter.system import SYSTEM as FRANKFURTER
 from synchub.sandbox.hubspot.store import HubSpotStore
 from synchub.sandbox.hubspot.system import SYSTEM as HUBSPOT
+from synchub.sandbox.jd.system import SYSTEM as JD
 from synchub.sandbox.kit.registry import StoreRegistry, System
 from synchub.sandbox.kit.server import LoopbackServer
 from synchub.sandbox.kit.store import BaseStore
 from synchub.sandbox.odoo.store import OdooStore
 from synchub.sandbox.odoo.system import SYSTEM as ODOO
+from synchub.sandbox.pinduoduo.system import SYSTEM as PINDUODUO
 from synchub.sandbox.settlement_file.system import SYSTEM as SETTLEMENT_FILE
 from synchub.sandbox.shopify.store import ShopifyStore
 from synchub.sandbox.shopify.system import SYSTEM as SHOPIFY
@@ -43,6 +45,8 @@ SIMULATED: tuple[System, ...] = (
     SQUARESPACE,
     AMAZON,
     TAOBAO,
+    PINDUODUO,
+    JD,
 )
 # system name -> store class (the systems whose stores the sandbox creates)
 SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}

@@ -28,6 +28,8 @@ CONTEXTS = {
     "squarespace": MappingContext(connection="squarespace_main", system="squarespace"),
     "amazon": MappingContext(connection="amazon_eu", system="amazon"),
     "taobao": MappingContext(connection="taobao_shop", system="taobao"),
+    "pinduoduo": MappingContext(connection="pdd_shop", system="pinduoduo"),
+    "jd": MappingContext(connection="jd_shop", system="jd"),
 }
 
 

@@ -9,6 +9,8 @@ are configurable for JD and PDD). What the caller should do:
   ("This ban will last for 12 more seconds": 13 s) when it states one;
 - a missing, invalid or expired session is a :class:`GatewayAuthError` naming the
   Connection whose session to renew;
+- a success envelope whose result says it failed (``errors.success_path`` not true, JD's
+  ``apiResult.success``) is classified the same way, with the result's code and message;
 - anything else (a parameter error, a signature refused) is a :class:`GatewayError` with
   the vendor's ``code``, ``sub_code`` and ``sub_msg``: fatal, never retried.
 """
@@ -19,6 +21,8 @@ import json
 import re
 from fnmatch import fnmatchcase
 from typing import Any
+
+import jmespath
 
 from synchub.errors import FatalAPIError, RetriableAPIError
 from synchub.systems.cn_gateway.specs import GatewayErrorsSpec
@@ -70,7 +74,21 @@ def open_envelope(body: Any, *, key: str, errors: GatewayErrorsSpec, url: str, m
         shown = sorted(body)[:5] if isinstance(body, dict) else type(body).__name__
         raise FatalAPIError(f"POST {url} {method}: the answer has neither {key!r} nor "
                             f"{errors.envelope!r} (found {shown})", status=200, url=url)
-    return body[key]
+    payload = body[key]
+    if errors.success_path and jmespath.search(errors.success_path, payload) is not True:
+        raise classify_error(_result_error(payload, errors), errors=errors, url=url,
+                             method=method, conn_id=conn_id)
+    return payload
+
+
+def _result_error(payload: Any, errors: GatewayErrorsSpec) -> dict[str, Any]:
+    """A result that says it failed (success false or missing) as an error envelope."""
+    code = (jmespath.search(errors.result_code_path, payload)
+            if errors.result_code_path else None)
+    msg = (jmespath.search(errors.result_message_path, payload)
+           if errors.result_message_path else None)
+    return {errors.code: code, errors.message: msg or
+            f"the answer's {errors.success_path} is not true"}
 
 
 def classify_error(err: dict[str, Any], *, errors: GatewayErrorsSpec, url: str, method: str,

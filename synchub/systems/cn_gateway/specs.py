@@ -101,6 +101,14 @@ class GatewayErrorsSpec(StrictModel):
     ban_pattern: str = Field(
         default=r"ban will last for (\d+) more seconds",
         description="A regex whose first group is the seconds to wait, found in the messages.")
+    success_path: JMESPath | None = Field(
+        default=None, description="Inside the success envelope, a flag that must be true "
+                                  "(JD: *.apiResult.success); false is a vendor error "
+                                  "classified like an error envelope.")
+    result_code_path: JMESPath | None = Field(
+        default=None, description="With success_path: the result's error code.")
+    result_message_path: JMESPath | None = Field(
+        default=None, description="With success_path: the result's error message.")
 
 
 class GatewayStreamSpec(StrictModel):

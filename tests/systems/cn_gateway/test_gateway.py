@@ -18,6 +18,7 @@ from synchub.systems.cn_gateway.errors import (
     GatewayAuthError,
     GatewayError,
     classify_error,
+    open_envelope,
     response_key,
 )
 from synchub.systems.cn_gateway.paging import BackwardPagesPaginator
@@ -68,6 +69,28 @@ def test_the_error_keys_are_configurable() -> None:
     exc = classify_error({"error_code": 70031, "error_msg": "调用过于频繁"}, errors=pdd,
                          url="u", method="pdd.order.list.get", conn_id="c")
     assert isinstance(exc, RetriableAPIError)
+
+
+JD = GatewayErrorsSpec(code="code", message="zh_desc", success_path="*.apiResult.success | [0]",
+                       result_code_path="*.apiResult.englishErrCode | [0]",
+                       result_message_path="*.apiResult.chineseErr | [0]")
+
+
+def test_a_false_success_inside_the_envelope_is_a_vendor_error() -> None:
+    def opened(result: dict[str, Any]) -> Any:
+        return open_envelope({"jingdong_pop_order_search_responce": {
+            "code": "0", "searchorderinfo_result": result}},
+            key="jingdong_pop_order_search_responce", errors=JD, url="u",
+            method="jingdong.pop.order.search", conn_id="jd_shop")
+
+    ok = {"apiResult": {"success": True}, "orderTotal": 0}
+    assert opened(ok)["searchorderinfo_result"] == ok
+    with pytest.raises(GatewayError) as caught:
+        opened({"apiResult": {"success": False, "englishErrCode": "param.error",
+                              "chineseErr": "查询时间跨度不能超过一个月"}})
+    assert caught.value.code == "param.error" and "一个月" in str(caught.value)
+    with pytest.raises(GatewayError, match=r"apiResult\.success"):
+        opened({"orderTotal": 3})               # no flag at all is not a success either
 
 
 def test_the_envelope_key() -> None:

@@ -1,0 +1,200 @@
+"""One JD (京东) POP shop as the sandbox simulates it: app credentials, token, orders.
+
+Orders carry the fields of ``jingdong.pop.order.search``'s ``orderInfoList`` (jos.jd.com,
+API 文档 "订单检索"): ``orderId`` (digits), times as ``yyyy-MM-dd HH:mm:ss`` Beijing time,
+money as yuan text, items under ``itemInfoList``, the consignee under ``consigneeInfo``
+(masked: ``张*``, ``138****1234``, the detail with ``*``). The figures add up:
+
+- ``orderTotalPrice = sum(jdPrice x itemTotal)``;
+- ``orderPayment = orderTotalPrice - sellerDiscount + freightPrice``,
+
+except on one order in 17, whose payment is 10 yuan lower than its parts (a JD coupon not
+itemized in the answer), so that the hub's adjustment shows. Orders are placed in the day
+before the store was created.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from synchub.sandbox.kit.limits import RollingWindow
+from synchub.sandbox.kit.money import cents
+from synchub.sandbox.kit.seed import hex128, rng_for
+from synchub.sandbox.kit.store import BaseStore
+
+BEIJING = timezone(timedelta(hours=8))
+STATES = (("WAIT_SELLER_STOCK_OUT", 45), ("WAIT_GOODS_RECEIVE_CONFIRM", 30),
+          ("FINISHED_L", 20), ("TRADE_CANCELED", 5))
+NEXT_STATE = {"WAIT_SELLER_STOCK_OUT": "WAIT_GOODS_RECEIVE_CONFIRM",
+              "WAIT_GOODS_RECEIVE_CONFIRM": "FINISHED_L"}
+UNKNOWN_STATE = "SANDBOX_FROZEN"      # served for poisoned orders: no such orderState
+PER_MINUTE, BAN_SECONDS = 600, 30     # the sandbox's quota
+PRODUCTS = (  # skuName, outerSkuId, price in fen
+    ("小米手环 8 NFC版 黑色", "MI-BAND8-NFC", 24900),
+    ("华为 FreeBuds 5i 无线耳机", "HW-FB5I", 44900),
+    ("五粮液 普五 第八代 500ml", "WLY-500", 109900),
+    ("金龙鱼 葵花籽油 5L", "JLY-5L", 7990),
+    ("蒙牛 特仑苏 纯牛奶 250ml 12盒装", "TLS-12", 5980),
+)
+PEOPLE = ("刘强", "陈晨", "杨洋", "黄丽", "林峰")
+ADDRESSES = (  # province, city, county, town, detail
+    ("北京", "北京市", "大兴区", "亦庄地区", "科创十一街 18 号院"),
+    ("广东", "广州市", "天河区", "珠江新城", "花城大道 85 号 高德置地广场"),
+    ("浙江", "宁波市", "鄞州区", "首南街道", "天童南路 588 号"),
+)
+
+
+def beijing(ts: int) -> str:
+    """Epoch seconds as JD writes times: ``2025-06-18 20:00:00`` Beijing time."""
+    return datetime.fromtimestamp(ts, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_beijing(text: str) -> int:
+    """``yyyy-MM-dd HH:mm:ss`` Beijing time as epoch seconds (ValueError if it is not one)."""
+    return int(datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING).timestamp())
+
+
+def _weighted(r: Any, table: tuple[tuple[str, int], ...]) -> str:
+    return str(r.choices([v for v, _ in table], weights=[w for _, w in table])[0])
+
+
+class JdStore(BaseStore):
+    """One POP seller: the app's key and secret, the seller's access_token, the orders."""
+
+    system = "jd"
+
+    def __init__(self, seed: int, name: str, **kwargs: Any) -> None:
+        super().__init__(seed, name, **kwargs)
+        self.currency = "CNY"
+        self.app_key = hex128(self.key, "app")[:32].upper()
+        self.app_secret = hex128(self.key, "secret")[:32]
+        self.access_token = hex128(self.key, "token")[:32]
+        self.token_valid = True
+        self.vender_id = 10_000 + int(hex128(self.key, "vender")[:4], 16)
+        self.bans: list[int] = []
+        self.throttle()
+        self.during_read: Any = None       # called (store, page) after a page is served
+        self.calls: list[dict[str, str]] = []
+        self.created_at = int(time.time())
+        self.orders: dict[str, dict[str, Any]] = {}
+        poisoned = set(self.poisoned_indexes())
+        for i in range(self.volume["orders"]):
+            order = self._build(i)
+            if i in poisoned:
+                order["orderState"] = UNKNOWN_STATE
+            self.orders[order["orderId"]] = order
+
+    def credentials(self) -> dict[str, str]:
+        """The Connection's login (app_key), password (app_secret), extra.session."""
+        return {"app_key": self.app_key, "app_secret": self.app_secret,
+                "access_token": self.access_token}
+
+    def counts(self) -> dict[str, int]:
+        """Orders."""
+        with self.lock:
+            return {"orders": len(self.orders)}
+
+    def modified_between(self, start: int, end: int, states: set[str]) -> list[dict[str, Any]]:
+        """Orders in these states modified in ``[start, end]``, newest first."""
+        return sorted((o for o in self.orders.values()
+                       if start <= o["_modified"] <= end and o["orderState"] in states),
+                      key=lambda o: (o["_modified"], o["orderId"]), reverse=True)
+
+    def throttle(self, per_minute: int = PER_MINUTE, ban_seconds: int = BAN_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """Allow ``per_minute`` calls; then refuse for ``ban_seconds``."""
+        self.clock, self.ban_seconds = clock, ban_seconds
+        self.limiter = RollingWindow(per_minute, 60.0, clock=clock)
+        self.banned_until = 0.0
+
+    def ban_left(self) -> int | None:
+        """None when a call may go; else the whole seconds the refusal still lasts."""
+        if self.bans:
+            return self.bans.pop(0)
+        if not self.rate_limits:
+            return None
+        now = self.clock()
+        if now >= self.banned_until and self.limiter.take():
+            return None
+        if now >= self.banned_until:
+            self.banned_until = now + self.ban_seconds
+        return max(1, math.ceil(self.banned_until - now))
+
+    def expire_token(self) -> None:
+        """The seller's authorization lapses: every call answers code 19."""
+        self.token_valid = False
+
+    def touch(self, order_id: str, at: int | None = None) -> dict[str, Any]:
+        """Ship or confirm an order and stamp its ``modified`` now (or ``at``)."""
+        with self.lock:
+            order = self.orders[order_id]
+            state = NEXT_STATE.get(order["orderState"])
+            if state is not None:
+                order["orderState"] = state
+            now = self.stamp() if at is None else at
+            order["_modified"], order["modified"] = now, beijing(now)
+            return order
+
+    def mutate(
+        self, orders_created: int = 0, orders_updated: int = 0, customers_created: int = 0,
+        customers_updated: int = 0, products_updated: int = 0, inventory_changed: int = 0,
+    ) -> dict[str, list[Any]]:
+        """Orders placed and moved on now; the affected orderIds (other kinds: none)."""
+        with self.lock:
+            picked = self._mut_rng.sample(sorted(self.orders), min(orders_updated,
+                                                                   len(self.orders)))
+            for oid in picked:
+                self.touch(oid)
+            created = []
+            for _ in range(orders_created):
+                order = self._build(len(self.orders), placed=self.stamp())
+                self.orders[order["orderId"]] = order
+                created.append(order["orderId"])
+            return {"orders_updated": picked, "orders_created": created}
+
+    def _build(self, i: int, placed: int | None = None) -> dict[str, Any]:
+        r = rng_for(self.key, "order", i)
+        if placed is None:
+            placed = self.created_at - 23 * 3600 + r.randrange(22 * 3600)
+        modified = placed if placed >= self.created_at else min(
+            placed + r.randrange(3600), self.created_at - 600)
+        state = "WAIT_SELLER_STOCK_OUT" if placed >= self.created_at else _weighted(r, STATES)
+        items, goods = [], 0
+        for _ in range(1 if r.random() < 0.7 else 2):
+            k = r.randrange(len(PRODUCTS))
+            title, outer, price = PRODUCTS[k]
+            count = r.choice((1, 1, 2))
+            goods += price * count
+            items.append({"skuId": str(100_012_000_000 + k), "outerSkuId": outer,
+                          "skuName": title, "jdPrice": cents(price), "itemTotal": str(count),
+                          "wareId": str(10_000_800_000 + k), "productNo": outer,
+                          "giftPoint": "0"})
+        seller = r.choice((0, 0, 1000, 2000))
+        freight = 0 if goods >= 9900 else 600
+        payment = goods - seller + freight
+        if i % 17 == 16:
+            payment -= 1000          # a JD coupon not itemized: the parts do not add up
+        person_ = PEOPLE[r.randrange(len(PEOPLE))]
+        province, city, county, town, detail = ADDRESSES[r.randrange(len(ADDRESSES))]
+        mobile = f"1{r.choice((36, 39, 52, 87))}{r.randrange(10**8):08d}"
+        return {
+            "orderId": str(290_000_000_000 + i * 104_729 + r.randrange(104_729)),
+            "venderId": str(self.vender_id), "orderType": "22", "payType": "4-在线支付",
+            "orderState": state, "orderStateRemark": "",
+            "orderTotalPrice": cents(goods), "orderSellerPrice": cents(goods - seller),
+            "orderPayment": cents(payment), "freightPrice": cents(freight),
+            "sellerDiscount": cents(seller),
+            "orderStartTime": beijing(placed), "paymentConfirmTime": beijing(placed + 30),
+            "modified": beijing(modified),
+            "consigneeInfo": {
+                "fullname": person_[0] + "*", "mobile": f"{mobile[:3]}****{mobile[-4:]}",
+                "telephone": "", "province": province, "city": city, "county": county,
+                "town": town, "fullAddress": f"{province}{city}{county}{town}{detail[:2]}***"},
+            "itemInfoList": items,
+            "open_id_buyer": f"jd_{hex128(self.key, 'buyer', person_)[:20]}",
+            "_modified": modified,
+        }

@@ -1,0 +1,205 @@
+"""One Pinduoduo shop as the sandbox simulates it: app credentials, token, orders.
+
+Orders carry the fields of ``pdd.order.number.list.increment.get``'s ``order_sn_list``
+(open.pinduoduo.com, 订单增量接口): ``order_sn`` (``yyMMdd-`` and 15 digits), times as
+``yyyy-MM-dd HH:mm:ss`` Beijing time, money as yuan text, lines under ``item_list``. The
+figures add up as the docs state them:
+
+- ``goods_amount = sum(goods_price x goods_count)``;
+- ``discount_amount = platform_discount + seller_discount + capital_free_discount``;
+- ``pay_amount = goods_amount - discount_amount + postage``,
+
+except on one order in 17, whose pay_amount is 3 yuan lower than its parts, so that the
+hub's adjustment shows. ``receiver_phone`` is plain only while the order waits to be shipped
+(``order_status`` 1), masked (``138****1234``) after that, as the docs say; name and address
+are masked the same way. Orders are placed in the day before the store was created.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from synchub.sandbox.kit.limits import RollingWindow
+from synchub.sandbox.kit.money import cents
+from synchub.sandbox.kit.seed import hex128, rng_for
+from synchub.sandbox.kit.store import BaseStore
+
+BEIJING = timezone(timedelta(hours=8))
+# order_status: 1 待发货, 2 已发货待签收, 3 已签收; refund_status 1 无售后, 4 退款成功
+STATUSES = ((1, 50), (2, 30), (3, 20))
+UNKNOWN_STATUS = 9                     # served for poisoned orders: no such order_status
+PER_MINUTE, BAN_SECONDS = 600, 30      # the sandbox's quota; PDD's are per API and app
+PRODUCTS = (  # goods_name, outer_id, price in fen, goods_spec
+    ("新疆阿克苏冰糖心苹果 5斤", "APPLE-5", 2990, "5斤装,中果"),
+    ("云南普洱熟茶饼 357g", "PUER-357", 8800, "357g"),
+    ("纯棉四件套 1.8m床", "BED-18", 15900, "1.8m,灰色"),
+    ("手撕面包 整箱 1kg", "BREAD-1K", 1990, "1kg"),
+    ("儿童保温杯 500ml", "CUP-K500", 3980, "500ml,粉色"),
+    ("东北五常大米 10斤", "RICE-10", 5990, "10斤"),
+)
+PEOPLE = ("周杰", "吴婷", "郑浩", "孙丽", "马超", "朱琳")
+ADDRESSES = (  # province, city, town, detail
+    ("河南省", "郑州市", "金水区", "花园路 39 号 国贸中心 1806"),
+    ("湖北省", "武汉市", "洪山区", "珞喻路 1037 号"),
+    ("江苏省", "南京市", "鼓楼区", "中山北路 30 号 3 栋 502"),
+    ("重庆", "重庆市", "渝中区", "解放碑步行街 88 号"),
+)
+
+
+def beijing(ts: int) -> str:
+    """Epoch seconds as PDD writes times: ``2025-06-18 20:00:00`` Beijing time."""
+    return datetime.fromtimestamp(ts, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _weighted(r: Any, table: tuple[tuple[int, int], ...]) -> int:
+    return int(r.choices([v for v, _ in table], weights=[w for _, w in table])[0])
+
+
+def mask_phone(phone: str) -> str:
+    """``13812341234`` as PDD shows it once shipped: ``138****1234``."""
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+class PinduoduoStore(BaseStore):
+    """One seller: the app's client id and secret, the seller's access token, the orders."""
+
+    system = "pinduoduo"
+
+    def __init__(self, seed: int, name: str, **kwargs: Any) -> None:
+        super().__init__(seed, name, **kwargs)
+        self.currency = "CNY"
+        self.client_id = hex128(self.key, "client")[:32]
+        self.client_secret = hex128(self.key, "secret")[:32] + hex128(self.key, "s2")[:8]
+        self.access_token = hex128(self.key, "token") + hex128(self.key, "t2")[:8]
+        self.token_valid = True
+        self.bans: list[int] = []          # the next calls refused with a rate-limit error
+        self.throttle()
+        self.during_read: Any = None       # called (store, page) after a page is served
+        self.calls: list[dict[str, str]] = []
+        self.created_at = int(time.time())
+        self.orders: dict[str, dict[str, Any]] = {}
+        poisoned = set(self.poisoned_indexes())
+        for i in range(self.volume["orders"]):
+            order = self._build(i)
+            if i in poisoned:
+                order["order_status"] = UNKNOWN_STATUS
+            self.orders[order["order_sn"]] = order
+
+    def credentials(self) -> dict[str, str]:
+        """The Connection's login (client_id), password (client_secret), extra.session."""
+        return {"client_id": self.client_id, "client_secret": self.client_secret,
+                "access_token": self.access_token}
+
+    def counts(self) -> dict[str, int]:
+        """Orders."""
+        with self.lock:
+            return {"orders": len(self.orders)}
+
+    def updated_between(self, start: int, end: int) -> list[dict[str, Any]]:
+        """Orders updated in ``[start, end]``, newest update first."""
+        return sorted((o for o in self.orders.values() if start <= o["_updated"] <= end),
+                      key=lambda o: (o["_updated"], o["order_sn"]), reverse=True)
+
+    def throttle(self, per_minute: int = PER_MINUTE, ban_seconds: int = BAN_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """Allow ``per_minute`` calls; then refuse for ``ban_seconds``."""
+        self.clock, self.ban_seconds = clock, ban_seconds
+        self.limiter = RollingWindow(per_minute, 60.0, clock=clock)
+        self.banned_until = 0.0
+
+    def ban_left(self) -> int | None:
+        """None when a call may go; else the whole seconds the refusal still lasts."""
+        if self.bans:
+            return self.bans.pop(0)
+        if not self.rate_limits:
+            return None
+        now = self.clock()
+        if now >= self.banned_until and self.limiter.take():
+            return None
+        if now >= self.banned_until:
+            self.banned_until = now + self.ban_seconds
+        return max(1, math.ceil(self.banned_until - now))
+
+    def expire_token(self) -> None:
+        """The seller's authorization lapses: every call answers error_code 10019."""
+        self.token_valid = False
+
+    def touch(self, order_sn: str, at: int | None = None) -> dict[str, Any]:
+        """Ship or deliver an order and stamp its ``updated_at`` now (or ``at``)."""
+        with self.lock:
+            order = self.orders[order_sn]
+            if order["order_status"] in (1, 2):
+                order["order_status"] += 1
+                order["receiver_phone"] = mask_phone(order["_phone"])
+            now = self.stamp() if at is None else at
+            order["_updated"], order["updated_at"] = now, beijing(now)
+            return order
+
+    def mutate(
+        self, orders_created: int = 0, orders_updated: int = 0, customers_created: int = 0,
+        customers_updated: int = 0, products_updated: int = 0, inventory_changed: int = 0,
+    ) -> dict[str, list[Any]]:
+        """Orders placed and moved on now; the affected order_sn (other kinds: none)."""
+        with self.lock:
+            picked = self._mut_rng.sample(sorted(self.orders), min(orders_updated,
+                                                                   len(self.orders)))
+            for sn in picked:
+                self.touch(sn)
+            created = []
+            for _ in range(orders_created):
+                order = self._build(len(self.orders), placed=self.stamp())
+                self.orders[order["order_sn"]] = order
+                created.append(order["order_sn"])
+            return {"orders_updated": picked, "orders_created": created}
+
+    def _build(self, i: int, placed: int | None = None) -> dict[str, Any]:
+        r = rng_for(self.key, "order", i)
+        if placed is None:   # in the day before the store opened
+            placed = self.created_at - 23 * 3600 + r.randrange(22 * 3600)
+        updated = placed if placed >= self.created_at else min(
+            placed + r.randrange(3600), self.created_at - 600)
+        status = 1 if placed >= self.created_at else _weighted(r, STATUSES)
+        items, goods = [], 0
+        for _ in range(1 if r.random() < 0.7 else 2):
+            k = r.randrange(len(PRODUCTS))
+            title, outer, price, spec = PRODUCTS[k]
+            count = r.choice((1, 1, 2, 3))
+            goods += price * count
+            items.append({"goods_id": 300_000_000 + k, "sku_id": 1_100_000_000 + k * 10,
+                          "outer_id": outer, "outer_goods_id": outer.split("-")[0],
+                          "goods_name": title, "goods_price": cents(price),
+                          "goods_spec": spec, "goods_count": count})
+        platform = r.choice((0, 0, 100, 300))
+        seller = r.choice((0, 0, 200, 500))
+        capital_free = 0
+        postage = 0 if goods >= 2900 else 600
+        pay = goods - platform - seller - capital_free + postage
+        if i % 17 == 16:
+            pay -= 300               # an unitemized discount: the parts do not add up
+        day = datetime.fromtimestamp(placed, BEIJING).strftime("%y%m%d")
+        person_ = PEOPLE[r.randrange(len(PEOPLE))]
+        province, city, town, detail = ADDRESSES[r.randrange(len(ADDRESSES))]
+        phone = f"1{r.choice((35, 37, 50, 88))}{r.randrange(10**8):08d}"
+        masked = status != 1
+        return {
+            "order_sn": f"{day}-{(i * 7_919_113 + r.randrange(10**6)) % 10**15:015d}",
+            "order_status": status, "refund_status": 1, "confirm_status": 1,
+            "group_status": 1, "trade_type": 0, "is_lucky_flag": 1, "pay_type": "WEIXIN",
+            "created_time": beijing(placed), "confirm_time": beijing(placed + 30),
+            "pay_time": beijing(placed + 20), "updated_at": beijing(updated),
+            "goods_amount": cents(goods), "discount_amount": cents(platform + seller),
+            "platform_discount": cents(platform), "seller_discount": cents(seller),
+            "capital_free_discount": cents(capital_free), "postage": cents(postage),
+            "pay_amount": cents(pay),
+            "receiver_name": person_[0] + "**" if masked else person_,
+            "receiver_phone": mask_phone(phone) if masked else phone,
+            "country": "中国", "province": province, "city": city, "town": town,
+            "receiver_address": detail[:2] + "****" if masked else detail,
+            "address": province + city + town + (detail[:2] + "****" if masked else detail),
+            "item_list": items,
+            "_updated": updated, "_phone": phone,
+        }

@@ -1,0 +1,171 @@
+"""Pinduoduo's open platform gateway as the sandbox serves it, under
+``/pinduoduo/<shop>/api/router``.
+
+As the PDD open platform docs describe it (open.pinduoduo.com, 开发者文档 "API调用" and
+"错误码", and ``pdd.order.number.list.increment.get``):
+
+- one URL, POST (form or JSON body) or GET; system parameters ``type`` (the API's name),
+  ``client_id``, ``access_token``, ``timestamp`` (epoch seconds, within 10 minutes of the
+  gateway's clock), ``data_type=JSON``, optional ``version=V1``, ``sign``;
+- the signature: every parameter but ``sign`` whose value is not empty, sorted by name,
+  ``k1v1k2v2``, MD5 of ``client_secret + text + client_secret``, upper hex;
+- every answer HTTP 200: ``{"<response key>": {...}}`` (the increment list answers
+  ``order_sn_increment_get_response``) or ``{"error_response": {"error_code", "error_msg",
+  "sub_code", "sub_msg", "request_id"}}``;
+- ``pdd.order.number.list.increment.get``: ``start_updated_at``/``end_updated_at`` epoch
+  seconds, at most 30 minutes apart; ``page`` from 1, ``page_size`` 1..100 (default 100);
+  orders newest update first, to be read from the last page back; ``total_count`` and
+  ``order_sn_list``, or ``has_next`` without the total when ``use_has_next=true``.
+
+The codes used: 10000 参数错误 (window, page size), 10016 client_id 不存在, 10019
+access_token 已过期, 20004 签名校验失败, 70031 调用过于频繁; the sub codes, and the quota
+(600 calls a minute per shop, then 30 seconds refused; ``store.bans`` on demand) are the
+sandbox's choice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+
+from synchub.sandbox.kit.http import Reply, VendorAPI
+from synchub.sandbox.kit.registry import System
+from synchub.sandbox.kit.routes import Call, Route
+from synchub.sandbox.pinduoduo.store import PinduoduoStore
+
+WINDOW = 1800
+SKEW = 600
+_request_ids = itertools.count(1)
+
+
+class PddError(Exception):
+    """A refusal in PDD's words."""
+
+    def __init__(self, code: int, msg: str, sub_code: str | None = None,
+                 sub_msg: str | None = None) -> None:
+        super().__init__(msg)
+        self.code, self.msg, self.sub_code, self.sub_msg = code, msg, sub_code, sub_msg
+
+    def reply(self) -> Reply:
+        """``{"error_response": ...}`` with HTTP 200."""
+        body: dict[str, Any] = {"error_code": self.code, "error_msg": self.msg,
+                                "request_id": f"17{next(_request_ids):014d}"}
+        if self.sub_code:
+            body["sub_code"] = self.sub_code
+        if self.sub_msg:
+            body["sub_msg"] = self.sub_msg
+        return Reply(200, {"error_response": body})
+
+
+def signature(secret: str, params: Mapping[str, str]) -> str:
+    """MD5 of ``secret + k1v1k2v2... + secret`` over the non-empty parameters, upper hex."""
+    text = "".join(f"{k}{params[k]}" for k in sorted(params) if k != "sign" and params[k] != "")
+    raw = (secret + text + secret).encode()
+    return hashlib.md5(raw).hexdigest().upper()  # noqa: S324 - the vendor's scheme
+
+
+class PinduoduoAPI(VendorAPI):
+    """Credentials travel in the signed parameters, checked per call by the gateway."""
+
+    def error_reply(self, store: Any, status: int) -> Reply:
+        """An injected fault: the rate-limit refusal for 429, a service error otherwise."""
+        if status == 429:
+            return PddError(70031, "调用过于频繁, 请调整调用频率").reply()
+        return Reply(status, {"error_response": {"error_code": 50000, "error_msg": "系统错误"}})
+
+    def authenticate(self, store: Any, request: Request) -> Reply | None:
+        """Nothing in headers."""
+        return None
+
+
+def _params(call: Call) -> dict[str, str]:
+    params = dict(call.query)
+    kind = call.request.headers.get("content-type", "")
+    if kind.startswith("application/x-www-form-urlencoded"):
+        params.update(parse_qsl(call.body.decode("utf-8", "replace"), keep_blank_values=True))
+    elif kind.startswith("application/json") and call.body:
+        params.update({k: v if isinstance(v, str) else json.dumps(v)
+                       for k, v in json.loads(call.body).items()})
+    return params
+
+
+def _check_system(store: PinduoduoStore, p: dict[str, str]) -> None:
+    for name in ("type", "client_id", "timestamp", "sign"):
+        if not p.get(name):
+            raise PddError(10000, "参数错误", "missing_parameter", f"{name} 不能为空")
+    if p["client_id"] != store.client_id:
+        raise PddError(10016, "client_id不存在")
+    if not hmac.compare_digest(p["sign"].upper(), signature(store.client_secret, p)):
+        raise PddError(20004, "签名校验失败")
+    if not p["timestamp"].isdigit() or abs(int(p["timestamp"]) - time.time()) > SKEW:
+        raise PddError(10000, "参数错误", "invalid_timestamp", "timestamp 与服务器时间相差过大")
+    if p.get("data_type", "JSON").upper() != "JSON":
+        raise PddError(10000, "参数错误", None, "the sandbox answers JSON only")
+    if p.get("access_token") != store.access_token or not store.token_valid:
+        raise PddError(10019, "access_token已过期", "invalid_access_token",
+                       "access_token 已过期或不存在, 请重新授权")
+
+
+def _int(p: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = p.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise PddError(10000, "参数错误", "invalid_parameter", f"{name} 取值范围 {low}-{high}")
+    return int(raw)
+
+
+def increment_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``pdd.order.number.list.increment.get``."""
+    for name in ("start_updated_at", "end_updated_at"):
+        if not p.get(name, "").isdigit():
+            raise PddError(10000, "参数错误", "invalid_parameter", f"{name} 必须为秒级时间戳")
+    start, end = int(p["start_updated_at"]), int(p["end_updated_at"])
+    if end < start or end - start > WINDOW:
+        raise PddError(10000, "参数错误", "invalid_time_range",
+                       "开始时间结束时间间距不能超过30分钟")
+    size = _int(p, "page_size", 100, 1, 100)
+    page = _int(p, "page", 1, 1, 10**6)
+    rows = store.updated_between(start, end)
+    shown = [{k: v for k, v in o.items() if not k.startswith("_")}
+             for o in rows[(page - 1) * size: page * size]]
+    answer: dict[str, Any] = {"order_sn_list": shown}
+    if p.get("use_has_next") == "true":
+        answer["has_next"] = page * size < len(rows)
+    else:
+        answer["total_count"] = len(rows)
+    if store.during_read is not None:
+        store.during_read(store, page)
+    return {"order_sn_increment_get_response": answer}
+
+
+METHODS = {"pdd.order.number.list.increment.get": increment_get}
+
+
+def gateway(store: PinduoduoStore, call: Call) -> Reply:
+    """``/api/router``: the system parameters checked, then the API's handler."""
+    p = _params(call)
+    store.calls.append(p)
+    try:
+        if store.ban_left() is not None:
+            raise PddError(70031, "调用过于频繁, 请调整调用频率", "rate_limited",
+                           "该接口调用频率超限")
+        _check_system(store, p)
+        handler = METHODS.get(p["type"])
+        if handler is None:
+            raise PddError(10000, "参数错误", "invalid_type", f"type {p['type']} 不存在")
+        return Reply(200, handler(store, p))
+    except PddError as exc:
+        return exc.reply()
+
+
+ROUTES = (Route(("GET", "POST"), "/pinduoduo/{store}/api/router", gateway),)
+SYSTEM = System("pinduoduo", PinduoduoStore, PinduoduoAPI(), ROUTES)
