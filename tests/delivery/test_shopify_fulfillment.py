@@ -353,11 +353,11 @@ def test_lost_reply_after_create_is_found_and_leaves_one_fulfillment(
     lost = []
 
     def send(transport: str, method: str, url: str, params: Any, payload: Any,
-             unwrap: Any = None, headers: Any = None) -> Any:
+             *rest: Any, **options: Any) -> Any:
         if payload and "fulfillmentCreate" in payload["query"] and not lost:
             lost.append(1)
             shop.store.fault_plan.configure(lost_reply_next=1)
-        return real_send(transport, method, url, params, payload, unwrap, headers)
+        return real_send(transport, method, url, params, payload, *rest, **options)
 
     monkeypatch.setattr(http, "_send", send)
     (result,) = shop.writer.write([item(shipment(shop.order_id))])
@@ -373,17 +373,17 @@ def test_lost_reply_and_no_answer_retries_later_and_finds_it(
     real_send = http._send
 
     def send(transport: str, method: str, url: str, params: Any, payload: Any,
-             unwrap: Any = None, headers: Any = None) -> Any:
+             *rest: Any, **options: Any) -> Any:
         if payload and "fulfillmentCreate" in payload["query"]:
             # applied, reply lost, and the shop stays down for the re-read
             shop.store.fault_plan.configure(lost_reply_next=1, fail_next=[])
             out = None
             try:
-                out = real_send(transport, method, url, params, payload, unwrap, headers)
+                out = real_send(transport, method, url, params, payload, *rest, **options)
             finally:
                 shop.store.fault_plan.configure(fail_next=[503] * 20)
             return out
-        return real_send(transport, method, url, params, payload, unwrap, headers)
+        return real_send(transport, method, url, params, payload, *rest, **options)
 
     monkeypatch.setattr(http, "_send", send)
     (first,) = shop.writer.write([item(shipment(shop.order_id))])
@@ -510,11 +510,11 @@ def test_lost_reply_on_the_tracking_update_is_found_and_done_once(
     updates = []
 
     def send(transport: str, method: str, url: str, params: Any, payload: Any,
-             unwrap: Any = None, headers: Any = None) -> Any:
+             *rest: Any, **options: Any) -> Any:
         if payload and "fulfillmentTrackingInfoUpdate" in payload["query"]:
             updates.append(1)
             fulfilled.store.fault_plan.configure(lost_reply_next=1)
-        return real_send(transport, method, url, params, payload, unwrap, headers)
+        return real_send(transport, method, url, params, payload, *rest, **options)
 
     monkeypatch.setattr(http, "_send", send)
     (result,) = fulfilled.writer.write([item(shipment(fulfilled.order_id, status="delivered",

@@ -207,10 +207,10 @@ def test_lost_reply_on_a_note_posts_it_once(site: Site, monkeypatch: pytest.Monk
     real_send = http._send
 
     def send(transport: str, method: str, url: str, params: Any, payload: Any,
-             unwrap: Any = None, headers: Any = None) -> Any:
+             *rest: Any, **options: Any) -> Any:
         if method == "POST" and url.endswith("/notes"):
             site.store.fault_plan.configure(lost_reply_next=1)
-        return real_send(transport, method, url, params, payload, unwrap, headers)
+        return real_send(transport, method, url, params, payload, *rest, **options)
 
     monkeypatch.setattr(http, "_send", send)
     (result,) = site.writer.write([item(shipment(site.order_id))])
