@@ -2,8 +2,9 @@
 
 :class:`LeakyBucket` (Shopify REST: 40 calls leaking 2/s; DHL; AfterShip),
 :class:`TokenBucket` (GraphQL cost points: 2000 restoring 100/s, see :mod:`.graphql_cost`)
-and :class:`RollingWindow` (HubSpot: 100 requests in any 10 s). The vendor words the 429
-and the rate-limit headers.
+and :class:`RollingWindow` (HubSpot: 100 requests in any 10 s); :class:`BanningQuota` (the
+signed gateways: calls per minute, then a ban of N seconds). The vendor words the 429 (or
+the ban's error) and the rate-limit headers.
 """
 
 from __future__ import annotations
@@ -110,3 +111,26 @@ class RollingWindow:
         now = self.clock()
         self._expire(now)
         return max(0.0, self._times[0] + self.interval - now) if self._times else 0.0
+
+
+class BanningQuota:
+    """Calls per minute; the call past the quota starts a ban that lasts ``ban_seconds``.
+
+    The signed gateways' rule: the refusal says how long the ban still lasts ("This ban will
+    last for N more seconds"), and no call goes until it is over.
+    """
+
+    def __init__(self, per_minute: int, ban_seconds: int,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.window = RollingWindow(per_minute, 60.0, clock=clock)
+        self.ban_seconds, self.clock = ban_seconds, clock
+        self.banned_until = 0.0
+
+    def ban_left(self) -> int | None:
+        """None when a call may go; else the whole seconds the ban still lasts."""
+        now = self.clock()
+        if now >= self.banned_until and self.window.take():
+            return None
+        if now >= self.banned_until:
+            self.banned_until = now + self.ban_seconds
+        return max(1, math.ceil(self.banned_until - now))

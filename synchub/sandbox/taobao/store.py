@@ -25,13 +25,12 @@ writes with :meth:`TaobaoStore.refuse_item`.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from synchub.sandbox.kit.limits import RollingWindow
+from synchub.sandbox.kit.limits import BanningQuota
 from synchub.sandbox.kit.money import cents
 from synchub.sandbox.kit.seed import hex128, rng_for
 from synchub.sandbox.kit.store import BaseStore
@@ -163,22 +162,13 @@ class TaobaoStore(BaseStore):
     def throttle(self, per_minute: int = PER_MINUTE, ban_seconds: int = BAN_SECONDS,
                  clock: Callable[[], float] = time.monotonic) -> None:
         """Allow ``per_minute`` calls; the next one starts a ban (tests pass a fake clock)."""
-        self.clock, self.ban_seconds = clock, ban_seconds
-        self.limiter = RollingWindow(per_minute, 60.0, clock=clock)
-        self.banned_until = 0.0
+        self.quota = BanningQuota(per_minute, ban_seconds, clock)
 
     def ban_left(self) -> int | None:
         """None when a call may go; else the whole seconds of the ban still to run."""
         if self.bans:
             return self.bans.pop(0)
-        if not self.rate_limits:
-            return None
-        now = self.clock()
-        if now >= self.banned_until and self.limiter.take():
-            return None
-        if now >= self.banned_until:
-            self.banned_until = now + self.ban_seconds
-        return max(1, math.ceil(self.banned_until - now))
+        return self.quota.ban_left() if self.rate_limits else None
 
     # --- changes ------------------------------------------------------------------------
     def expire_session(self) -> None:
