@@ -58,6 +58,8 @@ stock_exceptions = sa.Table(
     sa.Column("resolved_at", Timestamp),
     sa.UniqueConstraint("kind", "order_id", "sku", name="uq_stock_exceptions_order_sku"),
     sa.Index("ix_stock_exceptions_change_seq", "change_seq"),
+    # the open exceptions of a SKU, asked by every page that moves its reservations
+    sa.Index("ix_stock_exceptions_sku", "sku", "resolved_at"),
 )
 
 # the dead letters of listings a channel refused, kept apart from the streams' (the next
