@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from synchub.sandbox.kit.limits import BanningQuota
 from synchub.sandbox.kit.money import cents
-from synchub.sandbox.kit.seed import hex128, rng_for
+from synchub.sandbox.kit.seed import hex128, rng_for, weighted
 from synchub.sandbox.kit.store import BaseStore
+from synchub.sandbox.kit.times import beijing
 
-BEIJING = timezone(timedelta(hours=8))
 STATES = (("WAIT_SELLER_STOCK_OUT", 45), ("WAIT_GOODS_RECEIVE_CONFIRM", 30),
           ("FINISHED_L", 20), ("TRADE_CANCELED", 5))
 NEXT_STATE = {"WAIT_SELLER_STOCK_OUT": "WAIT_GOODS_RECEIVE_CONFIRM",
@@ -47,18 +46,7 @@ ADDRESSES = (  # province, city, county, town, detail
 )
 
 
-def beijing(ts: int) -> str:
-    """Epoch seconds as JD writes times: ``2025-06-18 20:00:00`` Beijing time."""
-    return datetime.fromtimestamp(ts, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
-
-def parse_beijing(text: str) -> int:
-    """``yyyy-MM-dd HH:mm:ss`` Beijing time as epoch seconds (ValueError if it is not one)."""
-    return int(datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING).timestamp())
-
-
-def _weighted(r: Any, table: tuple[tuple[str, int], ...]) -> str:
-    return str(r.choices([v for v, _ in table], weights=[w for _, w in table])[0])
 
 
 class JdStore(BaseStore):
@@ -152,7 +140,7 @@ class JdStore(BaseStore):
             placed = self.created_at - 23 * 3600 + r.randrange(22 * 3600)
         modified = placed if placed >= self.created_at else min(
             placed + r.randrange(3600), self.created_at - 600)
-        state = "WAIT_SELLER_STOCK_OUT" if placed >= self.created_at else _weighted(r, STATES)
+        state = "WAIT_SELLER_STOCK_OUT" if placed >= self.created_at else weighted(r, STATES)
         items, goods = [], 0
         for _ in range(1 if r.random() < 0.7 else 2):
             k = r.randrange(len(PRODUCTS))

@@ -36,10 +36,11 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from synchub.sandbox.jd.store import STATES, UNKNOWN_STATE, JdStore, parse_beijing
+from synchub.sandbox.jd.store import STATES, UNKNOWN_STATE, JdStore
 from synchub.sandbox.kit.http import Reply, VendorAPI
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
+from synchub.sandbox.kit.times import parse_beijing
 
 MONTH = 31 * 86_400
 SKEW = 360

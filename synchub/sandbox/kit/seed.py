@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from synchub.sandbox.kit import pools
+
+T = TypeVar("T")
 
 # Seeded data is spread over 2025 (UTC), so every generated timestamp lies in the past.
 YEAR_START = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())
@@ -47,3 +50,8 @@ def person(key: str, j: int) -> dict[str, Any]:
     }
     return {"first_name": first, "last_name": last, "email": email, "phone": phone,
             "address": address}
+
+
+def weighted(r: random.Random, table: Sequence[tuple[T, int]]) -> T:
+    """One value of ``(value, weight)`` pairs, drawn with ``r``."""
+    return r.choices([v for v, _ in table], weights=[w for _, w in table])[0]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+
+# China Standard Time: the signed gateways (Taobao, JD, Pinduoduo) write times in it
+BEIJING = timezone(timedelta(hours=8))
 
 
 def iso_local(ts: int, tz: tzinfo) -> str:
@@ -34,3 +37,13 @@ def parse_time(text: str, naive_tz: tzinfo = UTC) -> int:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=naive_tz)
     return int(parsed.timestamp())
+
+
+def beijing(ts: int) -> str:
+    """Epoch seconds as the signed gateways write times: ``2025-06-18 20:00:00`` Beijing time."""
+    return datetime.fromtimestamp(ts, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_beijing(text: str) -> int:
+    """``yyyy-MM-dd HH:mm:ss`` Beijing time as epoch seconds (ValueError if it is not one)."""
+    return int(datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING).timestamp())

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from synchub.sandbox.kit.limits import BanningQuota
 from synchub.sandbox.kit.money import cents
-from synchub.sandbox.kit.seed import hex128, rng_for
+from synchub.sandbox.kit.seed import hex128, rng_for, weighted
 from synchub.sandbox.kit.store import BaseStore
+from synchub.sandbox.kit.times import BEIJING, beijing
 
-BEIJING = timezone(timedelta(hours=8))
 # order_status: 1 待发货, 2 已发货待签收, 3 已签收; refund_status 1 无售后, 4 退款成功
 STATUSES = ((1, 50), (2, 30), (3, 20))
 UNKNOWN_STATUS = 9                     # served for poisoned orders: no such order_status
@@ -49,13 +49,6 @@ ADDRESSES = (  # province, city, town, detail
 )
 
 
-def beijing(ts: int) -> str:
-    """Epoch seconds as PDD writes times: ``2025-06-18 20:00:00`` Beijing time."""
-    return datetime.fromtimestamp(ts, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _weighted(r: Any, table: tuple[tuple[int, int], ...]) -> int:
-    return int(r.choices([v for v, _ in table], weights=[w for _, w in table])[0])
 
 
 def mask_phone(phone: str) -> str:
@@ -152,7 +145,7 @@ class PinduoduoStore(BaseStore):
             placed = self.created_at - 23 * 3600 + r.randrange(22 * 3600)
         updated = placed if placed >= self.created_at else min(
             placed + r.randrange(3600), self.created_at - 600)
-        status = 1 if placed >= self.created_at else _weighted(r, STATUSES)
+        status = 1 if placed >= self.created_at else weighted(r, STATUSES)
         items, goods = [], 0
         for _ in range(1 if r.random() < 0.7 else 2):
             k = r.randrange(len(PRODUCTS))

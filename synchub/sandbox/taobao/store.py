@@ -27,15 +27,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from synchub.sandbox.kit.limits import BanningQuota
 from synchub.sandbox.kit.money import cents
-from synchub.sandbox.kit.seed import hex128, rng_for
+from synchub.sandbox.kit.seed import hex128, rng_for, weighted
 from synchub.sandbox.kit.store import BaseStore
+from synchub.sandbox.kit.times import beijing
 
-BEIJING = timezone(timedelta(hours=8))
 TID_BASE = 4_200_000_000_000_000_000          # TOP tids are 19 digits
 DEFAULT_TYPES = frozenset({"fixed", "auction", "auto_delivery", "ec", "cod"})
 STATUSES = (("WAIT_BUYER_PAY", 10), ("WAIT_SELLER_SEND_GOODS", 35),
@@ -74,18 +73,7 @@ SKUS_PER_ITEM = 25             # more than one taobao.skus.quantity.update call 
 PLAIN_ITEMS = frozenset({"MOON-8", "BAMBOO-L"})  # sold without SKUs
 
 
-def beijing(ts: int) -> str:
-    """Epoch seconds as TOP writes times: ``2025-06-18 20:00:00`` Beijing time."""
-    return datetime.fromtimestamp(ts, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
-
-def parse_beijing(text: str) -> int:
-    """``yyyy-MM-dd HH:mm:ss`` Beijing time as epoch seconds (ValueError if it is not one)."""
-    return int(datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING).timestamp())
-
-
-def _weighted(r: Any, table: tuple[tuple[str, int], ...]) -> str:
-    return str(r.choices([v for v, _ in table], weights=[w for _, w in table])[0])
 
 
 class TaobaoStore(BaseStore):
@@ -217,7 +205,7 @@ class TaobaoStore(BaseStore):
             placed = self.created_at - 23 * 3600 + r.randrange(22 * 3600)
         modified = placed if placed >= self.created_at else min(
             placed + r.randrange(3600), self.created_at - 600)
-        status = _weighted(r, STATUSES)
+        status = weighted(r, STATUSES)
         orders, goods, discount, adjust, due = [], 0, 0, 0, 0
         for j in range(1 if r.random() < 0.6 else r.randint(2, 3)):
             title, sku, price, props = PRODUCTS[r.randrange(len(PRODUCTS))]
@@ -247,7 +235,7 @@ class TaobaoStore(BaseStore):
         mobile = f"1{r.choice((38, 39, 58, 86))}{r.randrange(10**8):08d}"
         masked = i % 3 != 0
         trade: dict[str, Any] = {
-            "tid": tid, "type": _weighted(r, TYPES), "status": status,
+            "tid": tid, "type": weighted(r, TYPES), "status": status,
             "created": beijing(placed), "modified": beijing(modified),
             "pay_time": None if status in ("WAIT_BUYER_PAY", "TRADE_CLOSED_BY_TAOBAO")
             else beijing(placed + 60),

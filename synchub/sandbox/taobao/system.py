@@ -48,7 +48,8 @@ from starlette.requests import Request
 from synchub.sandbox.kit.http import Reply, VendorAPI
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
-from synchub.sandbox.taobao.store import DEFAULT_TYPES, TaobaoStore, beijing, parse_beijing
+from synchub.sandbox.kit.times import beijing, parse_beijing
+from synchub.sandbox.taobao.store import DEFAULT_TYPES, TaobaoStore
 
 FORM = "application/x-www-form-urlencoded"
 DAY = 86_400

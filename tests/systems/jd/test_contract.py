@@ -26,7 +26,8 @@ from synchub.pipeline import sync_stream
 from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.jd.store import JdStore, beijing, parse_beijing
+from synchub.sandbox.jd.store import JdStore
+from synchub.sandbox.kit.times import beijing, parse_beijing
 from synchub.store import Store
 from synchub.systems.cn_gateway.errors import GatewayAuthError, GatewayError
 from tests.runtime.helpers import FakeClock

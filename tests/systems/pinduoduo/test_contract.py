@@ -24,7 +24,8 @@ from synchub.pipeline import sync_stream
 from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.pinduoduo.store import BEIJING, PinduoduoStore
+from synchub.sandbox.kit.times import BEIJING
+from synchub.sandbox.pinduoduo.store import PinduoduoStore
 from synchub.store import Store
 from synchub.systems.cn_gateway.errors import GatewayAuthError, GatewayError
 from tests.runtime.helpers import FakeClock

@@ -23,7 +23,8 @@ from synchub.pipeline import sync_stream
 from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.taobao.store import TaobaoStore, parse_beijing
+from synchub.sandbox.kit.times import parse_beijing
+from synchub.sandbox.taobao.store import TaobaoStore
 from synchub.store import Store
 from synchub.systems.cn_gateway.errors import GatewayAuthError
 from tests.runtime.helpers import FakeClock
