@@ -113,6 +113,8 @@ class _Processor:
         self.own_client = False
         ingest = StockIngest.from_hub(hub)  # the same hooks a polled page runs
         self.hooks = ingest.hooks_for(connection) if ingest is not None else []
+        self.deletion_hooks = (ingest.deletion_hooks_for(connection) if ingest is not None
+                               else [])
         self._context: dict[str, Any] | None = None
         self.fetches = 0
 
@@ -360,7 +362,8 @@ def _commit(store: Store, proc: _Processor, outcomes: list[tuple[Any, _Outcome]]
             keys = [k for k in gone.keys if gone.match is not None
                     or written_at.get((gone.entity, k), -1) < n]
             ids = mark_deleted(conn, gone.entity, proc.connection, keys, deleted_at=gone.at,
-                               now=now, match=gone.match) if keys else []
+                               now=now, match=gone.match, hooks=proc.deletion_hooks,
+                               counts=summary.stock) if keys else []
             summary.deleted += len(ids)
             if ids:
                 summary.changed[gone.entity] = summary.changed.get(gone.entity, 0) + len(ids)

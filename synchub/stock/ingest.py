@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from synchub.plan import Hub
-    from synchub.store.types import PageHook, StoredRecord
+    from synchub.store.types import DeletionHook, PageHook, StoredRecord
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,16 @@ class StockIngest:
             hooks.append(lambda conn, changed, now: reservations.on_master_shipments(
                 conn, self, _docs(changed.get("shipment")), now))
         return hooks
+
+    def deletion_hooks_for(self, connection: str) -> list[DeletionHook]:
+        """The hooks that run when the source of ``connection`` deleted records: a channel
+        order deleted holds no stock any more."""
+        from synchub.stock import reservations
+
+        if connection not in self.channels:
+            return []
+        return [lambda conn, deleted, now: reservations.on_deleted_orders(
+            conn, self, deleted.get("order") or [], now)]
 
 
 def _docs(records: list[StoredRecord] | None) -> list[dict[str, Any]]:

@@ -7,7 +7,9 @@ difference moves ``stock_positions.reserved`` atomically. Units are released whe
 - the order is cancelled (except units refunded without restock, which left the shelf),
 - a refund gives units back with restock,
 - a master shipment (``Shipment.order_connection`` / ``order_external_id``) covers them,
-- the order is older than ``reservations.max_age`` (taken as settled in the master).
+- the order is older than ``reservations.max_age`` (taken as settled in the master),
+- the order was deleted at its source (``on_deleted_orders``; a later changed version of
+  it reserves again).
 
 When a SKU's sellable stock goes below zero, the orders placed last are short: they get
 ``stock_exceptions`` rows with their shortfall, re-attributed whenever an order placed
@@ -184,6 +186,30 @@ def on_orders(conn: sa.Connection, ingest: StockIngest, orders: list[dict[str, A
     left = add_reserved(conn, deltas, now)
     return {"reservation_changes": len(upserts),
             **reattribute(conn, ingest, deltas, left, now)}
+
+
+def on_deleted_orders(conn: sa.Connection, ingest: StockIngest, order_ids: list[str],
+                      now: datetime) -> dict[str, int]:
+    """Hook: these orders were deleted at their source; release every unit they hold."""
+    if not order_ids:
+        return {}
+    t = stock_reservations
+    deltas: dict[str, int] = defaultdict(int)
+    released = 0
+    ids = sorted(set(order_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        rows = conn.execute(sa.select(t.c.sku, t.c.open_qty).where(
+            t.c.order_id.in_(chunk), t.c.open_qty > 0)).all()
+        for r in rows:
+            deltas[r.sku] -= int(r.open_qty)
+        released += len(rows)
+        conn.execute(sa.update(t).where(t.c.order_id.in_(chunk), t.c.open_qty > 0).values(
+            open_qty=0, status="released", reason="deleted", updated_at=now))
+    if not released:
+        return {}
+    left = add_reserved(conn, deltas, now)
+    return {"reservation_changes": released, **reattribute(conn, ingest, deltas, left, now)}
 
 
 def _row(order: dict[str, Any], line_key: str, sku: str, quantity: int, open_qty: int,

@@ -22,7 +22,14 @@ from synchub.store.migrate import check_current, current_revisions, head_revisio
 from synchub.store.owner import RunOwner, is_gone, on_this_host, this_process
 from synchub.store.stock_tables import STOCK_FEEDS
 from synchub.store.tables import dead_letters, entity_table, sync_runs, sync_state
-from synchub.store.types import DeadLetterIn, FeedPage, PageHook, PageResult, StoredRecord
+from synchub.store.types import (
+    DeadLetterIn,
+    DeletionHook,
+    FeedPage,
+    PageHook,
+    PageResult,
+    StoredRecord,
+)
 
 log = logging.getLogger("synchub.store")
 
@@ -156,16 +163,19 @@ class Store:
             analyze(self.engine, *tables)
 
     def mark_deleted(self, entity: str, connection: str, keys: Sequence[str], *,
-                     deleted_at: datetime | None = None, match: str | None = None
+                     deleted_at: datetime | None = None, match: str | None = None,
+                     hooks: Sequence[DeletionHook] = (), counts: dict[str, int] | None = None,
                      ) -> list[str]:
         """Record that the source deleted these records (by ``external_id``, or by the
         document field ``match``); returns the hub ids newly marked, each with a new
         change_seq so that feeds and exports serve its tombstone (synchub.store.tombstones).
+        ``hooks`` run in the same transaction (see ``StockIngest.deletion_hooks_for``).
         """
         now = datetime.now(UTC)
         with self._write() as conn:
             return tombstones.mark_deleted(conn, entity, connection, keys,
-                                           deleted_at=deleted_at or now, now=now, match=match)
+                                           deleted_at=deleted_at or now, now=now, match=match,
+                                           hooks=hooks, counts=counts)
 
     # -- stream state ----------------------------------------------------------------------
 

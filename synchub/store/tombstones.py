@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from synchub.store.tables import entity_table
+from synchub.store.types import DeletionHook
 from synchub.store.writer import assign_change_seq
 
 # Bound parameters per IN list, as in the writer.
@@ -25,12 +26,15 @@ _IN_CHUNK = 5000
 
 
 def mark_deleted(conn: sa.Connection, entity: str, connection: str, keys: Sequence[str], *,
-                 deleted_at: datetime, now: datetime, match: str | None = None) -> list[str]:
+                 deleted_at: datetime, now: datetime, match: str | None = None,
+                 hooks: Sequence[DeletionHook] = (), counts: dict[str, int] | None = None
+                 ) -> list[str]:
     """Mark the records of ``connection`` whose ``external_id`` (or document field ``match``,
     a dotted path such as ``parent.external_id``) is one of ``keys`` as deleted.
 
     Runs inside the caller's transaction; returns the hub ids newly marked (each with a new
-    change_seq), in id order.
+    change_seq), in id order. ``hooks`` run in the same transaction with those ids (a
+    deleted order releases its stock reservations); their counts add up in ``counts``.
     """
     table = entity_table(entity)
     keys = sorted({str(k) for k in keys})
@@ -50,6 +54,10 @@ def mark_deleted(conn: sa.Connection, entity: str, connection: str, keys: Sequen
                      .values(deleted_at=deleted_at, updated_at=now))
     if ids:
         assign_change_seq(conn, entity, ids)
+        for hook in hooks:
+            for key, value in (hook(conn, {entity: ids}, now) or {}).items():
+                if counts is not None:
+                    counts[key] = counts.get(key, 0) + value
     return ids
 
 

@@ -60,3 +60,6 @@ class FeedPage:
 
 # Runs inside a page's transaction with the records that changed, per entity; returns counts.
 PageHook = Callable[["sa.Connection", dict[str, list[StoredRecord]], datetime], dict[str, int]]
+# Runs inside the transaction that marked records deleted at their source, with the hub ids
+# newly marked per entity; returns counts.
+DeletionHook = Callable[["sa.Connection", dict[str, list[str]], datetime], dict[str, int]]

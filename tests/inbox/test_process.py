@@ -209,3 +209,20 @@ def test_missed_webhook_is_recovered_by_the_poll_and_a_late_duplicate_changes_no
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.sum(change_counters.c.value))).scalar() == \
             changes_before
+
+
+def test_an_order_deleted_by_webhook_releases_its_reservation(sandbox: Any, tmp_path: Path,
+                                                               store: Store) -> None:
+    sb, _srv = sandbox
+    hub = write_hub(tmp_path, stock=True)
+    oid, sku = place(sb, quantity=3)
+    rcv = WebhookReceiver(hub, store, resolve=secrets)
+    send(rcv, sb.shopify("demo").order(oid), "e1", "orders/create")
+    process_inbox(store, hub, "shop")
+    assert reservations(store) == [(str(oid), sku, 3)]
+
+    body = dumps({"id": oid})
+    assert rcv.receive("shop", shopify_headers(body, "orders/delete", "e2"), body).status == 200
+    summary = process_inbox(store, hub, "shop")
+    assert summary.deleted == 1 and summary.stock.get("reservation_changes") == 1
+    assert reservations(store) == [(str(oid), sku, 0)]

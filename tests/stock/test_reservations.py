@@ -129,3 +129,34 @@ def test_oversell_in_one_page_flags_the_later_order(store: Store) -> None:
     late = order("l", {"X": 2}, placed=NOW - timedelta(minutes=10))
     write(store, ing, "shop", [late, early])
     assert exceptions(store) == [("l", "X", 1)]
+
+
+def test_a_deleted_order_releases_what_it_held_and_a_changed_one_holds_again(
+        store: Store) -> None:
+    ing = ingest()
+    write(store, ing, "erp", [level("LAST", "WH", 1)])
+    write(store, ing, "shop", [order("s1", {"LAST": 1}, placed=NOW - timedelta(hours=2))])
+    write(store, ing, "woo", [order("w1", {"LAST": 1}, connection="woo")])
+    assert positions(store)["LAST"][2] == 2 and exceptions(store) == [("w1", "LAST", 1)]
+
+    counts: dict[str, int] = {}
+    (gone,) = store.mark_deleted("order", "shop", ["s1"], hooks=ing.deletion_hooks_for("shop"),
+                                 counts=counts)
+    # the shop's order held the unit; the woo order placed later is no longer short
+    assert counts["reservation_changes"] == 1 and counts["oversells_resolved"] == 1
+    assert positions(store)["LAST"][2] == 1 and open_units(store) == {"LAST": 1}
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(stock_reservations).where(
+            stock_reservations.c.order_id == gone)).one()
+    assert (row.open_qty, row.status, row.reason) == (0, "released", "deleted")
+    # marking it again moves nothing
+    again: dict[str, int] = {}
+    assert store.mark_deleted("order", "shop", ["s1"], hooks=ing.deletion_hooks_for("shop"),
+                              counts=again) == [] and again == {}
+    assert positions(store)["LAST"][2] == 1
+    # a master's deletion is no channel order: no hook
+    assert ing.deletion_hooks_for("erp") == []
+
+    # the order restored with a change (one more unit) holds again
+    write(store, ing, "shop", [order("s1", {"LAST": 2}, placed=NOW - timedelta(hours=2))])
+    assert positions(store)["LAST"][2] == 3
