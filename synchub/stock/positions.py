@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from synchub.stock.oversells import reattribute
 from synchub.store.stock_tables import stock_positions
 from synchub.store.tables import entity_table
 from synchub.store.writer import dialect_insert
@@ -57,33 +58,64 @@ def level_quantities(on_hand: int | None, reserved: int | None, available: int |
     return max(on_hand, 0), max(reserved or 0, 0)
 
 
-def set_on_hand(conn: sa.Connection, totals: dict[str, tuple[int, int]], now: datetime) -> None:
-    """Write the masters' figures for these SKUs, leaving ``reserved`` alone."""
+def set_on_hand(conn: sa.Connection, totals: dict[str, tuple[int, int]], now: datetime
+                ) -> dict[str, int]:
+    """Write the masters' figures for these SKUs, leaving ``reserved`` alone; return what each
+    has left to sell afterwards (read under the row lock the write took)."""
+    left: dict[str, int] = {}
     if not totals:
-        return
+        return left
     rows = [{"sku": sku, "on_hand": oh, "master_reserved": mr, "reserved": 0, "updated_at": now}
             for sku, (oh, mr) in sorted(totals.items())]
+    pos = stock_positions
     for start in range(0, len(rows), _CHUNK):
-        ins = dialect_insert(conn, stock_positions)
-        conn.execute(ins.on_conflict_do_update(
-            index_elements=[stock_positions.c.sku],
+        ins = dialect_insert(conn, pos)
+        result = conn.execute(ins.on_conflict_do_update(
+            index_elements=[pos.c.sku],
             set_={"on_hand": ins.excluded.on_hand,
                   "master_reserved": ins.excluded.master_reserved,
                   "updated_at": ins.excluded.updated_at},
-        ), rows[start:start + _CHUNK])
+        ).returning(pos.c.sku, pos.c.on_hand - pos.c.master_reserved - pos.c.reserved),
+            rows[start:start + _CHUNK])
+        left.update({row[0]: int(row[1]) for row in result})
+    return left
+
+
+def _master_free(conn: sa.Connection, skus: list[str]) -> dict[str, int]:
+    """On hand minus the masters' own reservations, per SKU that has a position."""
+    pos = stock_positions
+    out: dict[str, int] = {}
+    for start in range(0, len(skus), _CHUNK):
+        out.update({row[0]: int(row[1]) for row in conn.execute(
+            sa.select(pos.c.sku, pos.c.on_hand - pos.c.master_reserved)
+            .where(pos.c.sku.in_(skus[start:start + _CHUNK])))})
+    return out
 
 
 def on_master_levels(conn: sa.Connection, ingest: StockIngest, skus: list[Any], now: datetime
                      ) -> dict[str, int]:
-    """Hook: a master's inventory page changed these SKUs; refresh their on-hand counters."""
+    """Hook: a master's inventory page changed these SKUs; refresh their on-hand counters.
+
+    A SKU whose master stock rose (a receipt, a count found more) has its oversells
+    re-evaluated in this transaction: orders it now covers are no longer short. A fall
+    re-evaluates nothing here: a master's shipment often lowers its stock a page before
+    the shipment that releases the order's reservation arrives, and would flag an
+    oversell for a moment; the SKU's next reservation movement sees the fall.
+    """
     wanted = sorted({s for s in skus if s})
     if not wanted:
         return {}
     totals = master_totals(conn, ingest, wanted)
     for sku in wanted:  # a SKU whose last counted level went away holds nothing now
         totals.setdefault(sku, (0, 0))
-    set_on_hand(conn, totals, now)
-    return {"positions_refreshed": len(wanted)}
+    before = _master_free(conn, wanted)
+    left = set_on_hand(conn, totals, now)
+    risen = {sku: oh - mr - before[sku] for sku, (oh, mr) in totals.items()
+             if sku in before and oh - mr > before[sku]}
+    counts = {"positions_refreshed": len(wanted)}
+    if risen:
+        counts.update(reattribute(conn, ingest, risen, left, now))
+    return counts
 
 
 def rebuild_on_hand(conn: sa.Connection, ingest: StockIngest, now: datetime) -> int:

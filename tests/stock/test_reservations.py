@@ -160,3 +160,28 @@ def test_a_deleted_order_releases_what_it_held_and_a_changed_one_holds_again(
     # the order restored with a change (one more unit) holds again
     write(store, ing, "shop", [order("s1", {"LAST": 2}, placed=NOW - timedelta(hours=2))])
     assert positions(store)["LAST"][2] == 3
+
+
+def test_a_master_receipt_resolves_the_oversells_it_covers(store: Store) -> None:
+    ing = ingest()
+    write(store, ing, "erp", [level("R", "WH", 1), level("Q", "WH", 5)])
+    write(store, ing, "shop", [order("a", {"R": 1}, placed=NOW - timedelta(hours=3)),
+                               order("b", {"R": 2}, placed=NOW - timedelta(hours=2)),
+                               order("c", {"R": 1}, placed=NOW - timedelta(hours=1))])
+    assert sorted(exceptions(store)) == [("b", "R", 2), ("c", "R", 1)]
+
+    # two units arrive: order b is covered, c (placed last) is still short of one
+    counts = write(store, ing, "erp", [level("R", "WH", 3), level("Q", "WH", 5)])
+    assert counts["oversells_resolved"] == 1
+    with store.engine.connect() as conn:
+        rows = {r.order_external_id: (r.shortfall, r.resolved_at is not None)
+                for r in conn.execute(sa.select(stock_exceptions))}
+    assert rows == {"b": (2, True), "c": (1, False)}
+
+    # a fall moves nothing by itself (a shipment may be a page behind)
+    counts = write(store, ing, "erp", [level("R", "WH", 0)])
+    assert "oversold" not in counts
+    with store.engine.connect() as conn:
+        open_ = conn.execute(sa.select(sa.func.count()).select_from(stock_exceptions).where(
+            stock_exceptions.c.resolved_at.is_(None))).scalar_one()
+    assert open_ == 1
