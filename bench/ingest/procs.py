@@ -28,16 +28,18 @@ PAGE_SIZE = 250
 
 @dataclass(frozen=True)
 class SandboxInfo:
-    """Where the sandbox listens and how to authenticate to its Shopify store."""
+    """Where the pages are served and how to authenticate to the shop serving them."""
 
     base_url: str
     shop_url: str
     token: str
     pid: int
+    stats_url: str = ""
 
     def stats(self) -> dict[str, Any]:
-        """The sandbox's request counters for the bench store."""
-        reply = requests.get(f"{self.base_url}/_sandbox/shopify/{STORE_NAME}/stats", timeout=30)
+        """The server's request counters for the bench shop."""
+        url = self.stats_url or f"{self.base_url}/_sandbox/shopify/{STORE_NAME}/stats"
+        reply = requests.get(url, timeout=30)
         reply.raise_for_status()
         return reply.json()
 
@@ -83,6 +85,48 @@ class SandboxProcess:
         self._stop()
 
     def _stop(self) -> None:
+        stop_process(self.proc, timeout=20)
+
+
+class PageServerProcess:
+    """The sandbox's pages captured once, then served pre-encoded (``pageserver.py``).
+
+    The capture of a volume is kept in ``workdir`` and reused while the workdir lives.
+    """
+
+    def __init__(self, orders: int, workdir: Path) -> None:
+        self.orders = orders
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> SandboxInfo:
+        from pageserver import capture
+
+        pages = self.workdir / f"pages-{self.orders}"
+        with SandboxProcess(self.orders, self.workdir) as sandbox:
+            captured = capture(sandbox.shop_url, sandbox.token, pages)
+        if captured != self.orders:
+            raise RuntimeError(f"captured {captured} orders of {self.orders}")
+        ready = self.workdir / f"pageserver-{self.orders}.json"
+        log = (self.workdir / f"pageserver-{self.orders}.log").open("wb")
+        self.proc = subprocess.Popen(
+            [PYTHON, str(Path(__file__).with_name("pageserver.py")), "--pages", str(pages),
+             "--token", sandbox.token, "--ready", str(ready)],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                stop_process(self.proc)
+                raise RuntimeError(f"page server did not start; see {log.name}")
+            time.sleep(0.05)
+        desc = json.loads(ready.read_text())
+        base = desc["base_url"]
+        return SandboxInfo(base_url=base, shop_url=base, token=sandbox.token, pid=desc["pid"],
+                           stats_url=f"{base}/_bench/stats")
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         stop_process(self.proc, timeout=20)
 
 
@@ -154,10 +198,11 @@ def new_workdir() -> Path:
 
 
 class RssSampler:
-    """Peak resident memory of this process and its children (e.g. mapping workers).
+    """Peak resident memory and CPU time of this process and its children (mapping workers).
 
     Sampled in a thread (and at start and stop); children are summed, so work moved to
-    other processes is still counted.
+    other processes is still counted. CPU is each process's user + system time, taken at
+    its last sample (a child that exits between two samples loses at most one interval).
     """
 
     def __init__(self, interval: float = 0.02) -> None:
@@ -167,19 +212,29 @@ class RssSampler:
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._cpu: dict[int, float] = {}
+        self._cpu_start: dict[int, float] = {}
         self.start_bytes = 0
         self.peak_bytes = 0
 
     def _total(self) -> int:
         import psutil
 
-        total = self._proc.memory_info().rss
-        for child in self._proc.children(recursive=True):
+        total = 0
+        for proc in [self._proc, *self._proc.children(recursive=True)]:
             try:
-                total += child.memory_info().rss
+                with proc.oneshot():
+                    total += proc.memory_info().rss
+                    times = proc.cpu_times()
             except psutil.Error:  # a child that just exited
                 continue
+            self._cpu[proc.pid] = times.user + times.system
         return total
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time spent since the start by this process and its children."""
+        return sum(v - self._cpu_start.get(pid, 0.0) for pid, v in self._cpu.items())
 
     def _sample(self) -> None:
         self.peak_bytes = max(self.peak_bytes, self._total())
@@ -190,6 +245,7 @@ class RssSampler:
 
     def __enter__(self) -> RssSampler:
         self.start_bytes = self._total()
+        self._cpu_start = dict(self._cpu)
         self.peak_bytes = self.start_bytes
         self._thread.start()
         return self

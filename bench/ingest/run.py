@@ -26,6 +26,7 @@ from contenders import CONTENDERS, Job
 from procs import (
     PYTHON,
     ROOT,
+    PageServerProcess,
     SandboxInfo,
     SandboxProcess,
     drop_pg_schemas,
@@ -112,7 +113,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     """One line per volume and database; a second block with each contender's peak RSS."""
     head = (f"{'orders':>8} {'db':<10} {'synchub r/s':>11} {'dlt r/s':>8} {'floor r/s':>9} "
             f"{'sh/dlt':>6} {'sh/floor':>8} {'calls sh/dlt/floor (min)':>26} "
-            f"{'RSS MB sh/dlt/floor':>20}")
+            f"{'RSS MB sh/dlt/floor':>20} {'CPU s/1k sh/dlt/floor':>22}")
     print(head)
     print("-" * len(head))
     for row in rows:
@@ -120,10 +121,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         rates = [c[k].get("records_per_s") for k in ORDER]
         calls = "/".join(str(c[k].get("api_calls", "-")) for k in ORDER)
         rss = "/".join(fmt(c[k].get("rss_peak_mb")) for k in ORDER)
+        cpu = "/".join(fmt(c[k].get("cpu_s_per_1000"), ".2f") for k in ORDER)
         print(f"{row['orders']:>8,} {row['db']:<10} {fmt(rates[0]):>11} {fmt(rates[1]):>8} "
               f"{fmt(rates[2]):>9} {fmt(row['synchub_per_dlt'], '.2f'):>6} "
               f"{fmt(row['synchub_per_floor'], '.2f'):>8} "
-              f"{calls + ' (' + str(row['min_api_calls']) + ')':>26} {rss:>20}")
+              f"{calls + ' (' + str(row['min_api_calls']) + ')':>26} {rss:>20} {cpu:>22}")
         for k in ORDER:
             if "error" in c[k]:
                 print(f"{'':>8} {k} not measured: {c[k]['error']}")
@@ -161,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contenders", nargs="+", choices=list(ORDER), default=list(ORDER))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
     parser.add_argument("--profile", type=Path, help="profile one synchub run into this file")
+    parser.add_argument("--source", choices=["pages", "sandbox"], default="pages",
+                        help="pages (default): the sandbox's pages captured once and served "
+                             "pre-encoded by a minimal server; sandbox: served by the sandbox "
+                             "itself (FastAPI), which bounds the read floor")
     parser.add_argument("--synchub-rate-limit", choices=["on", "off"], default="on",
                         help="off: run synchub without the connector's own 2 calls/s REST "
                              "limiter (the sandbox does not throttle)")
@@ -176,10 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     workdir = new_workdir()
     try:
+        server = PageServerProcess if args.source == "pages" else SandboxProcess
         for orders in args.orders:
-            with SandboxProcess(orders, workdir) as info:
+            with server(orders, workdir) as info:
                 warmed = warm(info)
-                print(f"sandbox with {warmed:,} orders warm at {info.base_url}", flush=True)
+                print(f"{args.source} with {warmed:,} orders warm at {info.base_url}",
+                      flush=True)
                 for db in args.db:
                     results = {}
                     for name in ORDER:
@@ -197,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     print_table(rows)
     report = {"command": " ".join(["python bench/ingest/run.py", *sys.argv[1:]]),
               "seconds": round(time.monotonic() - started, 1), "versions": versions(),
-              "synchub_rate_limit": args.synchub_rate_limit, "contenders": sorted(CONTENDERS),
+              "synchub_rate_limit": args.synchub_rate_limit, "source": args.source,
+              "contenders": sorted(CONTENDERS),
               "results": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")

@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         result: dict[str, Any] = timed(run)
     result["rss_start_mb"] = round(rss.start_bytes / 2**20, 1)
     result["rss_peak_mb"] = round(rss.peak_bytes / 2**20, 1)
+    result["cpu_s"] = round(rss.cpu_seconds, 2)
+    if result.get("rows"):
+        result["cpu_s_per_1000"] = round(rss.cpu_seconds * 1000 / result["rows"], 3)
     print(json.dumps(result))
     return 0
 
