@@ -72,7 +72,7 @@ class YouzanTokenAuth(AuthBase):
         if found is not None:
             code, message = found
             raise FatalAPIError(
-                f"{where}: connection {self.conn_id!r}: no token (code {code or '-'}: "
+                f"connection {self.conn_id!r}: {where} refused the app (code {code or '-'}: "
                 f"{message or 'no message'}); check client_id, client_secret and extra "
                 "kdt_id of the Connection", status=resp.status_code, url=self.token_url)
         data = body.get("data") if isinstance(body, dict) else None
