@@ -44,6 +44,7 @@ class YouzanTokenAuth(AuthBase):
         self.expires_at = 0.0        # epoch seconds
         self.fetches = 0
         self._lock = threading.Lock()
+        self._sent = threading.local()   # the token this thread's last request carried
 
     def token(self) -> str:
         """The cached token, taken anew when it is missing or about to lapse."""
@@ -53,8 +54,10 @@ class YouzanTokenAuth(AuthBase):
                 self._fetch()
             return self.access_token  # type: ignore[return-value]
 
-    def renew(self, stale: str | None) -> str:
-        """A new token after an API refused ``stale`` (kept if another thread renewed it)."""
+    def renew(self, stale: str | None = None) -> str:
+        """A new token after an API refused ``stale`` (by default the one this thread's
+        last request carried); a token another thread already renewed is kept."""
+        stale = stale if stale is not None else getattr(self._sent, "token", None)
         with self._lock:
             if self.access_token is None or self.access_token == stale:
                 self._fetch()
@@ -90,7 +93,9 @@ class YouzanTokenAuth(AuthBase):
         self.fetches += 1
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.prepare_url(r.url, {self.spec.token_param: self.token()})
+        token = self.token()
+        self._sent.token = token
+        r.prepare_url(r.url, {self.spec.token_param: token})
         return r
 
     @classmethod

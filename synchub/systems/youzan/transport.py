@@ -43,14 +43,13 @@ def call_api(client: ConnectorClient, method: str, version: str, body: dict[str,
                              conn_id=client.conn.conn_id)
 
     auth = client.http.auth
-    stale = auth.access_token if isinstance(auth, YouzanTokenAuth) else None
     try:
         return client.http.request("youzan", "POST", url, json=body, unwrap=unwrap,
                                    once=once)
     except YouzanTokenError:
         if not isinstance(auth, YouzanTokenAuth):
             raise
-        auth.renew(stale)
+        auth.renew()
         return client.http.request("youzan", "POST", url, json=body, unwrap=unwrap,
                                    once=once)
 
