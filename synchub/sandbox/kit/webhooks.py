@@ -3,10 +3,11 @@
 A store calls :meth:`WebhookSender.emit` when an order or customer is created or changed
 (under its lock); the body is rendered then, as the vendor snapshots the record when the
 event happens, and queued for every active subscription of the topic. A daemon thread
-POSTs the deliveries signed as the vendor's :class:`WebhookStyle` says (base64 HMAC-SHA256
-of the raw body unless it says otherwise), with its headers, retrying a failed one a few times. ``drop_next`` loses
-the next deliveries (the poll must recover them) and ``duplicate_next`` sends the next ones
-twice with the same ids (the receiver must store them once).
+POSTs the deliveries, shaped and signed as the vendor's :class:`WebhookStyle` says (the
+record as JSON and base64 HMAC-SHA256 of the raw body unless it says otherwise), with its
+headers, retrying a failed one a few times. ``drop_next`` loses the next deliveries (the
+poll must recover them) and ``duplicate_next`` sends the next ones twice with the same ids
+(the receiver must store them once).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from synchub.sandbox.kit.webhooks import Delivery, Subscription, WebhookStyle
 
 def push_signature(client_id: str, body: bytes, secret: str) -> str:
     """``md5(client_id + body + client_secret)``, lower-case hex."""
-    return hashlib.md5(client_id.encode() + body + secret.encode(),  # noqa: S324 - Youzan's
+    return hashlib.md5(client_id.encode() + body + secret.encode(),
                        usedforsecurity=False).hexdigest()
 
 
