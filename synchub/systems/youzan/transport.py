@@ -10,7 +10,6 @@ moves to the front. A token the API refuses is taken anew once and the call sent
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -74,10 +73,6 @@ class YouzanTransport(GatewayTransport):
         """One call with the request's parameters as the JSON body."""
         body = {k: v for k, v in request.params.items() if v is not None}
         return call_api(client, spec.method, spec.version, body, spec.errors)
-
-    def sender(self, client: ConnectorClient, spec: Any, window: Window | None) -> Any:
-        """Send one page's request."""
-        return partial(self.call, client, spec)
 
 
 YOUZAN = YouzanTransport()
