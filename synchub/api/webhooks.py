@@ -117,7 +117,9 @@ def webhooks_router(receiver: ReceiverFactory | None = None, *,
                                 status_code=413)
         # database work off the event loop, so slow storage never blocks other deliveries
         receipt = await run_in_threadpool(rcv.receive, connection, request.headers, body)
-        return JSONResponse({"status": receipt.outcome, "detail": receipt.detail},
-                            status_code=receipt.status)
+        answer = {"status": receipt.outcome, "detail": receipt.detail}
+        if receipt.status == 200:   # some vendors read their own acknowledgement
+            answer = {**rcv.ack_body(connection), **answer}
+        return JSONResponse(answer, status_code=receipt.status)
 
     return router

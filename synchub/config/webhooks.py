@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import jmespath
+from jmespath.exceptions import JMESPathError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -20,6 +22,29 @@ class SignatureSpec(_Model):
 
     type: Literal["hmac_sha256_base64"] = "hmac_sha256_base64"
     header: str = Field(description="e.g. X-<Vendor>-Hmac-Sha256")
+
+
+class ConcatDigestSignatureSpec(_Model):
+    """A digest over parts joined without separators, lower-case hex in ``header``.
+
+    E.g. ``md5(client_id + raw body + secret)``: ``client_id`` is a field of the
+    connection's own Airflow Connection, ``secret`` the webhook secret.
+    """
+
+    type: Literal["concat_digest"]
+    header: str = Field(description="The header holding the hex digest.")
+    algorithm: Literal["md5", "sha256"] = "md5"
+    parts: list[Literal["client_id", "body", "secret"]] = Field(
+        default=["client_id", "body", "secret"], min_length=1,
+        description="What is concatenated, in order (body: the raw bytes received).")
+    client_id_field: str = Field(default="login", description="Connection field holding "
+                                 "the client id (of the connection's own conn_id).")
+
+    @model_validator(mode="after")
+    def _signs_the_body(self) -> ConcatDigestSignatureSpec:
+        if "body" not in self.parts or "secret" not in self.parts:
+            raise ValueError("parts must include body and secret")
+        return self
 
 
 class DeleteSpec(_Model):
@@ -54,6 +79,11 @@ class TopicSpec(_Model):
                                "fetched answer.")
     delete: DeleteSpec | None = Field(default=None, description="The topic reports "
                                       "deletions (not with fetch).")
+    body_field: str | None = Field(
+        default=None, description="The record is the text of this top-level body field "
+                                  "(decoded as body_field_format) rather than the body.")
+    body_field_format: Literal["json", "urlencoded_json"] = Field(
+        default="json", description="urlencoded_json: URL-encoded (UTF-8) JSON text.")
 
     @model_validator(mode="after")
     def _delete_alone(self) -> TopicSpec:
@@ -65,12 +95,24 @@ class TopicSpec(_Model):
 class WebhookIntakeSpec(_Model):
     """The ``webhooks:`` section of a connector file."""
 
-    signature: SignatureSpec
-    id_header: str = Field(description="Header with the delivery's unique id (dedupe key).")
+    signature: SignatureSpec | ConcatDigestSignatureSpec
+    id_header: str | None = Field(
+        default=None, description="Header with the delivery's unique id (dedupe key).")
+    id_path: str | None = Field(
+        default=None, description="Instead of id_header: a JMESPath into the JSON body "
+                                  "giving the event's unique id, e.g. "
+                                  "join('/', [type, to_string(id), to_string(version)]).")
     topic_header: str = Field(description="Header naming the topic, e.g. X-<Vendor>-Topic.")
     topics: dict[str, TopicSpec] = Field(min_length=1)
     ping_topics: list[str] = Field(default_factory=list, description="Topics that only "
                                    "test the endpoint; answered 200 and not stored.")
+    ping_when: str | None = Field(
+        default=None, description="A JMESPath on the signed JSON body; when it is true the "
+                                  "delivery only tests the endpoint (answered 200, not "
+                                  "stored), e.g. test.")
+    ack_body: dict[str, str | int | bool] = Field(
+        default_factory=dict, description="Fields added to every 200 answer, for vendors "
+                                          "that read an acknowledgement (e.g. code: 0).")
     ping_form_field: str | None = Field(
         default=None, description="An unsigned form body made of only this field and a "
                                   "number is the system's ping (e.g. webhook_id=<n> sent "
@@ -79,6 +121,19 @@ class WebhookIntakeSpec(_Model):
     keep_headers: list[str] = Field(
         default_factory=list, description="Headers kept with the stored event besides the "
                                           "topic and id (never the signature).")
+
+    @model_validator(mode="after")
+    def _one_id(self) -> WebhookIntakeSpec:
+        if (self.id_header is None) == (self.id_path is None):
+            raise ValueError("give exactly one of id_header and id_path (the dedupe key)")
+        for key in ("id_path", "ping_when"):
+            expression = getattr(self, key)
+            if expression is not None:
+                try:
+                    jmespath.compile(expression)
+                except JMESPathError as exc:
+                    raise ValueError(f"{key}: invalid JMESPath expression: {exc}") from None
+        return self
 
 
 class WebhookSettings(_Model):

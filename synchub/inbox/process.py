@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 import jmespath
 import sqlalchemy as sa
@@ -161,6 +161,14 @@ class _Processor:
             return _Outcome("processed", reason, topic.stream, dead=[DeadLetterIn(
                 entity=None, record_id=None, reason=reason, field=None,
                 raw={"inbox_id": row.id, "topic": row.topic})])
+        if topic.body_field is not None:
+            try:
+                payload = _decode_field(payload, topic.body_field, topic.body_field_format)
+            except RecordError as exc:
+                reason = f"{label}: {exc.message}"
+                return _Outcome("processed", reason, topic.stream, dead=[DeadLetterIn(
+                    entity=None, record_id=None, reason=reason, field=topic.body_field,
+                    raw={"inbox_id": row.id, "topic": row.topic})])
         if topic.delete is not None:
             return self.deletion(row, topic, payload, label)
         if topic.fetch is not None:
@@ -224,6 +232,20 @@ class _Processor:
         if found is None:
             raise RecordError(f"fetch {topic.fetch}: nothing at {topic.select!r}")
         return found
+
+
+def _decode_field(payload: Any, name: str, form: str) -> Any:
+    """The record held as text in body field ``name`` (JSON, or URL-encoded JSON)."""
+    text = payload.get(name) if isinstance(payload, dict) else None
+    if not isinstance(text, str) or not text:
+        raise RecordError(f"the body has no text field {name!r}", field=name)
+    try:
+        if form == "urlencoded_json":
+            text = unquote_plus(text, encoding="utf-8", errors="strict")
+        return json.loads(text)
+    except ValueError:  # UnicodeDecodeError included
+        raise RecordError(f"body field {name!r} is not {form.replace('_', ' ')}",
+                          field=name) from None
 
 
 def process_inbox(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -19,7 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import jmespath
 import sqlalchemy as sa
+from jmespath.exceptions import JMESPathError
 
 from synchub.errors import ConfigError, redact, register_secret
 from synchub.store.delivery_tables import inbox
@@ -89,6 +92,11 @@ class WebhookReceiver:
             return None
         return spec, settings
 
+    def ack_body(self, connection: str) -> dict[str, Any]:
+        """Fields the connector adds to a 200 answer (its vendor reads them)."""
+        found = self.intake(connection)
+        return dict(found[0].ack_body) if found else {}
+
     def max_body(self, connection: str) -> int:
         """The body limit of ``connection`` (the default when it takes no webhooks)."""
         found = self.intake(connection)
@@ -133,21 +141,30 @@ class WebhookReceiver:
         except ConfigError as exc:
             log.error("webhook for %s refused: %s", connection, redact(exc))
             return Receipt(503, "refused", "webhook secret not configured")
-        if not hmac.compare_digest(sign_body(secret, body).encode(), given.encode()):
+        try:
+            expected = self.expected_signature(connection, spec, secret, body)
+        except ConfigError as exc:
+            log.error("webhook for %s refused: %s", connection, redact(exc))
+            return Receipt(503, "refused", "webhook client id not configured")
+        if not hmac.compare_digest(expected.encode(), given.encode()):
             return Receipt(401, "refused", f"invalid {spec.signature.header}")
         if not topic:
             return Receipt(400, "refused", f"missing {spec.topic_header}")
         if topic in spec.ping_topics:
             return Receipt(200, "ping", "ping")
-        event_id = head.get(spec.id_header.lower(), "").strip()
-        if not event_id:
-            return Receipt(400, "refused", f"missing {spec.id_header}")
-        if len(event_id) > _MAX_ID or len(topic) > _MAX_TOPIC:
-            return Receipt(400, "refused", f"{spec.id_header} or {spec.topic_header} too long")
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return Receipt(400, "refused", "body is not UTF-8")
+        if spec.ping_when is not None and _body_says(spec.ping_when, text):
+            return Receipt(200, "ping", "ping")
+        id_name = spec.id_header or f"the body's {spec.id_path}"
+        event_id = (head.get(spec.id_header.lower(), "") if spec.id_header
+                    else _body_id(spec.id_path or "", text)).strip()
+        if not event_id:
+            return Receipt(400, "refused", f"missing {id_name}")
+        if len(event_id) > _MAX_ID or len(topic) > _MAX_TOPIC:
+            return Receipt(400, "refused", f"{id_name} or {spec.topic_header} too long")
         if "\x00" in text:  # JSON escapes NUL; a raw one is no vendor body (and PostgreSQL
             return Receipt(400, "refused", "body contains a NUL byte")  # cannot store it)
         kept = {name: head[name] for name in _kept_names(spec) if name in head}
@@ -164,6 +181,27 @@ class WebhookReceiver:
                 log.exception("webhook for %s stored, but announcing it failed", connection)
         return Receipt(200, "stored", "stored", inbox_id)
 
+    def expected_signature(self, connection: str, spec: WebhookIntakeSpec, secret: bytes,
+                           body: bytes) -> str:
+        """The signature header a genuine delivery of ``body`` carries."""
+        sig = spec.signature
+        if sig.type == "hmac_sha256_base64":
+            return sign_body(secret, body)
+        parts = {"body": body, "secret": secret}
+        if "client_id" in sig.parts:
+            cfg = self.hub.connection(connection).config
+            try:
+                value = self.resolve(cfg.conn_id).field(sig.client_id_field)
+            except (KeyError, ValueError, ConfigError):
+                value = None
+            if value in (None, ""):
+                raise ConfigError(f"connection {connection!r}: no client id in field "
+                                  f"{sig.client_id_field!r} of Airflow Connection "
+                                  f"{cfg.conn_id!r}",
+                                  key=f"connections.{connection}.conn_id")
+            parts["client_id"] = str(value).encode()
+        return concat_digest(sig.algorithm, [parts[p] for p in sig.parts])
+
     def _insert(self, connection: str, topic: str, event_id: str, text: str,
                 headers: dict[str, Any]) -> int | None:
         """Insert the event unless its id is known; its row id, or None for a duplicate."""
@@ -176,8 +214,35 @@ class WebhookReceiver:
         return None if found is None else int(found)
 
 
+def concat_digest(algorithm: str, parts: list[bytes]) -> str:
+    """Lower-case hex digest of the parts joined without separators (e.g. md5 of
+    ``client_id + body + secret``)."""
+    return hashlib.new(algorithm, b"".join(parts), usedforsecurity=False).hexdigest()
+
+
+def _search(path: str, text: str) -> Any:
+    try:
+        return jmespath.search(path, json.loads(text))
+    except (ValueError, RecursionError, JMESPathError):
+        return None
+
+
+def _body_says(path: str, text: str) -> bool:
+    """Whether a JMESPath on a JSON body is true (a JSON true, not merely truthy)."""
+    return _search(path, text) is True
+
+
+def _body_id(path: str, text: str) -> str:
+    """The event id a JMESPath finds in a JSON body ('' when it finds no text or number)."""
+    found = _search(path, text)
+    if isinstance(found, bool) or not isinstance(found, str | int):
+        return ""
+    return str(found)
+
+
 def _kept_names(spec: WebhookIntakeSpec) -> list[str]:
-    names = [spec.topic_header, spec.id_header, *spec.keep_headers]
+    names = [spec.topic_header, *([spec.id_header] if spec.id_header else []),
+             *spec.keep_headers]
     sig = spec.signature.header.lower()
     return [n.lower() for n in names if n.lower() != sig]
 

@@ -32,6 +32,7 @@ from synchub.sandbox.squarespace.system import SYSTEM as SQUARESPACE
 from synchub.sandbox.taobao.system import SYSTEM as TAOBAO
 from synchub.sandbox.woocommerce.store import WooStore
 from synchub.sandbox.woocommerce.system import SYSTEM as WOOCOMMERCE
+from synchub.sandbox.youzan.system import SYSTEM as YOUZAN
 
 SIMULATED: tuple[System, ...] = (
     SHOPIFY,
@@ -47,6 +48,7 @@ SIMULATED: tuple[System, ...] = (
     TAOBAO,
     PINDUODUO,
     JD,
+    YOUZAN,
 )
 # system name -> store class (the systems whose stores the sandbox creates)
 SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}

@@ -30,6 +30,7 @@ CONTEXTS = {
     "taobao": MappingContext(connection="taobao_shop", system="taobao"),
     "pinduoduo": MappingContext(connection="pdd_shop", system="pinduoduo"),
     "jd": MappingContext(connection="jd_shop", system="jd"),
+    "youzan": MappingContext(connection="youzan_shop", system="youzan"),
 }
 
 

@@ -29,6 +29,8 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("shopify", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
     ("woocommerce", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
     ("aftership", "parcels", ["odoo/parcels"]),
+    # no import golden holds shipments of Youzan orders: canonical ones from a fixture
+    ("youzan", "tracking", ["../fixtures/youzan/shipments"]),
 ]
 IDS = [f"{system}/{name}" for system, name, _ in CASES]
 

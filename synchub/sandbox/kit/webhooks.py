@@ -3,10 +3,11 @@
 A store calls :meth:`WebhookSender.emit` when an order or customer is created or changed
 (under its lock); the body is rendered then, as the vendor snapshots the record when the
 event happens, and queued for every active subscription of the topic. A daemon thread
-POSTs the deliveries signed with base64 HMAC-SHA256 of the raw body, with the headers of
-the vendor's :class:`WebhookStyle`, retrying a failed one a few times. ``drop_next`` loses
-the next deliveries (the poll must recover them) and ``duplicate_next`` sends the next ones
-twice with the same ids (the receiver must store them once).
+POSTs the deliveries, shaped and signed as the vendor's :class:`WebhookStyle` says (the
+record as JSON and base64 HMAC-SHA256 of the raw body unless it says otherwise), with its
+headers, retrying a failed one a few times. ``drop_next`` loses the next deliveries (the
+poll must recover them) and ``duplicate_next`` sends the next ones twice with the same ids
+(the receiver must store them once).
 """
 
 from __future__ import annotations
@@ -81,6 +82,14 @@ class WebhookStyle(ABC):
         """A delivery to send when an active subscription is created (none by default)."""
         return None
 
+    def body(self, store: Any, topic: str, resource: dict[str, Any], event_id: str) -> bytes:
+        """The bytes a delivery carries (the record as JSON by default)."""
+        return dumps(resource)
+
+    def sign(self, store: Any, secret: str, body: bytes) -> str:
+        """The signature header's value (base64 HMAC-SHA256 of the body by default)."""
+        return signature(secret, body)
+
 
 class WebhookSender:
     """Subscriptions of one store and the thread that delivers their events."""
@@ -149,9 +158,9 @@ class WebhookSender:
         resource = render()
         if resource is None:
             return 0
-        body = dumps(resource)
         self._events += 1
         event_id = str(uuid.UUID(hex=hex128(self.store.key, "event", self._events)))
+        body = self.style.body(self.store, topic, resource, event_id)
         queued = 0
         for sub in subs:
             with self._cond:
@@ -163,7 +172,7 @@ class WebhookSender:
                 twice = self.duplicate_next > 0
                 self.duplicate_next -= 1 if twice else 0
             delivery = Delivery(sub.id, topic, sub.address, body, self.style.headers(
-                self.store, sub, topic, signature(sub.secret, body), event_id,
+                self.store, sub, topic, self.style.sign(self.store, sub.secret, body), event_id,
                 hex128(self.store.key, "delivery", event_id, sub.id)))
             self._enqueue(delivery)
             if twice:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import jmespath
 import requests
 
 from synchub.errors import ConfigError, FatalAPIError
@@ -49,9 +50,14 @@ def windows(start: datetime, end: datetime, size: timedelta
 
 def _record_key(record: dict[str, Any], primary_key: str | list[str], cursor: str | None
                 ) -> str:
+    """The record's id and change time; a dotted key is a path into the record."""
     keys = [primary_key] if isinstance(primary_key, str) else primary_key
-    return json.dumps([record.get(k) for k in keys] + [record.get(cursor) if cursor else None],
-                      default=str)
+    return json.dumps([_value(record, k) for k in keys] + [_value(record, cursor)
+                                                           if cursor else None], default=str)
+
+
+def _value(record: dict[str, Any], key: str) -> Any:
+    return jmespath.search(key, record) if "." in key else record.get(key)
 
 
 class GatewayTransport(RequestTransport):
