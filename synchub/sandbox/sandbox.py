@@ -25,6 +25,7 @@ from synchub.sandbox.odoo.store import OdooStore
 from synchub.sandbox.odoo.system import SYSTEM as ODOO
 from synchub.sandbox.pinduoduo.system import SYSTEM as PINDUODUO
 from synchub.sandbox.settlement_file.system import SYSTEM as SETTLEMENT_FILE
+from synchub.sandbox.sf_express.system import SYSTEM as SF_EXPRESS
 from synchub.sandbox.shopify.store import ShopifyStore
 from synchub.sandbox.shopify.system import SYSTEM as SHOPIFY
 from synchub.sandbox.squarespace.store import SquarespaceStore
@@ -47,6 +48,7 @@ SIMULATED: tuple[System, ...] = (
     TAOBAO,
     PINDUODUO,
     JD,
+    SF_EXPRESS,
 )
 # system name -> store class (the systems whose stores the sandbox creates)
 SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}
