@@ -29,6 +29,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("shopify", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
     ("woocommerce", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
     ("aftership", "parcels", ["odoo/parcels"]),
+    ("sf_express", "waybills", ["taobao/orders", "jd/orders"]),
 ]
 IDS = [f"{system}/{name}" for system, name, _ in CASES]
 

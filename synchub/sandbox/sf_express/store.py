@@ -167,6 +167,16 @@ class SfExpressStore(BaseStore):
                       "waybillNoInfoList": [{"waybillType": 1, "waybillNo": number}]}
 
 
+    def search_order(self, msg: Mapping[str, Any]) -> tuple[str | None, Any]:
+        """``EXP_RECE_SEARCH_ORDER_RESP``: the waybill of an order created before."""
+        found = self.waybills.get(str(msg.get("orderId") or ""))
+        if found is None:
+            return "20052", "订单不存在"
+        return None, {"orderId": found["orderId"], "originCode": "755", "destCode": "021",
+                      "filterResult": 2,
+                      "waybillNoInfoList": [{"waybillType": 1, "waybillNo": found["waybillNo"]}]}
+
+
 def _route(step: Step, index: int, key: str, number: str) -> dict[str, Any]:
     stage = step.stage
     if stage == "in_transit":

@@ -10,7 +10,8 @@ As the 丰桥 documentation and SF's SDK samples describe it (docs/systems/sf_ex
   a platform code: A1001 a required field missing, A1002 the timestamp expired, A1004 no
   permission for the service, A1005 throttled, A1006 a bad digest, A1007 a requestID used
   before;
-- ``EXP_RECE_SEARCH_ROUTES`` and ``EXP_RECE_CREATE_ORDER`` (:mod:`.store`).
+- ``EXP_RECE_SEARCH_ROUTES``, ``EXP_RECE_CREATE_ORDER`` (``8016`` for an orderId used
+  before) and ``EXP_RECE_SEARCH_ORDER_RESP`` (:mod:`.store`).
 
 The sandbox's choices where the documentation is silent: a timestamp (milliseconds, or
 seconds as SF's Python sample sends) more than 10 minutes off is A1002; a requestID is
@@ -38,7 +39,7 @@ from synchub.sandbox.sf_express.store import SfExpressStore
 
 SKEW = 600
 REMEMBER = 3600
-SERVICES = ("EXP_RECE_SEARCH_ROUTES", "EXP_RECE_CREATE_ORDER")
+SERVICES = ("EXP_RECE_SEARCH_ROUTES", "EXP_RECE_CREATE_ORDER", "EXP_RECE_SEARCH_ORDER_RESP")
 
 
 def digest(msg_data: str, timestamp: str, checkword: str) -> str:
@@ -118,6 +119,8 @@ def std_service(store: SfExpressStore, call: Call) -> Reply:
         return service("8000", "msgData 不是合法的JSON")
     if form["serviceCode"] == "EXP_RECE_SEARCH_ROUTES":
         return service(*store.search_routes(msg))
+    if form["serviceCode"] == "EXP_RECE_SEARCH_ORDER_RESP":
+        return service(*store.search_order(msg))
     return service(*store.create_order(msg))
 
 

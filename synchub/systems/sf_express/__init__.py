@@ -22,4 +22,5 @@ def register(registry: Registry) -> None:
     registry.add("transport", "sf_service", f"{here}.transport:SF_SERVICE",
                  spec=f"{here}.specs:SfServiceStreamSpec")
     registry.add("courier_status", "sf_express", f"{here}.status:sf_status")
+    registry.add("writer", "sf_express_create_order", f"{here}.waybill:SfCreateOrderWriter")
     TRANSFORMS.register_all(registry)
