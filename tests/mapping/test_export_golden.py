@@ -30,6 +30,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("woocommerce", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
     ("aftership", "parcels", ["odoo/parcels"]),
     ("sf_express", "waybills", ["taobao/orders", "jd/orders"]),
+    ("udesk", "customers", ["shopify/customers", "woocommerce/customers"]),
 ]
 IDS = [f"{system}/{name}" for system, name, _ in CASES]
 

@@ -13,9 +13,12 @@ from synchub.registry import Registry
 
 def register(registry: Registry) -> None:
     """Register Udesk's strategies."""
+    from synchub.systems.udesk.transforms import TRANSFORMS
+
     here = "synchub.systems.udesk"
     registry.add("auth", "udesk_v2", f"{here}.auth:UdeskSignAuth.from_spec",
                  spec=f"{here}.specs:UdeskSignAuthSpec")
     registry.add("transport", "udesk_rest", f"{here}.transport:UDESK_REST",
                  spec=f"{here}.transport:UdeskStreamSpec")
     registry.add("writer", "udesk_customer_upsert", f"{here}.customers:UdeskCustomerWriter")
+    TRANSFORMS.register_all(registry)
