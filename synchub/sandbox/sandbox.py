@@ -31,6 +31,7 @@ from synchub.sandbox.shopify.system import SYSTEM as SHOPIFY
 from synchub.sandbox.squarespace.store import SquarespaceStore
 from synchub.sandbox.squarespace.system import SYSTEM as SQUARESPACE
 from synchub.sandbox.taobao.system import SYSTEM as TAOBAO
+from synchub.sandbox.udesk.system import SYSTEM as UDESK
 from synchub.sandbox.woocommerce.store import WooStore
 from synchub.sandbox.woocommerce.system import SYSTEM as WOOCOMMERCE
 
@@ -49,6 +50,7 @@ SIMULATED: tuple[System, ...] = (
     PINDUODUO,
     JD,
     SF_EXPRESS,
+    UDESK,
 )
 # system name -> store class (the systems whose stores the sandbox creates)
 SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}
