@@ -42,6 +42,9 @@ def customer_body(item: DeliveryItem) -> dict[str, Any]:
         raise ItemFailure(f"customer {item.record_id}: no payload (the route needs the "
                           "customers write mapping)")
     out = {k: p[k] for k in FIELDS if p.get(k) not in (None, "", [])}
+    phone = str(p.get("phone") or "").strip()
+    if phone and "cellphones" not in out:
+        out["cellphones"] = [[None, phone]]   # Udesk's list of [id, number]; no id: a new one
     if not out.get("web_token"):
         raise ItemFailure(f"customer {item.record_id}: web_token (the hub id) is empty")
     if not out.get("nick_name"):

@@ -5,7 +5,7 @@ Revises: 0011_stock_exception_sku_index
 Create Date: 2026-12-07
 
 One row per ticket of a service desk (Udesk), like every entity table (document, content
-hash, change sequence, tombstone), with the columns the order operations ask on: status,
+hash, change sequence and its counter, tombstone), with the columns the order operations ask on: status,
 the customer as the desk names it, and the order the ticket is about (indexed).
 """
 
@@ -50,9 +50,14 @@ def upgrade() -> None:
     op.create_index("ix_service_tickets_change_seq", "service_tickets", ["change_seq"])
     op.create_index("ix_service_tickets_order", "service_tickets",
                     ["order_connection", "order_external_id"])
+    # the change sequence of the new entity (its feed reads in this order)
+    counters = sa.table("change_counters", sa.column("entity", sa.String),
+                        sa.column("value", sa.BigInteger))
+    op.bulk_insert(counters, [{"entity": "service_ticket", "value": 0}])
 
 
 def downgrade() -> None:
+    op.execute("delete from change_counters where entity = 'service_ticket'")
     op.drop_index("ix_service_tickets_order", "service_tickets")
     op.drop_index("ix_service_tickets_change_seq", "service_tickets")
     op.drop_table("service_tickets")
