@@ -157,11 +157,11 @@ class SfExpressStore(BaseStore):
         self._serial += 1
         draw = rng_for(self.key, "waybill", order_id).randrange(10**9)
         number = f"SF{1300000000000 + draw * 100 + self._serial % 100}"
-        kept = {"orderId": order_id, "waybillNo": number, "at": self.stamp(),
-                "msg": dict(msg)}
-        self.waybills[order_id] = kept
+        at = self.stamp()
+        self.waybills[order_id] = {"orderId": order_id, "waybillNo": number, "at": at,
+                                   "msg": dict(msg)}
         self.journeys[number] = Journey(number, "深圳市", "上海市",
-                                        [Step(kept["at"], "info_received", "Bielefeld")])
+                                        [Step(at, "info_received", "Bielefeld")])
         return None, {"orderId": order_id, "originCode": "755", "destCode": "021",
                       "filterResult": 2, "remark": "",
                       "waybillNoInfoList": [{"waybillType": 1, "waybillNo": number}]}

@@ -32,9 +32,9 @@ from urllib.parse import parse_qsl, quote_plus
 from starlette.requests import Request
 
 from synchub.sandbox.kit.http import Reply, VendorAPI
+from synchub.sandbox.kit.parcels import track_router
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
-from synchub.sandbox.kit.parcels import track_router
 from synchub.sandbox.sf_express.store import SfExpressStore
 
 SKEW = 600

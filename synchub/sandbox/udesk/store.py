@@ -2,7 +2,7 @@
 
 Customers are created and updated through the API (keyed by ``web_token``, the caller's own
 id for them) or seeded; tickets are seeded in Chinese, some about an order named in the
-custom field ``TextField_1`` as ``<connection>:<order id>``, and ``mutate`` moves tickets on
+custom field ``TextField_1`` as ``<connection>:<order id>``, and ``move_tickets`` moves them on
 (solved, closed) or opens new ones. Times are ISO 8601 with Udesk's ``+08:00`` offset.
 """
 
@@ -98,7 +98,8 @@ class UdeskStore(BaseStore):
                     at: int, priority: str, platform: str) -> dict[str, Any]:
         tid = self._next_ticket
         self._next_ticket += 1
-        row = {"id": tid, "field_num": f"T{datetime.fromtimestamp(at, BEIJING):%Y%m%d}{tid % 10000:04d}",
+        day = datetime.fromtimestamp(at, BEIJING).strftime("%Y%m%d")
+        row = {"id": tid, "field_num": f"T{day}{tid % 10000:04d}",
                "subject": subject, "content": f"<p>{subject}</p>", "customer_id": customer,
                "status": STATUS_CN[status], "status_en": status, "priority": priority,
                "platform": platform, "tags": "",
@@ -132,7 +133,7 @@ class UdeskStore(BaseStore):
         row["updated_at"] = iso_beijing(self.stamp())
         return row
 
-    def mutate(self, count: int = 1) -> list[int]:
+    def move_tickets(self, count: int = 1) -> list[int]:
         """Move ``count`` open tickets on (solved) or, when none is open, open new ones."""
         changed = []
         with self.lock:

@@ -31,10 +31,7 @@ PLACEHOLDER = re.compile(r"\{((?:input|conn)\.[\w.]+)\}")
 
 def connection_value(conn: ConnectionInfo, name: str) -> str:
     """A Connection field for ``{conn.<name>}``; empty when the Connection leaves it out."""
-    if name.startswith("extra."):
-        value = conn.extra.get(name[6:])
-    else:
-        value = getattr(conn, name, None)
+    value = conn.extra.get(name[6:]) if name.startswith("extra.") else getattr(conn, name, None)
     return "" if value is None else str(value)
 
 

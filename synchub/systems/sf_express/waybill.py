@@ -43,7 +43,7 @@ class SenderSpec(BaseModel):
     city: str | None = None
     county: str | None = None
     address: str
-    postCode: str | None = None  # noqa: N815 - SF's field name
+    postCode: str | None = None   # SF's field name
     country: str = "CN"
 
 

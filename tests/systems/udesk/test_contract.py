@@ -77,7 +77,7 @@ def test_tickets_sync_linked_to_customer_and_order(hub: Hub, sandbox: Any,
             table.c.status.in_(["open", "pending"]))).scalars().all()
     assert about["external_id"] in found
 
-    changed = tenant.mutate(2)
+    changed = tenant.move_tickets(2)
     again = sync_stream(hub, "desk", "tickets", store=store, conn_info=conn(srv, tenant))
     assert again.stored == 2 and again.unchanged == 118
     assert {tickets(store)[str(t)]["status"] for t in changed} == {"solved"}

@@ -5,8 +5,9 @@ Revises: 0011_stock_exception_sku_index
 Create Date: 2026-12-07
 
 One row per ticket of a service desk (Udesk), like every entity table (document, content
-hash, change sequence and its counter, tombstone), with the columns the order operations ask on: status,
-the customer as the desk names it, and the order the ticket is about (indexed).
+hash, change sequence and its counter, tombstone), with the columns the order operations
+ask on: status, the customer as the desk names it, and the order the ticket is about
+(indexed).
 """
 
 from __future__ import annotations
