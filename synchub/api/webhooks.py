@@ -116,8 +116,11 @@ def webhooks_router(receiver: ReceiverFactory | None = None, *,
             return JSONResponse({"status": "refused", "detail": "body too large"},
                                 status_code=413)
         # database work off the event loop, so slow storage never blocks other deliveries
-        receipt = await run_in_threadpool(rcv.receive, connection, request.headers, body)
-        return JSONResponse({"status": receipt.outcome, "detail": receipt.detail},
-                            status_code=receipt.status)
+        receipt = await run_in_threadpool(rcv.receive, connection, request.headers, body,
+                                          dict(request.query_params))
+        # a system with its own success answer (it retries until it reads it) gets it
+        content = receipt.reply if receipt.reply is not None else {
+            "status": receipt.outcome, "detail": receipt.detail}
+        return JSONResponse(content, status_code=receipt.status)
 
     return router

@@ -22,6 +22,29 @@ class SignatureSpec(_Model):
     header: str = Field(description="e.g. X-<Vendor>-Hmac-Sha256")
 
 
+class RegisteredVerifierSpec(_Model):
+    """A push verified and read by a registered verifier (kind ``webhook_verifier``).
+
+    For systems whose pushes are not an HMAC header over the body: the verifier checks the
+    delivery with the connection's secret and says its topic and event id (from the body,
+    the query or headers), and what the system expects as the answer.
+    """
+
+    type: Literal["registered"]
+    verifier: str = Field(description="A registered webhook verifier (kind webhook_verifier).")
+
+
+class RefreshSpec(_Model):
+    """The body names records of a store-fed stream by their input keys: re-read them.
+
+    The records come from the same requests a poll makes (``_input`` tags included), for
+    the inputs the stream's source finds open now whose key the body names; a key that is
+    not open (unknown to the hub, or final) is left alone.
+    """
+
+    keys: str = Field(description="JMESPath of the named keys in the body (a list or one).")
+
+
 class DeleteSpec(_Model):
     """A topic that says records were deleted at the source: the body names them.
 
@@ -48,6 +71,9 @@ class TopicSpec(_Model):
     """
 
     stream: str = Field(description="Connector stream whose mappings read the record.")
+    refresh: RefreshSpec | None = Field(
+        default=None, description="The body only names records of a store-fed stream: "
+                                  "re-read them through it (not with fetch or delete).")
     fetch: str | None = Field(default=None, description="Path of the record to re-read, "
                               "e.g. /admin/api/2025-07/orders/{order_id}.json")
     select: str | None = Field(default=None, description="JMESPath of the record in the "
@@ -59,15 +85,21 @@ class TopicSpec(_Model):
     def _delete_alone(self) -> TopicSpec:
         if self.delete is not None and (self.fetch is not None or self.select is not None):
             raise ValueError("a delete topic names its records in the body: drop fetch/select")
+        if self.refresh is not None and (self.fetch is not None or self.delete is not None):
+            raise ValueError("a refresh topic re-reads through its stream: drop fetch/delete")
         return self
 
 
 class WebhookIntakeSpec(_Model):
     """The ``webhooks:`` section of a connector file."""
 
-    signature: SignatureSpec
-    id_header: str = Field(description="Header with the delivery's unique id (dedupe key).")
-    topic_header: str = Field(description="Header naming the topic, e.g. X-<Vendor>-Topic.")
+    signature: SignatureSpec | RegisteredVerifierSpec
+    id_header: str | None = Field(
+        default=None, description="Header with the delivery's unique id (dedupe key); "
+                                  "required with an HMAC signature.")
+    topic_header: str | None = Field(
+        default=None, description="Header naming the topic, e.g. X-<Vendor>-Topic; "
+                                  "required with an HMAC signature.")
     topics: dict[str, TopicSpec] = Field(min_length=1)
     ping_topics: list[str] = Field(default_factory=list, description="Topics that only "
                                    "test the endpoint; answered 200 and not stored.")
@@ -79,6 +111,14 @@ class WebhookIntakeSpec(_Model):
     keep_headers: list[str] = Field(
         default_factory=list, description="Headers kept with the stored event besides the "
                                           "topic and id (never the signature).")
+
+    @model_validator(mode="after")
+    def _headers_for_hmac(self) -> WebhookIntakeSpec:
+        if isinstance(self.signature, SignatureSpec):
+            missing = [k for k in ("id_header", "topic_header") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"an HMAC-signed intake needs {' and '.join(missing)}")
+        return self
 
 
 class WebhookSettings(_Model):

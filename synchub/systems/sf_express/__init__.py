@@ -3,8 +3,9 @@ tracking and waybill creation.
 
 Everything goes through ``POST /std/service`` with a ``msgDigest``: the ``sf_digest`` auth
 signs, the ``sf_service`` transport sends a service's ``msgData`` and opens the answer, the
-status table ``sf_express`` turns route ``opCode`` values into canonical statuses, and the
-writer ``sf_express_create_order`` asks SF for a waybill number for a shipment.
+status table ``sf_express`` turns route ``opCode`` values into canonical statuses, the
+writer ``sf_express_create_order`` asks SF for a waybill number for an order, and the
+webhook verifier ``sf_route_push`` takes SF's route pushes into the inbox.
 """
 
 from __future__ import annotations
@@ -23,4 +24,5 @@ def register(registry: Registry) -> None:
                  spec=f"{here}.specs:SfServiceStreamSpec")
     registry.add("courier_status", "sf_express", f"{here}.status:sf_status")
     registry.add("writer", "sf_express_create_order", f"{here}.waybill:SfCreateOrderWriter")
+    registry.add("webhook_verifier", "sf_route_push", f"{here}.push:SF_ROUTE_PUSH")
     TRANSFORMS.register_all(registry)
