@@ -21,7 +21,8 @@ def register(registry: Registry) -> None:
     registry.add("auth", "sf_digest", f"{here}.auth:SfDigestAuth.from_spec",
                  spec=f"{here}.specs:SfDigestAuthSpec")
     registry.add("transport", "sf_service", f"{here}.transport:SF_SERVICE",
-                 spec=f"{here}.specs:SfServiceStreamSpec")
+                 spec=f"{here}.specs:SfServiceStreamSpec",
+                 stream_checks=f"{here}.checks:check_stream")
     registry.add("courier_status", "sf_express", f"{here}.status:sf_status")
     registry.add("writer", "sf_express_create_order", f"{here}.waybill:SfCreateOrderWriter")
     registry.add("webhook_verifier", "sf_route_push", f"{here}.push:SF_ROUTE_PUSH")
