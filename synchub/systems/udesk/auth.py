@@ -53,6 +53,10 @@ class UdeskSignAuth(AuthBase):
     @classmethod
     def from_spec(cls, spec: UdeskSignAuthSpec, conn: ConnectionInfo,
                   session: requests.Session, timeout: float) -> UdeskSignAuth:
-        """Build from the YAML declaration and the Connection."""
-        return cls(str(conn.field(spec.email_field)),
+        """Build from the YAML declaration and the Connection.
+
+        The email is registered for redaction too: it rides in every query string, so a
+        transport error quoting the URL would otherwise log an administrator's address.
+        """
+        return cls(connection_secret(conn, spec.email_field),
                    connection_secret(conn, spec.token_field))
