@@ -53,6 +53,7 @@ KINDS: dict[str, str] = {
     "writer": "how records are written to a sink (writers.<route>.type)",
     "stock_publisher": "how stock figures are pushed to a channel (stock_publisher.type)",
     "courier_status": "a courier's status table (carrier status -> canonical status)",
+    "webhook_verifier": "how a pushed delivery is verified and read (webhooks.signature)",
 }
 
 

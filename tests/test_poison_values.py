@@ -214,6 +214,11 @@ COLUMN_FIELDS: dict[tuple[str, str], str] = {
     ("ledger_entry", "currency"): "currency",
     ("ledger_entry", "functional_currency"): "functional_currency",
     ("ledger_entry", "corrects"): "corrects",
+    ("service_ticket", "status"): "status",
+    ("service_ticket", "customer_connection"): "customer_connection",
+    ("service_ticket", "customer_external_id"): "customer_external_id",
+    ("service_ticket", "order_connection"): "order_connection",
+    ("service_ticket", "order_external_id"): "order_external_id",
 }
 
 

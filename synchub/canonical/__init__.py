@@ -13,12 +13,13 @@ from synchub.canonical.money_movements import (
 )
 from synchub.canonical.order import Order
 from synchub.canonical.product import InventoryLevel, Product
+from synchub.canonical.service_ticket import ServiceTicket
 from synchub.canonical.shipment import Shipment
 
 ENTITIES: dict[str, type[CanonicalRecord]] = {
     m.entity: m
     for m in (Order, Product, InventoryLevel, Customer, Shipment, Refund, Payout,
-              BalanceTransaction, FxRate, LedgerEntry)
+              BalanceTransaction, FxRate, LedgerEntry, ServiceTicket)
 }
 
 
@@ -33,6 +34,7 @@ def entity_model(name: str) -> type[CanonicalRecord]:
 __all__ = [
     "ENTITIES", "BalanceTransaction", "CanonicalRecord", "Customer", "FxRate",
     "InventoryLevel", "LedgerEntry", "Money",
-    "Order", "Payout", "Product", "Refund", "Shipment", "SourceRef", "canonical_id",
+    "Order", "Payout", "Product", "Refund", "ServiceTicket", "Shipment", "SourceRef",
+    "canonical_id",
     "entity_model",
 ]

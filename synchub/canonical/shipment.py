@@ -14,6 +14,7 @@ from synchub.canonical.base import (
     Sku,
     Strict,
     UtcDatetime,
+    Warning_,
 )
 
 TrackingStatus = Literal[
@@ -29,6 +30,9 @@ class TrackingEvent(Strict):
     status: TrackingStatus
     description: str | None = None
     location: str | None = None
+    code: str | None = Field(default=None, max_length=64,
+                             description="The carrier's own code for the event, as sent "
+                                         "(kept so a code the hub does not know is not lost).")
 
 
 class ShipmentLine(Strict):
@@ -59,3 +63,13 @@ class Shipment(CanonicalRecord):
     shipped_at: UtcDatetime | None = None
     delivered_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
+    warnings: list[Warning_] = Field(default_factory=list)
+
+    def check(self) -> None:
+        """Flag the events whose carrier code the status table did not know."""
+        unknown = sorted({e.code for e in self.events if e.status == "unknown" and e.code})
+        if unknown and not any(w.code == "unknown_tracking_code" for w in self.warnings):
+            self.warnings.append(Warning_(
+                code="unknown_tracking_code",
+                message=f"carrier event code(s) {', '.join(unknown)} not in the status "
+                        "table; kept as status unknown with the raw code"))

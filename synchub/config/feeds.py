@@ -20,8 +20,8 @@ NAME = r"^[a-z][a-z0-9_]{0,62}$"
 # every feed the hub serves: the canonical entities, the stock feeds, then the ledger's
 # row feeds (synchub.feeds.reader.FEEDS; a test keeps the two in step)
 FEED_NAMES = ("order", "product", "inventory_level", "customer", "shipment", "refund",
-              "payout", "balance_transaction", "fx_rate", "ledger_entry", "stock_exception",
-              "stock_alert", "reconciliation", "journal_line")
+              "payout", "balance_transaction", "fx_rate", "ledger_entry", "service_ticket",
+              "stock_exception", "stock_alert", "reconciliation", "journal_line")
 
 
 class _Model(BaseModel):

@@ -47,6 +47,29 @@ class ConcatDigestSignatureSpec(_Model):
         return self
 
 
+class RegisteredVerifierSpec(_Model):
+    """A push verified and read by a registered verifier (kind ``webhook_verifier``).
+
+    For systems whose pushes are not an HMAC header over the body: the verifier checks the
+    delivery with the connection's secret and says its topic and event id (from the body,
+    the query or headers), and what the system expects as the answer.
+    """
+
+    type: Literal["registered"]
+    verifier: str = Field(description="A registered webhook verifier (kind webhook_verifier).")
+
+
+class RefreshSpec(_Model):
+    """The body names records of a store-fed stream by their input keys: re-read them.
+
+    The records come from the same requests a poll makes (``_input`` tags included), for
+    the inputs the stream's source finds open now whose key the body names; a key that is
+    not open (unknown to the hub, or final) is left alone.
+    """
+
+    keys: str = Field(description="JMESPath of the named keys in the body (a list or one).")
+
+
 class DeleteSpec(_Model):
     """A topic that says records were deleted at the source: the body names them.
 
@@ -73,6 +96,9 @@ class TopicSpec(_Model):
     """
 
     stream: str = Field(description="Connector stream whose mappings read the record.")
+    refresh: RefreshSpec | None = Field(
+        default=None, description="The body only names records of a store-fed stream: "
+                                  "re-read them through it (not with fetch or delete).")
     fetch: str | None = Field(default=None, description="Path of the record to re-read, "
                               "e.g. /admin/api/2025-07/orders/{order_id}.json")
     select: str | None = Field(default=None, description="JMESPath of the record in the "
@@ -89,20 +115,24 @@ class TopicSpec(_Model):
     def _delete_alone(self) -> TopicSpec:
         if self.delete is not None and (self.fetch is not None or self.select is not None):
             raise ValueError("a delete topic names its records in the body: drop fetch/select")
+        if self.refresh is not None and (self.fetch is not None or self.delete is not None):
+            raise ValueError("a refresh topic re-reads through its stream: drop fetch/delete")
         return self
 
 
 class WebhookIntakeSpec(_Model):
     """The ``webhooks:`` section of a connector file."""
 
-    signature: SignatureSpec | ConcatDigestSignatureSpec
+    signature: SignatureSpec | ConcatDigestSignatureSpec | RegisteredVerifierSpec
     id_header: str | None = Field(
         default=None, description="Header with the delivery's unique id (dedupe key).")
     id_path: str | None = Field(
         default=None, description="Instead of id_header: a JMESPath into the JSON body "
                                   "giving the event's unique id, e.g. "
                                   "join('/', [type, to_string(id), to_string(version)]).")
-    topic_header: str = Field(description="Header naming the topic, e.g. X-<Vendor>-Topic.")
+    topic_header: str | None = Field(
+        default=None, description="Header naming the topic, e.g. X-<Vendor>-Topic; "
+                                  "required unless a registered verifier names the topic.")
     topics: dict[str, TopicSpec] = Field(min_length=1)
     ping_topics: list[str] = Field(default_factory=list, description="Topics that only "
                                    "test the endpoint; answered 200 and not stored.")
@@ -123,9 +153,14 @@ class WebhookIntakeSpec(_Model):
                                           "topic and id (never the signature).")
 
     @model_validator(mode="after")
-    def _one_id(self) -> WebhookIntakeSpec:
-        if (self.id_header is None) == (self.id_path is None):
-            raise ValueError("give exactly one of id_header and id_path (the dedupe key)")
+    def _ids_and_topics(self) -> WebhookIntakeSpec:
+        if not isinstance(self.signature, RegisteredVerifierSpec):
+            # a registered verifier says the topic and the event id itself
+            if (self.id_header is None) == (self.id_path is None):
+                raise ValueError("give exactly one of id_header and id_path (the dedupe key)")
+            if self.topic_header is None:
+                raise ValueError("topic_header is required unless a registered verifier "
+                                 "names the topic")
         for key in ("id_path", "ping_when"):
             expression = getattr(self, key)
             if expression is not None:

@@ -99,10 +99,10 @@ class _Processor:
     """The per-run state: the connection's plan, the client (made on demand), the hooks."""
 
     def __init__(self, hub: Hub, connection: str, client: ConnectorClient | None,
-                 conn_info: ConnectionInfo | None) -> None:
+                 conn_info: ConnectionInfo | None, store: Store | None = None) -> None:
         from synchub.stock.ingest import StockIngest
 
-        self.hub, self.connection = hub, connection
+        self.hub, self.connection, self.store = hub, connection, store
         self.plan = hub.connection(connection)
         spec = self.plan.connector.webhooks
         if spec is None:
@@ -171,9 +171,10 @@ class _Processor:
                     raw={"inbox_id": row.id, "topic": row.topic})])
         if topic.delete is not None:
             return self.deletion(row, topic, payload, label)
-        if topic.fetch is not None:
+        if topic.refresh is not None or topic.fetch is not None:
             try:
-                payload = self.fetch(topic, payload)
+                payload = self.refresh(topic, payload) if topic.refresh is not None \
+                    else self.fetch(topic, payload)
             except (RecordError, FatalAPIError) as exc:
                 reason = f"{label}: {redact(exc)}"
                 return _Outcome("processed", reason, topic.stream, dead=[DeadLetterIn(
@@ -214,6 +215,29 @@ class _Processor:
         at = _utc(row.received_at) if row.received_at is not None else datetime.now(UTC)
         return _Outcome("processed", stream=topic.stream,
                         deletion=_Deletion(spec.entity, keys, spec.match, at))
+
+    def refresh(self, topic: TopicSpec, payload: Any) -> list[dict[str, Any]]:
+        """Re-read the records the event names through its store-fed stream."""
+        from synchub.pipeline.source import read_stream
+
+        assert topic.refresh is not None
+        found = jmespath.search(topic.refresh.keys, payload) if isinstance(payload, dict) \
+            else None
+        named = found if isinstance(found, list) else [found]
+        keys = {str(k).strip() for k in named if isinstance(k, str | int)
+                and not isinstance(k, bool) and str(k).strip()}
+        if not keys:
+            raise RecordError(f"refresh: the body names nothing at {topic.refresh.keys}",
+                              field=topic.refresh.keys)
+        if self.store is None:
+            raise ConfigError("a refresh topic needs the store (its stream is store-fed)")
+        records: list[dict[str, Any]] = []
+        for page in read_stream(self.api(), topic.stream, store=self.store,
+                                connection=self.connection, state=None, window_end=None,
+                                full_refresh=False, only=keys):
+            records.extend(page.records)
+            self.fetches += 1
+        return records
 
     def fetch(self, topic: TopicSpec, payload: Any) -> Any:
         """Re-read the record the event names (``{field}`` filled from the body)."""
@@ -261,7 +285,7 @@ def process_inbox(
     """
     summary = InboxSummary(connection=connection)
     started = time.monotonic()
-    proc = _Processor(hub, connection, client, conn_info)
+    proc = _Processor(hub, connection, client, conn_info, store)
     last_id = 0
     try:
         while summary.events < limit:

@@ -24,7 +24,10 @@ import jmespath
 import sqlalchemy as sa
 from jmespath.exceptions import JMESPathError
 
+from synchub.config.webhooks import ConcatDigestSignatureSpec, RegisteredVerifierSpec
 from synchub.errors import ConfigError, redact, register_secret
+from synchub.inbox.verify import PushRefused, WebhookVerifier
+from synchub.registry import REGISTRY
 from synchub.store.delivery_tables import inbox
 from synchub.store.writer import dialect_insert
 
@@ -63,6 +66,7 @@ class Receipt:
     outcome: str  # stored | duplicate | ping | refused
     detail: str = ""
     inbox_id: int | None = None
+    reply: dict[str, Any] | None = None   # the body the system expects, when it has its own
 
 
 def _default_resolver(conn_id: str) -> ConnectionInfo:
@@ -120,8 +124,9 @@ class WebhookReceiver:
 
     # -- the request -----------------------------------------------------------------------
 
-    def receive(self, connection: str, headers: Mapping[str, str], body: bytes) -> Receipt:
-        """Handle one delivery; the caller answers ``Receipt.status``."""
+    def receive(self, connection: str, headers: Mapping[str, str], body: bytes,
+                query: Mapping[str, str] | None = None) -> Receipt:
+        """Handle one delivery; the caller answers ``Receipt.status`` (and ``reply``)."""
         found = self.intake(connection)
         if found is None:
             return Receipt(404, "refused", f"connection {connection!r} takes no webhooks")
@@ -129,6 +134,10 @@ class WebhookReceiver:
         head = {k.lower(): v for k, v in headers.items()}
         if len(body) > settings.max_body_bytes:
             return Receipt(413, "refused", f"body larger than {settings.max_body_bytes} bytes")
+        if isinstance(spec.signature, RegisteredVerifierSpec):
+            return self._receive_registered(connection, spec, spec.signature, head,
+                                            dict(query or {}), body)
+        assert spec.topic_header is not None  # checked by the spec
         topic = head.get(spec.topic_header.lower(), "").strip()
         if not topic and _is_form_ping(spec, body):
             # WooCommerce's ping is not signed; it is answered and nothing is kept
@@ -165,9 +174,42 @@ class WebhookReceiver:
             return Receipt(400, "refused", f"missing {id_name}")
         if len(event_id) > _MAX_ID or len(topic) > _MAX_TOPIC:
             return Receipt(400, "refused", f"{id_name} or {spec.topic_header} too long")
+        kept = {name: head[name] for name in _kept_names(spec) if name in head}
+        return self._store(connection, topic, event_id, text, kept)
+
+    def _receive_registered(self, connection: str, spec: WebhookIntakeSpec,
+                            sig: RegisteredVerifierSpec, head: dict[str, str],
+                            query: dict[str, str], body: bytes) -> Receipt:
+        """A push checked and read by the connector's registered verifier."""
+        verifier: WebhookVerifier = REGISTRY.get("webhook_verifier", sig.verifier,
+                                                 key="webhooks.signature.verifier")
+
+        def answer(receipt: Receipt) -> Receipt:
+            reply = verifier.reply(receipt.outcome, receipt.status, receipt.detail)
+            return Receipt(receipt.status, receipt.outcome, receipt.detail, receipt.inbox_id,
+                           reply)
+
+        try:
+            secret = self.secret(connection)
+        except ConfigError as exc:
+            log.error("webhook for %s refused: %s", connection, redact(exc))
+            return answer(Receipt(503, "refused", "webhook secret not configured"))
+        read = verifier.verify(head, query, body, secret)
+        if isinstance(read, PushRefused):
+            return answer(Receipt(read.status, "refused", read.detail))
+        if read.topic in spec.ping_topics:
+            return answer(Receipt(200, "ping", "ping"))
+        if not read.event_id or len(read.event_id) > _MAX_ID or not read.topic \
+                or len(read.topic) > _MAX_TOPIC:
+            return answer(Receipt(400, "refused", "event id or topic missing or too long"))
+        kept = {name: head[name] for name in _kept_names(spec) if name in head}
+        return answer(self._store(connection, read.topic, read.event_id, read.body, kept))
+
+    def _store(self, connection: str, topic: str, event_id: str, text: str,
+               kept: dict[str, Any]) -> Receipt:
+        """Keep one verified event once (a duplicate event id stores nothing)."""
         if "\x00" in text:  # JSON escapes NUL; a raw one is no vendor body (and PostgreSQL
             return Receipt(400, "refused", "body contains a NUL byte")  # cannot store it)
-        kept = {name: head[name] for name in _kept_names(spec) if name in head}
         inbox_id = self._insert(connection, topic, event_id, text, kept)
         if inbox_id is None:
             log.info("webhook %s %s for %s: duplicate, ignored", topic, event_id, connection)
@@ -187,6 +229,9 @@ class WebhookReceiver:
         sig = spec.signature
         if sig.type == "hmac_sha256_base64":
             return sign_body(secret, body)
+        if not isinstance(sig, ConcatDigestSignatureSpec):
+            raise ConfigError(f"connection {connection!r}: a registered verifier checks its "
+                              "pushes itself", key="webhooks.signature")
         parts = {"body": body, "secret": secret}
         if "client_id" in sig.parts:
             cfg = self.hub.connection(connection).config
@@ -241,9 +286,8 @@ def _body_id(path: str, text: str) -> str:
 
 
 def _kept_names(spec: WebhookIntakeSpec) -> list[str]:
-    names = [spec.topic_header, *([spec.id_header] if spec.id_header else []),
-             *spec.keep_headers]
-    sig = spec.signature.header.lower()
+    names = [n for n in (spec.topic_header, spec.id_header, *spec.keep_headers) if n]
+    sig = getattr(spec.signature, "header", "").lower()
     return [n.lower() for n in names if n.lower() != sig]
 
 

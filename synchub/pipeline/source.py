@@ -15,7 +15,7 @@ from collections.abc import Generator, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from synchub.errors import FatalAPIError
+from synchub.errors import ConfigError, FatalAPIError
 from synchub.registry import REGISTRY
 from synchub.runtime import Page
 
@@ -29,19 +29,26 @@ T = TypeVar("T")
 
 def read_stream(client: ConnectorClient, stream: str, *, store: Store, connection: str,
                 state: dict[str, Any] | None, window_end: datetime | None,
-                full_refresh: bool, spec: Any = None) -> Iterator[Page]:
+                full_refresh: bool, spec: Any = None,
+                only: set[str] | None = None) -> Iterator[Page]:
     """The pages of ``stream``: fed from the store when it declares ``inputs``, else read.
 
-    ``spec`` is the connection's stream spec (default: the client's).
+    ``spec`` is the connection's stream spec (default: the client's). ``only`` keeps the
+    inputs whose key is in it (a push named them); a stream without inputs refuses it.
     """
     if spec is None:
         spec = client.spec.streams.get(stream)
     inputs = getattr(spec, "inputs", None)
     if inputs is None:
+        if only is not None:
+            raise ConfigError(f"stream {stream!r} has no inputs: records named by a push "
+                              "cannot be re-read through it", key=f"streams.{stream}.inputs")
         return client.read(stream, state=state, window_end=window_end,
                            full_refresh=full_refresh)
     find = REGISTRY.get("source", inputs.from_store, key=f"streams.{stream}.inputs.from_store")
     found = find(store, connection=connection, spec=inputs)
+    if only is not None:
+        found = [item for item in found if item.key in only]
     return _read_inputs(client, stream, inputs, found)
 
 

@@ -25,11 +25,13 @@ from synchub.sandbox.odoo.store import OdooStore
 from synchub.sandbox.odoo.system import SYSTEM as ODOO
 from synchub.sandbox.pinduoduo.system import SYSTEM as PINDUODUO
 from synchub.sandbox.settlement_file.system import SYSTEM as SETTLEMENT_FILE
+from synchub.sandbox.sf_express.system import SYSTEM as SF_EXPRESS
 from synchub.sandbox.shopify.store import ShopifyStore
 from synchub.sandbox.shopify.system import SYSTEM as SHOPIFY
 from synchub.sandbox.squarespace.store import SquarespaceStore
 from synchub.sandbox.squarespace.system import SYSTEM as SQUARESPACE
 from synchub.sandbox.taobao.system import SYSTEM as TAOBAO
+from synchub.sandbox.udesk.system import SYSTEM as UDESK
 from synchub.sandbox.woocommerce.store import WooStore
 from synchub.sandbox.woocommerce.system import SYSTEM as WOOCOMMERCE
 from synchub.sandbox.youzan.system import SYSTEM as YOUZAN
@@ -49,6 +51,8 @@ SIMULATED: tuple[System, ...] = (
     PINDUODUO,
     JD,
     YOUZAN,
+    SF_EXPRESS,
+    UDESK,
 )
 # system name -> store class (the systems whose stores the sandbox creates)
 SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}

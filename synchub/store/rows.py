@@ -18,6 +18,7 @@ from synchub.canonical import (
     Payout,
     Product,
     Refund,
+    ServiceTicket,
     Shipment,
 )
 from synchub.store.engine import RawJson, dumps
@@ -57,6 +58,12 @@ def _typed_values(record: CanonicalRecord) -> dict[str, Any]:
                 "order_external_id": record.order_external_id}
     if isinstance(record, Customer):
         return {"source_updated_at": record.updated_at}
+    if isinstance(record, ServiceTicket):
+        return {"status": record.status, "customer_connection": record.customer_connection,
+                "customer_external_id": record.customer_external_id,
+                "order_connection": record.order_connection,
+                "order_external_id": record.order_external_id,
+                "source_updated_at": record.updated_at}
     return _money_values(record)
 
 

@@ -46,6 +46,7 @@ ENTITY_TABLE_NAMES: dict[str, str] = {
     "balance_transaction": "balance_transactions",
     "fx_rate": "fx_rates",
     "ledger_entry": "ledger_entries",
+    "service_ticket": "service_tickets",
 }
 
 def _typed_columns(entity: str) -> list[sa.Column[Any]]:
@@ -82,6 +83,16 @@ def _typed_columns(entity: str) -> list[sa.Column[Any]]:
         ]
     if entity == "customer":
         return [sa.Column("source_updated_at", Timestamp)]
+    if entity == "service_ticket":
+        # added by 0013: what the order operations ask ("an open ticket about this order?")
+        return [
+            sa.Column("status", sa.String(16)),
+            sa.Column("customer_connection", Id),
+            sa.Column("customer_external_id", Id),
+            sa.Column("order_connection", Id),
+            sa.Column("order_external_id", Id),
+            sa.Column("source_updated_at", Timestamp),
+        ]
     return _money_columns(entity)
 
 
@@ -172,6 +183,8 @@ sa.Index("ix_refunds_created_at", ENTITY_TABLES["refund"].c.created_at)
 sa.Index("ix_refunds_order", ENTITY_TABLES["refund"].c.connection,
          ENTITY_TABLES["refund"].c.order_external_id)
 sa.Index("ix_orders_placed_at", ENTITY_TABLES["order"].c.placed_at)
+sa.Index("ix_service_tickets_order", ENTITY_TABLES["service_ticket"].c.order_connection,
+         ENTITY_TABLES["service_ticket"].c.order_external_id)
 sa.Index("ix_payouts_issued_at", ENTITY_TABLES["payout"].c.issued_at)
 sa.Index("ix_balance_transactions_processed_at",
          ENTITY_TABLES["balance_transaction"].c.processed_at)

@@ -22,6 +22,8 @@ CONTEXTS = {
                            values={"company_currency": "EUR"}),
     "hubspot": MappingContext(connection="hubspot_crm", system="hubspot"),
     "dhl": MappingContext(connection="dhl_track", system="dhl"),
+    "sf_express": MappingContext(connection="sf_track", system="sf_express"),
+    "udesk": MappingContext(connection="udesk_desk", system="udesk"),
     "aftership": MappingContext(connection="aftership_main", system="aftership"),
     "settlement_file": MappingContext(connection="psp_settlements", system="settlement_file"),
     "frankfurter": MappingContext(connection="ecb_rates", system="frankfurter"),

@@ -31,6 +31,8 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("aftership", "parcels", ["odoo/parcels"]),
     # no import golden holds shipments of Youzan orders: canonical ones from a fixture
     ("youzan", "tracking", ["../fixtures/youzan/shipments"]),
+    ("sf_express", "waybills", ["taobao/orders", "jd/orders"]),
+    ("udesk", "customers", ["shopify/customers", "woocommerce/customers"]),
 ]
 IDS = [f"{system}/{name}" for system, name, _ in CASES]
 

@@ -37,6 +37,8 @@ CASES = [
     ("odoo", "parcels", "parcels"),
     ("hubspot", "contacts", "contacts"),
     ("dhl", "tracking", "tracking"),
+    ("sf_express", "tracking", "tracking"),
+    ("udesk", "tickets", "tickets"),
     ("aftership", "trackings", "trackings"),
     ("settlement_file", "settlement_transactions", "settlement_rows"),
     ("settlement_file", "settlement_payouts", "settlement_rows"),
