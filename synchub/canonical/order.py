@@ -138,6 +138,10 @@ class Order(CanonicalRecord):
     shipping_total: Money
     tax_total: Money
     total: Money
+    presentment_total: Money | None = Field(
+        default=None, description="The total in the currency the buyer paid in, where the "
+        "channel converted it to the order's currency (the only amount not in `currency`); "
+        "None when the buyer paid in the order's currency.")
     refunded_total: Money
     taxes_included: bool
     lines: list[OrderLine] = Field(default_factory=list)
