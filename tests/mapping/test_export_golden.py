@@ -29,6 +29,8 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("shopify", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
     ("woocommerce", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
     ("aftership", "parcels", ["odoo/parcels"]),
+    ("ebay", "tracking", ["ebay/shipments", "odoo/parcels", "dhl/tracking",
+                          "aftership/trackings"]),
 ]
 IDS = [f"{system}/{name}" for system, name, _ in CASES]
 
