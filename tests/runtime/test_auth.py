@@ -66,7 +66,7 @@ def test_missing_connection_field_is_config_error() -> None:
 def test_registry_has_every_type() -> None:
     assert set(REGISTRY.names("auth")) == {"header_token", "basic", "bearer", "query_params",
                                "oauth2_refresh_token", "odoo_jsonrpc", "lwa_refresh_token",
-                               "gateway_signed", "none"}
+                               "ebay_refresh_token", "gateway_signed", "none"}
 
 
 TOKEN_URL = "https://auth.example.com/token"
