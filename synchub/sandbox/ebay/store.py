@@ -24,7 +24,6 @@ from synchub.sandbox.kit.limits import RollingWindow
 from synchub.sandbox.kit.money import cents, money_cents
 from synchub.sandbox.kit.seed import YEAR_SECONDS, YEAR_START, person, rng_for
 from synchub.sandbox.kit.store import BaseStore
-from synchub.sandbox.kit.times import iso_utc_z
 
 DAY = 86_400
 CURRENCY = "USD"
@@ -363,21 +362,21 @@ class EbayStore(BaseStore):
         n = 0
         while start < last:
             end = start + 7 * DAY
-            week = [row for row in rows if start <= row["_at"] < end]
+            batch = [row for row in rows if start <= row["_at"] < end]
             net = sum((1 if row["bookingEntry"] == "CREDIT" else -1)
-                      * money_cents(row["amount"]["value"]) for row in week)
-            if week and net > 0 and end + DAY <= YEAR_START + YEAR_SECONDS:
+                      * money_cents(row["amount"]["value"]) for row in batch)
+            if batch and net > 0 and end + DAY <= YEAR_START + YEAR_SECONDS:
                 pid = f"{6000000000 + n}"
                 n += 1
                 self.payouts[pid] = {
                     "payoutId": pid, "payoutStatus": "SUCCEEDED", "amount": amount(net),
-                    "payoutDate": iso_ms(end + DAY), "transactionCount": len(week),
+                    "payoutDate": iso_ms(end + DAY), "transactionCount": len(batch),
                     "payoutInstrument": {"instrumentType": "BANK", "nickname": "Checking",
                                          "accountLastFourDigits": "0042"},
                     "_at": end + DAY}
-                for row in week:
+                for row in batch:
                     row["payoutId"], row["transactionStatus"] = pid, "PAYOUT"
-            for row in week:
+            for row in batch:
                 row.setdefault("transactionStatus", "FUNDS_AVAILABLE_FOR_PAYOUT")
             start = end
         for row in rows:

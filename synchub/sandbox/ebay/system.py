@@ -248,9 +248,9 @@ def create_fulfillment(store: EbayStore, call: Call) -> Reply:
     known = {li["lineItemId"]: li for li in order["lineItems"]}
     for line in lines:
         if not isinstance(line, dict) or line.get("lineItemId") not in known:
+            given = line.get("lineItemId") if isinstance(line, dict) else line
             return errors(400, 34300, "Invalid lineItemId.",
-                          long=f"lineItemId {line.get('lineItemId') if isinstance(line, dict) else line} "
-                               f"is not part of order {oid}.")
+                          long=f"lineItemId {given} is not part of order {oid}.")
         if not isinstance(line.get("quantity"), int) or line["quantity"] < 1:
             return errors(400, 34400, "Invalid quantity.")
     if order["cancelStatus"]["cancelState"] == "CANCELED":

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import requests
-from requests.auth import HTTPBasicAuth
 from pydantic import Field
+from requests.auth import HTTPBasicAuth
 
 from synchub.config.connector_parts import StrictModel
 from synchub.errors import FatalAPIError, register_secret
