@@ -5,7 +5,8 @@ monetary transactions of the Finances API.
 Every order is drawn from the seed and its index alone; times are epoch seconds in 2025
 (UTC) until a mutation stamps the real time. Money is in integer cents, so every order's
 pricingSummary adds up to its total, and every sale's fees add up to what eBay kept. The
-seller sells in USD; some buyers pay in EUR or GBP (``convertedFromValue``). Knobs tests and
+demo seller sells in EUR from eBay Germany, any other account in USD from the US; buyers
+on the other marketplaces pay in their own currency (``convertedFromValue``). Knobs tests and
 the control API may turn: ``token_ttl`` (user token lifetime), ``clock`` (epoch seconds:
 token expiry, revision days), ``call_limit`` / ``call_window`` (calls allowed per window
 before a 429, with ``limit_clock``), ``revision_cap`` (revisions a listing takes per
@@ -26,10 +27,10 @@ from synchub.sandbox.kit.seed import YEAR_SECONDS, YEAR_START, person, rng_for
 from synchub.sandbox.kit.store import BaseStore
 
 DAY = 86_400
-CURRENCY = "USD"
-# buyer currency -> (USD per unit in basis points of a cent): what eBay converts at
-BUYER_RATES = {"EUR": 10870, "GBP": 12700}
-MARKETPLACES = (("EBAY_US", None), ("EBAY_DE", "EUR"), ("EBAY_GB", "GBP"))
+# currency -> its worth in US cents per 100 units (what eBay converts at)
+RATES = {"USD": 10000, "EUR": 10870, "GBP": 12700}
+# marketplace -> its currency; the seller's home is the one of its own currency
+MARKETPLACES = (("EBAY_US", "USD"), ("EBAY_DE", "EUR"), ("EBAY_GB", "GBP"))
 REVISION_CAP = 250            # revisions a listing takes per calendar day
 VARIANTS = 2                  # inventory items per product: SKU-<i>-1, SKU-<i>-2
 FVF_BP = 1325                 # final value fee: 13.25 % of what the buyer paid
@@ -44,16 +45,16 @@ def iso_ms(ts: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def amount(value_cents: int, currency: str = CURRENCY) -> dict[str, str]:
+def amount(value_cents: int, currency: str) -> dict[str, str]:
     """eBay's ``Amount``: a decimal string and a currency code."""
     return {"value": cents(value_cents), "currency": currency}
 
 
-def converted(value_cents: int, buyer: str | None) -> dict[str, str]:
+def converted(value_cents: int, seller: str, buyer: str) -> dict[str, str]:
     """An amount in the seller's currency with what the buyer paid in theirs, if another."""
-    out = amount(value_cents)
-    if buyer:
-        out["convertedFromValue"] = cents(value_cents * 10_000 // BUYER_RATES[buyer])
+    out = amount(value_cents, seller)
+    if buyer != seller:
+        out["convertedFromValue"] = cents(value_cents * RATES[seller] // RATES[buyer])
         out["convertedFromCurrency"] = buyer
     return out
 
@@ -69,6 +70,9 @@ class EbayStore(BaseStore):
         self.client_secret = f"PRD-sandbox{name}secret-0a1b"
         self.refresh_token = f"v^1.1#i^1#r^1#sandbox_{name}_refresh"
         self.seller = f"sandbox_{name}_seller"
+        # the demo seller sells from eBay Germany in EUR; any other account from the US
+        self.currency = "EUR" if name == "demo" else "USD"
+        self.home = next(m for m, c in MARKETPLACES if c == self.currency)
         self.token_ttl = 7200
         self.clock: Callable[[], float] = time.time
         self.limit_clock: Callable[[], float] = time.monotonic
@@ -100,6 +104,14 @@ class EbayStore(BaseStore):
         self.payouts: dict[str, dict[str, Any]] = {}
         self.transactions: dict[str, dict[str, Any]] = {}
         self._settle()
+
+    def money(self, value_cents: int) -> dict[str, str]:
+        """An amount in the seller's currency."""
+        return amount(value_cents, self.currency)
+
+    def converted(self, value_cents: int, buyer: str) -> dict[str, str]:
+        """An amount in the seller's currency, with the buyer's where it is another."""
+        return converted(value_cents, self.currency, buyer)
 
     # --- credentials, tokens, limits ------------------------------------------------------
     def credentials(self) -> dict[str, str]:
@@ -226,7 +238,7 @@ class EbayStore(BaseStore):
         oid = f"{r.randrange(10, 99)}-{r.randrange(10000, 99999)}-{r.randrange(10000, 99999)}"
         skus = sorted(self.items)
         lines, subtotal, discount, tax = [], 0, 0, 0
-        taxed = marketplace == "EBAY_US" and r.random() < 0.5
+        taxed = marketplace == "EBAY_US" and self.currency == "USD" and r.random() < 0.5
         for n in range(r.randint(1, 3)):
             sku = r.choice(skus)
             unit, quantity = r.randrange(500, 9000), r.randint(1, 3)
@@ -238,35 +250,35 @@ class EbayStore(BaseStore):
                 "lineItemId": f"{10041524917000 + i * 8 + n}",
                 "legacyItemId": f"{110552400000 + skus.index(sku)}",
                 "sku": sku, "title": self.items[sku]["title"],
-                "lineItemCost": converted(cost, buyer_currency), "quantity": quantity,
-                "total": amount(cost - off + line_tax),
+                "lineItemCost": self.converted(cost, buyer_currency), "quantity": quantity,
+                "total": self.money(cost - off + line_tax),
                 "lineItemFulfillmentStatus": "NOT_STARTED",
-                "listingMarketplaceId": "EBAY_US", "purchaseMarketplaceId": marketplace,
+                "listingMarketplaceId": self.home, "purchaseMarketplaceId": marketplace,
                 "soldFormat": "FIXED_PRICE"}
             if off:
                 line["appliedPromotions"] = [{"promotionId": "5000000001",
                                               "description": "10% off",
-                                              "discountAmount": amount(off)}]
+                                              "discountAmount": self.money(off)}]
             if line_tax:
-                line["taxes"] = [{"amount": amount(line_tax), "taxType": "STATE_SALES_TAX"}]
+                line["taxes"] = [{"amount": self.money(line_tax), "taxType": "STATE_SALES_TAX"}]
             lines.append(line)
         shipping = r.choice((0, 499, 799))
         total = subtotal - discount + shipping + tax
-        summary: dict[str, Any] = {"priceSubtotal": converted(subtotal, buyer_currency),
-                                   "deliveryCost": converted(shipping, buyer_currency),
-                                   "total": converted(total, buyer_currency)}
+        summary: dict[str, Any] = {"priceSubtotal": self.converted(subtotal, buyer_currency),
+                                   "deliveryCost": self.converted(shipping, buyer_currency),
+                                   "total": self.converted(total, buyer_currency)}
         if discount:
-            summary["priceDiscount"] = amount(-discount)
+            summary["priceDiscount"] = self.money(-discount)
         if tax:
-            summary["tax"] = amount(tax)
+            summary["tax"] = self.money(tax)
         cancelled = r.random() < 0.05
         refunds: list[dict[str, Any]] = []
         if cancelled:
             refunds.append({"refundId": f"{5000000000 + i}", "refundDate": iso_ms(changed),
-                            "amount": amount(total), "refundStatus": "REFUNDED"})
+                            "amount": self.money(total), "refundStatus": "REFUNDED"})
         elif r.random() < 0.08:
             refunds.append({"refundId": f"{5000000000 + i}", "refundDate": iso_ms(changed),
-                            "amount": amount(total // 4), "refundStatus": "REFUNDED"})
+                            "amount": self.money(total // 4), "refundStatus": "REFUNDED"})
         refunded = sum(money_cents(x["amount"]["value"]) for x in refunds)
         payment = ("FULLY_REFUNDED" if refunded >= total and refunds
                    else "PARTIALLY_REFUNDED" if refunds else "PAID")
@@ -286,11 +298,11 @@ class EbayStore(BaseStore):
             "cancelStatus": ({"cancelState": "CANCELED", "cancelledDate": iso_ms(changed),
                               "cancelRequests": []} if cancelled
                              else {"cancelState": "NONE_REQUESTED", "cancelRequests": []}),
-            "paymentSummary": {"totalDueSeller": amount(total - refunded), "refunds": refunds,
+            "paymentSummary": {"totalDueSeller": self.money(total - refunded), "refunds": refunds,
                                "payments": [{"paymentMethod": "EBAY",
                                              "paymentReferenceId": f"PAY{i:09d}",
                                              "paymentDate": iso_ms(created),
-                                             "amount": amount(total),
+                                             "amount": self.money(total),
                                              "paymentStatus": "PAID"}]},
             "fulfillmentStartInstructions": [{
                 "fulfillmentInstructionsType": "SHIP_TO",
@@ -325,19 +337,19 @@ class EbayStore(BaseStore):
         for oid, order in self.records.items():
             total, when = order["_total"], order["_created"]
             fvf = total * FVF_BP // 10_000 + FVF_FIXED
-            fees = [{"feeType": "FINAL_VALUE_FEE", "amount": amount(fvf - FVF_FIXED)},
-                    {"feeType": "FINAL_VALUE_FEE_FIXED_PER_ORDER", "amount": amount(FVF_FIXED)}]
+            fees = [{"feeType": "FINAL_VALUE_FEE", "amount": self.money(fvf - FVF_FIXED)},
+                    {"feeType": "FINAL_VALUE_FEE_FIXED_PER_ORDER", "amount": self.money(FVF_FIXED)}]
             kept = fvf
             if order["_promoted"]:
                 ad = total * AD_BP // 10_000
-                fees.append({"feeType": "AD_FEE", "amount": amount(ad)})
+                fees.append({"feeType": "AD_FEE", "amount": self.money(ad)})
                 kept += ad
             rows.append({"transactionId": f"TX{oid.replace('-', '')}S", "orderId": oid,
                          "transactionType": "SALE", "bookingEntry": "CREDIT",
-                         "amount": amount(total - kept), "totalFeeAmount": amount(kept),
-                         "totalFeeBasisAmount": amount(total),
+                         "amount": self.money(total - kept), "totalFeeAmount": self.money(kept),
+                         "totalFeeBasisAmount": self.money(total),
                          "orderLineItems": [{"lineItemId": order["lineItems"][0]["lineItemId"],
-                                             "feeBasisAmount": amount(total),
+                                             "feeBasisAmount": self.money(total),
                                              "marketplaceFees": fees}],
                          "transactionDate": iso_ms(when + 60), "_at": when + 60})
             for refund in order["paymentSummary"]["refunds"]:
@@ -352,7 +364,7 @@ class EbayStore(BaseStore):
             at = YEAR_START + week * 7 * DAY + DAY
             rows.append({"transactionId": f"TXAD{week:02d}", "transactionType": "NON_SALE_CHARGE",
                          "feeType": "AD_FEE", "bookingEntry": "DEBIT",
-                         "amount": amount(150 + week * 10),
+                         "amount": self.money(150 + week * 10),
                          "transactionMemo": "Promoted Listings - Advanced",
                          "transactionDate": iso_ms(at), "_at": at})
         rows.sort(key=lambda row: (row["_at"], row["transactionId"]))
@@ -369,7 +381,7 @@ class EbayStore(BaseStore):
                 pid = f"{6000000000 + n}"
                 n += 1
                 self.payouts[pid] = {
-                    "payoutId": pid, "payoutStatus": "SUCCEEDED", "amount": amount(net),
+                    "payoutId": pid, "payoutStatus": "SUCCEEDED", "amount": self.money(net),
                     "payoutDate": iso_ms(end + DAY), "transactionCount": len(batch),
                     "payoutInstrument": {"instrumentType": "BANK", "nickname": "Checking",
                                          "accountLastFourDigits": "0042"},
