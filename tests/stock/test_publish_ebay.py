@@ -19,6 +19,7 @@ import yaml
 from synchub.canonical import InventoryLevel, SourceRef
 from synchub.config.connector_checks import load_connector
 from synchub.config.stock import DailyRevisions
+from synchub.jobs.stock import stock_report
 from synchub.plan import Hub, load_hub
 from synchub.registry import REGISTRY
 from synchub.runtime import ConnectionInfo, ConnectorClient
@@ -227,6 +228,7 @@ class World:
         prepare(self.hub, self.store)
         summary = run_shard(self.hub, self.store, run_id=f"run{self.runs}",
                             conn_info=lambda name: self.info)
+        self.last = summary.as_dict()
         return summary.channels[0]
 
     def revisions(self) -> dict[str, int]:
@@ -252,7 +254,7 @@ def world(sandbox: Any, tmp_path: Path, db_url: str) -> Iterator[World]:
 
 
 def test_stock_reaches_ebay_and_the_revision_cap_holds_back_small_changes(
-        world: World, caplog: pytest.LogCaptureFixture) -> None:
+        world: World, db_url: str, caplog: pytest.LogCaptureFixture) -> None:
     world.store.write_page(connection="eb", stream="inventory_items",
                            records=[listing(s) for s in world.skus])
     world.master({s: 10 + i for i, s in enumerate(world.skus)})
@@ -288,6 +290,8 @@ def test_stock_reaches_ebay_and_the_revision_cap_holds_back_small_changes(
     assert len(world.ebay.requests) - calls == 2                    # the token and one call
     assert world.revisions()[b] == 231 and world.revisions()[a] == 230
     assert "2 changes held back near the daily revision cap" in caplog.text
+    # the stock_sync report task (what Airflow shows) totals them
+    assert stock_report(world.hub.path, [world.last], store=db_url)["totals"]["held"] == 2
     with world.store.engine.connect() as conn:
         held = {r.listing_id: r for r in conn.execute(sa.select(stock_publications).where(
             stock_publications.c.status == "held"))}
