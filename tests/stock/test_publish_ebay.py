@@ -216,6 +216,7 @@ class World:
         self.skus = [f"SKU-{n:05d}-{v}" for v, top in ((1, 20), (2, 10))
                      for n in range(1, top + 1)]
         self.runs = 0
+        self.last: dict[str, Any] = {}
 
     def master(self, figures: dict[str, int]) -> None:
         assert self.ingest is not None
