@@ -30,6 +30,7 @@ DEMO_STORES = [
     "dhl:demo",
     "aftership:demo",
     "frankfurter:demo",           # ECB reference rates for the ledger
+    "ebay:demo:orders=300,customers=100,products=40",
 ]
 # the signing secrets of the demo shops' webhooks (Shopify signs with the app's secret; a
 # WooCommerce webhook with the secret given when it is created)
@@ -109,6 +110,14 @@ def sandbox_connections(ready: dict[str, Any]) -> dict[str, str]:
         elif system in ("dhl", "aftership"):
             conn = {"conn_type": "http", "host": store["url"], "password": cred["api_key"]}
             out[f"AIRFLOW_CONN_{system.upper()}_{name.upper()}"] = json.dumps(conn)
+        elif system == "ebay":
+            # the Finances API's own host (apiz) is the same sandbox store
+            conn = {"conn_type": "http", "host": store["url"], "login": cred["client_id"],
+                    "password": cred["client_secret"],
+                    "extra": {"refresh_token": cred["refresh_token"],
+                              "token_url": f"{store['url']}/identity/v1/oauth2/token",
+                              "finances_host": store["url"]}}
+            out[f"AIRFLOW_CONN_EBAY_{name.upper()}"] = json.dumps(conn)
         elif system == "odoo":
             conn = {"conn_type": "http", "host": store["url"], "schema": cred["db"],
                     "login": cred["login"], "password": cred["password"]}

@@ -1,12 +1,12 @@
 """The engine's own generic strategies, registered like any system's (entry point ``core``).
 
 Header-token, basic, bearer, query-parameter, OAuth2 refresh-token and no auth; the link,
-page-number, offset, JSON-cursor, GraphQL-cursor and single-page paginators; the formats
-of an incremental window's bounds (ISO, naive, date, epoch seconds and milliseconds); the ``rest``,
-``graphql`` and ``file`` transports; the store-fed ``open_parcels`` source; the generic
-mapping transforms; the generic writers (``http`` for plain REST write-backs declared in
-YAML, ``signed_webhook`` for feed consumers). Targets are import strings, imported on
-first use.
+page-number, offset, JSON-cursor, GraphQL-cursor and single-page paginators; the formats of
+an incremental window's bounds (ISO, ISO with milliseconds, naive, date, epoch seconds and
+milliseconds); the ``rest``, ``graphql`` and ``file`` transports; the store-fed
+``open_parcels`` source; the generic mapping transforms; the generic writers (``http`` for
+plain REST write-backs declared in YAML, ``signed_webhook`` for feed consumers). Targets are
+import strings, imported on first use.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ _AUTH = {
     "none": "NoAuth",
 }
 _FORMATS = {   # incremental.param_format -> the function writing a window bound
-    "iso_z": "format_cursor", "naive": "naive", "date": "date_only",
+    "iso_z": "format_cursor", "iso_ms_z": "iso_ms_z", "naive": "naive", "date": "date_only",
     "datetime_space": "datetime_space", "epoch_s": "epoch_s", "epoch_ms": "epoch_ms",
 }
 _PAGINATORS = {

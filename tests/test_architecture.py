@@ -14,8 +14,8 @@ from tests.importgraph import cycles, import_graph, imported, type_checking_node
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "synchub"
 SYSTEMS = ("shopify", "woocommerce", "woo", "odoo", "hubspot", "dhl", "aftership",
-           "squarespace", "amazon", "taobao", "tmall", "jd", "jingdong", "pdd", "pinduoduo",
-           "youzan", "sf_express", "sfexpress", "udesk")
+           "squarespace", "amazon", "ebay", "taobao", "tmall", "jd", "jingdong", "pdd",
+           "pinduoduo", "youzan", "sf_express", "sfexpress", "udesk")
 GENERIC_LAYERS = ("runtime", "delivery", "stock", "mapping", "config", "pipeline", "plan",
                   "store", "inbox", "ledger", "couriers", "api")
 

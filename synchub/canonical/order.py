@@ -138,6 +138,13 @@ class Order(CanonicalRecord):
     shipping_total: Money
     tax_total: Money
     total: Money
+    # left out of the document (and so of the content hash) when None: orders of channels
+    # that never convert keep the hashes they had before the field existed
+    presentment_total: Money | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="The total in the currency the buyer paid in, where the channel "
+        "converted it to the order's currency (the only amount not in `currency`); absent "
+        "when the buyer paid in the order's currency.")
     refunded_total: Money
     taxes_included: bool
     lines: list[OrderLine] = Field(default_factory=list)

@@ -30,7 +30,10 @@ class TrackingEvent(Strict):
     status: TrackingStatus
     description: str | None = None
     location: str | None = None
-    code: str | None = Field(default=None, max_length=64,
+    # left out of the document (and its content hash) when None or empty, here and in
+    # ``warnings``: shipments stored before these fields existed keep their hashes, so an
+    # upgrade does not make every stored shipment look changed (and delivered again)
+    code: str | None = Field(default=None, max_length=64, exclude_if=lambda v: v is None,
                              description="The carrier's own code for the event, as sent "
                                          "(kept so a code the hub does not know is not lost).")
 
@@ -63,7 +66,7 @@ class Shipment(CanonicalRecord):
     shipped_at: UtcDatetime | None = None
     delivered_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
-    warnings: list[Warning_] = Field(default_factory=list)
+    warnings: list[Warning_] = Field(default_factory=list, exclude_if=lambda v: not v)
 
     def check(self) -> None:
         """Flag the events whose carrier code the status table did not know."""

@@ -39,7 +39,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 f"listings, {ch['changed']} changed, {ch['pushed']} pushed in "
                 f"{ch['write_calls']} calls (minimum {ch['min_calls']}), {ch['conflicts']} "
                 f"conflicts, {ch['failed']} failed, {ch['not_in_master']} not in master, "
-                f"{ch['opted_out']} opted out")
+                f"{ch['opted_out']} opted out"
+                + (f", {ch['held']} held back near the daily revision cap"
+                   if ch.get("held") else ""))
     for channel, kinds in sorted(drift.items()):
         out(f"drift {channel}: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     out("alerts: " + ", ".join(f"{k} {v}" for k, v in sorted(alerts.items())))

@@ -238,6 +238,10 @@ class ParentSpec(_Model):
 
 class _StreamBase(_Model):
     path: str
+    base_url: str | None = Field(
+        default=None, description="Another host for this stream, with the same "
+                                  "placeholders as the connector's base_url (e.g. "
+                                  "'{extra.finances_host}'); default the connector's.")
     params: dict[str, ParamValue] = {}
     record_selector: JMESPath
     primary_key: str | list[str] = "id"
@@ -280,6 +284,7 @@ class StreamDefaults(_Model):
 
     transport: str | None = None
     path: str | None = None
+    base_url: str | None = None
     params: dict[str, ParamValue] | None = None
     record_selector: JMESPath | None = None
     primary_key: str | list[str] | None = None

@@ -229,9 +229,10 @@ def _check_incremental(where: KeyPath, s: RestStreamSpec | GraphQLStreamSpec
             inc.start_template and inc.end_template):
         out.append(((*at, "end_param"), "start and end share one param only with both templates"))
     if inc.paired_bounds and (inc.start_param is None or inc.end_param is None
-                              or inc.start_param == inc.end_param):
+                              or (inc.start_param == inc.end_param
+                                  and not (inc.start_template and inc.end_template))):
         out.append(((*at, "paired_bounds"), "paired_bounds needs start_param and end_param "
-                                            "(two params)"))
+                                            "(two params, or one with both templates)"))
     if inc.end_template and not inc.end_param:
         out.append(((*at, "end_template"), "end_template needs end_param"))
     if inc.start_template and not inc.start_param:

@@ -129,9 +129,14 @@ class IncrementalSpec(StrictModel):
     end_param: str | None = None
     start_template: str | None = Field(default=None, description="e.g. updated_at:>'{value}'")
     end_template: str | None = None
+    bounds_separator: str = Field(
+        default=" AND ", description="Between the start and end clauses when both go in one "
+                                     "param, e.g. '' for a range written "
+                                     "lastmodifieddate:[{start}..{end}].")
     param_format: str = Field(
         default="iso_z", description="A registered format (kind incremental). iso_z: "
-                                    "2025-03-01T10:15:00Z; naive: UTC without offset; date: "
+                                    "2025-03-01T10:15:00Z; iso_ms_z: 2025-03-01T10:15:00.000Z; "
+                                    "naive: UTC without offset; date: "
                                     "2025-03-01 (UTC day); datetime_space: 2025-03-01 "
                                     "10:15:00 (UTC); epoch_s, epoch_ms: unix time.")
     cursor_timezone: str | None = Field(default=None, description="Zone of naive cursor values.")

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -79,6 +80,34 @@ class MasterConfig(_Model):
         default=True, description="Subtract the units the master itself reserves.")
 
 
+class DailyRevisions(_Model):
+    """A channel's cap on how often one listing may be revised in a calendar day.
+
+    Below ``limit - reserve`` revisions a listing gets every change. From there on only
+    changes that matter go: to zero, back from zero, or by at least ``min_change`` units;
+    the rest wait for the next day (and are reported). At ``limit`` nothing goes.
+    """
+
+    limit: int = Field(ge=1, description="Revisions a listing may get per day (the "
+                                         "channel's cap).")
+    reserve: int = Field(default=0, ge=0, description="Revisions kept for the changes "
+                                                      "that matter, near the cap.")
+    min_change: int = Field(default=1, ge=1, description="Near the cap, the smallest change "
+                                                         "(units) that still goes.")
+    timezone: str = Field(default="UTC", description="The zone of the channel's calendar "
+                                                     "day.")
+
+    @model_validator(mode="after")
+    def _reserve_below_limit(self) -> DailyRevisions:
+        if self.reserve >= self.limit:
+            raise ValueError(f"reserve ({self.reserve}) must be below limit ({self.limit})")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r}") from None
+        return self
+
+
 class ChannelConfig(SkuRule):
     """A connection that sells: which master locations feed it and how much it may list."""
 
@@ -94,6 +123,9 @@ class ChannelConfig(SkuRule):
     aliases: dict[SKU, SKU] = Field(
         default_factory=dict, description="Channel SKU -> master SKU, for items listed "
                                           "under another code.")
+    daily_revisions: DailyRevisions | None = Field(
+        default=None, description="The channel caps revisions per listing per day: count "
+                                  "them and hold back small changes near the cap.")
 
 
 class AlertConfig(_Model):

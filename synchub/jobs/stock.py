@@ -14,7 +14,7 @@ from synchub.stock.service import prepare, run_shard
 from synchub.store.stock_tables import stock_exceptions
 
 TOTAL_KEYS = ("listings", "changed", "pushed", "conflicts", "failed", "write_calls",
-              "min_calls")
+              "min_calls", "held")
 
 
 def stock_prepare(hub_path: str | Path, *, store: str | None = None) -> list[int]:

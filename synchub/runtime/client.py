@@ -65,12 +65,20 @@ class ConnectorClient:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.spec, self.conn = spec, conn
         self.http = HttpClient(spec, conn, session=session, clock=clock, sleep=sleep)
-        self.base_url = PLACEHOLDER.sub(
-            lambda m: conn.base_url if m[1] == "host" else str(conn.field(m[1])),
-            spec.base_url).rstrip("/")
+        self.base_url = self.url_base(spec.base_url)
         self._context: dict[str, Any] | None = None
         self._context_lock = threading.Lock()
         self._selectors: dict[str, _Selector] = {}
+
+    def url_base(self, template: str | None) -> str:
+        """A base URL with ``{host}`` and ``{<connection field>}`` filled in (None: the
+        connector's own)."""
+        if template is None:
+            return self.base_url
+        conn = self.conn
+        return PLACEHOLDER.sub(
+            lambda m: conn.base_url if m[1] == "host" else str(conn.field(m[1])),
+            template).rstrip("/")
 
     @property
     def stats(self) -> ClientStats:

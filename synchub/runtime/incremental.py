@@ -102,7 +102,8 @@ class Window:
             if template:
                 text = template.replace("{value}", text)
             # start and end may share one search-string variable: join the clauses
-            out[name] = f"{out[name]} AND {text}" if name in out else text
+            out[name] = (f"{out[name]}{self.spec.bounds_separator}{text}" if name in out
+                         else text)
         return out
 
     def consume(self, records: list[dict[str, Any]]
@@ -165,6 +166,12 @@ def _cursors(records: Iterable[dict[str, Any]], field: str, zone: tzinfo | None
 
 # how a window bound is written in requests (incremental.param_format), registered by the
 # ``core`` entry point (kind ``incremental``) beside format_cursor (``iso_z``)
+
+
+def iso_ms_z(dt: datetime) -> str:
+    """2025-03-01T10:15:00.000Z (UTC, milliseconds always written, finer parts cut)."""
+    utc = dt.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def naive(dt: datetime) -> str:

@@ -40,7 +40,7 @@ class RestTransport(RequestTransport):
         if values:  # a store-fed stream's {input.x} may sit in a query value too
             params = {k: PLACEHOLDER.sub(lambda m: str(values.get(m[1], m[0])), v)
                       if isinstance(v, str) and "{" in v else v for k, v in params.items()}
-        return Request(client.base_url + path,
+        return Request(client.url_base(spec.base_url) + path,
                        params={**params, **_page_extras(spec, window)})
 
     def sender(self, client: ConnectorClient, spec: Any, window: Window | None) -> Sender:
@@ -62,7 +62,7 @@ class GraphQLTransport(RequestTransport):
                       values: dict[str, Any]) -> Request:
         """The first page's URL and variables."""
         path = fill_path(client, spec.path, window, values)
-        return Request(client.base_url + path,
+        return Request(client.url_base(spec.base_url) + path,
                        variables={**client.resolve(spec.variables),
                                   **_page_extras(spec, window)})
 

@@ -14,6 +14,7 @@ from synchub.sandbox.aftership.system import SYSTEM as AFTERSHIP
 from synchub.sandbox.amazon.system import SYSTEM as AMAZON
 from synchub.sandbox.dhl.store import DhlStore
 from synchub.sandbox.dhl.system import SYSTEM as DHL
+from synchub.sandbox.ebay.system import SYSTEM as EBAY
 from synchub.sandbox.frankfurter.system import SYSTEM as FRANKFURTER
 from synchub.sandbox.hubspot.store import HubSpotStore
 from synchub.sandbox.hubspot.system import SYSTEM as HUBSPOT
@@ -47,6 +48,7 @@ SIMULATED: tuple[System, ...] = (
     SETTLEMENT_FILE,
     SQUARESPACE,
     AMAZON,
+    EBAY,
     TAOBAO,
     PINDUODUO,
     JD,

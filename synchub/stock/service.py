@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from synchub.stock import revisions
 from synchub.stock.compute import Calculator, load_master
 from synchub.stock.ingest import StockIngest
 from synchub.stock.positions import rebuild_on_hand
@@ -26,6 +27,7 @@ from synchub.store.types import DeadLetterIn
 from synchub.store.writer import dialect_insert, write_page
 
 if TYPE_CHECKING:
+    from synchub.config.stock import DailyRevisions
     from synchub.plan import Hub
     from synchub.runtime import ConnectionInfo, ConnectorClient
     from synchub.stock.publish import ListingChange, PushOutcome
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("synchub.stock")
 _WRITE_CHUNK = 1000
+_HELD_REPORTED = 50   # held-back changes listed in a run's summary (all are counted)
 
 
 @dataclass
@@ -51,6 +54,9 @@ class ChannelSummary:
     min_calls: int = 0
     not_in_master: int = 0
     opted_out: int = 0
+    held: int = 0
+    # the changes held back near a daily revision cap (the first ones, for the run's report)
+    held_back: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -219,6 +225,9 @@ def run_shard(
                 client = client_for(channel) if client_for else _client(hub, channel, conn_info)
                 try:
                     publisher = create_publisher(spec, client, run_id=run_id)
+                    if cfg.daily_revisions is not None:
+                        changes = _hold_back(store, channel, cfg.daily_revisions, changes,
+                                             run_id, ch)
                     ch.min_calls = publisher.minimum_calls([c[0] for c in changes])
                     # zeros first: an oversold SKU stops selling everywhere before the rest;
                     # then by parent, so a parent's variations share their batches
@@ -228,6 +237,12 @@ def run_shard(
                         chunk = changes[start:start + _WRITE_CHUNK]
                         outcomes = publisher.push([c[0] for c in chunk])
                         _record(store, channel, chunk, outcomes, run_id, ch)
+                        if cfg.daily_revisions is not None:
+                            revised = [o.listing_id for o in outcomes if o.status == "pushed"]
+                            now = datetime.now(UTC)
+                            revisions.count(store, channel,
+                                            revisions.channel_day(cfg.daily_revisions, now),
+                                            revised, now)
                     ch.write_calls = publisher.stats.write_calls
                     ch.read_calls = publisher.stats.read_calls
                 finally:
@@ -252,7 +267,35 @@ def run_shard(
         log.info("%s: %d listings, %d changed, %d pushed in %d calls (minimum %d), "
                  "%d conflicts, %d failed", ch.channel, ch.listings, ch.changed, ch.pushed,
                  ch.write_calls, ch.min_calls, ch.conflicts, ch.failed)
+        if ch.held:
+            log.warning("%s: %d changes held back near the daily revision cap (next run or "
+                        "next day): %s", ch.channel, ch.held,
+                        ", ".join(f"{h['listing_id']} -> {h['quantity']} ({h['reason']})"
+                                  for h in ch.held_back[:5]))
     return summary
+
+
+def _hold_back(store: Store, channel: str, cap: DailyRevisions,
+               changes: list[tuple[ListingChange, str, str | None]], run_id: str,
+               ch: ChannelSummary) -> list[tuple[ListingChange, str, str | None]]:
+    """The changes a capped channel gets now; the others recorded ``held`` and reported."""
+    now = datetime.now(UTC)
+    day = revisions.channel_day(cap, now)
+    counts = revisions.revisions_today(store, channel, day, (c[0].listing_id for c in changes))
+    send, held = revisions.gate([c[0] for c in changes], counts, cap)
+    if not held:
+        return changes
+    ch.held = len(held)
+    ch.held_back = [h.as_dict() for h in held[:_HELD_REPORTED]]
+    by_id = {c[0].listing_id: c for c in changes}
+    rows = [{"channel": channel, "listing_id": h.listing_id, "sku": by_id[h.listing_id][2],
+             "master_sku": by_id[h.listing_id][1], "desired": h.quantity, "status": "held",
+             "error": None, "detail": {"reason": h.reason, "revisions_today": h.revisions},
+             "run_id": run_id, "computed_at": now} for h in held]
+    # what was last published (and when) stays: the channel still shows it
+    _upsert_publications(store, rows, cols=("sku", "master_sku", "desired", "status", "error",
+                                            "detail", "run_id", "computed_at"))
+    return [changes[i] for i in send]
 
 
 def _change(listing: Listing, desired: int, expected: int | None) -> ListingChange:
@@ -343,9 +386,11 @@ def _dead_letters(store: Store, channel: str,
                 dl.record_id.in_(through[start:start + _WRITE_CHUNK])).values(resolved_at=now))
 
 
-def _upsert_publications(store: Store, rows: list[dict[str, Any]]) -> None:
-    cols = ("sku", "master_sku", "desired", "published", "channel_qty", "status", "error",
-            "detail", "run_id", "computed_at", "published_at")
+def _upsert_publications(store: Store, rows: list[dict[str, Any]],
+                         cols: tuple[str, ...] = (
+                             "sku", "master_sku", "desired", "published", "channel_qty",
+                             "status", "error", "detail", "run_id", "computed_at",
+                             "published_at")) -> None:
     with store.transaction() as conn:
         for start in range(0, len(rows), _WRITE_CHUNK):
             ins = dialect_insert(conn, stock_publications)

@@ -1,4 +1,5 @@
-"""The stock tables: positions, reservations, exceptions, publications, drift, alerts, runs."""
+"""The stock tables: positions, reservations, exceptions, publications, listing revisions,
+drift, alerts, runs."""
 
 from __future__ import annotations
 
@@ -84,6 +85,18 @@ stock_publications = sa.Table(
     sa.Column("computed_at", Timestamp, nullable=False),
     sa.Column("published_at", Timestamp),
     sa.Index("ix_stock_publications_sku", "master_sku"),
+)
+
+# Revisions each listing got from the hub per channel and calendar day, for channels that
+# cap them (stock.channels.<c>.daily_revisions); moved by UPDATE ... + n, never re-read.
+listing_revisions = sa.Table(
+    "listing_revisions",
+    metadata,
+    sa.Column("channel", sa.String(255), primary_key=True),
+    sa.Column("listing_id", sa.String(255), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("revisions", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("updated_at", Timestamp, nullable=False),
 )
 
 stock_drift = sa.Table(

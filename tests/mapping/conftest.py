@@ -29,6 +29,7 @@ CONTEXTS = {
     "frankfurter": MappingContext(connection="ecb_rates", system="frankfurter"),
     "squarespace": MappingContext(connection="squarespace_main", system="squarespace"),
     "amazon": MappingContext(connection="amazon_eu", system="amazon"),
+    "ebay": MappingContext(connection="ebay_us", system="ebay"),
     "taobao": MappingContext(connection="taobao_shop", system="taobao"),
     "pinduoduo": MappingContext(connection="pdd_shop", system="pinduoduo"),
     "jd": MappingContext(connection="jd_shop", system="jd"),

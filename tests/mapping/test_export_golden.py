@@ -33,6 +33,8 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("youzan", "tracking", ["../fixtures/youzan/shipments"]),
     ("sf_express", "waybills", ["taobao/orders", "jd/orders"]),
     ("udesk", "customers", ["shopify/customers", "woocommerce/customers"]),
+    ("ebay", "tracking", ["ebay/shipments", "odoo/parcels", "dhl/tracking",
+                          "aftership/trackings"]),
 ]
 IDS = [f"{system}/{name}" for system, name, _ in CASES]
 

@@ -45,6 +45,12 @@ CASES = [
     ("frankfurter", "rates", "rates"),
     ("squarespace", "orders", "orders"),
     ("amazon", "orders", "orders"),
+    ("ebay", "orders", "orders"),
+    ("ebay", "refunds", "orders"),
+    ("ebay", "inventory_levels", "inventory_items"),
+    ("ebay", "payouts", "payouts"),
+    ("ebay", "balance_transactions", "transactions"),
+    ("ebay", "shipments", "shipping_fulfillments"),
     ("taobao", "orders", "orders"),
     ("pinduoduo", "orders", "orders"),
     ("jd", "orders", "orders"),
@@ -88,7 +94,7 @@ def test_mapping_matches_golden(system: str, mapping: str, fixture: str) -> None
     assert json.loads(golden.read_text(encoding="utf-8")) == json.loads(text)
 
 
-@pytest.mark.parametrize("system", ["shopify", "woocommerce", "squarespace", "amazon",
+@pytest.mark.parametrize("system", ["shopify", "woocommerce", "squarespace", "amazon", "ebay",
                                     "taobao", "pinduoduo", "jd", "youzan"])
 def test_orders_reconcile_unless_inconsistent_on_purpose(system: str) -> None:
     for order in _map(system, "orders", "orders"):

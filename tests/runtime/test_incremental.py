@@ -63,8 +63,19 @@ def test_templates_share_one_variable() -> None:
                                    "updated_at:<='2025-03-01T23:59:00Z'"}
 
 
+def test_one_range_param_with_its_own_separator() -> None:
+    s = spec(start_param="filter", end_param="filter",
+             start_template="lastmodifieddate:[{value}..", end_template="{value}]",
+             bounds_separator="", param_format="iso_ms_z")
+    w = Window(s, stream="orders", state={"cursor": "2025-03-01T12:00:00.123456Z"},
+               window_end=END, full_refresh=False)
+    assert w.params() == {"filter": "lastmodifieddate:[2025-03-01T11:50:00.123Z.."
+                                    "2025-03-01T23:59:00.000Z]"}
+
+
 @pytest.mark.parametrize(("fmt", "start"), [
     ("iso_z", "2025-03-01T11:50:00Z"),
+    ("iso_ms_z", "2025-03-01T11:50:00.000Z"),
     ("naive", "2025-03-01T11:50:00"),
     ("date", "2025-03-01"),
     ("datetime_space", "2025-03-01 11:50:00"),

@@ -25,14 +25,17 @@ def test_0010_down_restores_the_views_and_tables_before_it_and_up_again(db_url: 
         upgrade_to(store.engine, REVISION)
         with store.engine.connect() as conn:
             inspector = sa.inspect(conn)
-            for table in ENTITY_TABLE_NAMES.values():
+            # the entity tables of that time (later revisions add entities of their own)
+            tables = [t for t in ENTITY_TABLE_NAMES.values() if inspector.has_table(t)]
+            assert len(tables) >= len(ENTITY_TABLE_NAMES) - 1 and "orders" in tables
+            for table in tables:
                 assert "deleted_at" in {c["name"] for c in inspector.get_columns(table)}
             assert "total_e4" in {c["name"] for c in inspector.get_columns("feed_orders")}
         downgrade(store, previous)
         with store.engine.connect() as conn:
             assert view_definitions(conn) == before
             inspector = sa.inspect(conn)
-            for table in ENTITY_TABLE_NAMES.values():
+            for table in tables:
                 assert "deleted_at" not in {c["name"] for c in inspector.get_columns(table)}
         store.upgrade()
     finally:

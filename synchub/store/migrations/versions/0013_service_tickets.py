@@ -1,7 +1,7 @@
 """Service tickets: the canonical ``service_ticket`` entity's table (ADR 0019).
 
 Revision ID: 0013_service_tickets
-Revises: 0011_stock_exception_sku_index
+Revises: 0012_listing_revisions
 Create Date: 2026-12-07
 
 One row per ticket of a service desk (Udesk), like every entity table (document, content
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0013_service_tickets"
-down_revision = "0011_stock_exception_sku_index"
+down_revision = "0012_listing_revisions"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""eBay Sell APIs simulator: OAuth user tokens, Fulfillment, Inventory and Finances APIs."""
