@@ -49,6 +49,11 @@ ADDRESSES = (  # province, city, county, town, detail
 
 
 
+def sku_id(index: int) -> str:
+    """The JD skuId of the product at ``index``."""
+    return str(100_012_000_000 + index)
+
+
 class JdStore(BaseStore):
     """One POP seller: the app's key and secret, the seller's access_token, the orders."""
 
@@ -68,6 +73,10 @@ class JdStore(BaseStore):
         self.calls: list[dict[str, str]] = []
         self.created_at = int(time.time())
         self.orders: dict[str, dict[str, Any]] = {}
+        # the catalog's stock per skuId (the products' SKUs, as the orders name them)
+        self.stock: dict[str, int] = {sku_id(k): 0 for k in range(len(PRODUCTS))}
+        self.stock_refusals: dict[str, tuple[str, str]] = {}
+        self.shipments: list[dict[str, Any]] = []
         poisoned = set(self.poisoned_indexes())
         for i in range(self.volume["orders"]):
             order = self._build(i)
@@ -84,6 +93,11 @@ class JdStore(BaseStore):
         """Orders."""
         with self.lock:
             return {"orders": len(self.orders)}
+
+    def refuse_sku(self, sku: str, code: str, zh_desc: str) -> None:
+        """Make every stock write of a SKU answer this refusal."""
+        with self.lock:
+            self.stock_refusals[sku] = (code, zh_desc)
 
     def modified_between(self, start: int, end: int, states: set[str]) -> list[dict[str, Any]]:
         """Orders in these states modified in ``[start, end]``, newest first."""
@@ -147,7 +161,7 @@ class JdStore(BaseStore):
             title, outer, price = PRODUCTS[k]
             count = r.choice((1, 1, 2))
             goods += price * count
-            items.append({"skuId": str(100_012_000_000 + k), "outerSkuId": outer,
+            items.append({"skuId": sku_id(k), "outerSkuId": outer,
                           "skuName": title, "jdPrice": cents(price), "itemTotal": str(count),
                           "wareId": str(10_000_800_000 + k), "productNo": outer,
                           "giftPoint": "0"})

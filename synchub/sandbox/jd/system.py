@@ -13,6 +13,8 @@ As the JOS docs describe it (jos.jd.com: "API调用说明", "签名算法", "错
   spelling) or ``{"error_response": {"code", "zh_desc", "en_desc"}}``; codes used here: 2
   App Call Limited, 8 Invalid Timestamp, 11 Missing Signature, 12 Invalid Signature, 15
   Invalid Method, 19 Invalid access_token;
+- ``jingdong.stock.write.updateSkuStock``: ``skuId``, ``stockNum`` (the full figure),
+  optional ``storeId``; answers ``{"code": "0", "success": true}`` in the envelope;
 - ``jingdong.pop.order.search``: ``start_date``/``end_date``, ``order_state`` (required),
   ``optional_fields``, ``page``, ``page_size`` 1..100, ``dateType`` (0: modified time),
   ``sortType`` (1: newest first); the result ``searchorderinfo_result`` with
@@ -20,7 +22,9 @@ As the JOS docs describe it (jos.jd.com: "API调用说明", "签名算法", "错
   A refused query (a window wider than a month, a bad page size) answers a normal envelope
   whose ``apiResult.success`` is false.
 
-The sandbox's choices: the error texts of a refused query, the quota (600 calls a minute
+The sandbox's choices: the error texts of a refused query, the codes of a refused stock
+write (10100081 bad parameters, 10100082 negative, 10100083 unknown SKU, or what
+``store.refuse_sku`` sets), the quota (600 calls a minute
 per shop, then 30 seconds refused with code 2; ``store.bans`` on demand).
 """
 
@@ -151,7 +155,28 @@ def order_search(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
             "orderTotal": len(rows), "orderInfoList": shown}
 
 
-METHODS = {"jingdong.pop.order.search": ("searchorderinfo_result", order_search)}
+def update_sku_stock(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
+    """``jingdong.stock.write.updateSkuStock``: one SKU's stock, full set."""
+    sku, num = str(b.get("skuId", "")), str(b.get("stockNum", ""))
+    if not sku.isdigit() or not num.lstrip("-").isdigit():
+        raise JosError("10100081", "skuId、stockNum 必填, 且为整数", "skuId and stockNum are "
+                       "required integers")
+    if int(num) < 0:
+        raise JosError("10100082", "库存数量不能小于 0", "stockNum must not be negative")
+    with store.lock:
+        if sku not in store.stock:
+            raise JosError("10100083", f"SKU {sku} 不存在或不属于该商家",
+                           f"sku {sku} does not exist")
+        refusal = store.stock_refusals.get(sku)
+        if refusal is not None:
+            raise JosError(refusal[0], refusal[1], refusal[1])
+        store.stock[sku] = int(num)
+    return {"success": True}
+
+
+# method: (the key its result is under, or None: merged into the envelope, handler)
+METHODS = {"jingdong.pop.order.search": ("searchorderinfo_result", order_search),
+           "jingdong.stock.write.updateSkuStock": (None, update_sku_stock)}
 
 
 def gateway(store: JdStore, call: Call) -> Reply:
@@ -176,7 +201,8 @@ def gateway(store: JdStore, call: Call) -> Reply:
             result = {"apiResult": {"success": False, "englishErrCode": exc.code,
                                     "chineseErr": exc.zh, "numberCode": 10100001}}
         key = p["method"].replace(".", "_") + "_responce"
-        return Reply(200, {key: {"code": "0", result_key: result}})
+        answer = {"code": "0", **(result if result_key is None else {result_key: result})}
+        return Reply(200, {key: answer})
     except JosError as exc:
         return exc.reply()
 

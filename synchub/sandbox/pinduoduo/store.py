@@ -51,6 +51,11 @@ ADDRESSES = (  # province, city, town, detail
 
 
 
+def goods_sku(index: int) -> tuple[int, int]:
+    """``(goods_id, sku_id)`` of the product at ``index``."""
+    return 300_000_000 + index, 1_100_000_000 + index * 10
+
+
 def mask_phone(phone: str) -> str:
     """``13812341234`` as PDD shows it once shipped: ``138****1234``."""
     return f"{phone[:3]}****{phone[-4:]}"
@@ -74,6 +79,10 @@ class PinduoduoStore(BaseStore):
         self.calls: list[dict[str, str]] = []
         self.created_at = int(time.time())
         self.orders: dict[str, dict[str, Any]] = {}
+        # the catalog's stock per (goods_id, sku_id): one SKU per product, as orders name it
+        self.stock: dict[tuple[int, int], int] = {goods_sku(k): 0 for k in range(len(PRODUCTS))}
+        self.promoted: set[int] = set()     # goods in a promotion slot: no decrease
+        self.shipments: list[dict[str, Any]] = []
         poisoned = set(self.poisoned_indexes())
         for i in range(self.volume["orders"]):
             order = self._build(i)
@@ -90,6 +99,11 @@ class PinduoduoStore(BaseStore):
         """Orders."""
         with self.lock:
             return {"orders": len(self.orders)}
+
+    def promote(self, goods_id: int) -> None:
+        """Put goods in a promotion slot (资源位): their stock may no longer decrease."""
+        with self.lock:
+            self.promoted.add(goods_id)
 
     def updated_between(self, start: int, end: int) -> list[dict[str, Any]]:
         """Orders updated in ``[start, end]``, newest update first."""
@@ -152,7 +166,8 @@ class PinduoduoStore(BaseStore):
             title, outer, price, spec = PRODUCTS[k]
             count = r.choice((1, 1, 2, 3))
             goods += price * count
-            items.append({"goods_id": 300_000_000 + k, "sku_id": 1_100_000_000 + k * 10,
+            goods_id, sku = goods_sku(k)
+            items.append({"goods_id": goods_id, "sku_id": sku,
                           "outer_id": outer, "outer_goods_id": outer.split("-")[0],
                           "goods_name": title, "goods_price": cents(price),
                           "goods_spec": spec, "goods_count": count})

@@ -15,12 +15,17 @@ As the PDD open platform docs describe it (open.pinduoduo.com, 开发者文档 "
 - ``pdd.order.number.list.increment.get``: ``start_updated_at``/``end_updated_at`` epoch
   seconds, at most 30 minutes apart; ``page`` from 1, ``page_size`` 1..100 (default 100);
   orders newest update first, to be read from the last page back; ``total_count`` and
-  ``order_sn_list``, or ``has_next`` without the total when ``use_has_next=true``.
+  ``order_sn_list``, or ``has_next`` without the total when ``use_has_next=true``;
+- ``pdd.goods.quantity.update``: ``goods_id``, ``sku_id``, ``quantity``,
+  ``update_type`` (1 full, the default; 2 added, the result not below 0); goods in a
+  promotion slot (资源位) may not decrease; answers ``goods_quantity_update_response
+  {is_success}``.
 
 The codes used: 10000 参数错误 (window, page size), 10016 client_id 不存在, 10019
 access_token 已过期, 20004 签名校验失败, 70031 调用过于频繁; the sub codes, and the quota
 (600 calls a minute per shop, then 30 seconds refused; ``store.bans`` on demand) are the
-sandbox's choice.
+sandbox's choice, as are the refusals of a stock write (52101 业务处理失败 with the sub
+codes goods_sku_not_found, quantity_below_zero, goods_in_promotion).
 """
 
 from __future__ import annotations
@@ -147,7 +152,34 @@ def increment_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
     return {"order_sn_increment_get_response": answer}
 
 
-METHODS = {"pdd.order.number.list.increment.get": increment_get}
+def quantity_update(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``pdd.goods.quantity.update``: one SKU's stock, full (1, the default) or added (2)."""
+    goods = _int(p, "goods_id", 0, 1, 10**15)
+    sku = _int(p, "sku_id", 0, 1, 10**15)
+    kind = _int(p, "update_type", 1, 1, 2)
+    raw = p.get("quantity", "")
+    if not goods or not sku or not raw.lstrip("-").isdigit():
+        raise PddError(10000, "参数错误", "invalid_parameter",
+                       "goods_id、sku_id、quantity 必填")
+    if kind == 1 and int(raw) < 0:
+        raise PddError(10000, "参数错误", "invalid_quantity", "全量更新时 quantity 必须大于等于 0")
+    with store.lock:
+        if (goods, sku) not in store.stock:
+            raise PddError(52101, "业务处理失败", "goods_sku_not_found",
+                           f"商品 {goods} 的 SKU {sku} 不存在")
+        now = store.stock[(goods, sku)]
+        new = int(raw) if kind == 1 else now + int(raw)
+        if new < 0:
+            raise PddError(52101, "业务处理失败", "quantity_below_zero", "库存不能小于 0")
+        if new < now and goods in store.promoted:
+            raise PddError(52101, "业务处理失败", "goods_in_promotion",
+                           f"商品 {goods} 在资源位上, 不能减少库存")
+        store.stock[(goods, sku)] = new
+    return {"goods_quantity_update_response": {"is_success": True}}
+
+
+METHODS = {"pdd.order.number.list.increment.get": increment_get,
+           "pdd.goods.quantity.update": quantity_update}
 
 
 def gateway(store: PinduoduoStore, call: Call) -> Reply:

@@ -13,10 +13,9 @@ successful answer looks like.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
-from synchub.errors import FatalAPIError
 from synchub.stock.publish.base import ListingChange, PushOutcome, StockPublisher
 from synchub.systems.cn_gateway.calls import GatewayCallOptions, call_gateway
 from synchub.systems.cn_gateway.errors import GatewayAuthError, GatewayError
@@ -87,21 +86,22 @@ class PerSkuGatewayPublisher(GatewayStockPublisher):
             if refusal is None:
                 refusal = self.answer_refusal(answer)
             results[target] = ("failed", refusal) if refusal else ("pushed", None)
-        out = []
-        for change in changes:
-            target = self.target(change)
-            if target is None:
-                out.append(PushOutcome(change.listing_id, "failed", error=self.unnamed))
-                continue
-            status, error = results[target]
-            out.append(PushOutcome(change.listing_id, status, error=error,
-                                   channel_quantity=change.quantity if status == "pushed"
-                                   else None))
-        return out
+        return outcomes(changes, self.target, results, self.unnamed)
 
 
-def require_dict(answer: Any, method: str, url: str) -> dict[str, Any]:
-    """The answer as an object, or the fatal error naming the method."""
-    if not isinstance(answer, dict):
-        raise FatalAPIError(f"POST {url} {method}: the answer is not an object", url=url)
-    return answer
+def outcomes(changes: Sequence[ListingChange], target: Callable[[ListingChange], Any],
+             results: Mapping[Any, tuple[Status, str | None]], unnamed: str
+             ) -> list[PushOutcome]:
+    """One outcome per change, same order, from the results per target (``unnamed``: the
+    error of a change without one)."""
+    out = []
+    for change in changes:
+        key = target(change)
+        if key is None:
+            out.append(PushOutcome(change.listing_id, "failed", error=unnamed))
+            continue
+        status, error = results[key]
+        out.append(PushOutcome(change.listing_id, status, error=error,
+                               channel_quantity=change.quantity if status == "pushed"
+                               else None))
+    return out

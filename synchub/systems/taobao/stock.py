@@ -21,12 +21,14 @@ from pydantic import Field
 from synchub.errors import FatalAPIError
 from synchub.stock.publish.base import ListingChange, PushOutcome
 from synchub.systems.cn_gateway.calls import GatewayCallOptions
-from synchub.systems.cn_gateway.stock import GatewayStockPublisher
+from synchub.systems.cn_gateway.stock import GatewayStockPublisher, outcomes
 
 MAX_SKUS = 20                 # taobao.skus.quantity.update takes at most 20 SKUs a call
 SKUS_METHOD = "taobao.skus.quantity.update"
 ITEM_METHOD = "taobao.item.quantity.update"
 FULL_SET = 1                  # type=1: the quantity replaces the shop's (2: added to it)
+UNNAMED = ("no Taobao item id (expected <num_iid>:<sku_id>, or <num_iid> for an item "
+           "without SKUs; with sku_key outerid, a SKU listing needs its sku)")
 
 
 class TaobaoPublisherOptions(GatewayCallOptions):
@@ -95,19 +97,7 @@ class TaobaoQuantityPublisher(GatewayStockPublisher):
         for skus in items.values():
             for start in range(0, len(skus), self.max_batch):
                 results.update(self._skus(skus[start:start + self.max_batch], last))
-        out = []
-        for change in changes:
-            target = self._target(change)
-            if target is None:
-                out.append(PushOutcome(change.listing_id, "failed", error=(
-                    "no Taobao item id (expected <num_iid>:<sku_id>, or <num_iid> for an "
-                    "item without SKUs; with sku_key outerid, a SKU listing needs its sku)")))
-                continue
-            status, error = results[target]
-            out.append(PushOutcome(change.listing_id, status, error=error,
-                                   channel_quantity=change.quantity if status == "pushed"
-                                   else None))
-        return out
+        return outcomes(changes, self._target, results, UNNAMED)
 
     def _target(self, change: ListingChange) -> _Target | None:
         item, _, sku_part = change.listing_id.partition(":")
