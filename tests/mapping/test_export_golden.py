@@ -29,6 +29,9 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("shopify", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
     ("woocommerce", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
     ("aftership", "parcels", ["odoo/parcels"]),
+    ("taobao", "tracking", ["odoo/parcels"]),
+    ("jd", "tracking", ["odoo/parcels"]),
+    ("pinduoduo", "tracking", ["odoo/parcels"]),
 ]
 IDS = [f"{system}/{name}" for system, name, _ in CASES]
 

@@ -29,6 +29,8 @@ STATES = (("WAIT_SELLER_STOCK_OUT", 45), ("WAIT_GOODS_RECEIVE_CONFIRM", 30),
           ("FINISHED_L", 20), ("TRADE_CANCELED", 5))
 NEXT_STATE = {"WAIT_SELLER_STOCK_OUT": "WAIT_GOODS_RECEIVE_CONFIRM",
               "WAIT_GOODS_RECEIVE_CONFIRM": "FINISHED_L"}
+# the carriers' logiCoprId jingdong.pop.order.shipment takes here (the seller's 签约承运商)
+CARRIERS = frozenset({"463", "465", "467", "470", "1327", "1499", "2087", "3046"})
 UNKNOWN_STATE = "SANDBOX_FROZEN"      # served for poisoned orders: no such orderState
 PER_MINUTE, BAN_SECONDS = 600, 30     # the sandbox's quota
 PRODUCTS = (  # skuName, outerSkuId, price in fen

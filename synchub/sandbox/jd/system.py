@@ -15,6 +15,10 @@ As the JOS docs describe it (jos.jd.com: "API调用说明", "签名算法", "错
   Invalid Method, 19 Invalid access_token;
 - ``jingdong.stock.write.updateSkuStock``: ``skuId``, ``stockNum`` (the full figure),
   optional ``storeId``; answers ``{"code": "0", "success": true}`` in the envelope;
+- ``jingdong.pop.order.shipment``: ``orderId``, ``logiCoprId`` (the carrier's id),
+  ``logiNo`` (the waybill); answers ``sopjosshipment_result {success, errorCode,
+  chineseErrCode, englishErrCode}``, success false when refused; the order moves from
+  WAIT_SELLER_STOCK_OUT to WAIT_GOODS_RECEIVE_CONFIRM;
 - ``jingdong.pop.order.search``: ``start_date``/``end_date``, ``order_state`` (required),
   ``optional_fields``, ``page``, ``page_size`` 1..100, ``dateType`` (0: modified time),
   ``sortType`` (1: newest first); the result ``searchorderinfo_result`` with
@@ -24,7 +28,8 @@ As the JOS docs describe it (jos.jd.com: "API调用说明", "签名算法", "错
 
 The sandbox's choices: the error texts of a refused query, the codes of a refused stock
 write (10100081 bad parameters, 10100082 negative, 10100083 unknown SKU, or what
-``store.refuse_sku`` sets), the quota (600 calls a minute
+``store.refuse_sku`` sets), the error codes of a refused shipment (order.not.exist,
+logi.copr.invalid, order.state.error), the quota (600 calls a minute
 per shop, then 30 seconds refused with code 2; ``store.bans`` on demand).
 """
 
@@ -40,7 +45,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from synchub.sandbox.jd.store import STATES, UNKNOWN_STATE, JdStore
+from synchub.sandbox.jd.store import CARRIERS, STATES, UNKNOWN_STATE, JdStore
 from synchub.sandbox.kit.http import Reply, VendorAPI
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
@@ -174,9 +179,37 @@ def update_sku_stock(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
     return {"success": True}
 
 
+def order_shipment(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
+    """``jingdong.pop.order.shipment``: ship an order with a carrier's id and waybill; the
+    order moves to WAIT_GOODS_RECEIVE_CONFIRM. A refusal is the result's success false."""
+    order_id, carrier, waybill = (str(b.get(k, "")) for k in ("orderId", "logiCoprId",
+                                                                "logiNo"))
+
+    def refused(code: str, zh: str) -> dict[str, Any]:
+        return {"success": False, "errorCode": code, "chineseErrCode": zh,
+                "englishErrCode": code}
+
+    if not order_id or not carrier or not waybill:
+        return refused("param.error", "orderId、logiCoprId、logiNo 必填")
+    with store.lock:
+        order = store.orders.get(order_id)
+        if order is None:
+            return refused("order.not.exist", f"订单 {order_id} 不存在")
+        if carrier not in CARRIERS:
+            return refused("logi.copr.invalid", f"物流公司 {carrier} 不存在或未签约")
+        if order["orderState"] != "WAIT_SELLER_STOCK_OUT":
+            return refused("order.state.error",
+                           f"订单 {order_id} 当前状态 {order['orderState']} 不能出库")
+        store.shipments.append({"orderId": order_id, "logiCoprId": carrier,
+                                "logiNo": waybill})
+        store.touch(order_id)
+    return {"success": True, "errorCode": "", "chineseErrCode": "", "englishErrCode": ""}
+
+
 # method: (the key its result is under, or None: merged into the envelope, handler)
 METHODS = {"jingdong.pop.order.search": ("searchorderinfo_result", order_search),
-           "jingdong.stock.write.updateSkuStock": (None, update_sku_stock)}
+           "jingdong.stock.write.updateSkuStock": (None, update_sku_stock),
+           "jingdong.pop.order.shipment": ("sopjosshipment_result", order_shipment)}
 
 
 def gateway(store: JdStore, call: Call) -> Reply:

@@ -30,6 +30,8 @@ from synchub.sandbox.kit.times import BEIJING, beijing
 
 # order_status: 1 待发货, 2 已发货待签收, 3 已签收; refund_status 1 无售后, 4 退款成功
 STATUSES = ((1, 50), (2, 30), (3, 20))
+# logistics_id pdd.logistics.online.send takes here (ids of pdd.logistics.companies.get)
+LOGISTICS_IDS = frozenset({1, 44, 85, 115, 118, 121})
 UNKNOWN_STATUS = 9                     # served for poisoned orders: no such order_status
 PER_MINUTE, BAN_SECONDS = 600, 30      # the sandbox's quota; PDD's are per API and app
 PRODUCTS = (  # goods_name, outer_id, price in fen, goods_spec

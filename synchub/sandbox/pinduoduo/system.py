@@ -19,13 +19,17 @@ As the PDD open platform docs describe it (open.pinduoduo.com, 开发者文档 "
 - ``pdd.goods.quantity.update``: ``goods_id``, ``sku_id``, ``quantity``,
   ``update_type`` (1 full, the default; 2 added, the result not below 0); goods in a
   promotion slot (资源位) may not decrease; answers ``goods_quantity_update_response
-  {is_success}``.
+  {is_success}``;
+- ``pdd.logistics.online.send``: ``order_sn``, ``logistics_id`` (an id of
+  ``pdd.logistics.companies.get``), ``tracking_number``; a pending order (1) moves to
+  shipped (2); answers ``logistics_online_send_response {is_success}``.
 
 The codes used: 10000 参数错误 (window, page size), 10016 client_id 不存在, 10019
 access_token 已过期, 20004 签名校验失败, 70031 调用过于频繁; the sub codes, and the quota
 (600 calls a minute per shop, then 30 seconds refused; ``store.bans`` on demand) are the
 sandbox's choice, as are the refusals of a stock write (52101 业务处理失败 with the sub
-codes goods_sku_not_found, quantity_below_zero, goods_in_promotion).
+codes goods_sku_not_found, quantity_below_zero, goods_in_promotion) and of a shipment
+(order_not_found, logistics_not_found, order_already_shipped).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from starlette.requests import Request
 from synchub.sandbox.kit.http import Reply, VendorAPI
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
-from synchub.sandbox.pinduoduo.store import PinduoduoStore
+from synchub.sandbox.pinduoduo.store import LOGISTICS_IDS, PinduoduoStore
 
 WINDOW = 1800
 SKEW = 600
@@ -178,7 +182,32 @@ def quantity_update(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
     return {"goods_quantity_update_response": {"is_success": True}}
 
 
+def online_send(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``pdd.logistics.online.send``: ship an order with a carrier's id and waybill; the
+    order moves from 1 (待发货) to 2 (已发货待签收)."""
+    for name in ("order_sn", "logistics_id", "tracking_number"):
+        if not p.get(name):
+            raise PddError(10000, "参数错误", "missing_parameter", f"{name} 不能为空")
+    logistics = _int(p, "logistics_id", 0, 1, 10**9)
+    with store.lock:
+        order = store.orders.get(p["order_sn"])
+        if order is None:
+            raise PddError(52101, "业务处理失败", "order_not_found",
+                           f"订单 {p['order_sn']} 不存在")
+        if logistics not in LOGISTICS_IDS:
+            raise PddError(52101, "业务处理失败", "logistics_not_found",
+                           f"物流公司 {logistics} 不存在")
+        if order["order_status"] != 1:
+            raise PddError(52101, "业务处理失败", "order_already_shipped",
+                           f"订单 {p['order_sn']} 已发货")
+        store.shipments.append({"order_sn": p["order_sn"], "logistics_id": logistics,
+                                "tracking_number": p["tracking_number"]})
+        store.touch(p["order_sn"])
+    return {"logistics_online_send_response": {"is_success": True}}
+
+
 METHODS = {"pdd.order.number.list.increment.get": increment_get,
+           "pdd.logistics.online.send": online_send,
            "pdd.goods.quantity.update": quantity_update}
 
 

@@ -71,6 +71,9 @@ ADDRESSES = (  # province, city, district, town, detail, zip
 ITEM_BASE, SKU_BASE = 600_000_000_000, 5_100_000_000_000
 SKUS_PER_ITEM = 25             # more than one taobao.skus.quantity.update call takes
 PLAIN_ITEMS = frozenset({"MOON-8", "BAMBOO-L"})  # sold without SKUs
+# company codes taobao.logistics.offline.send takes here (taobao.logistics.companies.get)
+COMPANIES = frozenset({"SF", "YTO", "ZTO", "STO", "YUNDA", "EMS", "HTKY", "JD"})
+SHIPPABLE = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
 
 
 
@@ -103,6 +106,7 @@ class TaobaoStore(BaseStore):
             self.items[ITEM_BASE + index] = {"title": title, "outer_id": outer, "num": 0,
                                              "skus": skus}
         self.item_refusals: dict[int, tuple[str, str]] = {}
+        self.shipments: list[dict[str, Any]] = []   # taobao.logistics.offline.send, in order
         count = self.volume["orders"]
         poisoned = set(self.poisoned_indexes())
         for i in range(count):

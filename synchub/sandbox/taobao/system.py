@@ -27,10 +27,17 @@ the two trade APIs:
 - ``taobao.item.quantity.update``: ``num_iid`` and ``quantity`` required, ``sku_id`` or
   ``outer_id`` for one SKU, ``type`` as above; answers ``item {num_iid, num, modified}``.
 
-What the docs leave open is the sandbox's choice: the sub codes of the window and page
-size refusals and of the stock refusals (more than 20 SKUs, an unknown item or SKU, an
-item with SKUs written without one), and the call quota (600 calls a minute per shop, then
-a 30-second ban; ``store.throttle`` changes it, ``store.bans`` serves bans on demand).
+- ``taobao.logistics.offline.send``: ``tid``, ``out_sid`` (the waybill), ``company_code``
+  (a code of ``taobao.logistics.companies.get``); a trade waiting to be shipped moves to
+  WAIT_BUYER_CONFIRM_GOODS; answers ``shipping {is_success}``.
+
+What the docs leave open is the sandbox's choice: the sub codes of a refused shipment
+(``isv.logistics-offline-service-error:B04`` shipped already, as third-party ERPs treat
+it; ``:B01`` not waiting to be shipped; ``:B23`` an unknown company code), the sub codes
+of the window and page size refusals and of the stock refusals (more than 20 SKUs, an
+unknown item or SKU, an item with SKUs written without one), and the call quota (600
+calls a minute per shop, then a 30-second ban; ``store.throttle`` changes it,
+``store.bans`` serves bans on demand).
 """
 
 from __future__ import annotations
@@ -49,7 +56,7 @@ from synchub.sandbox.kit.http import Reply, VendorAPI
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
 from synchub.sandbox.kit.times import beijing, parse_beijing
-from synchub.sandbox.taobao.store import DEFAULT_TYPES, TaobaoStore
+from synchub.sandbox.taobao.store import COMPANIES, DEFAULT_TYPES, SHIPPABLE, TaobaoStore
 
 FORM = "application/x-www-form-urlencoded"
 DAY = 86_400
@@ -217,6 +224,7 @@ def fullinfo_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
 
 
 MAX_SKUS = 20
+SHIPPED = frozenset({"WAIT_BUYER_CONFIRM_GOODS", "TRADE_BUYER_SIGNED", "TRADE_FINISHED"})
 
 
 def _stock_type(p: dict[str, str]) -> int:
@@ -309,7 +317,37 @@ def item_quantity_update(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any
         "num_iid": num_iid, "num": item["num"], "modified": beijing(int(time.time()))}}}
 
 
+def offline_send(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``taobao.logistics.offline.send``: the seller's own carrier and waybill; the trade
+    moves to WAIT_BUYER_CONFIRM_GOODS."""
+    for name in ("tid", "out_sid", "company_code"):
+        if not p.get(name):
+            raise TopError(40, f"Missing required arguments:{name}")
+    raw = p["tid"]
+    with store.lock:
+        trade = store.trades.get(int(raw)) if raw.isdigit() else None
+        if trade is None:
+            raise TopError(15, "Remote service error", "isv.trade-not-exist", "交易不存在")
+        if p["company_code"] not in COMPANIES:
+            raise TopError(15, "Remote service error",
+                           "isv.logistics-offline-service-error:B23",
+                           f"物流公司编码 {p['company_code']} 不存在")
+        if trade.get("consign_time") or trade["status"] in SHIPPED:
+            raise TopError(15, "Remote service error",
+                           "isv.logistics-offline-service-error:B04", f"交易 {raw} 已发货")
+        if trade["status"] not in SHIPPABLE:
+            raise TopError(15, "Remote service error",
+                           "isv.logistics-offline-service-error:B01",
+                           f"交易 {raw} 当前状态 {trade['status']} 不能发货")
+        store.shipments.append({"tid": int(raw), "out_sid": p["out_sid"],
+                                "company_code": p["company_code"]})
+        store.touch(int(raw))
+        trade["consign_time"] = trade["modified"]
+    return {"logistics_offline_send_response": {"shipping": {"is_success": True}}}
+
+
 METHODS = {"taobao.trades.sold.increment.get": increment_get,
+           "taobao.logistics.offline.send": offline_send,
            "taobao.trade.fullinfo.get": fullinfo_get,
            "taobao.skus.quantity.update": skus_quantity_update,
            "taobao.item.quantity.update": item_quantity_update}
