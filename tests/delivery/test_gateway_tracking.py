@@ -30,6 +30,7 @@ from synchub.store import Store
 from synchub.store.delivery_tables import deliveries
 from synchub.systems.cn_gateway.writes import GatewayCallWriter
 from tests.e2e.conftest import write_hub
+from tests.systems.cn_gateway.connections import shop_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTS = {"taobao": "https://eco.taobao.com", "jd": "https://api.jd.com",
@@ -162,18 +163,8 @@ def test_tracking_reaches_the_three_marketplaces_through_the_push_run(
     doc["sinks"] = {name: {"tracking": {"from": ["erp"]}} for name in ("tb", "jd", "pdd")}
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     hub = load_hub(path)
-    t, j, p = tb.credentials(), jd.credentials(), pdd.credentials()
-    conns = {
-        "tb": ConnectionInfo(conn_id="tb", conn_type="http", host=srv.url("taobao", "ship"),
-                             login=t["app_key"], password=t["app_secret"],
-                             extra={"session": t["session"]}),
-        "jd": ConnectionInfo(conn_id="jd", conn_type="http", host=srv.url("jd", "ship"),
-                             login=j["app_key"], password=j["app_secret"],
-                             extra={"session": j["access_token"]}),
-        "pdd": ConnectionInfo(conn_id="pdd", conn_type="http",
-                              host=srv.url("pinduoduo", "ship"), login=p["client_id"],
-                              password=p["client_secret"],
-                              extra={"session": p["access_token"]})}
+    conns = {name: shop_connection(name, shop, srv.url(shop.system, "ship"))
+             for name, shop in (("tb", tb), ("jd", jd), ("pdd", pdd))}
     store = Store.from_url(db_url)
     store.migrate()
     try:

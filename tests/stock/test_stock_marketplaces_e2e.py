@@ -27,6 +27,7 @@ from synchub.stock.service import StockSummary, prepare, run_shard
 from synchub.store import Store
 from synchub.store.stock_tables import stock_publications
 from tests.stock.conftest import level
+from tests.systems.cn_gateway.connections import shop_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKET = "A1PA6795UKMFR9"
@@ -58,7 +59,7 @@ def listing(connection: str, ext: str, sku: str, location: str, *, item: str | N
 
 
 class Marketplaces:
-    """The two simulators, the hub and its store."""
+    """The four simulators, the hub and its store."""
 
     def __init__(self, sandbox: Any, tmp_path: Path, db_url: str) -> None:
         self.sb, srv = sandbox
@@ -73,8 +74,6 @@ class Marketplaces:
                            "fulfilment in this marketplace.")
         self.hub = make_hub(tmp_path)
         base = srv.url("amazon", "demo")
-        t = self.taobao.credentials()
-        j, p = self.jd.credentials(), self.pdd.credentials()
         self.infos = {
             "amz": ConnectionInfo(conn_id="amz", conn_type="http", host=base,
                                   login=self.amazon.client_id,
@@ -83,16 +82,8 @@ class Marketplaces:
                                          "token_url": f"{base}/auth/o2/token",
                                          "seller_id": self.amazon.seller_id,
                                          "marketplace_id": MARKET}),
-            "tb": ConnectionInfo(conn_id="tb", conn_type="http", host=srv.url("taobao", "demo"),
-                                 login=t["app_key"], password=t["app_secret"],
-                                 extra={"session": t["session"]}),
-            "jd": ConnectionInfo(conn_id="jd", conn_type="http", host=srv.url("jd", "demo"),
-                                 login=j["app_key"], password=j["app_secret"],
-                                 extra={"session": j["access_token"]}),
-            "pdd": ConnectionInfo(conn_id="pdd", conn_type="http",
-                                  host=srv.url("pinduoduo", "demo"), login=p["client_id"],
-                                  password=p["client_secret"],
-                                  extra={"session": p["access_token"]})}
+            **{name: shop_connection(name, shop, srv.url(shop.system, "demo"))
+               for name, shop in (("tb", self.taobao), ("jd", self.jd), ("pdd", self.pdd))}}
         self.store = Store.from_url(db_url)
         self.store.migrate()
         self.ingest = StockIngest.from_hub(self.hub)
