@@ -44,7 +44,9 @@ CASES = [
     ("squarespace", "orders", "orders"),
     ("amazon", "orders", "orders"),
     ("taobao", "orders", "orders"),
+    ("taobao", "refunds", "refunds"),
     ("pinduoduo", "orders", "orders"),
+    ("pinduoduo", "refunds", "refunds"),
     ("jd", "orders", "orders"),
 ]
 # fixture orders whose totals are inconsistent on purpose

@@ -91,6 +91,13 @@ class PinduoduoStore(BaseStore):
             if i in poisoned:
                 order["order_status"] = UNKNOWN_STATUS
             self.orders[order["order_sn"]] = order
+        # after-sales (pdd.refund.list.increment.get): one order in six has one on its first
+        # item, refunded (10) but one in four still waiting for the seller (2)
+        self.refunds: dict[int, dict[str, Any]] = {}
+        for i, order in enumerate(list(self.orders.values())):
+            if i % 6 == 5:
+                self.refund(order["order_sn"], at=order["_updated"] + 60,
+                            status=2 if i % 24 == 5 else 10)
 
     def credentials(self) -> dict[str, str]:
         """The Connection's login (client_id), password (client_secret), extra.session."""
@@ -101,6 +108,31 @@ class PinduoduoStore(BaseStore):
         """Orders."""
         with self.lock:
             return {"orders": len(self.orders)}
+
+    def refund(self, order_sn: str, at: int | None = None, status: int = 10
+               ) -> dict[str, Any]:
+        """An after-sale refunding an order's first item, whole, updated now (or ``at``)."""
+        with self.lock:
+            order = self.orders[order_sn]
+            item = order["item_list"][0]
+            now = self.stamp() if at is None else at
+            refund = {"id": 5_100_000_000 + len(self.refunds) * 17, "order_sn": order_sn,
+                      "after_sales_status": status, "after_sales_type": 2,
+                      "after_sale_reason": "不想要了", "order_amount": order["pay_amount"],
+                      "refund_amount": item["goods_price"], "discount_amount": "0.00",
+                      "goods_id": item["goods_id"], "sku_id": item["sku_id"],
+                      "outer_id": item["outer_id"], "goods_name": item["goods_name"],
+                      "goods_price": item["goods_price"], "goods_number": "1",
+                      "created_time": beijing(now - 30), "updated_time": beijing(now),
+                      "_updated": now}
+            self.refunds[refund["id"]] = refund
+            return refund
+
+    def refunds_between(self, start: int, end: int, status: int) -> list[dict[str, Any]]:
+        """After-sales updated in ``[start, end]`` in this status (1: all), newest first."""
+        return sorted((r for r in self.refunds.values() if start <= r["_updated"] <= end
+                       and status in (1, r["after_sales_status"])),
+                      key=lambda r: (r["_updated"], r["id"]), reverse=True)
 
     def promote(self, goods_id: int) -> None:
         """Put goods in a promotion slot (资源位): their stock may no longer decrease."""

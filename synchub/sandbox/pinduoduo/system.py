@@ -24,6 +24,11 @@ As the PDD open platform docs describe it (open.pinduoduo.com, 开发者文档 "
   ``pdd.logistics.companies.get``), ``tracking_number``; a pending order (1) moves to
   shipped (2); answers ``logistics_online_send_response {is_success}``.
 
+- ``pdd.refund.list.increment.get``: ``after_sales_status`` (1 all, 10 退款成功, ...) and
+  ``after_sales_type`` (1 all, 2 refund only, 3 return and refund) required,
+  ``start_updated_at``/``end_updated_at`` at most 30 minutes apart, ``page``, ``page_size``
+  1..100; answers ``refund_increment_get_response {total_count, refund_list}``.
+
 The codes used: 10000 参数错误 (window, page size), 10016 client_id 不存在, 10019
 access_token 已过期, 20004 签名校验失败, 70031 调用过于频繁; the sub codes, and the quota
 (600 calls a minute per shop, then 30 seconds refused; ``store.bans`` on demand) are the
@@ -182,6 +187,30 @@ def quantity_update(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
     return {"goods_quantity_update_response": {"is_success": True}}
 
 
+def refund_increment_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``pdd.refund.list.increment.get``: after-sales by last update, at most 30 minutes."""
+    for name in ("start_updated_at", "end_updated_at"):
+        if not p.get(name, "").isdigit():
+            raise PddError(10000, "参数错误", "invalid_parameter", f"{name} 必须为秒级时间戳")
+    start, end = int(p["start_updated_at"]), int(p["end_updated_at"])
+    if end < start or end - start > WINDOW:
+        raise PddError(10000, "参数错误", "invalid_time_range",
+                       "开始时间结束时间间距不能超过30分钟")
+    status = _int(p, "after_sales_status", 0, 1, 40)
+    kind = _int(p, "after_sales_type", 0, 1, 10)
+    if not status or not kind:
+        raise PddError(10000, "参数错误", "missing_parameter",
+                       "after_sales_status、after_sales_type 必填")
+    size = _int(p, "page_size", 100, 1, 100)
+    page = _int(p, "page", 1, 1, 10**6)
+    rows = [r for r in store.refunds_between(start, end, status)
+            if kind == 1 or r["after_sales_type"] == kind]
+    shown = [{k: v for k, v in r.items() if not k.startswith("_")}
+             for r in rows[(page - 1) * size: page * size]]
+    return {"refund_increment_get_response": {"total_count": len(rows),
+                                              "refund_list": shown}}
+
+
 def online_send(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
     """``pdd.logistics.online.send``: ship an order with a carrier's id and waybill; the
     order moves from 1 (待发货) to 2 (已发货待签收)."""
@@ -208,6 +237,7 @@ def online_send(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
 
 METHODS = {"pdd.order.number.list.increment.get": increment_get,
            "pdd.logistics.online.send": online_send,
+           "pdd.refund.list.increment.get": refund_increment_get,
            "pdd.goods.quantity.update": quantity_update}
 
 

@@ -31,6 +31,11 @@ the two trade APIs:
   (a code of ``taobao.logistics.companies.get``); a trade waiting to be shipped moves to
   WAIT_BUYER_CONFIRM_GOODS; answers ``shipping {is_success}``.
 
+- ``taobao.refunds.receive.get``: ``fields`` required; ``status`` (SUCCESS,
+  WAIT_SELLER_AGREE, ...), ``start_modified``/``end_modified``, ``page_no``, ``page_size``
+  1..100, ``use_has_next``; answers ``total_results`` (or ``has_next``) and
+  ``refunds.refund``, no ``refunds`` key on an empty page.
+
 What the docs leave open is the sandbox's choice: the sub codes of a refused shipment
 (``isv.logistics-offline-service-error:B04`` shipped already, as third-party ERPs treat
 it; ``:B01`` not waiting to be shipped; ``:B23`` an unknown company code), the sub codes
@@ -317,6 +322,32 @@ def item_quantity_update(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any
         "num_iid": num_iid, "num": item["num"], "modified": beijing(int(time.time()))}}}
 
 
+def refunds_receive_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``taobao.refunds.receive.get``: the seller's refunds by modified time."""
+    if not p.get("fields"):
+        raise TopError(40, "Missing required arguments:fields")
+    names = {f.strip() for f in p["fields"].split(",") if f.strip()}
+    try:
+        start = parse_beijing(p["start_modified"]) if p.get("start_modified") else 0
+        end = parse_beijing(p["end_modified"]) if p.get("end_modified") else 2**40
+    except ValueError:
+        raise TopError(41, "Invalid arguments:start_modified,end_modified",
+                       "isv.invalid-parameter", "时间格式应为 yyyy-MM-dd HH:mm:ss") from None
+    size = _int(p, "page_size", 40, 1, 100)
+    page = _int(p, "page_no", 1, 1, 10**6)
+    rows = store.refunds_between(start, end, p.get("status") or None)
+    shown = [{k: v for k, v in r.items() if k in names}
+             for r in rows[(page - 1) * size: page * size]]
+    answer: dict[str, Any] = {}
+    if p.get("use_has_next") == "true":
+        answer["has_next"] = page * size < len(rows)
+    else:
+        answer["total_results"] = len(rows)
+    if shown:
+        answer["refunds"] = {"refund": shown}
+    return {"refunds_receive_get_response": answer}
+
+
 def offline_send(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
     """``taobao.logistics.offline.send``: the seller's own carrier and waybill; the trade
     moves to WAIT_BUYER_CONFIRM_GOODS."""
@@ -348,6 +379,7 @@ def offline_send(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
 
 METHODS = {"taobao.trades.sold.increment.get": increment_get,
            "taobao.logistics.offline.send": offline_send,
+           "taobao.refunds.receive.get": refunds_receive_get,
            "taobao.trade.fullinfo.get": fullinfo_get,
            "taobao.skus.quantity.update": skus_quantity_update,
            "taobao.item.quantity.update": item_quantity_update}
