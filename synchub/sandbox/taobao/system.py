@@ -19,6 +19,8 @@ the two trade APIs:
   ``page_no`` from 1; ``type`` (without it only the default trade types); trades newest
   modification first; ``total_results`` unless ``use_has_next=true`` (then ``has_next``);
   no ``trades`` key on an empty page;
+- ``taobao.trades.sold.get``: by **creation** time (``start_created``/``end_created``),
+  the last three months only, newest first; ``fields``, ``type``, paging as above;
 - ``taobao.trade.fullinfo.get``: one trade by ``tid`` with the requested ``fields``.
 - ``taobao.skus.quantity.update``: ``num_iid`` required; ``skuid_quantities`` or
   ``outerid_quantities`` (``id:quantity;id:quantity``, at most 20 SKUs); ``type`` 1 (full,
@@ -182,6 +184,32 @@ def _show(trade: dict[str, Any], fields: set[str], sub: set[str] | None) -> dict
     return out
 
 
+def _types(p: dict[str, str]) -> set[str]:
+    """The trade types asked for (without ``type``: TOP's default ones)."""
+    types = ({t.strip() for t in p["type"].split(",") if t.strip()} if p.get("type")
+             else set(DEFAULT_TYPES))
+    if "guarantee_trade" in types:   # not a type of its own: fixed and auction
+        types |= {"fixed", "auction"}
+    return types
+
+
+def _paged(rows: list[dict[str, Any]], p: dict[str, str], outer: str, inner: str,
+           show: Any) -> tuple[dict[str, Any], int]:
+    """One page of ``rows`` as TOP lists them: ``total_results`` (or ``has_next``) and
+    ``{outer: {inner: [...]}}``, no ``outer`` key on an empty page; and the page number."""
+    size = _int(p, "page_size", 40, 1, 100)
+    page = _int(p, "page_no", 1, 1, 10**6)
+    shown = [show(r) for r in rows[(page - 1) * size: page * size]]
+    answer: dict[str, Any] = {}
+    if p.get("use_has_next") == "true":
+        answer["has_next"] = page * size < len(rows)
+    else:
+        answer["total_results"] = len(rows)
+    if shown:
+        answer[outer] = {inner: shown}
+    return answer, page
+
+
 def increment_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
     """``taobao.trades.sold.increment.get``."""
     for name in ("start_modified", "end_modified"):
@@ -196,24 +224,39 @@ def increment_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
     if end < start or end - start > DAY:
         raise TopError(41, "Invalid arguments:end_modified", "isv.invalid-parameter",
                        "end_modified 必须晚于 start_modified, 且时间跨度不能大于一天")
-    size = _int(p, "page_size", 40, 1, 100)
-    page = _int(p, "page_no", 1, 1, 10**6)
-    types = ({t.strip() for t in p["type"].split(",") if t.strip()} if p.get("type")
-             else set(DEFAULT_TYPES))
-    if "guarantee_trade" in types:   # not a type of its own: fixed and auction
-        types |= {"fixed", "auction"}
-    rows = store.modified_between(start, end, types)
-    shown = [_show(t, fields, sub) for t in rows[(page - 1) * size: page * size]]
-    answer: dict[str, Any] = {}
-    if p.get("use_has_next") == "true":
-        answer["has_next"] = page * size < len(rows)
-    else:
-        answer["total_results"] = len(rows)
-    if shown:
-        answer["trades"] = {"trade": shown}
+    rows = store.modified_between(start, end, _types(p))
+    answer, page = _paged(rows, p, "trades", "trade", lambda t: _show(t, fields, sub))
     if store.during_read is not None:
         store.during_read(store, page)
     return {"trades_sold_increment_get_response": answer}
+
+
+QUARTER = 90 * DAY
+
+
+def sold_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``taobao.trades.sold.get``: trades by creation time, the last three months only,
+    newest first."""
+    fields, sub = _fields(p)
+    now = time.time()
+    try:
+        start = parse_beijing(p["start_created"]) if p.get("start_created") else now - QUARTER
+        end = parse_beijing(p["end_created"]) if p.get("end_created") else now
+    except ValueError:
+        raise TopError(41, "Invalid arguments:start_created,end_created",
+                       "isv.invalid-parameter", "时间格式应为 yyyy-MM-dd HH:mm:ss") from None
+    if start < now - QUARTER - SKEW:
+        raise TopError(41, "Invalid arguments:start_created", "isv.invalid-parameter",
+                       "只能查询三个月内的交易")
+    if end < start:
+        raise TopError(41, "Invalid arguments:end_created", "isv.invalid-parameter",
+                       "end_created 必须晚于 start_created")
+    types = _types(p)
+    rows = sorted((t for t in store.trades.values() if t["type"] in types
+                   and start <= parse_beijing(t["created"]) <= end),
+                  key=lambda t: (t["created"], t["tid"]), reverse=True)
+    answer, _page = _paged(rows, p, "trades", "trade", lambda t: _show(t, fields, sub))
+    return {"trades_sold_get_response": answer}
 
 
 def fullinfo_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
@@ -333,18 +376,9 @@ def refunds_receive_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]
     except ValueError:
         raise TopError(41, "Invalid arguments:start_modified,end_modified",
                        "isv.invalid-parameter", "时间格式应为 yyyy-MM-dd HH:mm:ss") from None
-    size = _int(p, "page_size", 40, 1, 100)
-    page = _int(p, "page_no", 1, 1, 10**6)
     rows = store.refunds_between(start, end, p.get("status") or None)
-    shown = [{k: v for k, v in r.items() if k in names}
-             for r in rows[(page - 1) * size: page * size]]
-    answer: dict[str, Any] = {}
-    if p.get("use_has_next") == "true":
-        answer["has_next"] = page * size < len(rows)
-    else:
-        answer["total_results"] = len(rows)
-    if shown:
-        answer["refunds"] = {"refund": shown}
+    answer, _page = _paged(rows, p, "refunds", "refund",
+                           lambda r: {k: v for k, v in r.items() if k in names})
     return {"refunds_receive_get_response": answer}
 
 
@@ -378,6 +412,7 @@ def offline_send(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
 
 
 METHODS = {"taobao.trades.sold.increment.get": increment_get,
+           "taobao.trades.sold.get": sold_get,
            "taobao.logistics.offline.send": offline_send,
            "taobao.refunds.receive.get": refunds_receive_get,
            "taobao.trade.fullinfo.get": fullinfo_get,
