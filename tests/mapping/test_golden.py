@@ -48,6 +48,7 @@ CASES = [
     ("pinduoduo", "orders", "orders"),
     ("pinduoduo", "refunds", "refunds"),
     ("jd", "orders", "orders"),
+    ("jd", "refunds", "refunds"),
 ]
 # fixture orders whose totals are inconsistent on purpose
 INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730"),

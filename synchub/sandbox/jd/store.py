@@ -79,12 +79,19 @@ class JdStore(BaseStore):
         self.stock: dict[str, int] = {sku_id(k): 0 for k in range(len(PRODUCTS))}
         self.stock_refusals: dict[str, tuple[str, str]] = {}
         self.shipments: list[dict[str, Any]] = []
+        self.refunds: dict[str, dict[str, Any]] = {}
         poisoned = set(self.poisoned_indexes())
         for i in range(self.volume["orders"]):
             order = self._build(i)
             if i in poisoned:
                 order["orderState"] = UNKNOWN_STATE
             self.orders[order["orderId"]] = order
+        # refund applications (退款审核单): one order in six, approved (1) but one in four
+        # refused (2)
+        for i, oid in enumerate(list(self.orders)):
+            if i % 6 == 5:
+                self.refund(oid, at=self.orders[oid]["_modified"] + 60,
+                            status="2" if i % 24 == 5 else "1")
 
     def credentials(self) -> dict[str, str]:
         """The Connection's login (app_key), password (app_secret), extra.session."""
@@ -95,6 +102,22 @@ class JdStore(BaseStore):
         """Orders."""
         with self.lock:
             return {"orders": len(self.orders)}
+
+    def refund(self, order_id: str, at: int | None = None, status: str = "1"
+               ) -> dict[str, Any]:
+        """A refund application for the whole order, checked now (or ``at``)."""
+        with self.lock:
+            order = self.orders[order_id]
+            now = self.stamp() if at is None else at
+            refund = {"id": str(1_038_000 + len(self.refunds)), "orderId": order_id,
+                      "buyerId": order["open_id_buyer"][:8] + "****",
+                      "buyerName": order["consigneeInfo"]["fullname"],
+                      "applyTime": beijing(now - 600), "checkTime": beijing(now),
+                      "applyRefundSum": str(int(order["orderPayment"].replace(".", ""))),
+                      "status": status, "checkUserName": "店铺客服", "reason": "不想买了",
+                      "checkRemark": "", "_checked": now}
+            self.refunds[refund["id"]] = refund
+            return refund
 
     def refuse_sku(self, sku: str, code: str, zh_desc: str) -> None:
         """Make every stock write of a SKU answer this refusal."""

@@ -19,6 +19,10 @@ As the JOS docs describe it (jos.jd.com: "API调用说明", "签名算法", "错
   ``logiNo`` (the waybill); answers ``sopjosshipment_result {success, errorCode,
   chineseErrCode, englishErrCode}``, success false when refused; the order moves from
   WAIT_SELLER_STOCK_OUT to WAIT_GOODS_RECEIVE_CONFIRM;
+- ``jingdong.pop.afs.soa.refundapply.queryPageList``: refund applications of cancelled
+  paid orders, ``checkTimeStart``/``checkTimeEnd`` (or none: all), ``status``,
+  ``pageIndex``, ``pageSize`` 1..50; answers ``queryResult {totalCount, result[]}`` with
+  ``applyRefundSum`` in fen;
 - ``jingdong.pop.order.search``: ``start_date``/``end_date``, ``order_state`` (required),
   ``optional_fields``, ``page``, ``page_size`` 1..100, ``dateType`` (0: modified time),
   ``sortType`` (1: newest first); the result ``searchorderinfo_result`` with
@@ -179,6 +183,34 @@ def update_sku_stock(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
     return {"success": True}
 
 
+def refund_apply_list(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
+    """``jingdong.pop.afs.soa.refundapply.queryPageList``: refund applications by check
+    time, optionally one ``status``; pages of at most 50."""
+    def bound(name: str, default: int) -> int:
+        raw = b.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            return parse_beijing(str(raw))
+        except ValueError:
+            raise JosError("67", f"{name} 格式应为 yyyy-MM-dd HH:mm:ss",
+                           f"Invalid {name}") from None
+
+    size, page = str(b.get("pageSize", "10")), str(b.get("pageIndex", "1"))
+    if not size.isdigit() or not 1 <= int(size) <= 50 or not page.isdigit() or page == "0":
+        raise JosError("67", "pageSize 取值范围 1-50, pageIndex 从 1 开始",
+                       "Invalid pageSize or pageIndex")
+    start, end = bound("checkTimeStart", 0), bound("checkTimeEnd", 2**40)
+    status = b.get("status")
+    rows = sorted((r for r in store.refunds.values() if start <= r["_checked"] <= end
+                   and status in (None, "", r["status"])),
+                  key=lambda r: (r["_checked"], r["id"]), reverse=True)
+    n, number = int(size), int(page)
+    shown = [{k: v for k, v in r.items() if not k.startswith("_")}
+             for r in rows[(number - 1) * n: number * n]]
+    return {"success": True, "totalCount": len(rows), "result": shown}
+
+
 def order_shipment(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
     """``jingdong.pop.order.shipment``: ship an order with a carrier's id and waybill; the
     order moves to WAIT_GOODS_RECEIVE_CONFIRM. A refusal is the result's success false."""
@@ -209,7 +241,9 @@ def order_shipment(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
 # method: (the key its result is under, or None: merged into the envelope, handler)
 METHODS = {"jingdong.pop.order.search": ("searchorderinfo_result", order_search),
            "jingdong.stock.write.updateSkuStock": (None, update_sku_stock),
-           "jingdong.pop.order.shipment": ("sopjosshipment_result", order_shipment)}
+           "jingdong.pop.order.shipment": ("sopjosshipment_result", order_shipment),
+           "jingdong.pop.afs.soa.refundapply.queryPageList": ("queryResult",
+                                                              refund_apply_list)}
 
 
 def gateway(store: JdStore, call: Call) -> Reply:

@@ -99,3 +99,24 @@ def test_pinduoduo_refunds_in_thirty_minute_windows(tmp_path: Path, store: Store
         spans = sorted({(int(c["start_updated_at"]), int(c["end_updated_at"])) for c in asked})
         assert all(0 < end - start <= 1800 for start, end in spans)
         assert spans[-1][1] == int((now - timedelta(minutes=3)).timestamp())  # safety lag
+
+
+def test_jd_approved_refund_applications_by_check_time(tmp_path: Path, store: Store) -> None:
+    plan = hub(tmp_path, "jd")
+    sandbox = Sandbox(seed=7)
+    shop = sandbox.store("jd", "demo", orders=60)
+    approved = {k: r for k, r in shop.refunds.items() if r["status"] == "1"}
+    assert approved and len(approved) < len(shop.refunds)     # some were refused
+    with SandboxServer(sandbox) as server:
+        conn = shop_connection("cn", shop, server.url("jd", "demo"))
+        first = sync_stream(plan, "cn", "refunds", store=store, conn_info=conn,
+                            window_end=datetime.now(UTC))
+        assert first.status == "success"
+        got = refunds(store)
+        assert set(got) == set(approved)                    # the refused ones are no refund
+        some = next(iter(approved.values()))
+        assert got[some["id"]]["amount"] == {               # fen to yuan, exactly
+            "amount": shop.orders[some["orderId"]]["orderPayment"], "currency": "CNY"}
+        asked = [c for c in shop.calls
+                 if c["method"] == "jingdong.pop.afs.soa.refundapply.queryPageList"]
+        assert asked and all('"pageSize":50' in c["360buy_param_json"] for c in asked)
