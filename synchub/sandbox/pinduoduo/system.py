@@ -137,8 +137,8 @@ def _int(p: dict[str, str], name: str, default: int, low: int, high: int) -> int
     return int(raw)
 
 
-def increment_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
-    """``pdd.order.number.list.increment.get``."""
+def _window(p: dict[str, str]) -> tuple[int, int]:
+    """``start_updated_at``/``end_updated_at``: epoch seconds, at most 30 minutes apart."""
     for name in ("start_updated_at", "end_updated_at"):
         if not p.get(name, "").isdigit():
             raise PddError(10000, "参数错误", "invalid_parameter", f"{name} 必须为秒级时间戳")
@@ -146,6 +146,12 @@ def increment_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
     if end < start or end - start > WINDOW:
         raise PddError(10000, "参数错误", "invalid_time_range",
                        "开始时间结束时间间距不能超过30分钟")
+    return start, end
+
+
+def increment_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``pdd.order.number.list.increment.get``."""
+    start, end = _window(p)
     size = _int(p, "page_size", 100, 1, 100)
     page = _int(p, "page", 1, 1, 10**6)
     rows = store.updated_between(start, end)
@@ -189,13 +195,7 @@ def quantity_update(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
 
 def refund_increment_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
     """``pdd.refund.list.increment.get``: after-sales by last update, at most 30 minutes."""
-    for name in ("start_updated_at", "end_updated_at"):
-        if not p.get(name, "").isdigit():
-            raise PddError(10000, "参数错误", "invalid_parameter", f"{name} 必须为秒级时间戳")
-    start, end = int(p["start_updated_at"]), int(p["end_updated_at"])
-    if end < start or end - start > WINDOW:
-        raise PddError(10000, "参数错误", "invalid_time_range",
-                       "开始时间结束时间间距不能超过30分钟")
+    start, end = _window(p)
     status = _int(p, "after_sales_status", 0, 1, 40)
     kind = _int(p, "after_sales_type", 0, 1, 10)
     if not status or not kind:

@@ -11,26 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from synchub.pipeline import sync_stream
-from synchub.plan import Hub, load_hub
+from synchub.plan import Hub
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.kit.times import parse_beijing
 from synchub.store import Store
-from tests.systems.cn_gateway.connections import shop_connection
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.systems.cn_gateway.connections import one_connection_hub, shop_connection
 
 
 def hub(tmp_path: Path, system: str) -> Hub:
-    path = tmp_path / "hub.yaml"
-    path.write_text(yaml.safe_dump({
-        "version": 1, "connectors_dir": str(ROOT / "connectors"),
-        "mappings_dir": str(ROOT / "mappings"),
-        "store": {"default_url": f"sqlite:///{tmp_path / 'unused.db'}"},
-        "connections": {"cn": {"connector": system, "conn_id": "cn"}}}))
-    return load_hub(path)
+    return one_connection_hub(tmp_path, "cn", system)
 
 
 @pytest.fixture

@@ -9,29 +9,19 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import yaml
 
 from synchub.pipeline import sync_stream
-from synchub.plan import load_hub
 from synchub.runtime import ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.kit.times import parse_beijing
 from synchub.store import Store
 from synchub.systems.cn_gateway.calls import GatewayCallOptions, call_gateway
 from synchub.systems.cn_gateway.errors import GatewayError
-from tests.systems.cn_gateway.connections import shop_connection
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.systems.cn_gateway.connections import one_connection_hub, shop_connection
 
 
 def test_backfill_reads_three_months_by_creation_time(tmp_path: Path, db_url: str) -> None:
-    path = tmp_path / "hub.yaml"
-    path.write_text(yaml.safe_dump({
-        "version": 1, "connectors_dir": str(ROOT / "connectors"),
-        "mappings_dir": str(ROOT / "mappings"),
-        "store": {"default_url": f"sqlite:///{tmp_path / 'unused.db'}"},
-        "connections": {"tb": {"connector": "taobao", "conn_id": "tb"}}}))
-    plan = load_hub(path)
+    plan = one_connection_hub(tmp_path, "tb", "taobao")
     sandbox = Sandbox(seed=7)
     shop = sandbox.store("taobao", "demo", orders=40, poisoned=0)
     store = Store.from_url(db_url)
