@@ -62,10 +62,10 @@ def test_ebay_sales_fees_and_refunds_are_booked_balanced(store: Store) -> None:
     # final value fees (5.89 + 0.30 + 1.62) to commission, the ad fee to advertising
     assert debits == {"620100": Decimal("7.81"), "620400": Decimal("2.22")}
     assert [(ln.account, ln.credit) for ln in sale_fees.lines if ln.credit] == [
-        ("121410", Decimal("10.03"))]      # the managed payments clearing account
+        ("121510", Decimal("10.03"))]      # the managed payments clearing account
     ad = entries_for(store, external_id="fees/27*****6603")[0]
     assert {(ln.account, ln.debit or ln.credit) for ln in ad.lines} == {
-        ("620400", Decimal("3.40")), ("121410", Decimal("3.40"))}
+        ("620400", Decimal("3.40")), ("121510", Decimal("3.40"))}
     kinds = {e.kind for day in DAYS for e in entries_for(store, day=day)}
     assert {"sale", "fees", "refund"} <= kinds
     for day in DAYS:

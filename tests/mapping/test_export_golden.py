@@ -35,6 +35,9 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("udesk", "customers", ["shopify/customers", "woocommerce/customers"]),
     ("ebay", "tracking", ["ebay/shipments", "odoo/parcels", "dhl/tracking",
                           "aftership/trackings"]),
+    ("taobao", "tracking", ["odoo/parcels"]),
+    ("jd", "tracking", ["odoo/parcels"]),
+    ("pinduoduo", "tracking", ["odoo/parcels"]),
 ]
 IDS = [f"{system}/{name}" for system, name, _ in CASES]
 

@@ -52,10 +52,13 @@ CASES = [
     ("ebay", "balance_transactions", "transactions"),
     ("ebay", "shipments", "shipping_fulfillments"),
     ("taobao", "orders", "orders"),
+    ("taobao", "refunds", "refunds"),
     ("pinduoduo", "orders", "orders"),
+    ("pinduoduo", "refunds", "refunds"),
     ("jd", "orders", "orders"),
     ("youzan", "orders", "orders"),
     ("youzan", "refunds", "refunds"),
+    ("jd", "refunds", "refunds"),
 ]
 # fixture orders whose totals are inconsistent on purpose
 INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730"),

@@ -1,8 +1,9 @@
-"""Stock out to the marketplaces end to end: a master's change reaches the Amazon and the
-Taobao simulators through the hub's stock run, on SQLite and PostgreSQL.
+"""Stock out to the marketplaces end to end: a master's change reaches the Amazon, Taobao,
+JD and Pinduoduo simulators through the hub's stock run, on SQLite and PostgreSQL.
 
 The channels' listings are written to the store as their InventoryLevels (Amazon: the
-seller SKU at its marketplace; Taobao: ``<num_iid>:<sku_id>``, or the item alone).
+seller SKU at its marketplace; Taobao: ``<num_iid>:<sku_id>``, or the item alone; JD: the
+skuId; Pinduoduo: ``<goods_id>:<sku_id>``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from synchub.delivery.replay import replay
 from synchub.errors import ConfigError
 from synchub.plan import Hub, load_hub
 from synchub.runtime import ConnectionInfo
+from synchub.sandbox.jd.store import sku_id
+from synchub.sandbox.pinduoduo.store import goods_sku
 from synchub.stock.ingest import StockIngest
 from synchub.stock.service import StockSummary, prepare, run_shard
 from synchub.store import Store
 from synchub.store.stock_tables import stock_publications
 from tests.stock.conftest import level
+from tests.systems.cn_gateway.connections import shop_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKET = "A1PA6795UKMFR9"
@@ -36,9 +40,11 @@ def make_hub(tmp_path: Path) -> Hub:
            "connections": {"erp": {"connector": "woocommerce", "conn_id": "erp",
                                    "roles": ["erp"]},
                            "amz": {"connector": "amazon", "conn_id": "amz"},
-                           "tb": {"connector": "taobao", "conn_id": "tb"}},
+                           "tb": {"connector": "taobao", "conn_id": "tb"},
+                           "jd": {"connector": "jd", "conn_id": "jd"},
+                           "pdd": {"connector": "pinduoduo", "conn_id": "pdd"}},
            "stock": {"masters": {"erp": {"locations": ["WH"]}},
-                     "channels": {"amz": {}, "tb": {}}}}
+                     "channels": {"amz": {}, "tb": {}, "jd": {}, "pdd": {}}}}
     path = tmp_path / "hub.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return load_hub(path)
@@ -53,17 +59,21 @@ def listing(connection: str, ext: str, sku: str, location: str, *, item: str | N
 
 
 class Marketplaces:
-    """The two simulators, the hub and its store."""
+    """The four simulators, the hub and its store."""
 
     def __init__(self, sandbox: Any, tmp_path: Path, db_url: str) -> None:
         self.sb, srv = sandbox
         self.amazon = self.sb.store("amazon", "demo", orders=0)
         self.taobao = self.sb.store("taobao", "demo", orders=0)
+        self.jd = self.sb.store("jd", "demo", orders=0)
+        self.pdd = self.sb.store("pinduoduo", "demo", orders=0)
+        self.jd.refuse_sku(sku_id(4), "10100090", "该 SKU 已锁定库存, 不能修改")
+        self.pdd.stock[goods_sku(2)] = 50
+        self.pdd.promote(goods_sku(2)[0])       # in a promotion slot: no decrease
         self.amazon.refuse("SKU-009", "8560", "SKU-009 is not eligible for merchant "
                            "fulfilment in this marketplace.")
         self.hub = make_hub(tmp_path)
         base = srv.url("amazon", "demo")
-        t = self.taobao.credentials()
         self.infos = {
             "amz": ConnectionInfo(conn_id="amz", conn_type="http", host=base,
                                   login=self.amazon.client_id,
@@ -72,9 +82,8 @@ class Marketplaces:
                                          "token_url": f"{base}/auth/o2/token",
                                          "seller_id": self.amazon.seller_id,
                                          "marketplace_id": MARKET}),
-            "tb": ConnectionInfo(conn_id="tb", conn_type="http", host=srv.url("taobao", "demo"),
-                                 login=t["app_key"], password=t["app_secret"],
-                                 extra={"session": t["session"]})}
+            **{name: shop_connection(name, shop, srv.url(shop.system, "demo"))
+               for name, shop in (("tb", self.taobao), ("jd", self.jd), ("pdd", self.pdd))}}
         self.store = Store.from_url(db_url)
         self.store.migrate()
         self.ingest = StockIngest.from_hub(self.hub)
@@ -85,6 +94,8 @@ class Marketplaces:
         masters = [level(f"SKU-{n:03d}", "WH", 10 + n) for n in range(1, 10)]
         masters += [level(f"LJ-{n:02d}", "WH", 30 + n) for n in range(22)]
         masters.append(level("MOON-8", "WH", 5))
+        masters += [level(f"JD-{n}", "WH", 20 + n) for n in range(5)]
+        masters += [level(f"PDD-{n}", "WH", 40 + n) for n in range(3)]
         self.master(masters)
         self.store.write_page(connection="amz", stream="listings", records=[
             listing("amz", f"SKU-{n:03d}", f"SKU-{n:03d}", MARKET) for n in range(1, 10)])
@@ -92,6 +103,11 @@ class Marketplaces:
             listing("tb", f"{ITEM}:{sid}", f"LJ-{n:02d}", "taobao", item=sid,
                     product=str(ITEM)) for n, sid in enumerate(self.tb_skus)] + [
             listing("tb", str(PLAIN), "MOON-8", "taobao", product=str(PLAIN))])
+        self.store.write_page(connection="jd", stream="listings", records=[
+            listing("jd", sku_id(n), f"JD-{n}", "jd") for n in range(5)])
+        self.store.write_page(connection="pdd", stream="listings", records=[
+            listing("pdd", "{}:{}".format(*goods_sku(n)), f"PDD-{n}", "pinduoduo")
+            for n in range(3)])
 
     def master(self, levels: list[InventoryLevel]) -> None:
         assert self.ingest is not None
@@ -113,7 +129,7 @@ def world(sandbox: Any, tmp_path: Path, db_url: str) -> Any:
     w.store.dispose()
 
 
-def test_a_master_change_reaches_amazon_and_taobao(world: Marketplaces) -> None:
+def test_a_master_change_reaches_every_marketplace(world: Marketplaces) -> None:
     world.seed()
     first = world.stock()
     amz, tb = first["amz"], first["tb"]
@@ -128,37 +144,56 @@ def test_a_master_change_reaches_amazon_and_taobao(world: Marketplaces) -> None:
     assert tb.write_calls == tb.min_calls == 3
     assert [world.taobao.quantity(ITEM, s) for s in world.tb_skus] == list(range(30, 52))
     assert world.taobao.quantity(PLAIN) == 5
+    # JD: one call per SKU; the locked SKU fails alone with JD's words
+    jd, pdd = first["jd"], first["pdd"]
+    assert (jd.changed, jd.pushed, jd.failed) == (5, 4, 1)
+    assert jd.write_calls == jd.min_calls == 5
+    assert [world.jd.stock[sku_id(n)] for n in range(5)] == [20, 21, 22, 23, 0]
+    # Pinduoduo: one call per SKU; goods in a promotion slot refuse the decrease
+    assert (pdd.changed, pdd.pushed, pdd.failed) == (3, 2, 1)
+    assert pdd.write_calls == pdd.min_calls == 3
+    assert [world.pdd.stock[goods_sku(n)] for n in range(3)] == [40, 41, 50]
     with world.store.engine.connect() as conn:
         refused = conn.execute(sa.select(stock_publications.c.status,
                                          stock_publications.c.error).where(
             stock_publications.c.listing_id == "SKU-009")).one()
     assert refused.status == "failed"
     assert "8560: SKU-009 is not eligible" in refused.error
-    letters = world.store.dead_letters()
+    letters = sorted(world.store.dead_letters(), key=lambda d: d["connection"])
     assert [(d["connection"], d["stream"], d["record_id"]) for d in letters] == [
-        ("amz", "stock_publish", "SKU-009")]
+        ("amz", "stock_publish", "SKU-009"), ("jd", "stock_publish", sku_id(4)),
+        ("pdd", "stock_publish", "{}:{}".format(*goods_sku(2)))]
     assert "8560: SKU-009 is not eligible" in letters[0]["reason"]
+    assert "10100090: 该 SKU 已锁定库存" in letters[1]["reason"]
+    assert "goods_in_promotion" in letters[2]["reason"]
     with pytest.raises(ConfigError, match="refused"):
         replay(world.store, world.hub, target=f"dl-{letters[0]['id']}")
 
     # the master changes two SKUs sold on each marketplace: only those are written
     world.master([level("SKU-002", "WH", 3), level("SKU-005", "WH", 0),
-                  level("LJ-00", "WH", 1), level("MOON-8", "WH", 2)])
+                  level("LJ-00", "WH", 1), level("MOON-8", "WH", 2),
+                  level("JD-0", "WH", 2), level("PDD-0", "WH", 1)])
     amazon_calls = len(world.amazon.requests)
     second = world.stock()
     assert (second["amz"].changed, second["amz"].write_calls) == (3, 3)  # + the refused one
     assert (second["tb"].changed, second["tb"].write_calls) == (2, 2)
+    assert (second["jd"].changed, second["jd"].write_calls) == (2, 2)     # + the refused one
+    assert (second["pdd"].changed, second["pdd"].write_calls) == (2, 2)   # + the refused one
+    assert (world.jd.stock[sku_id(0)], world.pdd.stock[goods_sku(0)]) == (2, 1)
     assert (world.amazon.quantity("SKU-002"), world.amazon.quantity("SKU-005")) == (3, 0)
     assert world.taobao.quantity(ITEM, world.tb_skus[0]) == 1
     assert world.taobao.quantity(PLAIN) == 2
     assert world.taobao.quantity(ITEM, world.tb_skus[1]) == 31       # untouched
     assert len([r for r in world.amazon.requests[amazon_calls:] if r.method == "PATCH"
                 and r.status != 429]) == 3
-    assert world.store.dead_letters()[0]["attempts"] == 2   # refused again
+    assert [d["attempts"] for d in world.store.dead_letters()] == [2, 2, 2]  # refused again
 
     # once the channel takes the listing, its dead letter is resolved
     world.amazon.refusals.clear()
-    world.master([level("SKU-009", "WH", 4)])
+    world.jd.stock_refusals.clear()
+    world.pdd.promoted.clear()
+    world.master([level("SKU-009", "WH", 4), level("JD-4", "WH", 6), level("PDD-2", "WH", 7)])
     world.stock()
     assert world.amazon.quantity("SKU-009") == 4
+    assert (world.jd.stock[sku_id(4)], world.pdd.stock[goods_sku(2)]) == (6, 7)
     assert world.store.dead_letters() == []

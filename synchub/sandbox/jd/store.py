@@ -29,6 +29,8 @@ STATES = (("WAIT_SELLER_STOCK_OUT", 45), ("WAIT_GOODS_RECEIVE_CONFIRM", 30),
           ("FINISHED_L", 20), ("TRADE_CANCELED", 5))
 NEXT_STATE = {"WAIT_SELLER_STOCK_OUT": "WAIT_GOODS_RECEIVE_CONFIRM",
               "WAIT_GOODS_RECEIVE_CONFIRM": "FINISHED_L"}
+# the carriers' logiCoprId jingdong.pop.order.shipment takes here (the seller's 签约承运商)
+CARRIERS = frozenset({"463", "465", "467", "470", "1327", "1499", "2087", "3046"})
 UNKNOWN_STATE = "SANDBOX_FROZEN"      # served for poisoned orders: no such orderState
 PER_MINUTE, BAN_SECONDS = 600, 30     # the sandbox's quota
 PRODUCTS = (  # skuName, outerSkuId, price in fen
@@ -47,6 +49,11 @@ ADDRESSES = (  # province, city, county, town, detail
 
 
 
+
+
+def sku_id(index: int) -> str:
+    """The JD skuId of the product at ``index``."""
+    return str(100_012_000_000 + index)
 
 
 class JdStore(BaseStore):
@@ -68,12 +75,23 @@ class JdStore(BaseStore):
         self.calls: list[dict[str, str]] = []
         self.created_at = int(time.time())
         self.orders: dict[str, dict[str, Any]] = {}
+        # the catalog's stock per skuId (the products' SKUs, as the orders name them)
+        self.stock: dict[str, int] = {sku_id(k): 0 for k in range(len(PRODUCTS))}
+        self.stock_refusals: dict[str, tuple[str, str]] = {}
+        self.shipments: list[dict[str, Any]] = []
+        self.refunds: dict[str, dict[str, Any]] = {}
         poisoned = set(self.poisoned_indexes())
         for i in range(self.volume["orders"]):
             order = self._build(i)
             if i in poisoned:
                 order["orderState"] = UNKNOWN_STATE
             self.orders[order["orderId"]] = order
+        # refund applications (退款审核单): one order in six, approved (1) but one in four
+        # refused (2)
+        for i, oid in enumerate(list(self.orders)):
+            if i % 6 == 5:
+                self.refund(oid, at=self.orders[oid]["_modified"] + 60,
+                            status="2" if i % 24 == 5 else "1")
 
     def credentials(self) -> dict[str, str]:
         """The Connection's login (app_key), password (app_secret), extra.session."""
@@ -84,6 +102,27 @@ class JdStore(BaseStore):
         """Orders."""
         with self.lock:
             return {"orders": len(self.orders)}
+
+    def refund(self, order_id: str, at: int | None = None, status: str = "1"
+               ) -> dict[str, Any]:
+        """A refund application for the whole order, checked now (or ``at``)."""
+        with self.lock:
+            order = self.orders[order_id]
+            now = self.stamp() if at is None else at
+            refund = {"id": str(1_038_000 + len(self.refunds)), "orderId": order_id,
+                      "buyerId": order["open_id_buyer"][:8] + "****",
+                      "buyerName": order["consigneeInfo"]["fullname"],
+                      "applyTime": beijing(now - 600), "checkTime": beijing(now),
+                      "applyRefundSum": str(int(order["orderPayment"].replace(".", ""))),
+                      "status": status, "checkUserName": "店铺客服", "reason": "不想买了",
+                      "checkRemark": "", "_checked": now}
+            self.refunds[refund["id"]] = refund
+            return refund
+
+    def refuse_sku(self, sku: str, code: str, zh_desc: str) -> None:
+        """Make every stock write of a SKU answer this refusal."""
+        with self.lock:
+            self.stock_refusals[sku] = (code, zh_desc)
 
     def modified_between(self, start: int, end: int, states: set[str]) -> list[dict[str, Any]]:
         """Orders in these states modified in ``[start, end]``, newest first."""
@@ -147,7 +186,7 @@ class JdStore(BaseStore):
             title, outer, price = PRODUCTS[k]
             count = r.choice((1, 1, 2))
             goods += price * count
-            items.append({"skuId": str(100_012_000_000 + k), "outerSkuId": outer,
+            items.append({"skuId": sku_id(k), "outerSkuId": outer,
                           "skuName": title, "jdPrice": cents(price), "itemTotal": str(count),
                           "wareId": str(10_000_800_000 + k), "productNo": outer,
                           "giftPoint": "0"})

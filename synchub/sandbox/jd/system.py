@@ -13,6 +13,16 @@ As the JOS docs describe it (jos.jd.com: "API调用说明", "签名算法", "错
   spelling) or ``{"error_response": {"code", "zh_desc", "en_desc"}}``; codes used here: 2
   App Call Limited, 8 Invalid Timestamp, 11 Missing Signature, 12 Invalid Signature, 15
   Invalid Method, 19 Invalid access_token;
+- ``jingdong.stock.write.updateSkuStock``: ``skuId``, ``stockNum`` (the full figure),
+  optional ``storeId``; answers ``{"code": "0", "success": true}`` in the envelope;
+- ``jingdong.pop.order.shipment``: ``orderId``, ``logiCoprId`` (the carrier's id),
+  ``logiNo`` (the waybill); answers ``sopjosshipment_result {success, errorCode,
+  chineseErrCode, englishErrCode}``, success false when refused; the order moves from
+  WAIT_SELLER_STOCK_OUT to WAIT_GOODS_RECEIVE_CONFIRM;
+- ``jingdong.pop.afs.soa.refundapply.queryPageList``: refund applications of cancelled
+  paid orders, ``checkTimeStart``/``checkTimeEnd`` (or none: all), ``status``,
+  ``pageIndex``, ``pageSize`` 1..50; answers ``queryResult {totalCount, result[]}`` with
+  ``applyRefundSum`` in fen;
 - ``jingdong.pop.order.search``: ``start_date``/``end_date``, ``order_state`` (required),
   ``optional_fields``, ``page``, ``page_size`` 1..100, ``dateType`` (0: modified time),
   ``sortType`` (1: newest first); the result ``searchorderinfo_result`` with
@@ -20,7 +30,10 @@ As the JOS docs describe it (jos.jd.com: "API调用说明", "签名算法", "错
   A refused query (a window wider than a month, a bad page size) answers a normal envelope
   whose ``apiResult.success`` is false.
 
-The sandbox's choices: the error texts of a refused query, the quota (600 calls a minute
+The sandbox's choices: the error texts of a refused query, the codes of a refused stock
+write (10100081 bad parameters, 10100082 negative, 10100083 unknown SKU, or what
+``store.refuse_sku`` sets), the error codes of a refused shipment (order.not.exist,
+logi.copr.invalid, order.state.error), the quota (600 calls a minute
 per shop, then 30 seconds refused with code 2; ``store.bans`` on demand).
 """
 
@@ -36,7 +49,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from synchub.sandbox.jd.store import STATES, UNKNOWN_STATE, JdStore
+from synchub.sandbox.jd.store import CARRIERS, STATES, UNKNOWN_STATE, JdStore
 from synchub.sandbox.kit.http import Reply, VendorAPI
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
@@ -151,7 +164,86 @@ def order_search(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
             "orderTotal": len(rows), "orderInfoList": shown}
 
 
-METHODS = {"jingdong.pop.order.search": ("searchorderinfo_result", order_search)}
+def update_sku_stock(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
+    """``jingdong.stock.write.updateSkuStock``: one SKU's stock, full set."""
+    sku, num = str(b.get("skuId", "")), str(b.get("stockNum", ""))
+    if not sku.isdigit() or not num.lstrip("-").isdigit():
+        raise JosError("10100081", "skuId、stockNum 必填, 且为整数", "skuId and stockNum are "
+                       "required integers")
+    if int(num) < 0:
+        raise JosError("10100082", "库存数量不能小于 0", "stockNum must not be negative")
+    with store.lock:
+        if sku not in store.stock:
+            raise JosError("10100083", f"SKU {sku} 不存在或不属于该商家",
+                           f"sku {sku} does not exist")
+        refusal = store.stock_refusals.get(sku)
+        if refusal is not None:
+            raise JosError(refusal[0], refusal[1], refusal[1])
+        store.stock[sku] = int(num)
+    return {"success": True}
+
+
+def refund_apply_list(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
+    """``jingdong.pop.afs.soa.refundapply.queryPageList``: refund applications by check
+    time, optionally one ``status``; pages of at most 50."""
+    def bound(name: str, default: int) -> int:
+        raw = b.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            return parse_beijing(str(raw))
+        except ValueError:
+            raise JosError("67", f"{name} 格式应为 yyyy-MM-dd HH:mm:ss",
+                           f"Invalid {name}") from None
+
+    size, page = str(b.get("pageSize", "10")), str(b.get("pageIndex", "1"))
+    if not size.isdigit() or not 1 <= int(size) <= 50 or not page.isdigit() or page == "0":
+        raise JosError("67", "pageSize 取值范围 1-50, pageIndex 从 1 开始",
+                       "Invalid pageSize or pageIndex")
+    start, end = bound("checkTimeStart", 0), bound("checkTimeEnd", 2**40)
+    status = b.get("status")
+    rows = sorted((r for r in store.refunds.values() if start <= r["_checked"] <= end
+                   and status in (None, "", r["status"])),
+                  key=lambda r: (r["_checked"], r["id"]), reverse=True)
+    n, number = int(size), int(page)
+    shown = [{k: v for k, v in r.items() if not k.startswith("_")}
+             for r in rows[(number - 1) * n: number * n]]
+    return {"success": True, "totalCount": len(rows), "result": shown}
+
+
+def order_shipment(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
+    """``jingdong.pop.order.shipment``: ship an order with a carrier's id and waybill; the
+    order moves to WAIT_GOODS_RECEIVE_CONFIRM. A refusal is the result's success false."""
+    order_id, carrier, waybill = (str(b.get(k, "")) for k in ("orderId", "logiCoprId",
+                                                                "logiNo"))
+
+    def refused(code: str, zh: str) -> dict[str, Any]:
+        return {"success": False, "errorCode": code, "chineseErrCode": zh,
+                "englishErrCode": code}
+
+    if not order_id or not carrier or not waybill:
+        return refused("param.error", "orderId、logiCoprId、logiNo 必填")
+    with store.lock:
+        order = store.orders.get(order_id)
+        if order is None:
+            return refused("order.not.exist", f"订单 {order_id} 不存在")
+        if carrier not in CARRIERS:
+            return refused("logi.copr.invalid", f"物流公司 {carrier} 不存在或未签约")
+        if order["orderState"] != "WAIT_SELLER_STOCK_OUT":
+            return refused("order.state.error",
+                           f"订单 {order_id} 当前状态 {order['orderState']} 不能出库")
+        store.shipments.append({"orderId": order_id, "logiCoprId": carrier,
+                                "logiNo": waybill})
+        store.touch(order_id)
+    return {"success": True, "errorCode": "", "chineseErrCode": "", "englishErrCode": ""}
+
+
+# method: (the key its result is under, or None: merged into the envelope, handler)
+METHODS = {"jingdong.pop.order.search": ("searchorderinfo_result", order_search),
+           "jingdong.stock.write.updateSkuStock": (None, update_sku_stock),
+           "jingdong.pop.order.shipment": ("sopjosshipment_result", order_shipment),
+           "jingdong.pop.afs.soa.refundapply.queryPageList": ("queryResult",
+                                                              refund_apply_list)}
 
 
 def gateway(store: JdStore, call: Call) -> Reply:
@@ -176,7 +268,8 @@ def gateway(store: JdStore, call: Call) -> Reply:
             result = {"apiResult": {"success": False, "englishErrCode": exc.code,
                                     "chineseErr": exc.zh, "numberCode": 10100001}}
         key = p["method"].replace(".", "_") + "_responce"
-        return Reply(200, {key: {"code": "0", result_key: result}})
+        answer = {"code": "0", **(result if result_key is None else {result_key: result})}
+        return Reply(200, {key: answer})
     except JosError as exc:
         return exc.reply()
 

@@ -44,6 +44,8 @@ ACCOUNTS: tuple[tuple[str, str, str, bool, str | None], ...] = (
     ("121210", "Receivable woo_demo Stripe", "asset_receivable", True, None),
     ("121220", "Receivable woo_demo PayPal", "asset_receivable", True, None),
     ("121300", "Reserves Held by Channels", "asset_current", False, None),
+    ("121500", "Receivable ebay_demo", "asset_receivable", True, None),
+    ("121510", "Receivable ebay_demo eBay Managed Payments", "asset_receivable", True, None),
     ("131000", "Tax Paid", "asset_current", False, None),
     ("211000", "Account Payable", "liability_payable", True, None),
     ("251000", "Tax Received", "liability_current", False, None),

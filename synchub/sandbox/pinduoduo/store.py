@@ -30,6 +30,8 @@ from synchub.sandbox.kit.times import BEIJING, beijing
 
 # order_status: 1 待发货, 2 已发货待签收, 3 已签收; refund_status 1 无售后, 4 退款成功
 STATUSES = ((1, 50), (2, 30), (3, 20))
+# logistics_id pdd.logistics.online.send takes here (ids of pdd.logistics.companies.get)
+LOGISTICS_IDS = frozenset({1, 44, 85, 115, 118, 121})
 UNKNOWN_STATUS = 9                     # served for poisoned orders: no such order_status
 PER_MINUTE, BAN_SECONDS = 600, 30      # the sandbox's quota; PDD's are per API and app
 PRODUCTS = (  # goods_name, outer_id, price in fen, goods_spec
@@ -49,6 +51,11 @@ ADDRESSES = (  # province, city, town, detail
 )
 
 
+
+
+def goods_sku(index: int) -> tuple[int, int]:
+    """``(goods_id, sku_id)`` of the product at ``index``."""
+    return 300_000_000 + index, 1_100_000_000 + index * 10
 
 
 def mask_phone(phone: str) -> str:
@@ -74,12 +81,23 @@ class PinduoduoStore(BaseStore):
         self.calls: list[dict[str, str]] = []
         self.created_at = int(time.time())
         self.orders: dict[str, dict[str, Any]] = {}
+        # the catalog's stock per (goods_id, sku_id): one SKU per product, as orders name it
+        self.stock: dict[tuple[int, int], int] = {goods_sku(k): 0 for k in range(len(PRODUCTS))}
+        self.promoted: set[int] = set()     # goods in a promotion slot: no decrease
+        self.shipments: list[dict[str, Any]] = []
         poisoned = set(self.poisoned_indexes())
         for i in range(self.volume["orders"]):
             order = self._build(i)
             if i in poisoned:
                 order["order_status"] = UNKNOWN_STATUS
             self.orders[order["order_sn"]] = order
+        # after-sales (pdd.refund.list.increment.get): one order in six has one on its first
+        # item, refunded (10) but one in four still waiting for the seller (2)
+        self.refunds: dict[int, dict[str, Any]] = {}
+        for i, order in enumerate(list(self.orders.values())):
+            if i % 6 == 5:
+                self.refund(order["order_sn"], at=order["_updated"] + 60,
+                            status=2 if i % 24 == 5 else 10)
 
     def credentials(self) -> dict[str, str]:
         """The Connection's login (client_id), password (client_secret), extra.session."""
@@ -90,6 +108,36 @@ class PinduoduoStore(BaseStore):
         """Orders."""
         with self.lock:
             return {"orders": len(self.orders)}
+
+    def refund(self, order_sn: str, at: int | None = None, status: int = 10
+               ) -> dict[str, Any]:
+        """An after-sale refunding an order's first item, whole, updated now (or ``at``)."""
+        with self.lock:
+            order = self.orders[order_sn]
+            item = order["item_list"][0]
+            now = self.stamp() if at is None else at
+            refund = {"id": 5_100_000_000 + len(self.refunds) * 17, "order_sn": order_sn,
+                      "after_sales_status": status, "after_sales_type": 2,
+                      "after_sale_reason": "不想要了", "order_amount": order["pay_amount"],
+                      "refund_amount": item["goods_price"], "discount_amount": "0.00",
+                      "goods_id": item["goods_id"], "sku_id": item["sku_id"],
+                      "outer_id": item["outer_id"], "goods_name": item["goods_name"],
+                      "goods_price": item["goods_price"], "goods_number": "1",
+                      "created_time": beijing(now - 30), "updated_time": beijing(now),
+                      "_updated": now}
+            self.refunds[refund["id"]] = refund
+            return refund
+
+    def refunds_between(self, start: int, end: int, status: int) -> list[dict[str, Any]]:
+        """After-sales updated in ``[start, end]`` in this status (1: all), newest first."""
+        return sorted((r for r in self.refunds.values() if start <= r["_updated"] <= end
+                       and status in (1, r["after_sales_status"])),
+                      key=lambda r: (r["_updated"], r["id"]), reverse=True)
+
+    def promote(self, goods_id: int) -> None:
+        """Put goods in a promotion slot (资源位): their stock may no longer decrease."""
+        with self.lock:
+            self.promoted.add(goods_id)
 
     def updated_between(self, start: int, end: int) -> list[dict[str, Any]]:
         """Orders updated in ``[start, end]``, newest update first."""
@@ -152,7 +200,8 @@ class PinduoduoStore(BaseStore):
             title, outer, price, spec = PRODUCTS[k]
             count = r.choice((1, 1, 2, 3))
             goods += price * count
-            items.append({"goods_id": 300_000_000 + k, "sku_id": 1_100_000_000 + k * 10,
+            goods_id, sku = goods_sku(k)
+            items.append({"goods_id": goods_id, "sku_id": sku,
                           "outer_id": outer, "outer_goods_id": outer.split("-")[0],
                           "goods_name": title, "goods_price": cents(price),
                           "goods_spec": spec, "goods_count": count})

@@ -15,12 +15,26 @@ As the PDD open platform docs describe it (open.pinduoduo.com, 开发者文档 "
 - ``pdd.order.number.list.increment.get``: ``start_updated_at``/``end_updated_at`` epoch
   seconds, at most 30 minutes apart; ``page`` from 1, ``page_size`` 1..100 (default 100);
   orders newest update first, to be read from the last page back; ``total_count`` and
-  ``order_sn_list``, or ``has_next`` without the total when ``use_has_next=true``.
+  ``order_sn_list``, or ``has_next`` without the total when ``use_has_next=true``;
+- ``pdd.goods.quantity.update``: ``goods_id``, ``sku_id``, ``quantity``,
+  ``update_type`` (1 full, the default; 2 added, the result not below 0); goods in a
+  promotion slot (资源位) may not decrease; answers ``goods_quantity_update_response
+  {is_success}``;
+- ``pdd.logistics.online.send``: ``order_sn``, ``logistics_id`` (an id of
+  ``pdd.logistics.companies.get``), ``tracking_number``; a pending order (1) moves to
+  shipped (2); answers ``logistics_online_send_response {is_success}``.
+
+- ``pdd.refund.list.increment.get``: ``after_sales_status`` (1 all, 10 退款成功, ...) and
+  ``after_sales_type`` (1 all, 2 refund only, 3 return and refund) required,
+  ``start_updated_at``/``end_updated_at`` at most 30 minutes apart, ``page``, ``page_size``
+  1..100; answers ``refund_increment_get_response {total_count, refund_list}``.
 
 The codes used: 10000 参数错误 (window, page size), 10016 client_id 不存在, 10019
 access_token 已过期, 20004 签名校验失败, 70031 调用过于频繁; the sub codes, and the quota
 (600 calls a minute per shop, then 30 seconds refused; ``store.bans`` on demand) are the
-sandbox's choice.
+sandbox's choice, as are the refusals of a stock write (52101 业务处理失败 with the sub
+codes goods_sku_not_found, quantity_below_zero, goods_in_promotion) and of a shipment
+(order_not_found, logistics_not_found, order_already_shipped).
 """
 
 from __future__ import annotations
@@ -39,7 +53,7 @@ from starlette.requests import Request
 from synchub.sandbox.kit.http import Reply, VendorAPI
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
-from synchub.sandbox.pinduoduo.store import PinduoduoStore
+from synchub.sandbox.pinduoduo.store import LOGISTICS_IDS, PinduoduoStore
 
 WINDOW = 1800
 SKEW = 600
@@ -123,8 +137,8 @@ def _int(p: dict[str, str], name: str, default: int, low: int, high: int) -> int
     return int(raw)
 
 
-def increment_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
-    """``pdd.order.number.list.increment.get``."""
+def _window(p: dict[str, str]) -> tuple[int, int]:
+    """``start_updated_at``/``end_updated_at``: epoch seconds, at most 30 minutes apart."""
     for name in ("start_updated_at", "end_updated_at"):
         if not p.get(name, "").isdigit():
             raise PddError(10000, "参数错误", "invalid_parameter", f"{name} 必须为秒级时间戳")
@@ -132,6 +146,12 @@ def increment_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
     if end < start or end - start > WINDOW:
         raise PddError(10000, "参数错误", "invalid_time_range",
                        "开始时间结束时间间距不能超过30分钟")
+    return start, end
+
+
+def increment_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``pdd.order.number.list.increment.get``."""
+    start, end = _window(p)
     size = _int(p, "page_size", 100, 1, 100)
     page = _int(p, "page", 1, 1, 10**6)
     rows = store.updated_between(start, end)
@@ -147,7 +167,78 @@ def increment_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
     return {"order_sn_increment_get_response": answer}
 
 
-METHODS = {"pdd.order.number.list.increment.get": increment_get}
+def quantity_update(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``pdd.goods.quantity.update``: one SKU's stock, full (1, the default) or added (2)."""
+    goods = _int(p, "goods_id", 0, 1, 10**15)
+    sku = _int(p, "sku_id", 0, 1, 10**15)
+    kind = _int(p, "update_type", 1, 1, 2)
+    raw = p.get("quantity", "")
+    if not goods or not sku or not raw.lstrip("-").isdigit():
+        raise PddError(10000, "参数错误", "invalid_parameter",
+                       "goods_id、sku_id、quantity 必填")
+    if kind == 1 and int(raw) < 0:
+        raise PddError(10000, "参数错误", "invalid_quantity", "全量更新时 quantity 必须大于等于 0")
+    with store.lock:
+        if (goods, sku) not in store.stock:
+            raise PddError(52101, "业务处理失败", "goods_sku_not_found",
+                           f"商品 {goods} 的 SKU {sku} 不存在")
+        now = store.stock[(goods, sku)]
+        new = int(raw) if kind == 1 else now + int(raw)
+        if new < 0:
+            raise PddError(52101, "业务处理失败", "quantity_below_zero", "库存不能小于 0")
+        if new < now and goods in store.promoted:
+            raise PddError(52101, "业务处理失败", "goods_in_promotion",
+                           f"商品 {goods} 在资源位上, 不能减少库存")
+        store.stock[(goods, sku)] = new
+    return {"goods_quantity_update_response": {"is_success": True}}
+
+
+def refund_increment_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``pdd.refund.list.increment.get``: after-sales by last update, at most 30 minutes."""
+    start, end = _window(p)
+    status = _int(p, "after_sales_status", 0, 1, 40)
+    kind = _int(p, "after_sales_type", 0, 1, 10)
+    if not status or not kind:
+        raise PddError(10000, "参数错误", "missing_parameter",
+                       "after_sales_status、after_sales_type 必填")
+    size = _int(p, "page_size", 100, 1, 100)
+    page = _int(p, "page", 1, 1, 10**6)
+    rows = [r for r in store.refunds_between(start, end, status)
+            if kind == 1 or r["after_sales_type"] == kind]
+    shown = [{k: v for k, v in r.items() if not k.startswith("_")}
+             for r in rows[(page - 1) * size: page * size]]
+    return {"refund_increment_get_response": {"total_count": len(rows),
+                                              "refund_list": shown}}
+
+
+def online_send(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``pdd.logistics.online.send``: ship an order with a carrier's id and waybill; the
+    order moves from 1 (待发货) to 2 (已发货待签收)."""
+    for name in ("order_sn", "logistics_id", "tracking_number"):
+        if not p.get(name):
+            raise PddError(10000, "参数错误", "missing_parameter", f"{name} 不能为空")
+    logistics = _int(p, "logistics_id", 0, 1, 10**9)
+    with store.lock:
+        order = store.orders.get(p["order_sn"])
+        if order is None:
+            raise PddError(52101, "业务处理失败", "order_not_found",
+                           f"订单 {p['order_sn']} 不存在")
+        if logistics not in LOGISTICS_IDS:
+            raise PddError(52101, "业务处理失败", "logistics_not_found",
+                           f"物流公司 {logistics} 不存在")
+        if order["order_status"] != 1:
+            raise PddError(52101, "业务处理失败", "order_already_shipped",
+                           f"订单 {p['order_sn']} 已发货")
+        store.shipments.append({"order_sn": p["order_sn"], "logistics_id": logistics,
+                                "tracking_number": p["tracking_number"]})
+        store.touch(p["order_sn"])
+    return {"logistics_online_send_response": {"is_success": True}}
+
+
+METHODS = {"pdd.order.number.list.increment.get": increment_get,
+           "pdd.logistics.online.send": online_send,
+           "pdd.refund.list.increment.get": refund_increment_get,
+           "pdd.goods.quantity.update": quantity_update}
 
 
 def gateway(store: PinduoduoStore, call: Call) -> Reply:

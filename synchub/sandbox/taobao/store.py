@@ -71,6 +71,9 @@ ADDRESSES = (  # province, city, district, town, detail, zip
 ITEM_BASE, SKU_BASE = 600_000_000_000, 5_100_000_000_000
 SKUS_PER_ITEM = 25             # more than one taobao.skus.quantity.update call takes
 PLAIN_ITEMS = frozenset({"MOON-8", "BAMBOO-L"})  # sold without SKUs
+# company codes taobao.logistics.offline.send takes here (taobao.logistics.companies.get)
+COMPANIES = frozenset({"SF", "YTO", "ZTO", "STO", "YUNDA", "EMS", "HTKY", "JD"})
+SHIPPABLE = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
 
 
 
@@ -103,6 +106,7 @@ class TaobaoStore(BaseStore):
             self.items[ITEM_BASE + index] = {"title": title, "outer_id": outer, "num": 0,
                                              "skus": skus}
         self.item_refusals: dict[int, tuple[str, str]] = {}
+        self.shipments: list[dict[str, Any]] = []   # taobao.logistics.offline.send, in order
         count = self.volume["orders"]
         poisoned = set(self.poisoned_indexes())
         for i in range(count):
@@ -110,6 +114,13 @@ class TaobaoStore(BaseStore):
             if i in poisoned:
                 trade["status"] = UNKNOWN_STATUS
             self.trades[trade["tid"]] = trade
+        # refunds (taobao.refunds.receive.get): one trade in six has one on its first
+        # sub-order, paid back (SUCCESS) but one in four still waiting for the seller
+        self.refunds: dict[str, dict[str, Any]] = {}
+        for i, trade in enumerate(self.trades.values()):
+            if i % 6 == 5:
+                self.refund(trade["tid"], at=trade["_modified"] + 60,
+                            status="WAIT_SELLER_AGREE" if i % 24 == 5 else "SUCCESS")
 
     # --- the catalog's stock ------------------------------------------------------------
     def quantity(self, num_iid: int, sku_id: str | None = None) -> int | None:
@@ -145,6 +156,30 @@ class TaobaoStore(BaseStore):
         return sorted((t for t in self.trades.values()
                        if start <= t["_modified"] <= end and t["type"] in types),
                       key=lambda t: (t["_modified"], t["tid"]), reverse=True)
+
+    def refund(self, tid: int, at: int | None = None, status: str = "SUCCESS"
+               ) -> dict[str, Any]:
+        """A refund of a trade's first sub-order, whole, modified now (or ``at``)."""
+        with self.lock:
+            trade = self.trades[tid]
+            order = trade["orders"]["order"][0]
+            now = self.stamp() if at is None else at
+            refund = {"refund_id": str(tid + 10**18 + len(self.refunds) * 7),
+                      "tid": tid, "oid": order["oid"], "num_iid": order["num_iid"],
+                      "outer_id": order["outer_sku_id"], "num": order["num"],
+                      "total_fee": order["total_fee"], "refund_fee": order["payment"],
+                      "status": status, "reason": "七天无理由退换货",
+                      "has_good_return": False, "good_status": "BUYER_NOT_RECEIVED",
+                      "created": beijing(now - 30), "modified": beijing(now), "_modified": now}
+            self.refunds[refund["refund_id"]] = refund
+            return refund
+
+    def refunds_between(self, start: int, end: int, status: str | None
+                        ) -> list[dict[str, Any]]:
+        """Refunds modified in ``[start, end]`` (of this status), newest first."""
+        return sorted((r for r in self.refunds.values()
+                       if start <= r["_modified"] <= end and status in (None, r["status"])),
+                      key=lambda r: (r["_modified"], r["refund_id"]), reverse=True)
 
     # --- the call quota -----------------------------------------------------------------
     def throttle(self, per_minute: int = PER_MINUTE, ban_seconds: int = BAN_SECONDS,

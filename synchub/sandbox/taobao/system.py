@@ -19,6 +19,8 @@ the two trade APIs:
   ``page_no`` from 1; ``type`` (without it only the default trade types); trades newest
   modification first; ``total_results`` unless ``use_has_next=true`` (then ``has_next``);
   no ``trades`` key on an empty page;
+- ``taobao.trades.sold.get``: by **creation** time (``start_created``/``end_created``),
+  the last three months only, newest first; ``fields``, ``type``, paging as above;
 - ``taobao.trade.fullinfo.get``: one trade by ``tid`` with the requested ``fields``.
 - ``taobao.skus.quantity.update``: ``num_iid`` required; ``skuid_quantities`` or
   ``outerid_quantities`` (``id:quantity;id:quantity``, at most 20 SKUs); ``type`` 1 (full,
@@ -27,10 +29,22 @@ the two trade APIs:
 - ``taobao.item.quantity.update``: ``num_iid`` and ``quantity`` required, ``sku_id`` or
   ``outer_id`` for one SKU, ``type`` as above; answers ``item {num_iid, num, modified}``.
 
-What the docs leave open is the sandbox's choice: the sub codes of the window and page
-size refusals and of the stock refusals (more than 20 SKUs, an unknown item or SKU, an
-item with SKUs written without one), and the call quota (600 calls a minute per shop, then
-a 30-second ban; ``store.throttle`` changes it, ``store.bans`` serves bans on demand).
+- ``taobao.logistics.offline.send``: ``tid``, ``out_sid`` (the waybill), ``company_code``
+  (a code of ``taobao.logistics.companies.get``); a trade waiting to be shipped moves to
+  WAIT_BUYER_CONFIRM_GOODS; answers ``shipping {is_success}``.
+
+- ``taobao.refunds.receive.get``: ``fields`` required; ``status`` (SUCCESS,
+  WAIT_SELLER_AGREE, ...), ``start_modified``/``end_modified``, ``page_no``, ``page_size``
+  1..100, ``use_has_next``; answers ``total_results`` (or ``has_next``) and
+  ``refunds.refund``, no ``refunds`` key on an empty page.
+
+What the docs leave open is the sandbox's choice: the sub codes of a refused shipment
+(``isv.logistics-offline-service-error:B04`` shipped already, as third-party ERPs treat
+it; ``:B01`` not waiting to be shipped; ``:B23`` an unknown company code), the sub codes
+of the window and page size refusals and of the stock refusals (more than 20 SKUs, an
+unknown item or SKU, an item with SKUs written without one), and the call quota (600
+calls a minute per shop, then a 30-second ban; ``store.throttle`` changes it,
+``store.bans`` serves bans on demand).
 """
 
 from __future__ import annotations
@@ -49,7 +63,7 @@ from synchub.sandbox.kit.http import Reply, VendorAPI
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
 from synchub.sandbox.kit.times import beijing, parse_beijing
-from synchub.sandbox.taobao.store import DEFAULT_TYPES, TaobaoStore
+from synchub.sandbox.taobao.store import COMPANIES, DEFAULT_TYPES, SHIPPABLE, TaobaoStore
 
 FORM = "application/x-www-form-urlencoded"
 DAY = 86_400
@@ -170,6 +184,32 @@ def _show(trade: dict[str, Any], fields: set[str], sub: set[str] | None) -> dict
     return out
 
 
+def _types(p: dict[str, str]) -> set[str]:
+    """The trade types asked for (without ``type``: TOP's default ones)."""
+    types = ({t.strip() for t in p["type"].split(",") if t.strip()} if p.get("type")
+             else set(DEFAULT_TYPES))
+    if "guarantee_trade" in types:   # not a type of its own: fixed and auction
+        types |= {"fixed", "auction"}
+    return types
+
+
+def _paged(rows: list[dict[str, Any]], p: dict[str, str], outer: str, inner: str,
+           show: Any) -> tuple[dict[str, Any], int]:
+    """One page of ``rows`` as TOP lists them: ``total_results`` (or ``has_next``) and
+    ``{outer: {inner: [...]}}``, no ``outer`` key on an empty page; and the page number."""
+    size = _int(p, "page_size", 40, 1, 100)
+    page = _int(p, "page_no", 1, 1, 10**6)
+    shown = [show(r) for r in rows[(page - 1) * size: page * size]]
+    answer: dict[str, Any] = {}
+    if p.get("use_has_next") == "true":
+        answer["has_next"] = page * size < len(rows)
+    else:
+        answer["total_results"] = len(rows)
+    if shown:
+        answer[outer] = {inner: shown}
+    return answer, page
+
+
 def increment_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
     """``taobao.trades.sold.increment.get``."""
     for name in ("start_modified", "end_modified"):
@@ -184,24 +224,39 @@ def increment_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
     if end < start or end - start > DAY:
         raise TopError(41, "Invalid arguments:end_modified", "isv.invalid-parameter",
                        "end_modified 必须晚于 start_modified, 且时间跨度不能大于一天")
-    size = _int(p, "page_size", 40, 1, 100)
-    page = _int(p, "page_no", 1, 1, 10**6)
-    types = ({t.strip() for t in p["type"].split(",") if t.strip()} if p.get("type")
-             else set(DEFAULT_TYPES))
-    if "guarantee_trade" in types:   # not a type of its own: fixed and auction
-        types |= {"fixed", "auction"}
-    rows = store.modified_between(start, end, types)
-    shown = [_show(t, fields, sub) for t in rows[(page - 1) * size: page * size]]
-    answer: dict[str, Any] = {}
-    if p.get("use_has_next") == "true":
-        answer["has_next"] = page * size < len(rows)
-    else:
-        answer["total_results"] = len(rows)
-    if shown:
-        answer["trades"] = {"trade": shown}
+    rows = store.modified_between(start, end, _types(p))
+    answer, page = _paged(rows, p, "trades", "trade", lambda t: _show(t, fields, sub))
     if store.during_read is not None:
         store.during_read(store, page)
     return {"trades_sold_increment_get_response": answer}
+
+
+QUARTER = 90 * DAY
+
+
+def sold_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``taobao.trades.sold.get``: trades by creation time, the last three months only,
+    newest first."""
+    fields, sub = _fields(p)
+    now = time.time()
+    try:
+        start = parse_beijing(p["start_created"]) if p.get("start_created") else now - QUARTER
+        end = parse_beijing(p["end_created"]) if p.get("end_created") else now
+    except ValueError:
+        raise TopError(41, "Invalid arguments:start_created,end_created",
+                       "isv.invalid-parameter", "时间格式应为 yyyy-MM-dd HH:mm:ss") from None
+    if start < now - QUARTER - SKEW:
+        raise TopError(41, "Invalid arguments:start_created", "isv.invalid-parameter",
+                       "只能查询三个月内的交易")
+    if end < start:
+        raise TopError(41, "Invalid arguments:end_created", "isv.invalid-parameter",
+                       "end_created 必须晚于 start_created")
+    types = _types(p)
+    rows = sorted((t for t in store.trades.values() if t["type"] in types
+                   and start <= parse_beijing(t["created"]) <= end),
+                  key=lambda t: (t["created"], t["tid"]), reverse=True)
+    answer, _page = _paged(rows, p, "trades", "trade", lambda t: _show(t, fields, sub))
+    return {"trades_sold_get_response": answer}
 
 
 def fullinfo_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
@@ -217,6 +272,7 @@ def fullinfo_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
 
 
 MAX_SKUS = 20
+SHIPPED = frozenset({"WAIT_BUYER_CONFIRM_GOODS", "TRADE_BUYER_SIGNED", "TRADE_FINISHED"})
 
 
 def _stock_type(p: dict[str, str]) -> int:
@@ -309,7 +365,56 @@ def item_quantity_update(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any
         "num_iid": num_iid, "num": item["num"], "modified": beijing(int(time.time()))}}}
 
 
+def refunds_receive_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``taobao.refunds.receive.get``: the seller's refunds by modified time."""
+    if not p.get("fields"):
+        raise TopError(40, "Missing required arguments:fields")
+    names = {f.strip() for f in p["fields"].split(",") if f.strip()}
+    try:
+        start = parse_beijing(p["start_modified"]) if p.get("start_modified") else 0
+        end = parse_beijing(p["end_modified"]) if p.get("end_modified") else 2**40
+    except ValueError:
+        raise TopError(41, "Invalid arguments:start_modified,end_modified",
+                       "isv.invalid-parameter", "时间格式应为 yyyy-MM-dd HH:mm:ss") from None
+    rows = store.refunds_between(start, end, p.get("status") or None)
+    answer, _page = _paged(rows, p, "refunds", "refund",
+                           lambda r: {k: v for k, v in r.items() if k in names})
+    return {"refunds_receive_get_response": answer}
+
+
+def offline_send(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``taobao.logistics.offline.send``: the seller's own carrier and waybill; the trade
+    moves to WAIT_BUYER_CONFIRM_GOODS."""
+    for name in ("tid", "out_sid", "company_code"):
+        if not p.get(name):
+            raise TopError(40, f"Missing required arguments:{name}")
+    raw = p["tid"]
+    with store.lock:
+        trade = store.trades.get(int(raw)) if raw.isdigit() else None
+        if trade is None:
+            raise TopError(15, "Remote service error", "isv.trade-not-exist", "交易不存在")
+        if p["company_code"] not in COMPANIES:
+            raise TopError(15, "Remote service error",
+                           "isv.logistics-offline-service-error:B23",
+                           f"物流公司编码 {p['company_code']} 不存在")
+        if trade.get("consign_time") or trade["status"] in SHIPPED:
+            raise TopError(15, "Remote service error",
+                           "isv.logistics-offline-service-error:B04", f"交易 {raw} 已发货")
+        if trade["status"] not in SHIPPABLE:
+            raise TopError(15, "Remote service error",
+                           "isv.logistics-offline-service-error:B01",
+                           f"交易 {raw} 当前状态 {trade['status']} 不能发货")
+        store.shipments.append({"tid": int(raw), "out_sid": p["out_sid"],
+                                "company_code": p["company_code"]})
+        store.touch(int(raw))
+        trade["consign_time"] = trade["modified"]
+    return {"logistics_offline_send_response": {"shipping": {"is_success": True}}}
+
+
 METHODS = {"taobao.trades.sold.increment.get": increment_get,
+           "taobao.trades.sold.get": sold_get,
+           "taobao.logistics.offline.send": offline_send,
+           "taobao.refunds.receive.get": refunds_receive_get,
            "taobao.trade.fullinfo.get": fullinfo_get,
            "taobao.skus.quantity.update": skus_quantity_update,
            "taobao.item.quantity.update": item_quantity_update}

@@ -3,8 +3,9 @@
 Not a vendor: the pieces the three share, each selected by name in a connector file. The
 signers (kind ``signer``), the ``gateway_signed`` auth scheme, the ``gateway`` transport
 (one URL, the method as a parameter, envelopes and HTTP-200 errors), the
-``backward_pages`` paginator and the ``datetime_space_utc8`` window format (Beijing time,
-the gateways' clock).
+``backward_pages`` paginator, the ``datetime_space_utc8`` window format (Beijing time,
+the gateways' clock) and the ``gateway_call`` writer (one signed call per record, its
+parameters from the route's write mapping: shipments back to the order).
 """
 
 from __future__ import annotations
@@ -24,3 +25,4 @@ def register(registry: Registry) -> None:
                  stream_checks=f"{here}.checks:check_stream")
     registry.add("paginator", "backward_pages", f"{here}.paging:BackwardPagesPaginator")
     registry.add("incremental", "datetime_space_utc8", f"{here}.times:datetime_space_utc8")
+    registry.add("writer", "gateway_call", f"{here}.writes:GatewayCallWriter")

@@ -34,9 +34,15 @@ class GatewayError(FatalAPIError):
     """A refusal answered by the gateway, with the vendor's codes."""
 
     def __init__(self, message: str, *, code: str | None, sub_code: str | None,
-                 sub_msg: str | None, url: str | None = None, body: str | None = None) -> None:
-        self.code, self.sub_code, self.sub_msg = code, sub_code, sub_msg
+                 sub_msg: str | None, url: str | None = None, body: str | None = None,
+                 msg: str | None = None) -> None:
+        self.code, self.sub_code, self.sub_msg, self.msg = code, sub_code, sub_msg, msg
         super().__init__(message, status=200, url=url, body=body)
+
+    @property
+    def refusal(self) -> str:
+        """The vendor's own words: ``sub_code: sub_msg`` (the code and message without)."""
+        return f"{self.sub_code or self.code}: {self.sub_msg or self.msg or self}"
 
 
 class GatewayAuthError(GatewayError):
@@ -116,6 +122,6 @@ def classify_error(err: dict[str, Any], *, errors: GatewayErrorsSpec, url: str, 
         return GatewayAuthError(
             f"{where}: connection {conn_id!r}: the session was refused ({detail}); "
             "renew the seller's authorization and store the new session in the Connection",
-            code=code, sub_code=sub_code, sub_msg=sub_msg, url=url, body=kept)
+            code=code, sub_code=sub_code, sub_msg=sub_msg, url=url, body=kept, msg=msg)
     return GatewayError(f"{where}: {detail}", code=code, sub_code=sub_code, sub_msg=sub_msg,
-                        url=url, body=kept)
+                        url=url, body=kept, msg=msg)

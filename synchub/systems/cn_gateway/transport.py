@@ -30,6 +30,7 @@ from synchub.runtime.incremental import Window, format_cursor
 from synchub.runtime.paginators import Request, create_paginator
 from synchub.runtime.records import RejectedRecord, only_objects, split_objects
 from synchub.runtime.transport import Page, RequestTransport, Sender, param_values
+from synchub.systems.cn_gateway.calls import gateway_form
 from synchub.systems.cn_gateway.errors import open_envelope, response_key
 from synchub.systems.cn_gateway.paging import BackwardPagesPaginator
 
@@ -85,13 +86,8 @@ class GatewayTransport(RequestTransport):
              ) -> tuple[requests.Response, Any]:
         """One signed call with the request's business parameters."""
         business = {k: v for k, v in request.params.items() if v is not None}
-        form: dict[str, Any] = {spec.method_param: spec.method,
-                                **param_values(spec.system_params)}
-        if spec.json_param:
-            form[spec.json_param] = json.dumps(business, ensure_ascii=False,
-                                               separators=(",", ":"), sort_keys=True)
-        else:
-            form.update(business)
+        form = gateway_form(spec.method_param, spec.method, param_values(spec.system_params),
+                            business, spec.json_param)
         unwrap = partial(_unwrap, key=response_key(spec.response_key, spec.method,
                                                       spec.response_drop_prefix),
                          spec=spec, conn_id=client.conn.conn_id)

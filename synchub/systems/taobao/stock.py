@@ -16,30 +16,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from synchub.errors import FatalAPIError
-from synchub.stock.publish.base import ListingChange, PushOutcome, StockPublisher
-from synchub.systems.cn_gateway.errors import GatewayAuthError, GatewayError, open_envelope
-from synchub.systems.cn_gateway.specs import GatewayErrorsSpec
+from synchub.stock.publish.base import ListingChange, PushOutcome
+from synchub.systems.cn_gateway.calls import GatewayCallOptions
+from synchub.systems.cn_gateway.stock import GatewayStockPublisher, outcomes
 
 MAX_SKUS = 20                 # taobao.skus.quantity.update takes at most 20 SKUs a call
 SKUS_METHOD = "taobao.skus.quantity.update"
 ITEM_METHOD = "taobao.item.quantity.update"
 FULL_SET = 1                  # type=1: the quantity replaces the shop's (2: added to it)
+UNNAMED = ("no Taobao item id (expected <num_iid>:<sku_id>, or <num_iid> for an item "
+           "without SKUs; with sku_key outerid, a SKU listing needs its sku)")
 
 
-class TaobaoPublisherOptions(BaseModel):
+class TaobaoPublisherOptions(GatewayCallOptions):
     """``stock_publisher.options`` of the Taobao connector."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     sku_key: Literal["skuid", "outerid"] = Field(
         default="skuid", description="skuid: skuid_quantities with Taobao's SKU ids; outerid: "
         "outerid_quantities with the merchant's outer SKU ids (the listing's sku).")
-    system_params: dict[str, str] = Field(default_factory=lambda: {"v": "2.0",
-                                                                   "format": "json"})
-    errors: GatewayErrorsSpec = Field(default_factory=GatewayErrorsSpec)
+    response_drop_prefix: str | None = "taobao."
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +48,7 @@ class _Target:
     sku: str | None
 
 
-class TaobaoQuantityPublisher(StockPublisher):
+class TaobaoQuantityPublisher(GatewayStockPublisher):
     """Full-set quantities per item: its SKUs 20 a call, or the item's own quantity.
 
     Changes of the same listing in one push are coalesced to the last figure. A call the
@@ -99,19 +97,7 @@ class TaobaoQuantityPublisher(StockPublisher):
         for skus in items.values():
             for start in range(0, len(skus), self.max_batch):
                 results.update(self._skus(skus[start:start + self.max_batch], last))
-        out = []
-        for change in changes:
-            target = self._target(change)
-            if target is None:
-                out.append(PushOutcome(change.listing_id, "failed", error=(
-                    "no Taobao item id (expected <num_iid>:<sku_id>, or <num_iid> for an "
-                    "item without SKUs; with sku_key outerid, a SKU listing needs its sku)")))
-                continue
-            status, error = results[target]
-            out.append(PushOutcome(change.listing_id, status, error=error,
-                                   channel_quantity=change.quantity if status == "pushed"
-                                   else None))
-        return out
+        return outcomes(changes, self._target, results, UNNAMED)
 
     def _target(self, change: ListingChange) -> _Target | None:
         item, _, sku_part = change.listing_id.partition(":")
@@ -157,23 +143,9 @@ class TaobaoQuantityPublisher(StockPublisher):
 
     def _call(self, method: str, business: dict[str, Any]) -> str | None:
         """One signed call; None when it went through, else the vendor's refusal."""
-        url = self.client.base_url + self.spec.path
-        form = {"method": method, **self.options.system_params,
-                **{k: str(v) for k, v in business.items()}}
-        key = method.removeprefix("taobao.").replace(".", "_") + "_response"
-
-        def unwrap(body: Any, at: str) -> Any:
-            return open_envelope(body, key=key, errors=self.options.errors, url=at,
-                                 method=method, conn_id=self.client.conn.conn_id)
-
-        self.stats.write_calls += 1
-        try:
-            _, answer = self.client.http.request("gateway", "POST", url, data=form,
-                                                 unwrap=unwrap)
-        except GatewayAuthError:
-            raise
-        except GatewayError as exc:
-            return f"{exc.sub_code or exc.code}: {exc.sub_msg or exc}"
-        if not isinstance(answer, dict) or not isinstance(answer.get("item"), dict):
+        answer, refusal = self.call(method, business)
+        if refusal is None and (not isinstance(answer, dict)
+                                or not isinstance(answer.get("item"), dict)):
+            url = self.client.base_url + self.spec.path
             raise FatalAPIError(f"POST {url} {method}: the answer has no item", url=url)
-        return None
+        return refusal

@@ -12,10 +12,23 @@ Published vectors with a stated result:
   parameters sorted by name, ``k1v1k2v2`` without separators, UTF-8 (the second vector has
   Chinese text).
 
-No vector with a stated result was found for the current rules (``md5`` with the secret on
-both sides, ``hmac``, ``hmac-sha256``), nor for JD JOS or Pinduoduo: those are checked
-against an independent computation written here from the vendors' stated rule with
-hashlib/hmac, on parameters shaped like each vendor's real calls.
+The vendors' own worked examples of the current rules:
+
+- Taobao TOP, "API调用方法详解" (open.taobao.com docId=101617; the same example is the
+  known answer of several TOP SDKs' tests): ``taobao.item.seller.get``, app_key 12345678,
+  session ``test``, timestamp ``2016-01-01 12:00:00``, ``sign_method=md5``, secret
+  ``helloworld`` -> ``66987CB115214E59E6EC978214934FB8``;
+- Pinduoduo, "API调用" (open.pinduoduo.com, 签名算法): ``pdd.order.number.list.get``,
+  client_id 1, ``data_type=XML``, timestamp 1480411125, client_secret ``testSecret`` ->
+  ``E4DE3ED21002510DED352819E7AE6775``;
+- JD JOS, the developer guide's signing example (open.jd.com dev-guide listId=2643, as
+  third-party code quotes it): ``jingdong.pop.order.search`` with its ``360buy_param_json``
+  (sorted first: it starts with a digit), secret ``yourappSecret`` ->
+  ``D70825340F4084360B9362B60DFD7930``.
+
+No published vector was found for TOP's ``hmac`` and ``hmac-sha256``: those are checked
+against an independent computation written here from the stated rule with hashlib/hmac,
+on parameters shaped like a real call.
 """
 
 from __future__ import annotations
@@ -37,6 +50,39 @@ def test_the_shared_text_matches_the_top_sdk_vectors(params: dict[str, str],
                                                      expected: str) -> None:
     text = canonical_text(params)
     assert hashlib.md5(b"carver" + text).hexdigest().upper() == expected
+
+
+TOP_EXAMPLE = {"method": "taobao.item.seller.get", "app_key": "12345678", "session": "test",
+               "timestamp": "2016-01-01 12:00:00", "format": "json", "v": "2.0",
+               "sign_method": "md5", "fields": "num_iid,title,nick,price,num",
+               "num_iid": "11223344"}
+PDD_EXAMPLE = {"access_token": "asd78172s8ds9a921j9qqwda12312w1w21211", "client_id": "1",
+               "data_type": "XML", "order_status": "1", "page": "1", "page_size": "10",
+               "timestamp": "1480411125", "type": "pdd.order.number.list.get"}
+JD_EXAMPLE = {"360buy_param_json": '{"end_date":null,"optional_fields":null,"order_state":'
+                                   '"WAIT_SELLER_STOCK_OUT","page":"1","page_size":"200",'
+                                   '"start_date":null}',
+              "access_token": "yourtoken", "app_key": "yourappkey",
+              "method": "jingdong.pop.order.search",
+              "timestamp": "2021-05-07 09:20:39.683+0800", "v": "2.0"}
+
+
+@pytest.mark.parametrize(("signer", "params", "secret", "expected"), [
+    ("top_md5", TOP_EXAMPLE, "helloworld", "66987CB115214E59E6EC978214934FB8"),
+    ("pdd_md5", PDD_EXAMPLE, "testSecret", "E4DE3ED21002510DED352819E7AE6775"),
+    ("jd_md5", JD_EXAMPLE, "yourappSecret", "D70825340F4084360B9362B60DFD7930"),
+], ids=["taobao-docs", "pinduoduo-docs", "jd-docs"])
+def test_the_vendors_worked_examples(signer: str, params: dict[str, str], secret: str,
+                                     expected: str) -> None:
+    assert SIGNERS[signer].sign(params, secret) == expected
+    assert SIGNERS[signer].verify({**params, "sign": expected}, secret)
+    assert not SIGNERS[signer].verify({**params, "sign": expected}, secret + "x")
+
+
+def test_the_pinduoduo_example_text_is_the_one_its_docs_print() -> None:
+    assert canonical_text(PDD_EXAMPLE, skip_empty=True) == (
+        b"access_tokenasd78172s8ds9a921j9qqwda12312w1w21211client_id1data_typeXML"
+        b"order_status1page1page_size10timestamp1480411125typepdd.order.number.list.get")
 
 
 def test_the_text_is_sorted_by_bytes_without_separators_and_sign_left_out() -> None:
