@@ -14,7 +14,7 @@ Events, in the v0 shapes (money as ``{CurrencyCode, CurrencyAmount}`` numbers):
   and promotions add up to the order's grand total; ``ItemFeeList``: ``Commission`` (15 %
   of the item price, negative) and, for FBA orders, ``FBAPerUnitFulfillmentFee`` (2.50 a
   unit);
-- a ``RefundEvent`` five days after placing for one shipped order in eight: its first item
+- a ``RefundEvent`` five days after placing for one shipped order in four: its first item
   given back whole (charges and promotion turned), the commission given back (positive)
   less a ``RefundCommission`` of 20 % of it, at most 5.00;
 - a ``ServiceFeeEvent`` per group: the ``Subscription`` of the professional plan (39.00
@@ -111,7 +111,7 @@ def groups(store: AmazonStore, now: float) -> dict[str, Group]:
             continue
         event, net = shipment_event(order)
         group_at(market, posted).events.append((posted, "ShipmentEventList", event, net))
-        if rng_for(store.key, "refund", oid).random() < 0.125:
+        if rng_for(store.key, "refund", oid).random() < 0.25:
             refunded = posted + 4 * 86_400
             if refunded <= now:
                 event, net = refund_event(order, refunded)
