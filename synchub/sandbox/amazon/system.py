@@ -24,6 +24,16 @@ What docs/systems/amazon.md lists from Amazon's pages:
   ``{sku, status: ACCEPTED | INVALID, submissionId, issues: [{code, message, severity,
   attributeNames}]}``; an unknown SKU is 404 ``NotFound``, a malformed request 400
   ``InvalidInput``, another seller's id 403 ``Unauthorized``.
+- ``GET /fba/inventory/v1/summaries`` (getInventorySummaries, 2 a second, burst 2):
+  ``granularityType=Marketplace``, ``granularityId``, exactly one ``marketplaceIds``,
+  ``details``, ``startDateTime``, ``sellerSkus`` (at most 50), ``nextToken`` ->
+  ``{payload: {granularity, inventorySummaries}, pagination: {nextToken}}``.
+- ``GET /finances/v0/financialEventGroups`` (listFinancialEventGroups, 0.5 a second, burst
+  30): ``FinancialEventGroupStartedAfter/Before`` more than two minutes back,
+  ``MaxResultsPerPage`` 1-100 (default 10), ``NextToken`` -> ``{payload:
+  {FinancialEventGroupList, NextToken}}``; ``.../{eventGroupId}/financialEvents``
+  (listFinancialEventsByGroupId) -> ``{payload: {FinancialEvents: {...EventList}, NextToken}}``
+  (the groups and events: :mod:`.finances`).
 
 The sandbox's choices where the docs are silent: the list is ordered by last update (then
 order id); a pagination token carries its query, so the parameters sent beside it are not
