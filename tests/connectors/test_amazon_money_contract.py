@@ -126,3 +126,31 @@ def test_groups_follow_next_token_with_the_same_filters_then_each_groups_events(
     assert pages[-1].state == {"cursor": "2025-03-17T14:05:21Z"}
     assert [g["FinancialEventGroupId"] for p in group_pages for g in p.records] == [
         first, second]
+
+
+def test_the_reconciliation_reads_the_days_orders_by_creation_time(
+        tmp_path: Any, mock_http: responses.RequestsMock) -> None:
+    import yaml
+
+    from synchub.ledger.channel_counts import channel_orders
+    from synchub.plan import load_hub
+
+    path = tmp_path / "hub.yaml"
+    path.write_text(yaml.safe_dump({
+        "version": 1, "connectors_dir": str(ROOT / "connectors"),
+        "mappings_dir": str(ROOT / "mappings"),
+        "connections": {"amazon_eu": {"connector": "amazon", "conn_id": "amazon_eu"}}}))
+    signed_in(mock_http)
+    orders = fixture("orders")["orders"]
+    mock_http.get(f"{HOST}/orders/2026-01-01/orders", json={"orders": orders},
+                  match=[matchers.query_param_matcher({
+                      "createdAfter": "2026-03-02T00:00:00Z",
+                      "createdBefore": "2026-03-03T00:00:00Z",
+                      "marketplaceIds": f"{DE},{GB}", "includedData": "PROCEEDS",
+                      "maxResultsPerPage": "100"})])
+    with client() as c:
+        day = channel_orders(load_hub(path), "amazon_eu", datetime(2026, 3, 2).date(), c)
+    assert day is not None and day.unreadable == 0
+    # the order of 2026-03-04 is outside the day; 22:01 at +01:00 is still the 2nd in UTC
+    assert day.counts == {"EUR": 1, "GBP": 1}
+    assert {k: str(v) for k, v in day.amounts.items()} == {"EUR": "115.97", "GBP": "23.99"}
