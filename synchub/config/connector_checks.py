@@ -260,6 +260,9 @@ def _check_parent(where: KeyPath, name: str, s: RestStreamSpec | GraphQLStreamSp
     given = set(s.parent.path_params)
     for n in sorted(needed - given):
         out.append(((*where, "parent", "path_params"), f"missing {n!r} for path {s.path!r}"))
-    for n in sorted(given - needed):
-        out.append(((*where, "parent", "path_params", n), f"{{{n}}} does not appear in the path"))
+    # a parent's value may also fill a query value (one request per marketplace, say)
+    in_params = {n for v in s.params.values() if isinstance(v, str) for n in placeholders(v)}
+    for n in sorted(given - needed - in_params):
+        out.append(((*where, "parent", "path_params", n),
+                    f"{{{n}}} does not appear in the path or the params"))
     return out

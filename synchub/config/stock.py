@@ -78,6 +78,13 @@ class MasterConfig(_Model):
                                   "location the master reports).")
     count_reserved: bool = Field(
         default=True, description="Subtract the units the master itself reserves.")
+    self_fulfilled: bool = Field(
+        default=False,
+        description="The master is a sales channel holding this stock and shipping it itself "
+                    "(a marketplace's fulfilment network): the connection may also be a "
+                    "channel, needs locations (its listings are not stock), is never "
+                    "published the SKUs it holds there, and other channels count this stock "
+                    "only when they name its locations.")
 
 
 class DailyRevisions(_Model):
@@ -229,7 +236,14 @@ def check_stock(stock: StockConfig, plans: Mapping[str, ConnectionView]
         if plan is None:
             problems.append((("masters", name), f"unknown connection {name!r}; configured: "
                                                 f"{known}"))
-        elif not {"erp", "wms"} & set(plan.config.roles):
+        elif (stock.masters[name].self_fulfilled and name in stock.channels
+              and stock.masters[name].locations is None):
+            problems.append((("masters", name, "locations"),
+                             f"connection {name!r} is a channel and a self_fulfilled master: "
+                             "name the locations that hold its stock, or its listings would "
+                             "count as stock"))
+        elif (not stock.masters[name].self_fulfilled
+              and not {"erp", "wms"} & set(plan.config.roles)):
             problems.append((("masters", name), f"connection {name!r} is a stock master but "
                                                 "its roles do not include erp or wms"))
         elif not any(m.entity == "inventory_level" for s in plan.streams.values()
@@ -247,9 +261,10 @@ def check_stock(stock: StockConfig, plans: Mapping[str, ConnectionView]
             problems.append((("channels", name), f"unknown connection {name!r}; configured: "
                                                  f"{known}"))
             continue
-        if name in stock.masters:
+        if name in stock.masters and not stock.masters[name].self_fulfilled:
             problems.append((("channels", name), f"connection {name!r} cannot be both a "
-                                                 "stock master and a channel"))
+                                                 "stock master and a channel (unless the "
+                                                 "master is self_fulfilled)"))
         if not {"channel", "marketplace"} & set(plan.config.roles):
             problems.append((("channels", name), f"connection {name!r} sells stock but its "
                                                  "roles do not include channel or marketplace"))

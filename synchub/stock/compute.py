@@ -39,6 +39,7 @@ class LocationStock:
     location_name: str | None
     on_hand: int
     reserved: int
+    held: bool = False     # held by a channel that ships it itself: counted only when named
 
 
 @dataclass
@@ -51,6 +52,10 @@ class MasterStock:
     def knows(self, sku: str) -> bool:
         """Whether any master reports this SKU."""
         return sku in self.levels
+
+    def held_by(self, channel: str, sku: str) -> bool:
+        """Whether ``channel`` holds this SKU itself (it fulfils the SKU; never published)."""
+        return any(lv.held and lv.connection == channel for lv in self.levels.get(sku, ()))
 
 
 def load_master(conn: sa.Connection, ingest: StockIngest, skus: list[str] | None = None
@@ -75,7 +80,8 @@ def load_master(conn: sa.Connection, ingest: StockIngest, skus: list[str] | None
         if not ingest.count_reserved.get(row.connection, True):
             reserved = 0
         out.levels[row.sku].append(LocationStock(row.connection, row.location_external_id,
-                                                 row.location_name, on_hand, reserved))
+                                                 row.location_name, on_hand, reserved,
+                                                 row.connection in ingest.self_fulfilled))
     out.hub_reserved = {row.sku: int(row.reserved) for row in conn.execute(pos)}
     return out
 
@@ -128,7 +134,7 @@ class Calculator:
     def _single(self, sku: str, locations: frozenset[str] | None) -> int:
         total = 0
         for lv in self.master.levels.get(sku, ()):
-            if locations is None or lv.location_id in locations or lv.location_name in locations:
+            if _counted(lv, locations):
                 total += max(lv.on_hand, 0) - lv.reserved
         return total - self.master.hub_reserved.get(sku, 0)
 
@@ -158,10 +164,20 @@ class Calculator:
     def _single_detail(self, sku: str, locations: frozenset[str] | None) -> dict[str, Any]:
         rows = []
         for lv in self.master.levels.get(sku, ()):
-            used = (locations is None or lv.location_id in locations
-                    or lv.location_name in locations)
+            used = _counted(lv, locations)
             rows.append({"master": lv.connection, "location": lv.location_name or lv.location_id,
                          "location_id": lv.location_id, "on_hand": lv.on_hand,
                          "master_reserved": lv.reserved, "counted": used})
         rows.sort(key=lambda r: (r["master"], str(r["location"])))
         return {"locations": rows, "hub_reserved": self.master.hub_reserved.get(sku, 0)}
+
+
+def _counted(lv: LocationStock, locations: frozenset[str] | None) -> bool:
+    """Whether a channel fed by ``locations`` (None: every one) counts this location.
+
+    Stock a channel holds and ships itself feeds another channel only when named: "every
+    location" means every location the masters ship from.
+    """
+    if locations is None:
+        return not lv.held
+    return lv.location_id in locations or lv.location_name in locations

@@ -27,6 +27,7 @@ class StockIngest:
     kits: dict[str, dict[str, int]] = field(default_factory=dict)
     master_locations: dict[str, frozenset[str] | None] = field(default_factory=dict)
     count_reserved: dict[str, bool] = field(default_factory=dict)
+    self_fulfilled: frozenset[str] = frozenset()
     max_age: timedelta = timedelta(days=14)
     since: datetime | None = None
 
@@ -45,6 +46,7 @@ class StockIngest:
             master_locations={name: frozenset(m.locations) if m.locations is not None
                               else None for name, m in stock.masters.items()},
             count_reserved={name: m.count_reserved for name, m in stock.masters.items()},
+            self_fulfilled=frozenset(n for n, m in stock.masters.items() if m.self_fulfilled),
             max_age=stock.reservations.max_age, since=stock.reservations.since,
         )
 

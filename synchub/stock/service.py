@@ -57,6 +57,7 @@ class ChannelSummary:
     held: int = 0
     # the changes held back near a daily revision cap (the first ones, for the run's report)
     held_back: list[dict[str, Any]] = field(default_factory=list)
+    self_fulfilled: int = 0
 
 
 @dataclass
@@ -139,12 +140,24 @@ def channel_listings(conn: sa.Connection, hub: Hub, channel: str) -> Iterator[Li
              .order_by(levels.c.external_id))
     if cfg.publish_location is not None:
         query = query.where(levels.c.location_external_id == cfg.publish_location)
+    held = _held_locations(stock, channel)
+    if held:  # the stock the channel holds itself is not a listing of it
+        query = query.where(levels.c.location_external_id.not_in(held),
+                            sa.or_(levels.c.location_name.is_(None),
+                                   levels.c.location_name.not_in(held)))
     aliases = cfg.aliases
     for r in conn.execute(query.execution_options(yield_per=5000)):
         master = aliases.get(r.sku, r.sku) if r.sku else None
         yield Listing(r.external_id, r.sku, master, r.item_external_id, r.location_external_id,
                       r.product_external_id, r.parent_external_id, r.available,
                       _aware(r.updated_at), r.published, _aware(r.published_at), r.desired)
+
+
+def _held_locations(stock: Any, channel: str) -> list[str]:
+    master = stock.masters.get(channel)
+    if master is None or not master.self_fulfilled:
+        return []
+    return sorted(master.locations or ())
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -202,6 +215,9 @@ def run_shard(
                     ch.listings += 1
                     if not calc.stocked(master):
                         ch.not_in_master += 1
+                        continue
+                    if calc.master.held_by(channel, master):
+                        ch.self_fulfilled += 1  # the channel ships it from its own stock
                         continue
                     rules = (stock.rules_for(channel, master) if master in cfg.skus
                              else channel_rules)

@@ -37,7 +37,10 @@ def hub_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "mappings_dir": "mappings",
         "connections": {name: demo["connections"][name]
                         for name in (CHANNEL, "shopify_demo", "woo_settlements")},
-        "ledger": demo["ledger"],
+        # the demo books, on the channels this hub keeps
+        "ledger": {**demo["ledger"], "channels": {
+            name: ch for name, ch in demo["ledger"]["channels"].items()
+            if name in (CHANNEL, "shopify_demo")}},
     }
     path = tmp_path / "hub.yaml"
     path.write_text(yaml.safe_dump(hub, sort_keys=False))

@@ -76,6 +76,11 @@ INVALID = [
     ("unknown parent", ORDERS + "  lines:\n    path: /orders/{order_id}/lines\n"
      "    record_selector: lines\n    parent: {stream: order, path_params: {order_id: id}}\n",
      ":14: streams.lines.parent.stream: unknown parent stream 'order'"),
+    ("parent value used nowhere", ORDERS + "  lines:\n    path: /lines\n"
+     "    params: {order: '{oid}'}\n    record_selector: lines\n"
+     "    parent: {stream: orders, path_params: {oid: id, order_id: id}}\n",
+     ":15: streams.lines.parent.path_params.order_id: {order_id} does not appear in the path "
+     "or the params"),
     ("placeholder without parent", "  lines:\n    path: /orders/{order_id}/lines\n"
      "    record_selector: lines\n", ":9: streams.lines.path: path placeholder {order_id} needs "
      "a parent stream"),

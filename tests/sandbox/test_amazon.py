@@ -185,3 +185,95 @@ def test_injected_faults_come_in_the_errors_envelope(
     assert (down.status_code, down.json()["errors"][0]["code"]) == (503, "InternalFailure")
     assert (busy.status_code, busy.json()["errors"][0]["code"]) == (429, "QuotaExceeded")
     assert get(http, server, account, access=access, lastUpdatedAfter=START).status_code == 200
+
+
+FBA = "/fba/inventory/v1/summaries"
+GROUPS = "/finances/v0/financialEventGroups"
+DE = "A1PA6795UKMFR9"
+
+
+def test_fba_summaries_per_marketplace_with_details_paging_and_refusals(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    access = token(http, server, account).json()["access_token"]
+    query = {"granularityType": "Marketplace", "granularityId": DE, "marketplaceIds": DE}
+    bare = get(http, server, account, FBA, access, **query).json()
+    assert bare["payload"]["granularity"] == {"granularityType": "Marketplace",
+                                              "granularityId": DE}
+    units = bare["payload"]["inventorySummaries"]
+    assert len(units) == 20 and "inventoryDetails" not in units[0] and "pagination" not in bare
+    account.set_fba(DE, "NEW-1", 9, reserved=2)
+    for n in range(60):
+        account.set_fba(DE, f"Z-{n:02d}", 1)
+    first = get(http, server, account, FBA, access, details="true", **query).json()
+    assert len(first["payload"]["inventorySummaries"]) == 50
+    rest = get(http, server, account, FBA, access, details="true",
+               nextToken=first["pagination"]["nextToken"], **query).json()
+    assert "pagination" not in rest
+    new = next(u for u in first["payload"]["inventorySummaries"] + rest["payload"][
+        "inventorySummaries"] if u["sellerSku"] == "NEW-1")
+    assert new["inventoryDetails"]["fulfillableQuantity"] == 9
+    assert new["inventoryDetails"]["reservedQuantity"]["totalReservedQuantity"] == 2
+    for bad in ({**query, "granularityType": "Seller"}, {**query, "marketplaceIds": "X1"},
+                {**query, "marketplaceIds": f"{DE},A13V1IB3VIYZZH"}):
+        refused = get(http, server, account, FBA, access, **bad)
+        assert refused.status_code == 400
+        assert refused.json()["errors"][0]["code"] == "InvalidInput"
+
+
+def test_event_groups_add_up_to_their_events_and_page_by_next_token(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    access = token(http, server, account).json()["access_token"]
+    listed, page = [], get(http, server, account, GROUPS, access, MaxResultsPerPage=25).json()
+    listed += page["payload"]["FinancialEventGroupList"]
+    while "NextToken" in page["payload"]:
+        page = get(http, server, account, GROUPS, access,
+                   NextToken=page["payload"]["NextToken"]).json()
+        listed += page["payload"]["FinancialEventGroupList"]
+    assert len(listed) > 25 and len({g["FinancialEventGroupId"] for g in listed}) == len(listed)
+    kinds: set[str] = set()
+    for group in listed[:12]:
+        events: list[dict[str, Any]] = []
+        body = get(http, server, account, f"{GROUPS}/{group['FinancialEventGroupId']}"
+                   "/financialEvents", access, MaxResultsPerPage=3).json()
+        while True:
+            lists = body["payload"]["FinancialEvents"]
+            kinds |= {k for k, v in lists.items() if v}
+            events += [e for v in lists.values() for e in v]
+            if "NextToken" not in body["payload"]:
+                break
+            body = get(http, server, account, f"{GROUPS}/{group['FinancialEventGroupId']}"
+                       "/financialEvents", access,
+                       NextToken=body["payload"]["NextToken"]).json()
+        moved = Decimal(0)
+        for e in events:
+            for item in e.get("ShipmentItemList", []) + e.get("ShipmentItemAdjustmentList", []):
+                for part in (item.get("ItemChargeList", []) + item.get("ItemFeeList", [])
+                             + item.get("ItemChargeAdjustmentList", [])
+                             + item.get("ItemFeeAdjustmentList", [])):
+                    money = part.get("ChargeAmount") or part["FeeAmount"]
+                    moved += Decimal(str(money["CurrencyAmount"]))
+                for promo in item.get("PromotionList", []) + item.get(
+                        "PromotionAdjustmentList", []):
+                    moved += Decimal(str(promo["PromotionAmount"]["CurrencyAmount"]))
+            for fee in e.get("FeeList", []):
+                moved += Decimal(str(fee["FeeAmount"]["CurrencyAmount"]))
+        assert moved == Decimal(str(group["OriginalTotal"]["CurrencyAmount"])), group
+        assert group["ProcessingStatus"] == "Closed" and group["FundTransferDate"]
+    assert {"ShipmentEventList", "ServiceFeeEventList"} <= kinds
+
+
+def test_finances_refuse_a_late_window_and_an_unknown_group_and_429_past_the_burst(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    access = token(http, server, account).json()["access_token"]
+    late = (datetime.now(UTC) - timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    refused = get(http, server, account, GROUPS, access, FinancialEventGroupStartedAfter=late)
+    assert refused.status_code == 400
+    assert "two minutes" in refused.json()["errors"][0]["message"]
+    unknown = get(http, server, account, f"{GROUPS}/nope/financialEvents", access)
+    assert unknown.status_code == 400 and unknown.json()["errors"][0]["code"] == "InvalidInput"
+    account.rate_limits = True
+    account.plans["listFinancialEventGroups"] = (0.001, 2)
+    answers = [get(http, server, account, GROUPS, access) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[0].headers["x-amzn-RateLimit-Limit"] == "0.001"
+    assert answers[2].json()["errors"][0]["code"] == "QuotaExceeded"

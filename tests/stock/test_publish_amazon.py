@@ -117,6 +117,19 @@ def test_changes_of_one_sku_are_coalesced_to_the_last(mock_http: responses.Reque
     assert pub.stats.write_calls == pub.minimum_calls(changes) == 2
 
 
+def test_an_fba_location_is_never_patched_and_fails_by_name(mock_http: responses.RequestsMock
+                                                            ) -> None:
+    # FBA stock left out of the self-fulfilled master's locations would look like a listing
+    mock_http.add_callback(responses.PATCH, f"{ITEMS}/B-2", callback=accepted)
+    pub = publisher()
+    changes = [change("A-1", 5, "AMAZON_FBA:A1PA6795UKMFR9"), change("B-2", 1)]
+    outcomes = pub.push(changes)
+    assert [u for u, _ in patches(mock_http)] == [f"{ITEMS}/B-2?marketplaceIds={MARKET}"]
+    assert [(o.status, o.error and "self_fulfilled" in o.error) for o in outcomes] == [
+        ("failed", True), ("pushed", None)]
+    assert pub.stats.write_calls == pub.minimum_calls(changes) == 1
+
+
 def test_refused_listings_fail_alone_with_amazons_message(mock_http: responses.RequestsMock
                                                           ) -> None:
     mock_http.patch(f"{ITEMS}/BAD-TYPE", json={

@@ -11,13 +11,16 @@ burst per operation), ``clock`` (epoch seconds: token and pagination expiry, the
 two-minute rule) and ``limit_clock`` (the usage plans' buckets). Listings: ``listings``
 (seller SKU -> product type and the seller-fulfilled quantity, read back with
 :meth:`quantity`) and ``refusals`` (seller SKU -> an issue the next patches of it answer
-INVALID with).
+INVALID with). FBA: ``fba`` (marketplace -> seller SKU -> the units Amazon holds; set with
+:meth:`set_fba`). Money: the Finances API's groups and events are drawn from the orders
+(:mod:`.finances`).
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +42,11 @@ USAGE_PLANS: dict[str, tuple[float, int]] = {
     "getOrder": (0.5, 30),
     "getMarketplaceParticipations": (0.016, 15),
     "patchListingsItem": (5.0, 5),
+    "getInventorySummaries": (2.0, 2),
+    "listFinancialEventGroups": (0.5, 30),
+    "listFinancialEventsByGroupId": (0.5, 30),
 }
+FBA_SKUS = range(40, 60)      # SKU-040 .. SKU-059 are stocked at Amazon in every marketplace
 LISTED_SKUS = 60              # SKU-000 .. SKU-059, the SKUs the orders sell
 STATUSES = ("PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED")
 STATUS_WEIGHTS = (1, 2, 1, 8, 1)
@@ -91,6 +98,9 @@ class AmazonStore(BaseStore):
             f"SKU-{n:03d}": {"productType": "PRODUCT", "quantity": 0}
             for n in range(LISTED_SKUS)}
         self.refusals: dict[str, dict[str, Any]] = {}
+        self.fba: dict[str, dict[str, dict[str, Any]]] = {
+            mid: {f"SKU-{n:03d}": self._fba_unit(mid, n) for n in FBA_SKUS}
+            for mid in self.marketplace_ids}
         count = self.volume["orders"]
         step = YEAR_SECONDS // max(count, 1)
         for i in range(count):
@@ -145,6 +155,27 @@ class AmazonStore(BaseStore):
         with self.lock:
             self.refusals[sku] = {"code": code, "message": message, "severity": "ERROR",
                                   "attributeNames": ["fulfillment_availability"]}
+
+    # --- FBA inventory ------------------------------------------------------------------
+    def _fba_unit(self, market: str, n: int) -> dict[str, Any]:
+        r = rng_for(self.key, "fba", market, n)
+        return {"asin": f"B0FBA{n:05d}", "fnSku": f"X00{n:07d}", "sellerSku": f"SKU-{n:03d}",
+                "fulfillable": r.randrange(0, 80), "reserved": r.randrange(0, 4),
+                "inbound": r.choice((0, 0, 12, 24)), "_changed": YEAR_START + n * DAY}
+
+    def set_fba(self, market: str, sku: str, fulfillable: int, reserved: int = 0) -> None:
+        """Amazon now holds these units of ``sku`` in ``market`` (its change time: now)."""
+        with self.lock:
+            unit = self.fba[market].setdefault(sku, {
+                "asin": f"B0FBA{zlib.crc32(sku.encode()) % 10**5:05d}", "fnSku": f"X0{sku}",
+                "sellerSku": sku, "inbound": 0})
+            unit.update(fulfillable=fulfillable, reserved=reserved, _changed=self.stamp())
+
+    def fulfillable(self, market: str, sku: str) -> int | None:
+        """The FBA units Amazon can ship of ``sku`` in ``market``."""
+        with self.lock:
+            unit = self.fba.get(market, {}).get(sku)
+            return None if unit is None else int(unit["fulfillable"])
 
     # --- orders -------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -24,6 +24,16 @@ What docs/systems/amazon.md lists from Amazon's pages:
   ``{sku, status: ACCEPTED | INVALID, submissionId, issues: [{code, message, severity,
   attributeNames}]}``; an unknown SKU is 404 ``NotFound``, a malformed request 400
   ``InvalidInput``, another seller's id 403 ``Unauthorized``.
+- ``GET /fba/inventory/v1/summaries`` (getInventorySummaries, 2 a second, burst 2):
+  ``granularityType=Marketplace``, ``granularityId``, exactly one ``marketplaceIds``,
+  ``details``, ``startDateTime``, ``sellerSkus`` (at most 50), ``nextToken`` ->
+  ``{payload: {granularity, inventorySummaries}, pagination: {nextToken}}``.
+- ``GET /finances/v0/financialEventGroups`` (listFinancialEventGroups, 0.5 a second, burst
+  30): ``FinancialEventGroupStartedAfter/Before`` more than two minutes back,
+  ``MaxResultsPerPage`` 1-100 (default 10), ``NextToken`` -> ``{payload:
+  {FinancialEventGroupList, NextToken}}``; ``.../{eventGroupId}/financialEvents``
+  (listFinancialEventsByGroupId) -> ``{payload: {FinancialEvents: {...EventList}, NextToken}}``
+  (the groups and events: :mod:`.finances`).
 
 The sandbox's choices where the docs are silent: the list is ordered by last update (then
 order id); a pagination token carries its query, so the parameters sent beside it are not
@@ -42,6 +52,7 @@ from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
+from synchub.sandbox.amazon import finances
 from synchub.sandbox.amazon.store import MARKETPLACES, AmazonStore
 from synchub.sandbox.kit.auth import same_secret
 from synchub.sandbox.kit.http import Reply, VendorAPI, relative_path
@@ -84,6 +95,12 @@ def operation_of(path: str) -> str | None:
         return "getMarketplaceParticipations"
     if path.startswith("/listings/2021-08-01/items/"):
         return "patchListingsItem"
+    if path == "/fba/inventory/v1/summaries":
+        return "getInventorySummaries"
+    if path == "/finances/v0/financialEventGroups":
+        return "listFinancialEventGroups"
+    if path.startswith("/finances/v0/financialEventGroups/"):
+        return "listFinancialEventsByGroupId"
     return None
 
 
@@ -334,6 +351,149 @@ def patch_listing(store: AmazonStore, call: Call) -> Reply:
                        "issues": []})
 
 
+FBA_PAGE = 50                 # summaries a page (the sandbox's choice; the docs are silent)
+
+
+def inventory_summaries(store: AmazonStore, call: Call) -> Reply:
+    """``GET /fba/inventory/v1/summaries``: getInventorySummaries, granularity Marketplace."""
+    query = call.query
+    if "nextToken" in query:
+        try:
+            state = decode_token(query["nextToken"])
+            q, offset = state["q"], int(state["offset"])
+        except (KeyError, ValueError, TypeError):
+            return invalid("Invalid nextToken.")
+    else:
+        if query.get("granularityType") != "Marketplace":
+            return invalid("granularityType must be Marketplace.")
+        market = query.get("granularityId", "")
+        markets = _list_of(query, "marketplaceIds")
+        if len(markets) != 1:
+            return invalid("marketplaceIds must name exactly one marketplace.")
+        if market not in store.marketplace_ids or markets[0] != market:
+            return invalid("Invalid granularityId.", f"Unknown marketplace id: {market}")
+        start = None
+        if "startDateTime" in query:
+            try:
+                start = parse_time(query["startDateTime"])
+            except ValueError:
+                return invalid("startDateTime is not in ISO 8601 format.")
+        skus = _list_of(query, "sellerSkus")
+        if len(skus) > 50:
+            return invalid("sellerSkus accepts at most 50 values.")
+        q = {"market": market, "start": start, "skus": skus,
+             "details": query.get("details", "false").lower() == "true"}
+        offset = 0
+    with store.lock:
+        units = [u for _sku, u in sorted(store.fba[q["market"]].items())
+                 if (q["start"] is None or u["_changed"] >= q["start"])
+                 and (q["start"] is not None or not q["skus"] or u["sellerSku"] in q["skus"])]
+        page = [_summary(u, q["details"]) for u in units[offset:offset + FBA_PAGE]]
+    body: dict[str, Any] = {"payload": {
+        "granularity": {"granularityType": "Marketplace", "granularityId": q["market"]},
+        "inventorySummaries": page}}
+    if offset + FBA_PAGE < len(units):
+        body["pagination"] = {"nextToken": encode_token({"q": q, "offset": offset + FBA_PAGE})}
+    return Reply(200, body)
+
+
+def _summary(unit: dict[str, Any], details: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "asin": unit["asin"], "fnSku": unit["fnSku"], "sellerSku": unit["sellerSku"],
+        "condition": "NewItem", "lastUpdatedTime": iso_utc_z(unit["_changed"]),
+        "productName": f"Item {unit['sellerSku']}",
+        "totalQuantity": unit["fulfillable"] + unit["reserved"] + unit["inbound"]}
+    if details:
+        out["inventoryDetails"] = {
+            "fulfillableQuantity": unit["fulfillable"],
+            "inboundWorkingQuantity": unit["inbound"], "inboundShippedQuantity": 0,
+            "inboundReceivingQuantity": 0,
+            "reservedQuantity": {"totalReservedQuantity": unit["reserved"],
+                                 "pendingCustomerOrderQuantity": unit["reserved"],
+                                 "pendingTransshipmentQuantity": 0, "fcProcessingQuantity": 0},
+            "researchingQuantity": {"totalResearchingQuantity": 0,
+                                    "researchingQuantityBreakdown": []},
+            "unfulfillableQuantity": {"totalUnfulfillableQuantity": 0}}
+    return out
+
+
+def _page_size(query: Any, default: int) -> int | Reply:
+    try:
+        size = int(query.get("MaxResultsPerPage", default))
+    except ValueError:
+        return invalid("MaxResultsPerPage is not a number.")
+    if not 1 <= size <= 100:
+        return invalid("MaxResultsPerPage must be between 1 and 100.")
+    return size
+
+
+def event_groups(store: AmazonStore, call: Call) -> Reply:
+    """``GET /finances/v0/financialEventGroups``: listFinancialEventGroups."""
+    query, now = call.query, store.clock()
+    if "NextToken" in query:
+        try:
+            state = decode_token(query["NextToken"])
+            low, high, size, offset = state["low"], state["high"], state["size"], state["offset"]
+        except (KeyError, ValueError, TypeError):
+            return invalid("Invalid NextToken.")
+    else:
+        size_or = _page_size(query, 10)
+        if isinstance(size_or, Reply):
+            return size_or
+        size, offset = size_or, 0
+        try:
+            low = (parse_time(query["FinancialEventGroupStartedAfter"])
+                   if "FinancialEventGroupStartedAfter" in query else None)
+            high = (parse_time(query["FinancialEventGroupStartedBefore"])
+                    if "FinancialEventGroupStartedBefore" in query else None)
+        except ValueError:
+            return invalid("A date is not in ISO 8601 format.")
+        for name, value in (("FinancialEventGroupStartedAfter", low),
+                            ("FinancialEventGroupStartedBefore", high)):
+            if value is not None and value > now - MIN_LAG:
+                return invalid(f"{name} must be more than two minutes before the time of "
+                               "the request.")
+        if low is not None and high is not None and high <= low:
+            return invalid("FinancialEventGroupStartedBefore must be after "
+                           "FinancialEventGroupStartedAfter.")
+    with store.lock:
+        found = sorted((g for g in finances.groups(store, now).values()
+                        if (low is None or g.start >= low) and (high is None or g.start < high)),
+                       key=lambda g: (g.start, g.group_id))
+        listed = [g.render(now) for g in found[offset:offset + size]]
+    payload: dict[str, Any] = {"FinancialEventGroupList": listed}
+    if offset + size < len(found):
+        payload["NextToken"] = encode_token({"low": low, "high": high, "size": size,
+                                             "offset": offset + size})
+    return Reply(200, {"payload": payload})
+
+
+def group_events(store: AmazonStore, call: Call) -> Reply:
+    """``GET /finances/v0/financialEventGroups/{eventGroupId}/financialEvents``."""
+    query = call.query
+    if "NextToken" in query:
+        try:
+            state = decode_token(query["NextToken"])
+            size, offset = int(state["size"]), int(state["offset"])
+        except (KeyError, ValueError, TypeError):
+            return invalid("Invalid NextToken.")
+    else:
+        size_or = _page_size(query, 100)
+        if isinstance(size_or, Reply):
+            return size_or
+        size, offset = size_or, 0
+    with store.lock:
+        grp = finances.groups(store, store.clock()).get(call.path["group_id"])
+        if grp is None:
+            return invalid("Invalid eventGroupId.",
+                           f"No financial event group {call.path['group_id']}")
+        lists, more = finances.events_page(grp, offset, size)
+    payload: dict[str, Any] = {"FinancialEvents": lists}
+    if more:
+        payload["NextToken"] = encode_token({"size": size, "offset": offset + size})
+    return Reply(200, {"payload": payload})
+
+
 BASE = "/amazon/{store}"
 ROUTES = (
     Route("POST", f"{BASE}{TOKEN_PATH}", token),
@@ -341,5 +501,9 @@ ROUTES = (
     Route("GET", f"{BASE}/orders/2026-01-01/orders", search_orders),
     Route("GET", BASE + "/orders/2026-01-01/orders/{order_id}", get_order),
     Route("PATCH", BASE + "/listings/2021-08-01/items/{seller_id}/{sku}", patch_listing),
+    Route("GET", f"{BASE}/fba/inventory/v1/summaries", inventory_summaries),
+    Route("GET", f"{BASE}/finances/v0/financialEventGroups", event_groups),
+    Route("GET", BASE + "/finances/v0/financialEventGroups/{group_id}/financialEvents",
+          group_events),
 )
 SYSTEM = System("amazon", AmazonStore, AmazonAPI(), ROUTES)

@@ -23,6 +23,14 @@ ATTRIBUTE = "/attributes/fulfillment_availability"
 REFUSED_STATUSES = (400, 404)  # a listing Amazon will not take; 403 and the rest stop the run
 
 
+# The FBA stock of a marketplace is stored as an InventoryLevel at this location
+# (mappings/amazon/fba_inventory.yaml): Amazon's own, never a listing to write
+FBA_PREFIX = "AMAZON_FBA:"
+FBA_REFUSAL: tuple[Literal["pushed", "failed"], int | None, str | None] = (
+    "failed", None, "an FBA location is the stock Amazon holds, not a listing: name it in "
+                    "stock.masters.<connection>.locations with self_fulfilled: true")
+
+
 class AmazonListingsPublisherOptions(BaseModel):
     """``stock_publisher.options`` of the Amazon connector."""
 
@@ -66,7 +74,7 @@ class AmazonListingsPublisher(StockPublisher):
 
     def minimum_calls(self, changes: Sequence[ListingChange]) -> int:
         """One call per distinct (marketplace, SKU)."""
-        return len({self._target(c) for c in changes})
+        return len({t for t in map(self._target, changes) if not t[0].startswith(FBA_PREFIX)})
 
     def push(self, changes: Sequence[ListingChange]) -> list[PushOutcome]:
         """Patch each distinct SKU once with its last figure; one outcome per change."""
@@ -74,7 +82,8 @@ class AmazonListingsPublisher(StockPublisher):
         last: dict[tuple[str, str], int] = {}
         for change in changes:
             last[self._target(change)] = change.quantity
-        answers = {target: self._patch(seller, *target, quantity)
+        answers = {target: (FBA_REFUSAL if target[0].startswith(FBA_PREFIX)
+                            else self._patch(seller, *target, quantity))
                    for target, quantity in last.items()}
         out = []
         for change in changes:
