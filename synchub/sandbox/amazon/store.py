@@ -101,9 +101,9 @@ class AmazonStore(BaseStore):
 
     # --- credentials and tokens ---------------------------------------------------------
     def credentials(self) -> dict[str, str]:
-        """The LWA app's client id and secret, and the seller's refresh token."""
+        """The LWA app's client id and secret, the seller's refresh token and seller id."""
         return {"client_id": self.client_id, "client_secret": self.client_secret,
-                "refresh_token": self.refresh_token}
+                "refresh_token": self.refresh_token, "seller_id": self.seller_id}
 
     def issue_token(self) -> tuple[str, int]:
         """A new access token and its lifetime in seconds."""
