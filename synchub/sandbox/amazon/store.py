@@ -185,6 +185,29 @@ class AmazonStore(BaseStore):
                 created.append(order["orderId"])
             return {"orders_updated": picked, "orders_created": created}
 
+    def place_order(self, sku: str, quantity: int, unit_cents: int = 1999) -> str:
+        """A buyer orders ``quantity`` of the seller SKU now: an unshipped FBM order of
+        one item whose proceeds add up; its order id."""
+        with self.lock:
+            now = self.stamp()
+            order = self._build(len(self.records), now, now)
+            currency, vat = MARKETPLACES[order["salesChannel"]["marketplaceId"]][2:]
+            goods = unit_cents * quantity
+            parts = {"ITEM": goods, "TAX": tax_on_net(goods, vat)}
+            breakdowns = [{"type": k, "subtotal": money(v, currency)} for k, v in parts.items()]
+            item = order["orderItems"][0]
+            item["quantityOrdered"] = quantity
+            item["product"].update(sellerSku=sku, title=f"Item {sku}",
+                                   price={"unitPrice": money(unit_cents, currency)})
+            item["proceeds"] = {"proceedsTotal": money(sum(parts.values()), currency),
+                                "breakdowns": breakdowns}
+            order["orderItems"] = [item]
+            order["proceeds"] = {"grandTotal": money(sum(parts.values()), currency),
+                                 "breakdowns": [dict(b) for b in breakdowns]}
+            order["fulfillment"].update(fulfillmentStatus="UNSHIPPED", fulfilledBy="MERCHANT")
+            self.records[order["orderId"]] = order
+            return str(order["orderId"])
+
     def _build(self, i: int, created: int, changed: int) -> dict[str, Any]:
         """Order ``i``: marketplace, buyer, items and proceeds, drawn from the seed."""
         r = rng_for(self.key, "order", i)
