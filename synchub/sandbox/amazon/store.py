@@ -59,7 +59,7 @@ class OperationBucket:
         now = self.clock()
         self.tokens = min(float(self.burst), self.tokens + (now - self._at) * self.rate)
         self._at = now
-        if self.tokens < 1:
+        if self.tokens < 1 - 1e-9:   # a client waiting exactly 1/rate is on time
             return False
         self.tokens -= 1
         return True
