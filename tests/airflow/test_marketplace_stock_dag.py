@@ -31,7 +31,6 @@ from tests.stock.test_stock_e2e import LOCATION, infos
 pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("airflow")]
 
 ROOT = Path(__file__).resolve().parents[2]
-MASTER_SKU = "SKU-00001-1"    # held by the Odoo master and listed by the Shopify shop
 AMAZON_MARKET = "A1PA6795UKMFR9"
 TAOBAO_ITEM = 600_000_000_000  # LJ-250, a Taobao item with SKUs
 
@@ -110,7 +109,35 @@ def conn_json(info: ConnectionInfo) -> str:
                        "extra": info.extra or {}})
 
 
-def write_hub(tmp_path: Path) -> Path:
+def shop_level(shop: Any, sku: str) -> int | None:
+    """What the shop shows for ``sku`` at its first location (None: not stocked there)."""
+    for p in shop.products:
+        for v in p["_variants"]:
+            if v["sku"] == sku:
+                for lv in v["inventoryItem"]["_levels"]:
+                    if str(lv["_id"]) == LOCATION:
+                        return int(lv["_q"]["available"])
+    return None
+
+
+def master_free(odoo: Any, sku: str) -> int:
+    total = 0
+    for loc in ("WH/Stock", "WH2/Stock"):
+        q = odoo.quant(sku, loc)
+        if q is not None:
+            total += max(int(q["quantity"]), 0) - int(q["reserved_quantity"])
+    return total
+
+
+def common_sku(odoo: Any, shop: Any) -> str:
+    """A SKU the master holds (more than a few free) and the shop stocks at its location."""
+    return next(v["sku"] for p in shop.products for v in p["_variants"]
+                if v["sku"] and shop_level(shop, v["sku"]) is not None
+                and odoo.quant(v["sku"], "WH/Stock") is not None
+                and master_free(odoo, v["sku"]) > 6)
+
+
+def write_hub(tmp_path: Path, master_sku: str) -> Path:
     now_lag = {"incremental": {"safety_lag": "0s"}}   # the simulators answer at once
     connections: dict[str, Any] = {
         "odoo": {"connector": "odoo", "conn_id": "odoo", "roles": ["erp"],
@@ -121,7 +148,7 @@ def write_hub(tmp_path: Path) -> Path:
     for m in MARKETPLACES:
         connections[m.name] = {"connector": m.connector, "conn_id": m.name,
                                "streams": {"orders": now_lag}}
-        channels[m.name] = {"aliases": {m.code: MASTER_SKU}}
+        channels[m.name] = {"aliases": {m.code: master_sku}}
     doc = {"version": 1, "connectors_dir": str(ROOT / "connectors"),
            "mappings_dir": str(ROOT / "mappings"), "connections": connections,
            "stock": {"masters": {"odoo": {"locations": ["WH/Stock", "WH2/Stock"]}},
@@ -141,7 +168,8 @@ def test_a_marketplace_order_lowers_every_other_channel_through_airflow(
         m.prepare(stores[m.name])
     conns = {k: v for k, v in infos(sb, srv).items() if k != "woo"}
     conns |= {m.name: m.connection(stores[m.name], srv) for m in MARKETPLACES}
-    hub = write_hub(tmp_path)
+    sku = common_sku(odoo, shop)
+    hub = write_hub(tmp_path, sku)
     env = airflow_env(tmp_path, hub, pg_url, **{
         f"AIRFLOW_CONN_{name.upper()}": conn_json(info) for name, info in conns.items()})
     _migrate(env)
@@ -153,31 +181,16 @@ def test_a_marketplace_order_lowers_every_other_channel_through_airflow(
     finally:
         store.dispose()
 
-    def free() -> int:
-        total = 0
-        for loc in ("WH/Stock", "WH2/Stock"):
-            q = odoo.quant(MASTER_SKU, loc)
-            if q is not None:
-                total += max(int(q["quantity"]), 0) - int(q["reserved_quantity"])
-        return total
-
-    def shop_shows() -> int:
-        for p in shop.products:
-            for v in p["_variants"]:
-                if v["sku"] == MASTER_SKU:
-                    return next(int(lv["_q"]["available"]) for lv in
-                                v["inventoryItem"]["_levels"] if str(lv["_id"]) == LOCATION)
-        raise AssertionError(f"{MASTER_SKU} not listed by the shop")
-
     def shows() -> dict[str, int | None]:
-        return {"shop": shop_shows()} | {m.name: m.shows(stores[m.name]) for m in MARKETPLACES}
+        return {"shop": shop_level(shop, sku)} | {m.name: m.shows(stores[m.name])
+                                                  for m in MARKETPLACES}
 
     for name in ("odoo", "shop", *(m.name for m in MARKETPLACES)):
         dags_test(env, f"sync__{name}")
     out = dags_test(env, "stock_sync")
     for info in conns.values():
         assert info.password not in out        # no secret reaches the task logs
-    start = free()
+    start = master_free(odoo, sku)
     assert start > 6
     assert shows() == dict.fromkeys(shows(), start)
 
@@ -192,7 +205,7 @@ def test_a_marketplace_order_lowers_every_other_channel_through_airflow(
         assert shows() == dict.fromkeys(shows(), start - sold), m.name
 
     # and the reverse: a Shopify order lowers what every marketplace shows
-    shop.place_order([{"sku": MASTER_SKU, "quantity": 1}])
+    shop.place_order([{"sku": sku, "quantity": 1}])
     dags_test(env, "sync__shop")
     dags_test(env, "stock_sync")
     assert shows() == dict.fromkeys(shows(), start - sold - 1)
