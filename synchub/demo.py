@@ -97,11 +97,19 @@ def _stock_summary(store: Any, since: float) -> None:
     _say("")
     _say(f"{'stock channel':<14} {'listings':>8} {'changed':>8} {'pushed':>7} {'calls':>6} "
          f"{'minimum':>8} {'conflicts':>9} {'not in master':>14}")
+    unlisted: set[str] = set()
     for summary in runs:
         for ch in (summary or {}).get("channels", []):
             _say(f"{ch['channel']:<14} {ch['listings']:>8} {ch['changed']:>8} "
                  f"{ch['pushed']:>7} {ch['write_calls']:>6} {ch['min_calls']:>8} "
                  f"{ch['conflicts']:>9} {ch['not_in_master']:>14}")
+            if not ch["listings"]:
+                unlisted.add(ch["channel"])
+    if unlisted:
+        # a channel's listings are the InventoryLevels its own streams bring in
+        _say("no listings in the store for " + ", ".join(sorted(unlisted)) + ": their "
+             "connections read no listings yet, so their orders reserve stock but nothing "
+             "is published to them")
     if drift:
         _say("drift: " + "; ".join(f"{c} {k} {n}" for c, k, n in drift))
     _say("alerts: " + (", ".join(f"{k} {n}" for k, n in sorted(alerts.items())) or "none")

@@ -31,7 +31,15 @@ DEMO_STORES = [
     "aftership:demo",
     "frankfurter:demo",           # ECB reference rates for the ledger
     "ebay:demo:orders=300,customers=100,products=40",
+    # searchOrders allows a burst of 20 calls, then one every 179 s: 300 orders are three
+    # pages, so the demo's first sync stays inside the burst the sandbox enforces
+    "amazon:demo:orders=300,customers=120",
+    "taobao:demo:orders=200",     # the day before the sandbox started, read in 30 min windows
+    "jd:demo:orders=150",
+    "pinduoduo:demo:orders=150",
 ]
+# the marketplace a demo Amazon listing is written to (Amazon.de in the sandbox)
+AMAZON_MARKETPLACE = "A1PA6795UKMFR9"
 # the signing secrets of the demo shops' webhooks (Shopify signs with the app's secret; a
 # WooCommerce webhook with the secret given when it is created)
 SHOPIFY_WEBHOOK_SECRET = "shpss_sandbox_{name}"  # noqa: S105 - the sandbox's test secret
@@ -118,6 +126,22 @@ def sandbox_connections(ready: dict[str, Any]) -> dict[str, str]:
                               "token_url": f"{store['url']}/identity/v1/oauth2/token",
                               "finances_host": store["url"]}}
             out[f"AIRFLOW_CONN_EBAY_{name.upper()}"] = json.dumps(conn)
+        elif system == "amazon":
+            conn = {"conn_type": "http", "host": store["url"], "login": cred["client_id"],
+                    "password": cred["client_secret"],
+                    "extra": {"refresh_token": cred["refresh_token"],
+                              "token_url": f"{store['url']}/auth/o2/token",
+                              "seller_id": cred["seller_id"],
+                              "marketplace_id": AMAZON_MARKETPLACE}}
+            out[f"AIRFLOW_CONN_AMAZON_{name.upper()}"] = json.dumps(conn)
+        elif system in ("taobao", "jd", "pinduoduo"):
+            # signed gateways: the app's key and secret, the seller's session token
+            key, secret, session = (cred.get("app_key") or cred["client_id"],
+                                    cred.get("app_secret") or cred["client_secret"],
+                                    cred.get("session") or cred["access_token"])
+            conn = {"conn_type": "http", "host": store["url"], "login": key,
+                    "password": secret, "extra": {"session": session}}
+            out[f"AIRFLOW_CONN_{system.upper()}_{name.upper()}"] = json.dumps(conn)
         elif system == "odoo":
             conn = {"conn_type": "http", "host": store["url"], "schema": cred["db"],
                     "login": cred["login"], "password": cred["password"]}

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import jmespath
 import requests
@@ -27,6 +28,7 @@ from synchub.errors import ConfigError, FatalAPIError
 from synchub.registry import REGISTRY
 from synchub.runtime.connection import ConnectionInfo
 from synchub.runtime.http import ClientStats, HttpClient
+from synchub.runtime.ratelimit import Pace
 from synchub.runtime.records import RejectedRecord
 from synchub.runtime.transport import PLACEHOLDER, Page, Transport
 
@@ -94,6 +96,12 @@ class ConnectorClient:
     def close(self) -> None:
         """Release the HTTP session."""
         self.http.close()
+
+    def pace(self, stream: str) -> Pace | None:
+        """The pace the connection's rate limits hold ``stream``'s page requests to."""
+        spec = self._stream(stream)
+        path = urlsplit(f"{self.base_url}{getattr(spec, 'path', None) or ''}").path
+        return self.http.pace_of(getattr(spec, "transport", None) or "rest", path)
 
     def selector(self, expression: str) -> _Selector:
         """The compiled record selector for ``expression`` (cached per client)."""

@@ -37,6 +37,7 @@ from synchub.runtime.connection import ConnectionInfo
 from synchub.runtime.ratelimit import (
     CostReservation,
     GraphQLCostLimiter,
+    Pace,
     RateLimiter,
     build_limiter,
     requested_cost,
@@ -206,6 +207,12 @@ class HttpClient:
         if unwrap is not None:
             body = unwrap(body, path)
         return resp, body
+
+    def pace_of(self, transport: str, path: str) -> Pace | None:
+        """The slowest sustained pace among the limiters a request to ``path`` passes."""
+        paces = [p for lim in self._limiters_of(transport) if lim.applies_to(path)
+                 and (p := lim.pace()) is not None]
+        return min(paces, key=lambda p: p.rate_per_second, default=None)
 
     def _limiters_of(self, transport: str) -> list[RateLimiter]:
         found = self._by_transport.get(transport)

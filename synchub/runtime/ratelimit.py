@@ -14,6 +14,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from synchub.config.connector import (
@@ -56,9 +57,32 @@ class RateLimiter(ABC):
         """The server refused a request that passed this limiter with a 429 (default: nothing)."""
         return None
 
+    def pace(self) -> Pace | None:
+        """The sustained rate and burst this limiter holds requests to (None: no fixed pace)."""
+        return None
+
     @abstractmethod
     def _reserve(self, cost: float) -> float:
         """Book ``cost`` now; return how long the caller must wait before sending."""
+
+
+@dataclass(frozen=True)
+class Pace:
+    """A limiter's sustained rate and burst: what a run of many calls is held to."""
+
+    name: str
+    rate_per_second: float
+    burst: int
+
+    def plan_seconds(self, calls: int) -> float:
+        """Seconds ``calls`` calls take from a full bucket (the burst goes at once)."""
+        return max(0, calls - self.burst) / self.rate_per_second
+
+    def describe(self) -> str:
+        """``searchOrders: 20 calls at once, then one every 179 s``."""
+        every = 1 / self.rate_per_second
+        step = f"{every:.0f} s" if every >= 10 else f"{every:.2g} s"
+        return f"{self.name}: {self.burst} calls at once, then one every {step}"
 
 
 class LeakyBucketLimiter(RateLimiter):
@@ -82,6 +106,10 @@ class LeakyBucketLimiter(RateLimiter):
         wait = max(0.0, (self.level + cost - self.capacity) / self.leak)
         self.level += cost
         return wait
+
+    def pace(self) -> Pace | None:
+        """A full bucket at once, then the leak rate."""
+        return Pace("requests", self.leak, self.capacity)
 
     def observe(self, headers: Mapping[str, str], body: Any = None) -> None:
         """Trust the server's ``used/capacity`` header over our own count."""
@@ -121,6 +149,10 @@ class TokenBucketLimiter(RateLimiter):
         self._at = now
         self.tokens -= cost  # may go negative: the debt is what later callers wait for
         return max(0.0, -self.tokens / self.rate)
+
+    def pace(self) -> Pace | None:
+        """The burst at once, then the rate."""
+        return Pace("requests", self.rate, int(self.burst))
 
 
 class HeaderRateLimiter(TokenBucketLimiter):
@@ -177,6 +209,10 @@ class HeaderRateLimiter(TokenBucketLimiter):
     def plan_seconds(self, calls: int) -> float:
         """Seconds ``calls`` calls take from a full bucket at the current rate."""
         return max(0, calls - int(self.burst)) / self.rate
+
+    def pace(self) -> Pace | None:
+        """The operation's burst at once, then the rate last stated by the header."""
+        return Pace(self.operation, self.rate, int(self.burst))
 
 
 class GraphQLCostLimiter(RateLimiter):

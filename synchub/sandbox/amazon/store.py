@@ -66,7 +66,7 @@ class OperationBucket:
         now = self.clock()
         self.tokens = min(float(self.burst), self.tokens + (now - self._at) * self.rate)
         self._at = now
-        if self.tokens < 1:
+        if self.tokens < 1 - 1e-9:   # a client waiting exactly 1/rate is on time
             return False
         self.tokens -= 1
         return True
@@ -111,9 +111,9 @@ class AmazonStore(BaseStore):
 
     # --- credentials and tokens ---------------------------------------------------------
     def credentials(self) -> dict[str, str]:
-        """The LWA app's client id and secret, and the seller's refresh token."""
+        """The LWA app's client id and secret, the seller's refresh token and seller id."""
         return {"client_id": self.client_id, "client_secret": self.client_secret,
-                "refresh_token": self.refresh_token}
+                "refresh_token": self.refresh_token, "seller_id": self.seller_id}
 
     def issue_token(self) -> tuple[str, int]:
         """A new access token and its lifetime in seconds."""
@@ -215,6 +215,29 @@ class AmazonStore(BaseStore):
                 self.records[order["orderId"]] = order
                 created.append(order["orderId"])
             return {"orders_updated": picked, "orders_created": created}
+
+    def place_order(self, sku: str, quantity: int, unit_cents: int = 1999) -> str:
+        """A buyer orders ``quantity`` of the seller SKU now: an unshipped FBM order of
+        one item whose proceeds add up; its order id."""
+        with self.lock:
+            now = self.stamp()
+            order = self._build(len(self.records), now, now)
+            currency, vat = MARKETPLACES[order["salesChannel"]["marketplaceId"]][2:]
+            goods = unit_cents * quantity
+            parts = {"ITEM": goods, "TAX": tax_on_net(goods, vat)}
+            breakdowns = [{"type": k, "subtotal": money(v, currency)} for k, v in parts.items()]
+            item = order["orderItems"][0]
+            item["quantityOrdered"] = quantity
+            item["product"].update(sellerSku=sku, title=f"Item {sku}",
+                                   price={"unitPrice": money(unit_cents, currency)})
+            item["proceeds"] = {"proceedsTotal": money(sum(parts.values()), currency),
+                                "breakdowns": breakdowns}
+            order["orderItems"] = [item]
+            order["proceeds"] = {"grandTotal": money(sum(parts.values()), currency),
+                                 "breakdowns": [dict(b) for b in breakdowns]}
+            order["fulfillment"].update(fulfillmentStatus="UNSHIPPED", fulfilledBy="MERCHANT")
+            self.records[order["orderId"]] = order
+            return str(order["orderId"])
 
     def _build(self, i: int, created: int, changed: int) -> dict[str, Any]:
         """Order ``i``: marketplace, buyer, items and proceeds, drawn from the seed."""

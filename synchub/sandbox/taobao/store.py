@@ -232,6 +232,32 @@ class TaobaoStore(BaseStore):
                 created.append(trade["tid"])
             return {"orders_updated": picked, "orders_created": created}
 
+    def place_order(self, outer_sku_id: str, num: int) -> int:
+        """A buyer pays now for ``num`` of the catalog SKU (or item without SKUs) whose
+        outer id is ``outer_sku_id``: a one-line trade waiting to be sent; its tid."""
+        with self.lock:
+            num_iid, sku_id = next((iid, sid) for iid, item in self.items.items()
+                                   for sid, sku in ({"": {"outer_id": item["outer_id"]}}
+                                                    | item["skus"]).items()
+                                   if sku["outer_id"] == outer_sku_id and (sid or not
+                                                                            item["skus"]))
+            now = self.stamp()
+            trade = self._build(len(self.trades), placed=now)
+            line = trade["orders"]["order"][0]
+            title, _outer, price, props = PRODUCTS[num_iid - ITEM_BASE]
+            total = price * num
+            line.update(num_iid=num_iid, sku_id=sku_id, outer_iid=outer_sku_id.split("-")[0],
+                        outer_sku_id=outer_sku_id, title=title, sku_properties_name=props,
+                        num=num, price=cents(price), total_fee=cents(total),
+                        payment=cents(total), discount_fee="0.00", adjust_fee="0.00",
+                        divide_order_fee=cents(total), status="WAIT_SELLER_SEND_GOODS")
+            trade["orders"]["order"] = [line]
+            trade.update(status="WAIT_SELLER_SEND_GOODS", payment=cents(total),
+                         total_fee=cents(total), post_fee="0.00", discount_fee="0.00",
+                         adjust_fee="0.00", coupon_fee=0, pay_time=beijing(now))
+            self.trades[trade["tid"]] = trade
+            return int(trade["tid"])
+
     # --- generation -----------------------------------------------------------------------
     def _build(self, i: int, placed: int | None = None) -> dict[str, Any]:
         r = rng_for(self.key, "trade", i)
