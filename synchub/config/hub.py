@@ -48,6 +48,9 @@ class IncrementalOverrides(_Model):
         default=None, description="Overlap re-read before the cursor on every run.")
     safety_lag: Duration | None = Field(
         default=None, description="Newest moments of the window left for the next run.")
+    initial_lookback: Duration | None = Field(
+        default=None, description="Without a stored cursor, how far back the first run "
+                                  "reads (e.g. as far back as the orders the books need).")
 
 
 class StreamSettings(_Model):

@@ -245,7 +245,8 @@ def load_hub(path: str | Path, *, load_mappings: bool = True) -> Hub:
 
 def _tune_incremental(plan: ConnectionPlan, stream: str, *layers: IncrementalOverrides | None
                       ) -> str | None:
-    """Apply the hub's lookback / safety lag to one stream of this connection's connector.
+    """Apply the hub's lookback, safety lag and initial lookback to one stream of this
+    connection's connector.
 
     The connection gets its own copy of the connector spec, so two connections of one
     system can be tuned differently. Returns an error message, or None.
@@ -259,7 +260,8 @@ def _tune_incremental(plan: ConnectionPlan, stream: str, *layers: IncrementalOve
     spec_stream = plan.connector.streams[stream]
     if spec_stream.incremental is None:
         if layers[-1] is not None and layers[-1].model_dump(exclude_none=True):
-            return f"stream {stream!r} is not incremental; lookback/safety_lag do not apply"
+            return (f"stream {stream!r} is not incremental; lookback, safety_lag and "
+                    "initial_lookback do not apply")
         return None
     inc = spec_stream.incremental.model_copy(update=updates)
     streams = {**plan.connector.streams,

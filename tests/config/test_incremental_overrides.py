@@ -56,3 +56,23 @@ def test_a_full_refresh_stream_cannot_be_tuned(tmp_path: Path) -> None:
 """))
     assert "stream 'customers' is not incremental" in info.value.errors[0].message
     assert "connections.woo.streams.customers" in info.value.errors[0].message
+
+
+def test_a_first_run_reads_as_far_back_as_the_hub_says(tmp_path: Path) -> None:
+    loaded = load_hub(hub(tmp_path, """\
+  rates:
+    connector: frankfurter
+    conn_id: rates
+    streams:
+      rates: {incremental: {initial_lookback: 800d}}
+  plain:
+    connector: frankfurter
+    conn_id: plain
+"""))
+    tuned = loaded.connection("rates").connector.streams["rates"].incremental
+    shipped = loaded.connection("plain").connector.streams["rates"].incremental
+    assert tuned.initial_lookback == timedelta(days=800)
+    assert shipped.initial_lookback == timedelta(days=90)   # the connector's own
+    # the demo's rates reach back to the oldest orders its books convert
+    demo = load_hub(ROOT / "hub.yaml").connection("ecb_rates").connector.streams["rates"]
+    assert demo.incremental.initial_lookback >= timedelta(days=700)
