@@ -1,5 +1,6 @@
 """Marketplaces in stock_sync through Airflow: an order on one marketplace lowers what
-Shopify and the other marketplaces show, and a Shopify order lowers what they all show.
+Shopify and the other marketplaces show, and orders on Shopify and the others lower what
+Amazon and Taobao show.
 
 Every system is a loopback simulator; each step is an ``airflow dags test`` of the hub's
 own DAGs. A marketplace is one :class:`Marketplace` entry in :data:`MARKETPLACES` (how its
@@ -23,6 +24,8 @@ import yaml
 
 from synchub.canonical import InventoryLevel, SourceRef
 from synchub.runtime import ConnectionInfo
+from synchub.sandbox.jd.store import sku_id
+from synchub.sandbox.pinduoduo.store import goods_sku
 from synchub.store import Store
 from tests.airflow.test_dags import _migrate, airflow_env
 from tests.airflow.test_stock_dag import dags_test
@@ -33,6 +36,9 @@ pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("airflow")]
 ROOT = Path(__file__).resolve().parents[2]
 AMAZON_MARKET = "A1PA6795UKMFR9"
 TAOBAO_ITEM = 600_000_000_000  # LJ-250, a Taobao item with SKUs
+EBAY_SKU = "SKU-00001-1"       # an inventory item with an offer
+JD_SKU = sku_id(3)             # outerSkuId JLY-5L
+PDD_GOODS, PDD_SKU = goods_sku(1)   # outer_id PUER-357
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,25 @@ def _taobao_conn(store: Any, srv: Any) -> ConnectionInfo:
                           extra={"session": cred["session"]})
 
 
+def _ebay_conn(store: Any, srv: Any) -> ConnectionInfo:
+    base = srv.url("ebay", "demo")
+    cred = store.credentials()
+    return ConnectionInfo(conn_id="ebay", conn_type="http", host=base,
+                          login=cred["client_id"], password=cred["client_secret"],
+                          extra={"refresh_token": cred["refresh_token"],
+                                 "token_url": f"{base}/identity/v1/oauth2/token",
+                                 "finances_host": base})
+
+
+def _gateway_conn(name: str, keys: tuple[str, str, str]) -> Callable[[Any, Any], ConnectionInfo]:
+    """A signed gateway's Connection: the app's key and secret, the seller's token."""
+    def conn(store: Any, srv: Any) -> ConnectionInfo:
+        key, secret, session = (store.credentials()[k] for k in keys)
+        return ConnectionInfo(conn_id=name, conn_type="http", host=srv.url(store.system, "demo"),
+                              login=key, password=secret, extra={"session": session})
+    return conn
+
+
 def _taobao_sku(store: Any) -> str:
     return next(sid for sid, sku in store.items[TAOBAO_ITEM]["skus"].items()
                 if sku["outer_id"] == "LJ-250")
@@ -99,8 +124,31 @@ TAOBAO = Marketplace(
                                  "taobao", item=_taobao_sku(store), product=str(TAOBAO_ITEM)),
     shows=lambda store: store.quantity(TAOBAO_ITEM, _taobao_sku(store)),
     order=lambda store, n: store.place_order("LJ-250", n))
-# eBay, JD and Pinduoduo join as entries here once they publish stock
-MARKETPLACES = (AMAZON, TAOBAO)
+EBAY = Marketplace(
+    name="ebay", connector="ebay", code=EBAY_SKU,
+    connection=_ebay_conn,
+    listing=lambda store: _level("ebay", EBAY_SKU, EBAY_SKU, store.home,
+                                 item=store.items[EBAY_SKU]["offerId"]),
+    shows=lambda store: store.quantity(EBAY_SKU),
+    order=lambda store, n: store.place_order(EBAY_SKU, n))
+JD = Marketplace(
+    name="jd", connector="jd", code="JLY-5L",
+    connection=_gateway_conn("jd", ("app_key", "app_secret", "access_token")),
+    listing=lambda store: _level("jd", JD_SKU, "JLY-5L", "jd"),
+    shows=lambda store: store.stock[JD_SKU],
+    order=lambda store, n: store.place_order("JLY-5L", n))
+PINDUODUO = Marketplace(
+    name="pdd", connector="pinduoduo", code="PUER-357",
+    connection=_gateway_conn("pdd", ("client_id", "client_secret", "access_token")),
+    listing=lambda store: _level("pdd", f"{PDD_GOODS}:{PDD_SKU}", "PUER-357", "pinduoduo"),
+    shows=lambda store: store.stock[(PDD_GOODS, PDD_SKU)],
+    order=lambda store, n: store.place_order("PUER-357", n))
+MARKETPLACES = (AMAZON, TAOBAO, EBAY, JD, PINDUODUO)
+# what each phase sells: one marketplace's order (Amazon, then Taobao), then orders on the
+# others and Shopify at once
+FIRST, SECOND = {"amz": 1}, {"tb": 2}
+THIRD = {"ebay": 1, "jd": 2, "pdd": 1, "shop": 1}
+SOLD = sum((FIRST | SECOND | THIRD).values())
 
 
 def conn_json(info: ConnectionInfo) -> str:
@@ -130,11 +178,12 @@ def master_free(odoo: Any, sku: str) -> int:
 
 
 def common_sku(odoo: Any, shop: Any) -> str:
-    """A SKU the master holds (more than a few free) and the shop stocks at its location."""
+    """A SKU the master holds (more free than the test sells) and the shop stocks at its
+    location."""
     return next(v["sku"] for p in shop.products for v in p["_variants"]
                 if v["sku"] and shop_level(shop, v["sku"]) is not None
                 and odoo.quant(v["sku"], "WH/Stock") is not None
-                and master_free(odoo, v["sku"]) > 6)
+                and master_free(odoo, v["sku"]) > SOLD)
 
 
 def write_hub(tmp_path: Path, master_sku: str) -> Path:
@@ -185,36 +234,49 @@ def test_a_marketplace_order_lowers_every_other_channel_through_airflow(
         return {"shop": shop_level(shop, sku)} | {m.name: m.shows(stores[m.name])
                                                   for m in MARKETPLACES}
 
-    for name in ("odoo", "shop", *(m.name for m in MARKETPLACES)):
-        dags_test(env, f"sync__{name}")
+    # the marketplaces' first syncs come with their orders: each reads its order anyway
+    dags_test(env, "sync__odoo")
+    dags_test(env, "sync__shop")
     out = dags_test(env, "stock_sync")
     for info in conns.values():
         assert info.password not in out        # no secret reaches the task logs
     start = master_free(odoo, sku)
-    assert start > 6
+    assert start > SOLD
     assert shows() == dict.fromkeys(shows(), start)
+    by_name = {m.name: m for m in MARKETPLACES}
 
-    # each marketplace in turn sells units: its sync reserves them, and stock_sync lowers
-    # what Shopify and every other marketplace show
+    def sell(phase: dict[str, int]) -> str:
+        """Orders on these channels now, their syncs, one stock_sync; its task logs."""
+        for name, n in phase.items():
+            if name == "shop":
+                shop.place_order([{"sku": sku, "quantity": n}])
+            else:
+                by_name[name].order(stores[name], n)
+        for name in phase:
+            dags_test(env, f"sync__{name}")
+        return dags_test(env, "stock_sync")
+
+    # an Amazon order lowers what Shopify, Taobao, eBay, JD and Pinduoduo show; a Taobao
+    # order lowers what Shopify, JD, Pinduoduo, eBay and Amazon show
     sold = 0
-    for n, m in enumerate(MARKETPLACES, start=1):
-        m.order(stores[m.name], n)
-        sold += n
-        dags_test(env, f"sync__{m.name}")
-        dags_test(env, "stock_sync")
-        assert shows() == dict.fromkeys(shows(), start - sold), m.name
+    for phase in (FIRST, SECOND):
+        sell(phase)
+        sold += sum(phase.values())
+        assert shows() == dict.fromkeys(shows(), start - sold), phase
 
-    # and the reverse: a Shopify order lowers what every marketplace shows
-    shop.place_order([{"sku": sku, "quantity": 1}])
-    dags_test(env, "sync__shop")
-    dags_test(env, "stock_sync")
-    assert shows() == dict.fromkeys(shows(), start - sold - 1)
+    # and the reverse: orders on eBay, JD, Pinduoduo and Shopify at once lower what Amazon,
+    # Taobao and each of the others show by their total
+    out = sell(THIRD)
+    for info in conns.values():
+        assert info.password not in out
+    assert shows() == dict.fromkeys(shows(), start - SOLD)
 
     engine = sa.create_engine(pg_url)
     with engine.connect() as c:
         runs = c.execute(sa.text("select status, summary from stock_runs order by id")).all()
     engine.dispose()
     assert {r.status for r in runs} == {"success"}
+    assert len(runs) == 4
     last = {ch["channel"]: ch for ch in runs[-1].summary["channels"]}
     for m in MARKETPLACES:     # one listing changed: the least a marketplace can be told
         assert (last[m.name]["pushed"], last[m.name]["write_calls"]) == (1, 1), m.name

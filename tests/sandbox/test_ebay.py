@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from synchub.sandbox import Sandbox, SandboxServer
+from synchub.sandbox.ebay.store import iso_ms
 from tests.runtime.helpers import FakeClock
 
 TOKEN = "/identity/v1/oauth2/token"
@@ -153,3 +154,21 @@ def test_sales_fees_and_payouts_add_up(account: Any) -> None:
                    for t in account.transactions.values()
                    if t.get("payoutId") == payout["payoutId"])
         assert paid == Decimal(payout["amount"]["value"])
+
+
+def test_a_placed_order_is_served_awaiting_shipment_in_the_next_window(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    sku = sorted(account.items)[3]
+    before = float(account.stamp())
+    oid = account.place_order(sku, 2, unit_cents=1500)
+    window = f"lastmodifieddate:[{iso_ms(before)}..]"
+    answer = http.get(url(server, account, ORDERS), params={"filter": window},
+                      headers=bearer(http, server, account), timeout=10).json()
+    (order,) = answer["orders"]
+    assert order["orderId"] == oid
+    assert (order["orderFulfillmentStatus"], order["orderPaymentStatus"],
+            order["cancelStatus"]["cancelState"]) == ("NOT_STARTED", "PAID", "NONE_REQUESTED")
+    assert [(li["sku"], li["quantity"], li["lineItemFulfillmentStatus"])
+            for li in order["lineItems"]] == [(sku, 2, "NOT_STARTED")]
+    assert order["pricingSummary"]["total"] == {"value": "30.00", "currency": "EUR"}
+    assert order["fulfillmentHrefs"] == [] and order["paymentSummary"]["refunds"] == []

@@ -207,6 +207,38 @@ class EbayStore(BaseStore):
                 created.append(order["orderId"])
             return {"orders_updated": picked, "orders_created": created}
 
+    def place_order(self, sku: str, quantity: int, unit_cents: int = 1999) -> str:
+        """A buyer on the seller's home marketplace pays now for ``quantity`` of the inventory
+        item ``sku``: a one-line order not yet shipped whose pricing summary adds up; its id."""
+        with self.lock:
+            if sku not in self.items:
+                raise KeyError(f"no inventory item {sku!r}")
+            now = self.stamp()
+            order = self._build(len(self.records), now, now)
+            oid = order["orderId"]
+            self.fulfillments.pop(oid, None)       # the builder may have shipped it
+            cost = unit_cents * quantity
+            line = order["lineItems"][0]
+            line.pop("appliedPromotions", None)
+            line.pop("taxes", None)
+            line.update(sku=sku, title=self.items[sku]["title"],
+                        legacyItemId=f"{110552400000 + sorted(self.items).index(sku)}",
+                        lineItemCost=self.money(cost), quantity=quantity,
+                        total=self.money(cost), lineItemFulfillmentStatus="NOT_STARTED",
+                        purchaseMarketplaceId=self.home)
+            order.update(
+                lineItems=[line], orderFulfillmentStatus="NOT_STARTED",
+                orderPaymentStatus="PAID", fulfillmentHrefs=[],
+                cancelStatus={"cancelState": "NONE_REQUESTED", "cancelRequests": []},
+                pricingSummary={"priceSubtotal": self.money(cost),
+                                "deliveryCost": self.money(0), "total": self.money(cost)},
+                _total=cost, _refunded=0)
+            payment = order["paymentSummary"]
+            payment.update(totalDueSeller=self.money(cost), refunds=[])
+            payment["payments"][0]["amount"] = self.money(cost)
+            self.records[oid] = order
+            return str(oid)
+
     def ship(self, order_id: str, number: str, carrier: str, when: float,
              lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """A shipping fulfillment of the order's line items (all of them without ``lines``)."""

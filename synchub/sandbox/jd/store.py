@@ -173,6 +173,26 @@ class JdStore(BaseStore):
                 created.append(order["orderId"])
             return {"orders_updated": picked, "orders_created": created}
 
+    def place_order(self, outer_sku_id: str, count: int) -> str:
+        """A buyer pays now for ``count`` of the catalog SKU whose outerSkuId is
+        ``outer_sku_id``: a one-item order waiting to be shipped; its orderId."""
+        with self.lock:
+            k = next(n for n, p in enumerate(PRODUCTS) if p[1] == outer_sku_id)
+            title, outer, price = PRODUCTS[k]
+            now = self.stamp()
+            order = self._build(len(self.orders), placed=now)
+            goods = price * count
+            freight = 0 if goods >= 9900 else 600
+            item = order["itemInfoList"][0]
+            item.update(skuId=sku_id(k), outerSkuId=outer, skuName=title, jdPrice=cents(price),
+                        itemTotal=str(count), wareId=str(10_000_800_000 + k), productNo=outer)
+            order.update(itemInfoList=[item], orderState="WAIT_SELLER_STOCK_OUT",
+                         orderTotalPrice=cents(goods), orderSellerPrice=cents(goods),
+                         orderPayment=cents(goods + freight), freightPrice=cents(freight),
+                         sellerDiscount=cents(0), modified=beijing(now), _modified=now)
+            self.orders[order["orderId"]] = order
+            return str(order["orderId"])
+
     def _build(self, i: int, placed: int | None = None) -> dict[str, Any]:
         r = rng_for(self.key, "order", i)
         if placed is None:

@@ -187,6 +187,30 @@ class PinduoduoStore(BaseStore):
                 created.append(order["order_sn"])
             return {"orders_updated": picked, "orders_created": created}
 
+    def place_order(self, outer_id: str, count: int) -> str:
+        """A buyer pays now for ``count`` of the catalog SKU whose outer_id is ``outer_id``:
+        a one-item order waiting to be shipped (order_status 1); its order_sn."""
+        with self.lock:
+            k = next(n for n, p in enumerate(PRODUCTS) if p[1] == outer_id)
+            title, outer, price, spec = PRODUCTS[k]
+            now = self.stamp()
+            order = self._build(len(self.orders), placed=now)
+            goods = price * count
+            postage = 0 if goods >= 2900 else 600
+            goods_id, sku = goods_sku(k)
+            item = order["item_list"][0]
+            item.update(goods_id=goods_id, sku_id=sku, outer_id=outer,
+                        outer_goods_id=outer.split("-")[0], goods_name=title,
+                        goods_price=cents(price), goods_spec=spec, goods_count=count)
+            order.update(item_list=[item], order_status=1, refund_status=1,
+                         goods_amount=cents(goods), discount_amount=cents(0),
+                         platform_discount=cents(0), seller_discount=cents(0),
+                         capital_free_discount=cents(0), postage=cents(postage),
+                         pay_amount=cents(goods + postage), updated_at=beijing(now),
+                         _updated=now)
+            self.orders[order["order_sn"]] = order
+            return str(order["order_sn"])
+
     def _build(self, i: int, placed: int | None = None) -> dict[str, Any]:
         r = rng_for(self.key, "order", i)
         if placed is None:   # in the day before the store opened

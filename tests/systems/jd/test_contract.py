@@ -218,3 +218,19 @@ def test_a_window_wider_than_a_month_is_a_false_success_and_stops_the_run(
                     window_end=datetime.now(UTC))
     assert caught.value.code == "date.range.error" and "一个月" in str(caught.value)
     assert len(shop.requests) == 1 and stored_ids(db_url) == []
+
+
+def test_a_placed_order_is_read_by_the_next_window_with_its_outer_sku(
+        tmp_path: Path, store: Store) -> None:
+    plan = hub(tmp_path)
+    sandbox = Sandbox(seed=5)
+    shop: JdStore = sandbox.store("jd", "demo", orders=0)
+    oid = shop.place_order("JLY-5L", 3)
+    with SandboxServer(sandbox) as server:
+        run = sync_stream(plan, "jd", "orders", store=store, conn_info=conn_for(server, shop),
+                          window_end=datetime.now(UTC) + timedelta(minutes=4))
+    assert (run.status, run.fetched) == ("success", 1)
+    (doc,) = store.read_feed("order", limit=10).records
+    assert (doc["external_id"], doc["status"], doc["warnings"]) == (oid, "open", [])
+    assert [(line["sku"], line["quantity"]) for line in doc["lines"]] == [("JLY-5L", 3)]
+    assert doc["total"] == {"amount": "239.70", "currency": "CNY"}   # 3 x 79.90, free freight

@@ -249,3 +249,19 @@ def test_a_too_wide_window_answers_the_vendors_error(tmp_path: Path, store: Stor
                     window_end=datetime.now(UTC))
     assert (caught.value.code, caught.value.sub_code) == ("10000", "invalid_time_range")
     assert "30分钟" in str(caught.value)
+
+
+def test_a_placed_order_is_read_by_the_next_window_with_its_outer_id(
+        tmp_path: Path, store: Store) -> None:
+    plan = hub(tmp_path)
+    sandbox = Sandbox(seed=5)
+    shop: PinduoduoStore = sandbox.store("pinduoduo", "demo", orders=0)
+    sn = shop.place_order("PUER-357", 2)
+    with SandboxServer(sandbox) as server:
+        run = sync_stream(plan, "pdd", "orders", store=store, conn_info=conn_for(server, shop),
+                          window_end=datetime.now(UTC) + timedelta(minutes=4))
+    assert (run.status, run.fetched) == ("success", 1)
+    (doc,) = store.read_feed("order", limit=10).records
+    assert (doc["external_id"], doc["status"], doc["warnings"]) == (sn, "open", [])
+    assert [(line["sku"], line["quantity"]) for line in doc["lines"]] == [("PUER-357", 2)]
+    assert doc["total"] == {"amount": "176.00", "currency": "CNY"}   # 2 x 88.00, free postage
