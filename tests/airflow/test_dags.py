@@ -72,7 +72,8 @@ def test_dagbag_has_one_dag_per_connection_and_no_import_errors(tmp_path: Path) 
     assert out["errors"] == {}
     syncs = {f"sync__{c}" for c in ("shopify_demo", "woo_demo", "odoo_demo", "hubspot_demo",
                                     "dhl_demo", "aftership_demo", "woo_settlements",
-                                    "ecb_rates", "ebay_demo", "amazon_demo")}
+                                    "ecb_rates", "ebay_demo", "amazon_demo", "taobao_demo",
+                                    "jd_demo", "pinduoduo_demo")}
     pushes = {f"push__{c}" for c in ("odoo_demo", "hubspot_demo", "shopify_demo", "woo_demo",
                                      "aftership_demo", "ebay_demo")}
     assert set(out["dags"]) == syncs | pushes | {"stock_sync", "feed__bi", "synchub_replay",
