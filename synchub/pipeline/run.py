@@ -188,7 +188,8 @@ def sync_stream(
                          stored=summary.stored, unchanged=summary.unchanged,
                          quarantined=summary.quarantined, cursor=summary.cursor,
                          error=summary.error)
-        pace = client.pace(stream)
+        pace_of = getattr(client, "pace", None)   # a client without limiters has none
+        pace = pace_of(stream) if callable(pace_of) else None
         if pace is not None:
             page_size = getattr(plan_conn.connector.streams[stream], "page_size", None)
             summary.rate_limit = rate_limit_report(pace, summary.pages, page_size)
