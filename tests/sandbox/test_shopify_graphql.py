@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from synchub.sandbox.kit.limits import TokenBucket
 from tests.sandbox.conftest import API
 
 PRODUCTS = """query($first: Int!, $after: String, $q: String) {
@@ -91,6 +92,8 @@ def test_query_errors_are_http_200_with_errors(http, server, query, code) -> Non
 
 def test_throttled_is_http_200_and_recovers(http, server, sandbox) -> None:
     store = sandbox.shopify("gqlthrottle", orders=1, customers=1, products=2)
+    # restoring 1 point a second (not 100), so the request below finds it still short
+    store.cost_bucket = TokenBucket(2000.0, 1.0)
     assert store.cost_bucket.try_spend(1990)  # another client drained the bucket
     body = gql(http, server, "gqlthrottle", "{ products(first: 10) { edges { node { id } } } }")
     assert body["errors"][0]["extensions"]["code"] == "THROTTLED"
