@@ -99,3 +99,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(f"CI=true: {skipped} test(s) were skipped; failing the run",
                                 red=True)
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _isolated_secret_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no registered secrets: the registry is process-wide, and a word
+    like ``secret`` registered by one test would mask it in every later message of the worker."""
+    from synchub import errors
+
+    monkeypatch.setattr(errors, "_registered", set())
