@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import yaml
 
 from synchub.errors import SynchubError
 
@@ -38,12 +39,6 @@ DEMO_STORES = [
     "jd:demo:orders=150",
     "pinduoduo:demo:orders=150",
 ]
-# the marketplace a demo Amazon listing is written to (Amazon.de in the sandbox)
-AMAZON_MARKETPLACE = "A1PA6795UKMFR9"
-# the signing secrets of the demo shops' webhooks (Shopify signs with the app's secret; a
-# WooCommerce webhook with the secret given when it is created)
-SHOPIFY_WEBHOOK_SECRET = "shpss_sandbox_{name}"  # noqa: S105 - the sandbox's test secret
-WOO_WEBHOOK_SECRET = "wc_webhook_sandbox_{name}"  # noqa: S105 - the sandbox's test secret
 
 
 @dataclass
@@ -83,7 +78,7 @@ class LocalEnv:
         })
         env.setdefault("SYNCHUB_STORE_URL", f"sqlite:///{self.var / 'hub.db'}")
         if sandbox:
-            env.update(sandbox_connections(sandbox))
+            env.update(sandbox_connections(sandbox, hub_connections(self.root / "hub.yaml")))
             # the payment provider drops its settlement files for the Woo shop here
             env["AIRFLOW_CONN_WOO_SETTLEMENTS"] = json.dumps(
                 {"conn_type": "fs", "host": str(self.settlements)})
@@ -95,58 +90,31 @@ class LocalEnv:
         return self.var / "settlements" / "woo_demo"
 
 
-def sandbox_connections(ready: dict[str, Any]) -> dict[str, str]:
-    """``AIRFLOW_CONN_*`` variables pointing the demo connections at the sandbox."""
+def sandbox_connections(ready: dict[str, Any],
+                        hub_connections: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` variables pointing the hub's connections at the sandbox.
+
+    A connection reaches the sandbox store ``demo`` of its connector's system, through the
+    Connection that store describes (``BaseStore.connection``); connections whose system the
+    sandbox does not simulate are left to their own Connections.
+    """
+    stores = {(s["system"], s["name"]): s for s in ready.get("stores", [])}
     out = {}
-    for store in ready.get("stores", []):
-        system, name, cred = store["system"], store["name"], store.get("credentials", {})
-        if system == "shopify":
-            conn = {"conn_type": "http", "host": store["url"], "password": cred["access_token"],
-                    "extra": {"webhook_secret": SHOPIFY_WEBHOOK_SECRET.format(name=name)}}
-            out[f"AIRFLOW_CONN_SHOPIFY_{name.upper()}"] = json.dumps(conn)
-        elif system == "woocommerce":
-            conn = {"conn_type": "http", "host": store["url"], "login": cred["consumer_key"],
-                    "password": cred["consumer_secret"],
-                    "extra": {"webhook_secret": WOO_WEBHOOK_SECRET.format(name=name)}}
-            out[f"AIRFLOW_CONN_WOO_{name.upper()}"] = json.dumps(conn)
-        elif system == "hubspot":
-            conn = {"conn_type": "http", "host": store["url"], "password": cred["access_token"]}
-            out[f"AIRFLOW_CONN_HUBSPOT_{name.upper()}"] = json.dumps(conn)
-        elif system == "frankfurter" and name == "demo":
-            out["AIRFLOW_CONN_ECB_RATES"] = json.dumps({"conn_type": "http",
-                                                        "host": store["url"]})
-        elif system in ("dhl", "aftership"):
-            conn = {"conn_type": "http", "host": store["url"], "password": cred["api_key"]}
-            out[f"AIRFLOW_CONN_{system.upper()}_{name.upper()}"] = json.dumps(conn)
-        elif system == "ebay":
-            # the Finances API's own host (apiz) is the same sandbox store
-            conn = {"conn_type": "http", "host": store["url"], "login": cred["client_id"],
-                    "password": cred["client_secret"],
-                    "extra": {"refresh_token": cred["refresh_token"],
-                              "token_url": f"{store['url']}/identity/v1/oauth2/token",
-                              "finances_host": store["url"]}}
-            out[f"AIRFLOW_CONN_EBAY_{name.upper()}"] = json.dumps(conn)
-        elif system == "amazon":
-            conn = {"conn_type": "http", "host": store["url"], "login": cred["client_id"],
-                    "password": cred["client_secret"],
-                    "extra": {"refresh_token": cred["refresh_token"],
-                              "token_url": f"{store['url']}/auth/o2/token",
-                              "seller_id": cred["seller_id"],
-                              "marketplace_id": AMAZON_MARKETPLACE}}
-            out[f"AIRFLOW_CONN_AMAZON_{name.upper()}"] = json.dumps(conn)
-        elif system in ("taobao", "jd", "pinduoduo"):
-            # signed gateways: the app's key and secret, the seller's session token
-            key, secret, session = (cred.get("app_key") or cred["client_id"],
-                                    cred.get("app_secret") or cred["client_secret"],
-                                    cred.get("session") or cred["access_token"])
-            conn = {"conn_type": "http", "host": store["url"], "login": key,
-                    "password": secret, "extra": {"session": session}}
-            out[f"AIRFLOW_CONN_{system.upper()}_{name.upper()}"] = json.dumps(conn)
-        elif system == "odoo":
-            conn = {"conn_type": "http", "host": store["url"], "schema": cred["db"],
-                    "login": cred["login"], "password": cred["password"]}
-            out[f"AIRFLOW_CONN_ODOO_{name.upper()}"] = json.dumps(conn)
+    for spec in hub_connections.values():
+        store = stores.get((spec.get("connector"), "demo"))
+        if store is not None and store.get("connection"):
+            out[f"AIRFLOW_CONN_{str(spec['conn_id']).upper()}"] = json.dumps(store["connection"])
     return out
+
+
+def hub_connections(hub_file: Path) -> dict[str, dict[str, Any]]:
+    """The ``connections`` of a hub file as written (validated by ``synchub validate``)."""
+    try:
+        doc = yaml.safe_load(hub_file.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SynchubError(f"{hub_file}: cannot read the hub file: {exc}") from exc
+    conns = doc.get("connections") or {}
+    return {name: spec for name, spec in conns.items() if isinstance(spec, dict)}
 
 
 def _alive(pid: int) -> bool:

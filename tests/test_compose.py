@@ -192,7 +192,7 @@ def test_every_connection_of_the_hub_has_its_connection_in_every_airflow_service
 
 
 def test_the_demo_connections_are_the_sandboxs(resolved: dict[str, Any]) -> None:
-    from synchub.localenv import sandbox_connections
+    from synchub.localenv import hub_connections, sandbox_connections
     from synchub.sandbox.cli import parse_store
     from synchub.sandbox.sandbox import Sandbox
 
@@ -200,10 +200,15 @@ def test_the_demo_connections_are_the_sandboxs(resolved: dict[str, Any]) -> None
     stores = []
     for spec in DEMO_STORES:
         system, name, _ = parse_store(spec)
-        stores.append({"system": system, "name": name,
-                       "url": f"http://sandbox:8765/{system}/{name}",
-                       "credentials": sandbox.store(system, name).credentials()})
-    expected = {k: json.loads(v) for k, v in sandbox_connections({"stores": stores}).items()}
+        url = f"http://sandbox:8765/{system}/{name}"
+        stores.append({"system": system, "name": name, "url": url,
+                       "connection": sandbox.store(system, name).connection(url)})
+    conns = hub_connections(ROOT / "hub.yaml")
+    expected = {k: json.loads(v) for k, v in sandbox_connections({"stores": stores},
+                                                                 conns).items()}
+    # every connection of the demo hub reaches a sandbox store, but the settlement folder
+    assert sorted(expected) == sorted(ENV_PREFIX + c["conn_id"].upper() for c in conns.values()
+                                      if c["connector"] != "settlement_file")
     env = resolved["services"]["airflow-worker"]["environment"]
     for var, conn in expected.items():
         assert json.loads(env[var]) == conn, var

@@ -46,7 +46,8 @@ def _describe(server: SandboxServer, sandbox: Sandbox) -> dict[str, Any]:
     for store in sandbox.stores():
         url = server.url(store.system, store.name)
         stores.append({"system": store.system, "name": store.name, "url": url,
-                       "credentials": store.credentials(), "counts": store.counts()})
+                       "credentials": store.credentials(), "connection": store.connection(url),
+                       "counts": store.counts()})
     return {"base_url": server.base_url, "pid": os.getpid(), "stores": stores}
 
 

@@ -28,7 +28,7 @@ def test_deliver_sets_carrier_and_tracking_on_the_transfer(sandbox: Any) -> None
     assert before == []                     # seeded transfers carry no tracking
     carriers = rpc(srv, sb, "delivery.carrier", [], ["name"])
     assert [c["name"] for c in carriers] == ["DHL Express", "DHL Parcel", "UPS Standard",
-                                             "Pick up in store"]
+                                             "Pick up in store", "SF Express"]
     resp = requests.post(f"{srv.base_url}/_sandbox/odoo/demo/deliver", timeout=10, json={
         "origin": "shop:77", "lines": [{"sku": "SKU-00001-1", "quantity": 1}],
         "carrier": "DHL Express", "tracking_number": "1234567890"})

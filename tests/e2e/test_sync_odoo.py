@@ -68,7 +68,9 @@ def test_three_streams_then_only_the_warehouse_changes(erp_hub: Hub, sandbox: An
     assert all(s["order_connection"] is None for s in feed(store, "shipment").values())
     levels = feed(store, "inventory_level")
     assert any(lv["available"] < 0 for lv in levels.values())
-    assert {lv["location_name"] for lv in levels.values()} == {"WH/Stock", "WH2/Stock"}
+    # the two European warehouses, and the China warehouse stocking the Chinese shops' codes
+    assert {lv["location_name"] for lv in levels.values()} == {"WH/Stock", "WH2/Stock",
+                                                                "CN/Stock"}
     assert feed(store, "product")[str(next(iter(odoo.records["product.product"])))][
         "price"]["currency"] == "EUR"
 

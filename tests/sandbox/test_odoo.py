@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.odoo.catalog import CUSTOMERS, WH2_STOCK, WH_STOCK
+from synchub.sandbox.kit.cn_goods import merchant_codes
+from synchub.sandbox.odoo.catalog import CN_STOCK, CUSTOMERS, WH2_STOCK, WH_STOCK
 
 PASSWORD = "odoo_sandbox_demo"
 
@@ -144,7 +145,7 @@ def test_domain_operators_and_many2one_paths(rpc: Rpc, odoo_sandbox: Sandbox) ->
                     {"fields": ["product_id", "location_id", "quantity"]})
     internal = rpc.kw("stock.quant", "search_count", [[["location_id.usage", "=", "internal"]]])
     assert internal == len(quants)
-    assert {q["location_id"][0] for q in quants} <= {WH_STOCK, WH2_STOCK}
+    assert {q["location_id"][0] for q in quants} <= {WH_STOCK, WH2_STOCK, CN_STOCK}
     wh2 = rpc.kw("stock.quant", "search_read", [[["location_id", "=", "WH2/Stock"]]],
                  {"fields": ["location_id"]})
     assert wh2 and {q["location_id"][1] for q in wh2} == {"WH2/Stock"}
@@ -175,7 +176,13 @@ def test_catalog_follows_the_shared_sku_scheme(odoo_sandbox: Sandbox) -> None:
     store = odoo_sandbox.odoo("demo")
     products = list(store.records["product.product"].values())
     codes = {p["default_code"] for p in products if p["default_code"]}
-    assert codes == {f"SKU-{i + 1:05d}-{v}" for i in range(100) for v in range(1, 5)}
+    china = {code for code, _title, _fen in merchant_codes()}
+    assert codes == {f"SKU-{i + 1:05d}-{v}" for i in range(100) for v in range(1, 5)} | china
+    cn_quants = [q for q in store.records["stock.quant"].values()
+                 if q["product_id"][1].split("]")[0].lstrip("[") in china]
+    assert {q["location_id"][1] for q in cn_quants} == {"CN/Stock"}
+    assert len(cn_quants) == len(china)     # each Chinese shop's code is stocked in China only
+    codes -= china
     archived = [p for p in products if not p["active"]]
     assert 0.01 < len(archived) / len(codes) < 0.06
     for p in products:
@@ -298,7 +305,9 @@ def test_http_faults_rpc_faults_mutate_and_stats(server: SandboxServer) -> None:
                                                       "products_updated": 2}, timeout=10).json()
     assert len(changed["inventory_changed"]) == 3 and len(changed["products_updated"]) == 2
     stats = requests.get(f"{sb_url}/stats", timeout=10).json()
-    assert stats["system"] == "odoo" and stats["counts"]["products"] == 20 + 1
+    # 5 templates of 4 variants, one product without a code, the China warehouse's codes
+    assert stats["system"] == "odoo" and stats["counts"]["products"] == (
+        20 + 1 + len(merchant_codes()))
     assert stats["requests_by_status"] == {"503": 1, "200": 3}
     assert stats["requests_by_path"] == {"/jsonrpc": 4}
 

@@ -36,6 +36,7 @@ MARKETPLACES: dict[str, tuple[str, str, str, int]] = {
     "A13V1IB3VIYZZH": ("FR", "Amazon.fr", "EUR", 2000),
     "A1F83G8C2ARO7P": ("GB", "Amazon.co.uk", "GBP", 2000),
 }
+HOME_MARKETPLACE = "A1PA6795UKMFR9"   # where a hub's listings are written (Amazon.de)
 # documented default usage plans: operation -> (requests per second, burst)
 USAGE_PLANS: dict[str, tuple[float, int]] = {
     "searchOrders": (0.0056, 20),
@@ -114,6 +115,14 @@ class AmazonStore(BaseStore):
         """The LWA app's client id and secret, the seller's refresh token and seller id."""
         return {"client_id": self.client_id, "client_secret": self.client_secret,
                 "refresh_token": self.refresh_token, "seller_id": self.seller_id}
+
+    def connection(self, url: str) -> dict[str, Any]:
+        """The LWA app and refresh token; the seller and the marketplace the hub sells on."""
+        return {"conn_type": "http", "host": url, "login": self.client_id,
+                "password": self.client_secret,
+                "extra": {"refresh_token": self.refresh_token,
+                          "token_url": f"{url}/auth/o2/token", "seller_id": self.seller_id,
+                          "marketplace_id": HOME_MARKETPLACE}}
 
     def issue_token(self) -> tuple[str, int]:
         """A new access token and its lifetime in seconds."""

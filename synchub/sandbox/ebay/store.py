@@ -119,6 +119,14 @@ class EbayStore(BaseStore):
         return {"client_id": self.client_id, "client_secret": self.client_secret,
                 "refresh_token": self.refresh_token}
 
+    def connection(self, url: str) -> dict[str, Any]:
+        """The app's id and secret, the refresh token; the Finances host is this store too."""
+        return {"conn_type": "http", "host": url, "login": self.client_id,
+                "password": self.client_secret,
+                "extra": {"refresh_token": self.refresh_token,
+                          "token_url": f"{url}/identity/v1/oauth2/token",
+                          "finances_host": url}}
+
     def issue_token(self) -> tuple[str, int]:
         """A new user access token and its lifetime in seconds."""
         token = f"v^1.1#i^1#p^3#sandbox_{secrets.token_urlsafe(24)}"

@@ -98,6 +98,11 @@ class JdStore(BaseStore):
         return {"app_key": self.app_key, "app_secret": self.app_secret,
                 "access_token": self.access_token}
 
+    def connection(self, url: str) -> dict[str, Any]:
+        """The app_key and app_secret as login and password, the access token in extra."""
+        return {"conn_type": "http", "host": url, "login": self.app_key,
+                "password": self.app_secret, "extra": {"session": self.access_token}}
+
     def counts(self) -> dict[str, int]:
         """Orders."""
         with self.lock:

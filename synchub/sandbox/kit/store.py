@@ -166,3 +166,13 @@ class BaseStore(ABC):
     @abstractmethod
     def credentials(self) -> dict[str, str]:
         """What a client needs to authenticate."""
+
+    def connection(self, url: str) -> dict[str, Any]:
+        """The Airflow Connection (``AIRFLOW_CONN_*`` JSON) through which a hub reaches this
+        store at ``url``: the fields its connector reads, filled with this store's
+        credentials. By default the one credential a store has is the password."""
+        conn: dict[str, Any] = {"conn_type": "http", "host": url}
+        creds = list(self.credentials().values())
+        if len(creds) == 1:
+            conn["password"] = creds[0]
+        return conn

@@ -12,14 +12,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from synchub.sandbox.kit import pools
+from synchub.sandbox.kit.cn_goods import merchant_codes
 from synchub.sandbox.kit.seed import YEAR_SECONDS, YEAR_START, rng_for, stable_int
 from synchub.sandbox.odoo.models import MODELS
 
 ODOO_TIME = "%Y-%m-%d %H:%M:%S"
-CURRENCIES = {"EUR": (1, "€"), "USD": (2, "$"), "GBP": (3, "£"), "CAD": (4, "$")}
+CURRENCIES = {"EUR": (1, "€"), "USD": (2, "$"), "GBP": (3, "£"), "CAD": (4, "$"),
+              "CNY": (5, "¥")}
 VARIANTS = 4  # product.product records per template: SKU-<i>-1 .. SKU-<i>-4
 PRODUCT_ID_BASE, TEMPLATE_ID_BASE, EXTRA_ID_BASE = 1000, 500, 90_000
-CUSTOMERS, VENDORS, WH_STOCK, WH2_STOCK = 5, 4, 8, 21
+CUSTOMERS, VENDORS, WH_STOCK, WH2_STOCK, CN_STOCK = 5, 4, 8, 21, 31
+# the China warehouse's products: the merchant codes the Chinese shops sell under
+CN_PRODUCT_ID_BASE, CN_TEMPLATE_ID_BASE = 95_000, 9_500
 # (id, name, complete_name, usage, parent id)
 LOCATIONS: tuple[tuple[int, str, str, str, int | None], ...] = (
     (1, "Physical Locations", "Physical Locations", "view", None),
@@ -30,8 +34,10 @@ LOCATIONS: tuple[tuple[int, str, str, str, int | None], ...] = (
     (WH_STOCK, "Stock", "WH/Stock", "internal", 7),
     (20, "WH2", "WH2", "view", 1),
     (WH2_STOCK, "Stock", "WH2/Stock", "internal", 20),
+    (30, "CN", "CN", "view", 1),           # the China warehouse (Shenzhen)
+    (CN_STOCK, "Stock", "CN/Stock", "internal", 30),
 )
-WAREHOUSE_CODE = {WH_STOCK: "WH", WH2_STOCK: "WH2"}
+WAREHOUSE_CODE = {WH_STOCK: "WH", WH2_STOCK: "WH2", CN_STOCK: "CN"}
 
 
 def odoo_time(ts: int) -> str:
@@ -74,6 +80,7 @@ def build_catalog(key: str, store_name: str, products: int, currency: str) -> Ca
             if parent else False,
             "create_date": odoo_time(YEAR_START), "write_date": odoo_time(YEAR_START)}
     _products(key, products, records)
+    _china_products(key, records)
     catalog = Catalog(records)
     _quants(key, catalog)
     _moves(key, catalog, products)
@@ -117,6 +124,20 @@ def _products(key: str, count: int, records: dict[str, dict[int, dict[str, Any]]
         }
 
 
+def _china_products(key: str, records: dict[str, dict[int, dict[str, Any]]]) -> None:
+    """A product per merchant code of the Chinese shops, stocked only in ``CN/Stock``."""
+    for j, (code, title, fen) in enumerate(merchant_codes()):
+        r = rng_for(key, "odoo-cn-product", j)
+        created = YEAR_START + r.randrange(YEAR_SECONDS // 2)
+        pid = CN_PRODUCT_ID_BASE + j
+        records["product.product"][pid] = {
+            "id": pid, "default_code": code, "name": title, "display_name": f"[{code}] {title}",
+            "barcode": False, "list_price": fen / 100, "active": True, "type": "product",
+            "product_tmpl_id": [CN_TEMPLATE_ID_BASE + j, title],
+            "create_date": odoo_time(created), "write_date": odoo_time(created + 3600),
+        }
+
+
 def new_quant(catalog: Catalog, product: dict[str, Any], location: dict[str, Any],
               quantity: float, reserved: float, stamp: int) -> dict[str, Any]:
     """Add a quant of ``product`` at ``location`` and return it."""
@@ -139,7 +160,8 @@ def _quants(key: str, catalog: Catalog) -> None:
         if not product["active"]:
             continue  # Odoo will not archive a product that still has stock
         r = rng_for(key, "odoo-quant", pid)
-        where = r.choices(((WH_STOCK,), (WH2_STOCK,), (WH_STOCK, WH2_STOCK)), (55, 20, 25))[0]
+        where = (CN_STOCK,) if pid >= CN_PRODUCT_ID_BASE else r.choices(
+            ((WH_STOCK,), (WH2_STOCK,), (WH_STOCK, WH2_STOCK)), (55, 20, 25))[0]
         changed = datetime.strptime(product["write_date"], ODOO_TIME).replace(tzinfo=UTC)
         for lid in where:
             quantity = r.randrange(0, 151)
@@ -179,7 +201,7 @@ def new_move(catalog: Catalog, product: dict[str, Any], source: int, dest: int,
 
 
 # the delivery methods a warehouse ships with (Odoo's delivery.carrier names)
-CARRIERS = ("DHL Express", "DHL Parcel", "UPS Standard", "Pick up in store")
+CARRIERS = ("DHL Express", "DHL Parcel", "UPS Standard", "Pick up in store", "SF Express")
 
 
 def new_picking(catalog: Catalog, picking: list[Any], move: dict[str, Any], *,
@@ -211,8 +233,8 @@ def _carriers_and_pickings(catalog: Catalog) -> None:
 
 def _moves(key: str, catalog: Catalog, count: int) -> None:
     """History: deliveries of the shop's own sales orders and receipts from vendors."""
-    coded = [p for _, p in sorted(catalog.records["product.product"].items())
-             if p["default_code"]]
+    coded = [p for pid, p in sorted(catalog.records["product.product"].items())
+             if p["default_code"] and pid < CN_PRODUCT_ID_BASE]
     pickings = 0
     for n in range(max(3, count // 2) if coded else 0):
         r = rng_for(key, "odoo-move", n)

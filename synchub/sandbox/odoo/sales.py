@@ -22,7 +22,7 @@ COUNTRIES = (("AT", "Austria"), ("BE", "Belgium"), ("CA", "Canada"), ("CH", "Swi
              ("DE", "Germany"), ("DK", "Denmark"), ("ES", "Spain"), ("FR", "France"),
              ("GB", "United Kingdom"), ("IE", "Ireland"), ("IT", "Italy"),
              ("NL", "Netherlands"), ("PL", "Poland"), ("SE", "Sweden"),
-             ("US", "United States"))
+             ("US", "United States"), ("CN", "China"))
 # (id, name, percent): sales taxes, excluded from the price
 TAXES = ((1, "0%", 0.0), (2, "5%", 5.0), (3, "7%", 7.0), (4, "10%", 10.0), (5, "19%", 19.0),
          (6, "20%", 20.0))

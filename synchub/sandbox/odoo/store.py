@@ -65,6 +65,11 @@ class OdooStore(BaseStore):
         """Database, login and password (an API key works the same way in Odoo)."""
         return {"db": self.db, "login": self.login, "password": self.password}
 
+    def connection(self, url: str) -> dict[str, Any]:
+        """The database as the schema, the user's login and password."""
+        return {"conn_type": "http", "host": url, "schema": self.db, "login": self.login,
+                "password": self.password}
+
     def counts(self) -> dict[str, int]:
         """Number of records of each kind."""
         with self.lock:

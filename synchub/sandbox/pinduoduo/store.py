@@ -104,6 +104,11 @@ class PinduoduoStore(BaseStore):
         return {"client_id": self.client_id, "client_secret": self.client_secret,
                 "access_token": self.access_token}
 
+    def connection(self, url: str) -> dict[str, Any]:
+        """The client_id and client_secret as login and password, the token in extra."""
+        return {"conn_type": "http", "host": url, "login": self.client_id,
+                "password": self.client_secret, "extra": {"session": self.access_token}}
+
     def counts(self) -> dict[str, int]:
         """Orders."""
         with self.lock:

@@ -74,6 +74,11 @@ class SfExpressStore(BaseStore):
         return {"partner_id": self.partner_id, "checkword": self.checkword,
                 "check_phone": self.check_phone}
 
+    def connection(self, url: str) -> dict[str, Any]:
+        """The customer code and check word; the phone digits route queries ask for."""
+        return {"conn_type": "http", "host": url, "login": self.partner_id,
+                "password": self.checkword, "extra": {"check_phone": self.check_phone}}
+
     def counts(self) -> dict[str, int]:
         """Waybills created and parcels asked about."""
         with self.lock:

@@ -74,6 +74,11 @@ class ShopifyStore(BaseStore):
         """The Admin API access token."""
         return {"access_token": self.access_token}
 
+    def connection(self, url: str) -> dict[str, Any]:
+        """The Admin API token as the password; the app's secret signs the webhooks."""
+        return {"conn_type": "http", "host": url, "password": self.access_token,
+                "extra": {"webhook_secret": self.client_secret}}
+
     def counts(self) -> dict[str, int]:
         """Number of records of each kind."""
         with self.lock:

@@ -144,6 +144,11 @@ class TaobaoStore(BaseStore):
         """The Connection's login (AppKey), password (AppSecret) and extra.session."""
         return {"app_key": self.app_key, "app_secret": self.app_secret, "session": self.session}
 
+    def connection(self, url: str) -> dict[str, Any]:
+        """The AppKey and AppSecret as login and password, the seller's session in extra."""
+        return {"conn_type": "http", "host": url, "login": self.app_key,
+                "password": self.app_secret, "extra": {"session": self.session}}
+
     def counts(self) -> dict[str, int]:
         """Trades, and how many are of types TOP lists only when asked by name."""
         with self.lock:

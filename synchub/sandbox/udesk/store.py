@@ -63,6 +63,10 @@ class UdeskStore(BaseStore):
         """The super administrator's email (the Connection's login) and token (password)."""
         return {"email": self.email, "open_api_token": self.token}
 
+    def connection(self, url: str) -> dict[str, Any]:
+        """The administrator's email as login, the open_api_token as password."""
+        return {"conn_type": "http", "host": url, "login": self.email, "password": self.token}
+
     def counts(self) -> dict[str, int]:
         """Customers and tickets."""
         with self.lock:

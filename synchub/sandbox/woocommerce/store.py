@@ -72,6 +72,12 @@ class WooStore(BaseStore):
         """The REST API key pair."""
         return {"consumer_key": self.consumer_key, "consumer_secret": self.consumer_secret}
 
+    def connection(self, url: str) -> dict[str, Any]:
+        """The key pair as login and password; the secret the hub gives its webhooks."""
+        return {"conn_type": "http", "host": url, "login": self.consumer_key,
+                "password": self.consumer_secret,
+                "extra": {"webhook_secret": f"wc_webhook_sandbox_{self.name}"}}
+
     def counts(self) -> dict[str, int]:
         """Number of records of each kind."""
         with self.lock:

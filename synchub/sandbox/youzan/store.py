@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from synchub.sandbox.kit.cn_goods import GOODS, SKUS_PER_ITEM, SOLD_WITHOUT_SKUS, sku_code
 from synchub.sandbox.kit.limits import BanningQuota
 from synchub.sandbox.kit.money import cents
 from synchub.sandbox.kit.seed import hex128, rng_for, weighted
@@ -49,17 +50,11 @@ STATUS_STR = {"WAIT_BUYER_PAY": "待支付", "WAIT_SELLER_SEND_GOODS": "待发�
               "TRADE_CLOSE": "已关闭"}
 UNKNOWN_STATUS = "TRADE_FROZEN_SANDBOX"   # served for poisoned orders: no such status
 PER_MINUTE, BAN_SECONDS = 600, 5          # the sandbox's call quota (Youzan's is per package)
-PRODUCTS = (  # title, outer id, price in fen, SKU property
-    ("西湖龙井 明前特级 250g", "LJ-250", 36800, "净含量:250g"),
-    ("真丝印花围巾", "SC-SILK-RED", 25900, "颜色:中国红"),
-    ("景德镇青花瓷茶杯 两只装", "JDZ-CUP-2", 12800, "套餐:两只装"),
-    ("羊绒开衫 女款", "CARD-W-M", 59900, "尺码:M"),
-    ("无线蓝牙耳机", "BT-EAR-W", 19900, "颜色:白色"),
-    ("手工月饼礼盒 8枚", "MOON-8", 16800, ""),
-    ("竹编收纳篮", "BAMBOO-L", 4590, ""),
-)
-PLAIN_ITEMS = frozenset({"MOON-8", "BAMBOO-L"})
-SKUS_PER_ITEM = 3
+# the SKU property a Youzan SKU shows, per item (items without SKUs have none)
+PROPERTIES = ("净含量:250g", "颜色:中国红", "套餐:两只装", "尺码:M", "颜色:白色", "", "")
+PRODUCTS = tuple((title, outer, fen, prop)  # title, outer id, price in fen, SKU property
+                 for (title, outer, fen), prop in zip(GOODS, PROPERTIES, strict=True))
+PLAIN_ITEMS = SOLD_WITHOUT_SKUS
 ITEM_BASE, SKU_BASE = 600_000_001, 36_000_000
 PEOPLE = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵敏", "黄磊")
 ADDRESSES = (  # province, city, district, detail, zip
@@ -103,8 +98,7 @@ class YouzanStore(BaseStore):
         self.items: dict[int, dict[str, Any]] = {}
         for index, (title, outer, _price, _prop) in enumerate(PRODUCTS):
             skus = {} if outer in PLAIN_ITEMS else {
-                SKU_BASE + 100 * index + n: {
-                    "outer_sku_id": outer if n == 0 else f"{outer}-{n:02d}", "quantity": 0}
+                SKU_BASE + 100 * index + n: {"outer_sku_id": sku_code(outer, n), "quantity": 0}
                 for n in range(SKUS_PER_ITEM)}
             self.items[ITEM_BASE + index] = {"title": title, "outer_item_id": outer,
                                              "quantity": 0, "skus": skus}
@@ -124,6 +118,11 @@ class YouzanStore(BaseStore):
         """The Connection's login (client_id), password (client_secret), extra.kdt_id."""
         return {"client_id": self.client_id, "client_secret": self.client_secret,
                 "kdt_id": str(self.kdt_id)}
+
+    def connection(self, url: str) -> dict[str, Any]:
+        """The app's client_id and client_secret, the shop's kdt_id in extra."""
+        return {"conn_type": "http", "host": url, "login": self.client_id,
+                "password": self.client_secret, "extra": {"kdt_id": str(self.kdt_id)}}
 
     def counts(self) -> dict[str, int]:
         """Orders, and refunds that went through."""
