@@ -100,7 +100,8 @@ def test_listings_are_read_published_to_and_read_back(world: World) -> None:
     assert len(searches) == 3
 
     world.store.write_page(connection="erp", stream="levels",
-                           hooks=world.ingest.hooks_for("erp"), records=[level(f"SKU-{n:03d}", "WH", 10 + n) for n in range(1, 6)])
+                           hooks=world.ingest.hooks_for("erp"),
+                           records=[level(f"SKU-{n:03d}", "WH", 10 + n) for n in range(1, 6)])
     before = len(world.amazon.requests)
     run = world.stock("run1")
     # only the five SKUs the ERP holds change (the others stay at 0, as Amazon shows)
