@@ -11,12 +11,19 @@ rule read the same clock, so the simulated time is what the limits impose and th
 is what the machine took. The run's own report (``StreamSummary.rate_limit``) is printed
 beside it.
 
-Stock: N SKUs held by a master, listed on Amazon (one seller SKU each) and on Taobao (25
-SKUs per item), all changed at once, published by the stock run against the simulators.
-The clients run without their limiters and the simulators without their quotas, so the
-run measures the hub; the time the documented limits impose is computed from the call
-count and the plan (Amazon patchListingsItem 5/s burst 5; Taobao: TOP publishes no quota,
-the connector's 5/s burst 2). JD and Pinduoduo have a row once they publish stock.
+Stock: N SKUs held by a master, listed on Amazon (one seller SKU each), on Taobao (25
+SKUs per item) and on eBay (an inventory item with one offer each), all changed at once,
+published by the stock run against the simulators. The clients run without their limiters
+and the simulators without their quotas, so the run measures the hub; the time the limits
+impose is computed from the call count and the plan (Amazon patchListingsItem 5/s burst 5;
+Taobao: TOP publishes no quota, the connector's 5/s burst 2; eBay: no documented call
+rate, the connector's 20/s burst 50). JD and Pinduoduo have a row once they publish stock.
+
+eBay's daily revision cap (250 revisions a listing a calendar day): the same N eBay
+listings, each already revised 249 times today (in the simulator and in the hub's count),
+with ``daily_revisions: {limit: 250, reserve: 25, min_change: 5}``: one run takes the
+250th revision of every listing, a second run the same day holds every change back
+without a call, and a run of a hub without the cap sends them and eBay refuses each.
 """
 
 from __future__ import annotations
@@ -30,9 +37,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,11 +56,13 @@ from synchub.sandbox import Sandbox, SandboxServer  # noqa: E402
 from synchub.stock.ingest import StockIngest  # noqa: E402
 from synchub.stock.service import prepare, run_shard  # noqa: E402
 from synchub.store import Store  # noqa: E402
+from synchub.store.stock_tables import listing_revisions  # noqa: E402
 
 MARKET = "A1PA6795UKMFR9"
 SEARCH = "/orders/2026-01-01/orders"
 ITEM_BASE, SKU_BASE = 700_000_000_000, 7_100_000_000_000
 SKUS_PER_ITEM = 25
+EBAY_BATCH, EBAY_REVISION_CAP = 25, 250
 
 
 class SimClock:
@@ -142,7 +153,7 @@ def _connectors_without_limits(work: Path) -> Iterator[Path]:
     """A copy of the connectors with the client-side limiters removed (see the module doc)."""
     target = work / "connectors"
     shutil.copytree(ROOT / "connectors", target)
-    for name in ("amazon", "taobao"):
+    for name in ("amazon", "taobao", "ebay"):
         path = target / name / "connector.yaml"
         doc = yaml.safe_load(path.read_text())
         doc.get("http", {}).pop("rate_limit", None)
@@ -150,12 +161,45 @@ def _connectors_without_limits(work: Path) -> Iterator[Path]:
     yield target
 
 
+def _ebay_conn(srv: SandboxServer, account: Any, name: str) -> ConnectionInfo:
+    base = srv.url("ebay", account.name)
+    cred = account.credentials()
+    return ConnectionInfo(conn_id=name, conn_type="http", host=base, login=cred["client_id"],
+                          password=cred["client_secret"],
+                          extra={"refresh_token": cred["refresh_token"],
+                                 "token_url": f"{base}/identity/v1/oauth2/token",
+                                 "finances_host": base})
+
+
+def _ebay_listings(account: Any, names: list[str]) -> list[InventoryLevel]:
+    """One inventory item with one offer per SKU in the simulator; the hub's listings."""
+    levels = []
+    for n, sku in enumerate(names):
+        offer = str(9_000_000_000 + n)
+        account.items[sku] = {"quantity": 0, "offerId": offer, "offerQuantity": None,
+                              "title": f"Bench {sku}"}
+        account.offers[offer] = sku
+        levels.append(_level("eb", sku, sku, account.home, item=offer))
+    return levels
+
+
+def _ebay_entry(ch: Any, calls: int) -> dict[str, Any]:
+    return {"changed": ch.changed, "pushed": ch.pushed, "write_calls": ch.write_calls,
+            "min_calls": ch.min_calls, "http_calls": calls, "held": ch.held,
+            "failed": ch.failed,
+            "plan_seconds": round(max(0, calls - 50) / 20.0, 1),
+            "plan": "the connector's 20/s, burst 50 (eBay documents no call rate)"}
+
+
 def stock_publish(skus: int, work: Path) -> dict[str, Any]:
-    """``skus`` changed SKUs published to Amazon and Taobao; calls against the minimum."""
+    """``skus`` changed SKUs published to Amazon, Taobao and eBay; calls against the
+    minimum."""
     sandbox = Sandbox(seed=13, rate_limits=False)
     amazon: Any = sandbox.store("amazon", "bench", orders=0)
     taobao: Any = sandbox.store("taobao", "bench", orders=0)
+    ebay: Any = sandbox.store("ebay", "bench", orders=0)
     names = [f"BENCH-{n:05d}" for n in range(skus)]
+    eb_listings = _ebay_listings(ebay, names)
     amazon.listings.update({sku: {"productType": "PRODUCT", "quantity": 0} for sku in names})
     items = math.ceil(skus / SKUS_PER_ITEM)
     tb_listings = []
@@ -172,14 +216,17 @@ def stock_publish(skus: int, work: Path) -> dict[str, Any]:
         hub = _hub(work, connectors, {
             "erp": {"connector": "woocommerce", "conn_id": "erp", "roles": ["erp"]},
             "amz": {"connector": "amazon", "conn_id": "amz"},
-            "tb": {"connector": "taobao", "conn_id": "tb"}},
-            {"masters": {"erp": {"locations": ["WH"]}}, "channels": {"amz": {}, "tb": {}}})
+            "tb": {"connector": "taobao", "conn_id": "tb"},
+            "eb": {"connector": "ebay", "conn_id": "eb"}},
+            {"masters": {"erp": {"locations": ["WH"]}},
+             "channels": {"amz": {}, "tb": {}, "eb": {}}})
         cred = taobao.credentials()
         infos = {"amz": _amazon_conn(srv, amazon, "amz"),
                  "tb": ConnectionInfo(conn_id="tb", conn_type="http",
                                       host=srv.url("taobao", "bench"), login=cred["app_key"],
                                       password=cred["app_secret"],
-                                      extra={"session": cred["session"]})}
+                                      extra={"session": cred["session"]}),
+                 "eb": _ebay_conn(srv, ebay, "eb")}
         store = Store.from_url(f"sqlite:///{work / 'stock.db'}")
         store.migrate()
         ingest = StockIngest.from_hub(hub)
@@ -192,7 +239,9 @@ def stock_publish(skus: int, work: Path) -> dict[str, Any]:
         for start in range(0, len(tb_listings), 5000):
             store.write_page(connection="tb", stream="listings",
                              records=tb_listings[start:start + 5000])
+        store.write_page(connection="eb", stream="listings", records=eb_listings)
         amazon_before, taobao_before = len(amazon.requests), len(taobao.requests)
+        ebay_before = len(ebay.requests)
         prepare(hub, store)
         t0 = time.perf_counter()
         summary = run_shard(hub, store, run_id="bench", conn_info=lambda n: infos[n])
@@ -202,7 +251,10 @@ def stock_publish(skus: int, work: Path) -> dict[str, Any]:
     amz, tb = channels["amz"], channels["tb"]
     patches = [r for r in amazon.requests[amazon_before:] if r.method == "PATCH"]
     gateway = [r for r in taobao.requests[taobao_before:]]
-    shown_ok = all(amazon.quantity(s) == 10 + n % 50 for n, s in enumerate(names))
+    bulk = [r for r in ebay.requests[ebay_before:] if r.method == "POST"
+            and r.path.endswith("/bulk_update_price_quantity")]
+    shown_ok = all(amazon.quantity(s) == 10 + n % 50 and ebay.quantity(s) == 10 + n % 50
+                   for n, s in enumerate(names))
     return {
         "skus": skus, "wall_seconds": round(wall, 2), "all_published": shown_ok,
         "amazon": {"changed": amz.changed, "pushed": amz.pushed, "write_calls": amz.write_calls,
@@ -214,8 +266,63 @@ def stock_publish(skus: int, work: Path) -> dict[str, Any]:
                    "items": items,
                    "plan_seconds": round(max(0, len(gateway) - 2) / 5.0, 1),
                    "plan": "the connector's 5/s, burst 2 (TOP publishes no quota)"},
+        "ebay": _ebay_entry(channels["eb"], len(bulk)),
         "jd": None, "pinduoduo": None,     # no stock publisher yet
     }
+
+
+def revision_cap(skus: int, work: Path) -> dict[str, Any]:
+    """eBay listings one revision short of the day's cap, published to three times."""
+    sandbox = Sandbox(seed=17, rate_limits=False)
+    ebay: Any = sandbox.store("ebay", "cap", orders=0)
+    names = [f"CAP-{n:05d}" for n in range(skus)]
+    listings = _ebay_listings(ebay, names)
+    day = datetime.now(UTC).date()
+    for level in listings:                  # 249 revisions already today, on eBay's side
+        ebay.revisions[(level.inventory_item_external_id, day.isoformat())] = (
+            EBAY_REVISION_CAP - 1)
+    capped = {"limit": EBAY_REVISION_CAP, "reserve": 25, "min_change": 5, "timezone": "UTC"}
+    connections = {"erp": {"connector": "woocommerce", "conn_id": "erp", "roles": ["erp"]},
+                   "eb": {"connector": "ebay", "conn_id": "eb"}}
+    runs: dict[str, Any] = {}
+    with _connectors_without_limits(work) as connectors, SandboxServer(sandbox) as srv:
+        hub = _hub(work, connectors, connections, {
+            "masters": {"erp": {"locations": ["WH"]}},
+            "channels": {"eb": {"daily_revisions": capped}}})
+        info = _ebay_conn(srv, ebay, "eb")
+        store = Store.from_url(f"sqlite:///{work / 'cap.db'}")
+        store.migrate()
+        ingest = StockIngest.from_hub(hub)
+        assert ingest is not None
+        store.write_page(connection="eb", stream="listings", records=listings)
+        with store.transaction() as conn:   # and in the hub's count
+            conn.execute(sa.insert(listing_revisions), [
+                {"channel": "eb", "listing_id": s, "day": day,
+                 "revisions": EBAY_REVISION_CAP - 1, "updated_at": datetime.now(UTC)}
+                for s in names])
+
+        def run(name: str, the_hub: Any, shift: int) -> None:
+            store.write_page(connection="erp", stream="levels", hooks=ingest.hooks_for("erp"),
+                             records=[_level("erp", f"WH:{s}", s, "WH", 10 + n % 50 + shift)
+                                      for n, s in enumerate(names)])
+            before = len(ebay.requests)
+            prepare(the_hub, store)
+            t0 = time.perf_counter()
+            summary = run_shard(the_hub, store, run_id=name, conn_info=lambda n: info)
+            wall = time.perf_counter() - t0
+            calls = sum(1 for r in ebay.requests[before:]
+                        if r.path.endswith("/bulk_update_price_quantity"))
+            runs[name] = {**_ebay_entry(summary.channels[0], calls),
+                          "wall_seconds": round(wall, 2)}
+
+        run("first", hub, 0)        # the 250th revision of every listing
+        run("second", hub, 7)       # the same day: at the cap, nothing goes
+        uncapped = _hub(work / "uncapped", connectors, connections, {
+            "masters": {"erp": {"locations": ["WH"]}}, "channels": {"eb": {}}})
+        run("without_cap", uncapped, 7)   # a hub that does not count: eBay refuses each
+        store.dispose()
+    runs["shown_after"] = sum(ebay.quantity(s) == 10 + n % 50 for n, s in enumerate(names))
+    return {"skus": skus, "revisions_before": EBAY_REVISION_CAP - 1, **runs}
 
 
 def _duration(seconds: float) -> str:
@@ -241,15 +348,25 @@ def main(argv: list[str] | None = None) -> int:
              f"{first['wall_seconds']:.1f} s wall")
         _say(f"  the run's report: {first['report_line']}")
         stock = stock_publish(args.skus, work / "b")
-        for name in ("amazon", "taobao"):
+        for name in ("amazon", "taobao", "ebay"):
             ch = stock[name]
             _say(f"stock to {name}: {ch['changed']:,} changed, {ch['pushed']:,} pushed in "
                  f"{ch['write_calls']:,} calls (minimum {ch['min_calls']:,}; HTTP "
                  f"{ch['http_calls']:,}); under {ch['plan']}: {_duration(ch['plan_seconds'])}")
         _say(f"stock run wall time: {stock['wall_seconds']:.1f} s "
-             f"(both channels, one run; all published: {stock['all_published']})")
+             f"(three channels, one run; all published: {stock['all_published']})")
+        (work / "c").mkdir()
+        (work / "c" / "uncapped").mkdir()
+        cap = revision_cap(args.skus, work / "c")
+        for name in ("first", "second", "without_cap"):
+            ch = cap[name]
+            _say(f"eBay at {cap['revisions_before']} revisions today, run {name}: "
+                 f"{ch['changed']:,} changed, {ch['pushed']:,} pushed, {ch['held']:,} held, "
+                 f"{ch['failed']:,} refused, {ch['http_calls']:,} calls, "
+                 f"{ch['wall_seconds']:.1f} s")
+        _say(f"  eBay shows the first run's figure on {cap['shown_after']:,} listings")
     report = {"command": " ".join(["bench/marketplaces/run.py", *(argv or sys.argv[1:])]),
-              "first_sync": first, "stock": stock}
+              "first_sync": first, "stock": stock, "ebay_revision_cap": cap}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
     return 0

@@ -128,6 +128,7 @@ def cross_check(spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
             if ref not in spec.context:
                 out.append(((*where, "params" if s.transport == "rest" else "variables", key),
                             f"unknown context {ref!r}; declared: {sorted(spec.context) or 'none'}"))
+        out += _check_conn_refs(where, s.path, values)
         if s.transport == "graphql":
             out += _check_graphql_variables(where, s)
         out += _check_incremental(where, s)
@@ -206,6 +207,16 @@ def _check_graphql_variables(where: KeyPath, s: GraphQLStreamSpec) -> list[tuple
             for v in sorted(v for v in wanted if v) if f"${v}" not in s.query]
 
 
+def _check_conn_refs(where: KeyPath, path: str, values: dict[str, Any]
+                     ) -> list[tuple[KeyPath, str]]:
+    """``{conn.x}`` names a Connection's ``extra.<key>`` (the runtime refuses secret keys)."""
+    spots = [(("path",), path)] + [(("params", k), v) for k, v in values.items()
+                                   if isinstance(v, str)]
+    return [((*where, *at), f"placeholder {{{n}}}: only {{conn.extra.<key>}} may fill a request")
+            for at, text in spots for n in placeholders(text)
+            if n.startswith("conn.") and not n.startswith("conn.extra.")]
+
+
 def _check_incremental(where: KeyPath, s: RestStreamSpec | GraphQLStreamSpec
                        ) -> list[tuple[KeyPath, str]]:
     inc = s.incremental
@@ -246,7 +257,8 @@ def _check_incremental(where: KeyPath, s: RestStreamSpec | GraphQLStreamSpec
 
 def _check_parent(where: KeyPath, name: str, s: RestStreamSpec | GraphQLStreamSpec,
                   spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
-    needed = {n for n in placeholders(s.path) if not n.startswith(("context.", "window."))}
+    needed = {n for n in placeholders(s.path)
+              if not n.startswith(("context.", "window.", "conn."))}
     if s.parent is None:
         return [((*where, "path"), f"path placeholder {{{n}}} needs a parent stream")
                 for n in sorted(needed)]

@@ -26,7 +26,7 @@ import requests
 from synchub.config.connector import ConnectorSpec
 from synchub.errors import ConfigError, FatalAPIError
 from synchub.registry import REGISTRY
-from synchub.runtime.connection import ConnectionInfo
+from synchub.runtime.connection import ConnectionInfo, is_secret_name
 from synchub.runtime.http import ClientStats, HttpClient
 from synchub.runtime.ratelimit import Pace
 from synchub.runtime.records import RejectedRecord
@@ -150,10 +150,11 @@ class ConnectorClient:
         return spec
 
     def resolve(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Fill ``{context.name}`` placeholders in param or variable values."""
+        """Fill ``{context.name}`` and ``{conn.extra.key}`` placeholders in param or
+        variable values."""
         out = {}
         for key, value in values.items():
-            if isinstance(value, str) and "{context." in value:
+            if isinstance(value, str) and ("{context." in value or "{conn." in value):
                 value = PLACEHOLDER.sub(self._context_value, value)
             out[key] = value
         return out
@@ -168,7 +169,20 @@ class ConnectorClient:
 
     def _context_value(self, match: re.Match[str]) -> str:
         name = match[1]
-        return str(self.context()[name[8:]]) if name.startswith("context.") else match[0]
+        if name.startswith("context."):
+            return str(self.context()[name[8:]])
+        if name.startswith("conn."):
+            return self.conn_value(name[5:])
+        return match[0]
+
+    def conn_value(self, name: str) -> str:
+        """A ``{conn.extra.<key>}`` placeholder's value: a Connection's ``extra`` value that
+        identifies the account (a seller id, a marketplace), never a secret, since it
+        travels in URLs that logs and errors show."""
+        if not name.startswith("extra.") or is_secret_name(name[6:]):
+            raise ConfigError(f"placeholder {{conn.{name}}}: only a non-secret "
+                              "extra.<key> of the Connection may be filled into a request")
+        return str(self.conn.field(name))
 
     def _read_substream(self, name: str, s: Any, state: dict[str, Any] | None,
                         window_end: datetime | None, full_refresh: bool) -> Iterator[Page]:

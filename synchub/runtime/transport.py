@@ -116,7 +116,8 @@ class RequestTransport(Transport):
 
 def fill_path(client: ConnectorClient, path: str, window: Window | None,
               values: dict[str, Any]) -> str:
-    """Fill ``{window.start}``, ``{context.x}`` and input placeholders in a request path."""
+    """Fill ``{window.start}``, ``{context.x}``, ``{conn.extra.key}`` and input
+    placeholders in a request path."""
     if "{" not in path:
         return path
     in_path = {**window.path_values(), **values} if window is not None else values
@@ -127,6 +128,8 @@ def fill_path(client: ConnectorClient, path: str, window: Window | None,
             return quote(str(in_path[name]), safe="")
         if name.startswith("context."):
             return quote(str(client.context()[name[8:]]), safe="")
+        if name.startswith("conn."):
+            return quote(client.conn_value(name[5:]), safe="")
         return m[0]
 
     return PLACEHOLDER.sub(fill, path)

@@ -53,6 +53,7 @@ CASES = [
     ("ebay", "shipments", "shipping_fulfillments"),
     ("amazon", "shipments", "orders"),
     ("amazon", "fba_inventory", "fba_inventory"),
+    ("amazon", "listings", "listings"),
     ("amazon", "payouts", "financial_event_groups"),
     ("amazon", "financial_events", "financial_events"),
     ("amazon", "refunds", "financial_events"),

@@ -84,6 +84,9 @@ INVALID = [
     ("placeholder without parent", "  lines:\n    path: /orders/{order_id}/lines\n"
      "    record_selector: lines\n", ":9: streams.lines.path: path placeholder {order_id} needs "
      "a parent stream"),
+    ("a Connection value that is not extra.<key>", "  lines:\n    path: /sellers/{conn.password}"
+     "\n    record_selector: lines\n", ":9: streams.lines.path: placeholder {conn.password}: "
+     "only {conn.extra.<key>} may fill a request"),
     ("graphql variable not declared", "  items:\n    transport: graphql\n    path: /graphql.json\n"
      "    query: 'query { items(first: 5) { id } }'\n    record_selector: data.items\n"
      "    paginator: {type: single}\n    page_size: 5\n    page_size_param: first\n",

@@ -277,3 +277,105 @@ def test_finances_refuse_a_late_window_and_an_unknown_group_and_429_past_the_bur
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[0].headers["x-amzn-RateLimit-Limit"] == "0.001"
     assert answers[2].json()["errors"][0]["code"] == "QuotaExceeded"
+
+
+def listings_path(account: Any, seller: str | None = None) -> str:
+    return f"/listings/2021-08-01/items/{seller or account.seller_id}"
+
+
+def test_listings_search_pages_oldest_change_first_and_shows_the_fbm_quantity(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    access = token(http, server, account).json()["access_token"]
+    query = {"marketplaceIds": DE, "includedData": "summaries,fulfillmentAvailability",
+             "sortBy": "lastUpdatedDate", "sortOrder": "ASC", "pageSize": 20}
+    pages = [get(http, server, account, listings_path(account), access, **query).json()]
+    while "nextToken" in pages[-1].get("pagination", {}):
+        pages.append(get(http, server, account, listings_path(account), access,
+                         pageToken=pages[-1]["pagination"]["nextToken"], **query).json())
+    items = [i for p in pages for i in p["items"]]
+    assert len(pages) == 3 and pages[0]["numberOfResults"] == 60
+    assert "previousToken" in pages[1]["pagination"]
+    assert [i["sku"] for i in items] == [f"SKU-{n:03d}" for n in range(60)]
+    changed = [i["summaries"][0]["lastUpdatedDate"] for i in items]
+    assert changed == sorted(changed)
+    assert items[1]["summaries"][0] | {"lastUpdatedDate": "-", "createdDate": "-"} == {
+        "marketplaceId": DE, "asin": "B000000001", "productType": "PRODUCT",
+        "conditionType": "new_new", "status": ["BUYABLE", "DISCOVERABLE"],
+        "itemName": "Item SKU-001", "createdDate": "-", "lastUpdatedDate": "-"}
+    assert items[1]["fulfillmentAvailability"] == [{"fulfillmentChannelCode": "DEFAULT",
+                                                    "quantity": 0}]
+    # the FBA SKUs are Amazon's: their channel, no quantity
+    assert items[45]["fulfillmentAvailability"] == [{"fulfillmentChannelCode": "AMAZON_EU"}]
+
+
+def test_a_patch_is_what_the_search_reads_back_and_moves_the_listing_last(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    access = token(http, server, account).json()["access_token"]
+    patch = {"productType": "PRODUCT", "patches": [
+        {"op": "replace", "path": "/attributes/fulfillment_availability",
+         "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 17}]}]}
+    answer = http.patch(base(server, account) + listings_path(account) + "/SKU-003",
+                        params={"marketplaceIds": DE}, json=patch, timeout=10,
+                        headers={"x-amz-access-token": access})
+    assert answer.json()["status"] == "ACCEPTED"
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    found = get(http, server, account, listings_path(account), access, marketplaceIds=DE,
+                includedData="fulfillmentAvailability", sortOrder="DESC",
+                lastUpdatedAfter=since.strftime("%Y-%m-%dT%H:%M:%SZ")).json()
+    assert found["numberOfResults"] == 1
+    assert found["items"] == [{"sku": "SKU-003", "fulfillmentAvailability": [
+        {"fulfillmentChannelCode": "DEFAULT", "quantity": 17}]}]
+
+
+def test_a_search_pages_through_at_most_a_thousand_listings(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    account.listings.update({f"BULK-{n:04d}": {"productType": "PRODUCT", "quantity": 1}
+                             for n in range(1000)})
+    access = token(http, server, account).json()["access_token"]
+    query = {"marketplaceIds": DE, "sortBy": "sku", "sortOrder": "ASC", "pageSize": 20}
+    last = get(http, server, account, listings_path(account), access, **query).json()
+    pages = 1
+    while "nextToken" in last.get("pagination", {}):
+        last = get(http, server, account, listings_path(account), access,
+                   pageToken=last["pagination"]["nextToken"], **query).json()
+        pages += 1
+    assert pages == 50 and last["numberOfResults"] == 1060
+    assert last["items"][-1]["sku"] == "BULK-0999"          # the 1,000th: no further page
+
+
+@pytest.mark.parametrize(("params", "status", "message"), [
+    ({}, 400, "marketplaceIds"),
+    ({"marketplaceIds": "XX"}, 400, "Invalid marketplaceIds"),
+    ({"marketplaceIds": DE, "pageSize": 21}, 400, "between 1 and 20"),
+    ({"marketplaceIds": DE, "includedData": "everything"}, 400, "Invalid includedData"),
+    ({"marketplaceIds": DE, "sortBy": "price"}, 400, "Invalid sortBy"),
+    ({"marketplaceIds": DE, "lastUpdatedAfter": "yesterday"}, 400, "ISO 8601"),
+    ({"marketplaceIds": DE, "identifiers": "SKU-001"}, 400, "identifiersType"),
+    ({"marketplaceIds": DE, "pageToken": "not-ours"}, 400, "Invalid pageToken"),
+])
+def test_listings_search_refusals_use_the_errors_envelope(
+        http: requests.Session, server: SandboxServer, account: Any,
+        params: dict[str, Any], status: int, message: str) -> None:
+    access = token(http, server, account).json()["access_token"]
+    refused = get(http, server, account, listings_path(account), access, **params)
+    assert refused.status_code == status
+    (error,) = refused.json()["errors"]
+    assert error["code"] == "InvalidInput" and message in error["message"]
+    other = get(http, server, account, listings_path(account, "A0THERSELLER"), access,
+                marketplaceIds=DE)
+    assert other.status_code == 403 and other.json()["errors"][0]["code"] == "Unauthorized"
+
+
+def test_listings_search_has_its_own_usage_plan(
+        http: requests.Session, server: SandboxServer, account: Any) -> None:
+    clock = FakeClock()
+    account.limit_clock = clock
+    account.rate_limits = True
+    access = token(http, server, account).json()["access_token"]
+    answers = [get(http, server, account, listings_path(account), access, marketplaceIds=DE)
+               for _ in range(6)]
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+    assert {a.headers["x-amzn-RateLimit-Limit"] for a in answers} == {"5"}
+    clock.now += 1 / 5
+    assert get(http, server, account, listings_path(account), access,
+               marketplaceIds=DE).status_code == 200

@@ -117,6 +117,19 @@ def test_changes_of_one_sku_are_coalesced_to_the_last(mock_http: responses.Reque
     assert pub.stats.write_calls == pub.minimum_calls(changes) == 2
 
 
+def test_the_product_type_read_with_the_listing_is_sent_unless_the_options_name_one(
+        mock_http: responses.RequestsMock) -> None:
+    # the listings stream keeps a listing's productType in inventory_item_external_id
+    for sku in ("A-1", "B-2", "C-3"):
+        mock_http.add_callback(responses.PATCH, f"{ITEMS}/{sku}", callback=accepted)
+    pub = publisher(product_types={"B-2": "SHIRT"})
+    typed = [ListingChange("A-1", 5, None, sku="A-1", inventory_item_id="LUGGAGE"),
+             ListingChange("B-2", 6, None, sku="B-2", inventory_item_id="LUGGAGE"),
+             change("C-3", 7)]
+    pub.push(typed)
+    assert [b["productType"] for _, b in patches(mock_http)] == ["LUGGAGE", "SHIRT", "PRODUCT"]
+
+
 def test_an_fba_location_is_never_patched_and_fails_by_name(mock_http: responses.RequestsMock
                                                             ) -> None:
     # FBA stock left out of the self-fulfilled master's locations would look like a listing

@@ -9,8 +9,9 @@ token lifetime), ``pagination_ttl`` (pagination token lifetime), ``stated_rates`
 rates ``x-amzn-RateLimit-Limit`` states, per operation), ``plans`` (the enforced rate and
 burst per operation), ``clock`` (epoch seconds: token and pagination expiry, the
 two-minute rule) and ``limit_clock`` (the usage plans' buckets). Listings: ``listings``
-(seller SKU -> product type and the seller-fulfilled quantity, read back with
-:meth:`quantity`) and ``refusals`` (seller SKU -> an issue the next patches of it answer
+(seller SKU -> product type, the seller-fulfilled quantity read back with :meth:`quantity`,
+ASIN, fulfillment channel: ``DEFAULT``, or ``AMAZON_EU`` for the FBA SKUs; a patch stamps
+its change time) and ``refusals`` (seller SKU -> an issue the next patches of it answer
 INVALID with). FBA: ``fba`` (marketplace -> seller SKU -> the units Amazon holds; set with
 :meth:`set_fba`). Money: the Finances API's groups and events are drawn from the orders
 (:mod:`.finances`).
@@ -43,12 +44,14 @@ USAGE_PLANS: dict[str, tuple[float, int]] = {
     "getOrder": (0.5, 30),
     "getMarketplaceParticipations": (0.016, 15),
     "patchListingsItem": (5.0, 5),
+    "searchListingsItems": (5.0, 5),
     "getInventorySummaries": (2.0, 2),
     "listFinancialEventGroups": (0.5, 30),
     "listFinancialEventsByGroupId": (0.5, 30),
 }
 FBA_SKUS = range(40, 60)      # SKU-040 .. SKU-059 are stocked at Amazon in every marketplace
 LISTED_SKUS = 60              # SKU-000 .. SKU-059, the SKUs the orders sell
+AFN_CHANNEL = "AMAZON_EU"     # the fulfillment channel code of a listing Amazon fulfils
 STATUSES = ("PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED")
 STATUS_WEIGHTS = (1, 2, 1, 8, 1)
 NEXT_STATUS = {"PENDING": "UNSHIPPED", "UNSHIPPED": "SHIPPED", "PARTIALLY_SHIPPED": "SHIPPED",
@@ -96,8 +99,7 @@ class AmazonStore(BaseStore):
         self.buckets: dict[str, OperationBucket] = {}
         self.records: dict[str, dict[str, Any]] = {}
         self.listings: dict[str, dict[str, Any]] = {
-            f"SKU-{n:03d}": {"productType": "PRODUCT", "quantity": 0}
-            for n in range(LISTED_SKUS)}
+            f"SKU-{n:03d}": self._listing(n) for n in range(LISTED_SKUS)}
         self.refusals: dict[str, dict[str, Any]] = {}
         self.fba: dict[str, dict[str, dict[str, Any]]] = {
             mid: {f"SKU-{n:03d}": self._fba_unit(mid, n) for n in FBA_SKUS}
@@ -153,6 +155,12 @@ class AmazonStore(BaseStore):
         return self.stated_rates.get(operation, self.plans[operation][0])
 
     # --- listings -----------------------------------------------------------------------
+    def _listing(self, n: int) -> dict[str, Any]:
+        """Listing ``SKU-<n>``: merchant-fulfilled, or Amazon's for the FBA SKUs."""
+        return {"productType": "PRODUCT", "quantity": 0, "asin": f"B0{n:08d}",
+                "channel": AFN_CHANNEL if n in FBA_SKUS else "DEFAULT",
+                "_created": YEAR_START + n * DAY, "_changed": YEAR_START + n * DAY}
+
     def quantity(self, sku: str) -> int | None:
         """The seller-fulfilled (DEFAULT channel) quantity a listing now shows."""
         with self.lock:

@@ -24,6 +24,8 @@ What docs/systems/amazon.md lists from Amazon's pages:
   ``{sku, status: ACCEPTED | INVALID, submissionId, issues: [{code, message, severity,
   attributeNames}]}``; an unknown SKU is 404 ``NotFound``, a malformed request 400
   ``InvalidInput``, another seller's id 403 ``Unauthorized``.
+- ``GET /listings/2021-08-01/items/{sellerId}`` (searchListingsItems, 5 a second, burst
+  5): the same listings, filtered, sorted and paged (:mod:`.listings`).
 - ``GET /fba/inventory/v1/summaries`` (getInventorySummaries, 2 a second, burst 2):
   ``granularityType=Marketplace``, ``granularityId``, exactly one ``marketplaceIds``,
   ``details``, ``startDateTime``, ``sellerSkus`` (at most 50), ``nextToken`` ->
@@ -52,7 +54,8 @@ from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
-from synchub.sandbox.amazon import finances
+from synchub.sandbox.amazon import finances, listings
+from synchub.sandbox.amazon.replies import errors, invalid, list_of
 from synchub.sandbox.amazon.store import MARKETPLACES, AmazonStore
 from synchub.sandbox.kit.auth import same_secret
 from synchub.sandbox.kit.http import Reply, VendorAPI, relative_path
@@ -73,18 +76,6 @@ TOKEN_PATH = "/auth/o2/token"  # noqa: S105 - an endpoint
 _request_ids = itertools.count(1)
 
 
-def errors(status: int, code: str, message: str, details: str = "",
-           headers: dict[str, str] | None = None) -> Reply:
-    """The SP-API error envelope."""
-    return Reply(status, {"errors": [{"code": code, "message": message, "details": details}]},
-                 dict(headers or {}))
-
-
-def invalid(message: str, details: str = "") -> Reply:
-    """A 400 ``InvalidInput``."""
-    return errors(400, "InvalidInput", message, details)
-
-
 def operation_of(path: str) -> str | None:
     """The usage plan a request path falls under (None: the token endpoint)."""
     if path.startswith("/orders/2026-01-01/orders/"):
@@ -94,7 +85,8 @@ def operation_of(path: str) -> str | None:
     if path == "/sellers/v1/marketplaceParticipations":
         return "getMarketplaceParticipations"
     if path.startswith("/listings/2021-08-01/items/"):
-        return "patchListingsItem"
+        # /items/{sellerId} searches, /items/{sellerId}/{sku} is one listing
+        return ("searchListingsItems" if path.count("/") == 4 else "patchListingsItem")
     if path == "/fba/inventory/v1/summaries":
         return "getInventorySummaries"
     if path == "/finances/v0/financialEventGroups":
@@ -193,10 +185,6 @@ def render(store: AmazonStore, order: dict[str, Any], included: set[str]) -> dic
     return out
 
 
-def _list_of(query: Any, name: str) -> list[str]:
-    return [v for raw in query.getlist(name) for v in raw.split(",") if v]
-
-
 def search_orders(store: AmazonStore, call: Call) -> Reply:
     """``GET /orders/2026-01-01/orders``: searchOrders, paged by ``paginationToken``."""
     query = call.query
@@ -259,13 +247,13 @@ def _search_query(query: Any, now: float) -> tuple[dict[str, Any], Reply | None]
                            "request.", f"{end_name}: {query[end_name]}")
     if not 1 <= limit <= PAGE_MAX:
         return {}, invalid(f"maxResultsPerPage must be between 1 and {PAGE_MAX}.")
-    markets = _list_of(query, "marketplaceIds")
+    markets = list_of(query, "marketplaceIds")
     if len(markets) > 50:
         return {}, invalid("marketplaceIds accepts at most 50 values.")
     unknown = [m for m in markets if m not in MARKETPLACES]
     if unknown:
         return {}, invalid("Invalid marketplaceIds.", f"Unknown marketplace id: {unknown[0]}")
-    included = _list_of(query, "includedData")
+    included = list_of(query, "includedData")
     bad = [d for d in included if d not in INCLUDED_DATA]
     if bad:
         return {}, invalid("Invalid includedData.", f"Unknown value: {bad[0]}")
@@ -279,7 +267,7 @@ def get_order(store: AmazonStore, call: Call) -> Reply:
     if order is None:
         return errors(404, "NotFound", "The requested order was not found.",
                       f"orderId: {call.path['order_id']}")
-    included = set(_list_of(call.query, "includedData"))
+    included = set(list_of(call.query, "includedData"))
     return Reply(200, {"order": render(store, order, included)})
 
 
@@ -298,7 +286,7 @@ def patch_listing(store: AmazonStore, call: Call) -> Reply:
     if seller != store.seller_id:
         return errors(403, "Unauthorized", "Access to requested resource is denied.",
                       "The seller id does not match the authorized selling partner.")
-    markets = _list_of(call.query, "marketplaceIds")
+    markets = list_of(call.query, "marketplaceIds")
     if len(markets) != 1:
         return invalid("marketplaceIds must name exactly one marketplace.")
     if markets[0] not in store.marketplace_ids:
@@ -347,6 +335,7 @@ def patch_listing(store: AmazonStore, call: Call) -> Reply:
                            "issues": issues})
     if quantity is not None:
         listing["quantity"] = quantity
+    listing["_changed"] = store.stamp()       # the listing's lastUpdatedDate
     return Reply(200, {"sku": sku, "status": "ACCEPTED", "submissionId": submission,
                        "issues": []})
 
@@ -367,7 +356,7 @@ def inventory_summaries(store: AmazonStore, call: Call) -> Reply:
         if query.get("granularityType") != "Marketplace":
             return invalid("granularityType must be Marketplace.")
         market = query.get("granularityId", "")
-        markets = _list_of(query, "marketplaceIds")
+        markets = list_of(query, "marketplaceIds")
         if len(markets) != 1:
             return invalid("marketplaceIds must name exactly one marketplace.")
         if market not in store.marketplace_ids or markets[0] != market:
@@ -378,7 +367,7 @@ def inventory_summaries(store: AmazonStore, call: Call) -> Reply:
                 start = parse_time(query["startDateTime"])
             except ValueError:
                 return invalid("startDateTime is not in ISO 8601 format.")
-        skus = _list_of(query, "sellerSkus")
+        skus = list_of(query, "sellerSkus")
         if len(skus) > 50:
             return invalid("sellerSkus accepts at most 50 values.")
         q = {"market": market, "start": start, "skus": skus,
@@ -500,6 +489,7 @@ ROUTES = (
     Route("GET", f"{BASE}/sellers/v1/marketplaceParticipations", participations),
     Route("GET", f"{BASE}/orders/2026-01-01/orders", search_orders),
     Route("GET", BASE + "/orders/2026-01-01/orders/{order_id}", get_order),
+    Route("GET", BASE + "/listings/2021-08-01/items/{seller_id}", listings.search),
     Route("PATCH", BASE + "/listings/2021-08-01/items/{seller_id}/{sku}", patch_listing),
     Route("GET", f"{BASE}/fba/inventory/v1/summaries", inventory_summaries),
     Route("GET", f"{BASE}/finances/v0/financialEventGroups", event_groups),

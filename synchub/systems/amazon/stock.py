@@ -37,11 +37,13 @@ class AmazonListingsPublisherOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     product_type: str = Field(
-        default="PRODUCT", description="The productType sent with every patch; PRODUCT is "
-        "Amazon's type for offer-level attributes such as fulfillment_availability.")
+        default="PRODUCT", description="The productType sent with a patch when neither "
+        "product_types nor the listing read (its inventory_item_external_id, the listings "
+        "stream) names one; PRODUCT is Amazon's type for offer-level attributes such as "
+        "fulfillment_availability.")
     product_types: dict[str, str] = Field(
         default_factory=dict, description="productType per seller SKU, where a listing's "
-        "own type must be named.")
+        "own type must be named; wins over the type read with the listing.")
     op: Literal["replace", "merge"] = Field(
         default="replace", description="replace sets the whole attribute (restock date and "
         "lead time left out); merge changes only the quantity.")
@@ -79,12 +81,12 @@ class AmazonListingsPublisher(StockPublisher):
     def push(self, changes: Sequence[ListingChange]) -> list[PushOutcome]:
         """Patch each distinct SKU once with its last figure; one outcome per change."""
         seller = str(self.client.conn.field(self.options.seller_id_field))
-        last: dict[tuple[str, str], int] = {}
+        last: dict[tuple[str, str], tuple[int, str | None]] = {}
         for change in changes:
-            last[self._target(change)] = change.quantity
+            last[self._target(change)] = change.quantity, change.inventory_item_id
         answers = {target: (FBA_REFUSAL if target[0].startswith(FBA_PREFIX)
-                            else self._patch(seller, *target, quantity))
-                   for target, quantity in last.items()}
+                            else self._patch(seller, *target, quantity, listed_type))
+                   for target, (quantity, listed_type) in last.items()}
         out = []
         for change in changes:
             status, shown, error = answers[self._target(change)]
@@ -107,14 +109,17 @@ class AmazonListingsPublisher(StockPublisher):
                 f"and {self.options.marketplace_id_field} is empty",
                 key="stock_publisher.options.marketplace_id_field") from None
 
-    def body(self, sku: str, quantity: int) -> dict[str, Any]:
-        """The patch request of one SKU."""
-        return {"productType": self.options.product_types.get(sku, self.options.product_type),
+    def body(self, sku: str, quantity: int, listed_type: str | None = None) -> dict[str, Any]:
+        """The patch request of one SKU; ``listed_type`` is the productType read with the
+        listing (searchListingsItems' summary), used unless ``product_types`` names one."""
+        kind = self.options.product_types.get(sku) or listed_type or self.options.product_type
+        return {"productType": kind,
                 "patches": [{"op": self.options.op, "path": ATTRIBUTE, "value": [
                     {"fulfillment_channel_code": self.options.fulfillment_channel_code,
                      "quantity": quantity}]}]}
 
-    def _patch(self, seller: str, marketplace: str, sku: str, quantity: int
+    def _patch(self, seller: str, marketplace: str, sku: str, quantity: int,
+               listed_type: str | None
                ) -> tuple[Literal["pushed", "failed"], int | None, str | None]:
         # spec.path: /listings/2021-08-01/items
         url = (f"{self.client.base_url}{self.spec.path.rstrip('/')}/{quote(seller, safe='')}"
@@ -123,7 +128,7 @@ class AmazonListingsPublisher(StockPublisher):
         try:
             _, answer = self.client.http.request(
                 "rest", "PATCH", url, params={"marketplaceIds": marketplace},
-                json=self.body(sku, quantity))
+                json=self.body(sku, quantity, listed_type))
         except FatalAPIError as exc:
             if exc.status not in REFUSED_STATUSES:
                 raise
