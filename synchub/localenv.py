@@ -38,6 +38,9 @@ DEMO_STORES = [
     "taobao:demo:orders=200",     # the day before the sandbox started, read in 30 min windows
     "jd:demo:orders=150",
     "pinduoduo:demo:orders=150",
+    "youzan:demo:orders=80",      # eight buyers, shipping from the China warehouse
+    "udesk:demo:customers=0",     # an empty service desk: the Youzan buyers are pushed to it
+    "sf_express:demo",
 ]
 
 
