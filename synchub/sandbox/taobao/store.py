@@ -20,8 +20,9 @@ The catalog (``items``): one item per product, ``num_iid`` 600000000000 + its in
 with SKUs have 25 (``sku_id`` 5100000000000 + 100 x index + n, outer ids ``LJ-250``,
 ``LJ-250-01``...) and their ``num`` is the sum of the SKUs'; ``MOON-8`` and ``BAMBOO-L`` have
 none. Every item is on sale (``approve_status`` onsale) but ``BAMBOO-L``, which waits in the
-warehouse (instock); a stock write stamps the item's ``modified``. Tests read figures with :meth:`TaobaoStore.quantity` and make an item refuse stock
-writes with :meth:`TaobaoStore.refuse_item`.
+warehouse (instock); a stock write stamps the item's and the written SKUs' ``modified``.
+Tests read figures with :meth:`TaobaoStore.quantity` and make an item refuse stock writes
+with :meth:`TaobaoStore.refuse_item`.
 """
 
 from __future__ import annotations
