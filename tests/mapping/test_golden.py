@@ -65,6 +65,10 @@ CASES = [
     ("youzan", "orders", "orders"),
     ("youzan", "refunds", "refunds"),
     ("jd", "refunds", "refunds"),
+    ("taobao", "sku_listings", "items"),
+    ("taobao", "item_listings", "items"),
+    ("jd", "listings", "skus"),
+    ("pinduoduo", "listings", "goods"),
 ]
 # fixture orders whose totals are inconsistent on purpose
 INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730"),

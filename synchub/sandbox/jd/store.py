@@ -11,6 +11,10 @@ money as yuan text, items under ``itemInfoList``, the consignee under ``consigne
 except on one order in 17, whose payment is 10 yuan lower than its parts (a JD coupon not
 itemized in the answer), so that the hub's adjustment shows. Orders are placed in the day
 before the store was created.
+
+The catalogue: one ware per product (``wareId`` 10000800000 + its index) with one SKU
+(``skuId`` 100012000000 + its index, ``outerId`` the product's code), its stock in
+``stock``; :meth:`JdStore.skus` is what ``jingdong.sku.read.searchSkuList`` lists.
 """
 
 from __future__ import annotations
@@ -56,6 +60,11 @@ def sku_id(index: int) -> str:
     return str(100_012_000_000 + index)
 
 
+def ware_id(index: int) -> str:
+    """The JD wareId (商品) of the product at ``index``: one SKU each here."""
+    return str(10_000_800_000 + index)
+
+
 class JdStore(BaseStore):
     """One POP seller: the app's key and secret, the seller's access_token, the orders."""
 
@@ -77,6 +86,8 @@ class JdStore(BaseStore):
         self.orders: dict[str, dict[str, Any]] = {}
         # the catalog's stock per skuId (the products' SKUs, as the orders name them)
         self.stock: dict[str, int] = {sku_id(k): 0 for k in range(len(PRODUCTS))}
+        # when each SKU last changed (a stock write stamps it): searchSkuList's modified
+        self.sku_modified: dict[str, int] = dict.fromkeys(self.stock, self.created_at - 7 * 86_400)
         self.stock_refusals: dict[str, tuple[str, str]] = {}
         self.shipments: list[dict[str, Any]] = []
         self.refunds: dict[str, dict[str, Any]] = {}
@@ -123,6 +134,23 @@ class JdStore(BaseStore):
                       "checkRemark": "", "_checked": now}
             self.refunds[refund["id"]] = refund
             return refund
+
+    def skus(self) -> list[dict[str, Any]]:
+        """The catalogue's SKUs as ``jingdong.sku.read.searchSkuList`` shows them (every
+        field), in skuId order; all on sale (status 1)."""
+        with self.lock:
+            return [{"skuId": int(sku_id(k)), "wareId": int(ware_id(k)), "outerId": outer,
+                     "skuName": title, "jdPrice": cents(price), "status": 1,
+                     "stockNum": self.stock[sku_id(k)],
+                     "created": beijing(self.created_at - 30 * 86_400),
+                     "modified": beijing(self.sku_modified[sku_id(k)])}
+                    for k, (title, outer, price) in enumerate(PRODUCTS)]
+
+    def set_stock(self, sku: str, quantity: int) -> None:
+        """A SKU's stock set now (``jingdong.stock.write.updateSkuStock``)."""
+        with self.lock:
+            self.stock[sku] = quantity
+            self.sku_modified[sku] = self.stamp_shared()
 
     def refuse_sku(self, sku: str, code: str, zh_desc: str) -> None:
         """Make every stock write of a SKU answer this refusal."""
@@ -190,7 +218,7 @@ class JdStore(BaseStore):
             freight = 0 if goods >= 9900 else 600
             item = order["itemInfoList"][0]
             item.update(skuId=sku_id(k), outerSkuId=outer, skuName=title, jdPrice=cents(price),
-                        itemTotal=str(count), wareId=str(10_000_800_000 + k), productNo=outer)
+                        itemTotal=str(count), wareId=ware_id(k), productNo=outer)
             order.update(itemInfoList=[item], orderState="WAIT_SELLER_STOCK_OUT",
                          orderTotalPrice=cents(goods), orderSellerPrice=cents(goods),
                          orderPayment=cents(goods + freight), freightPrice=cents(freight),
@@ -213,7 +241,7 @@ class JdStore(BaseStore):
             goods += price * count
             items.append({"skuId": sku_id(k), "outerSkuId": outer,
                           "skuName": title, "jdPrice": cents(price), "itemTotal": str(count),
-                          "wareId": str(10_000_800_000 + k), "productNo": outer,
+                          "wareId": ware_id(k), "productNo": outer,
                           "giftPoint": "0"})
         seller = r.choice((0, 0, 1000, 2000))
         freight = 0 if goods >= 9900 else 600

@@ -15,6 +15,11 @@ As the JOS docs describe it (jos.jd.com: "API调用说明", "签名算法", "错
   Invalid Method, 19 Invalid access_token;
 - ``jingdong.stock.write.updateSkuStock``: ``skuId``, ``stockNum`` (the full figure),
   optional ``storeId``; answers ``{"code": "0", "success": true}`` in the envelope;
+- ``jingdong.sku.read.searchSkuList``: the seller's SKUs (``wareId``, ``skuId``,
+  ``skuStatuValue`` 1 on sale / 2 off / 4 deleted, ``pageNo``, ``page_size``, ``field``
+  the fields wanted: ``outerId``, ``stockNum``, ``status``, ``skuName``, ``modified``...);
+  answers ``page {data, pageNo, pageSize, totalItem}``; a stock write shows at once in
+  ``stockNum`` and stamps ``modified``;
 - ``jingdong.pop.order.shipment``: ``orderId``, ``logiCoprId`` (the carrier's id),
   ``logiNo`` (the waybill); answers ``sopjosshipment_result {success, errorCode,
   chineseErrCode, englishErrCode}``, success false when refused; the order moves from
@@ -179,8 +184,37 @@ def update_sku_stock(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
         refusal = store.stock_refusals.get(sku)
         if refusal is not None:
             raise JosError(refusal[0], refusal[1], refusal[1])
-        store.stock[sku] = int(num)
+        store.set_stock(sku, int(num))
     return {"success": True}
+
+
+SKU_STATUSES = frozenset({"1", "2", "4"})    # 上架, 下架, 删除
+MAX_SKU_PAGE = 100
+
+
+def search_sku_list(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
+    """``jingdong.sku.read.searchSkuList``: the seller's SKUs, by ware, SKU or status,
+    ``pageNo`` from 1, ``page_size`` 1..100; ``field`` names the fields beyond skuId and
+    wareId. Answers ``page {data, pageNo, pageSize, totalItem}``."""
+    size, page = str(b.get("page_size", "20")), str(b.get("pageNo", "1"))
+    if not size.isdigit() or not 1 <= int(size) <= MAX_SKU_PAGE or not page.isdigit() \
+            or page == "0":
+        raise JosError("67", f"page_size 取值范围 1-{MAX_SKU_PAGE}, pageNo 从 1 开始",
+                       "Invalid page_size or pageNo")
+    statuses = {s.strip() for s in str(b.get("skuStatuValue") or "").split(",") if s.strip()}
+    if statuses - SKU_STATUSES:
+        raise JosError("67", "skuStatuValue 取值为 1 上架, 2 下架, 4 删除",
+                       "Invalid skuStatuValue")
+    wares = {w for w in str(b.get("wareId") or "").split(",") if w}
+    wanted = {s for s in str(b.get("skuId") or "").split(",") if s}
+    fields = {f.strip() for f in str(b.get("field") or "").split(",") if f.strip()}
+    rows = [s for s in store.skus() if (not statuses or str(s["status"]) in statuses)
+            and (not wares or str(s["wareId"]) in wares)
+            and (not wanted or str(s["skuId"]) in wanted)]
+    n, number = int(size), int(page)
+    shown = [{k: v for k, v in s.items() if k in fields or k in ("skuId", "wareId")}
+             for s in rows[(number - 1) * n: number * n]]
+    return {"data": shown, "pageNo": number, "pageSize": n, "totalItem": len(rows)}
 
 
 def refund_apply_list(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
@@ -241,6 +275,7 @@ def order_shipment(store: JdStore, b: dict[str, Any]) -> dict[str, Any]:
 # method: (the key its result is under, or None: merged into the envelope, handler)
 METHODS = {"jingdong.pop.order.search": ("searchorderinfo_result", order_search),
            "jingdong.stock.write.updateSkuStock": (None, update_sku_stock),
+           "jingdong.sku.read.searchSkuList": ("page", search_sku_list),
            "jingdong.pop.order.shipment": ("sopjosshipment_result", order_shipment),
            "jingdong.pop.afs.soa.refundapply.queryPageList": ("queryResult",
                                                               refund_apply_list)}

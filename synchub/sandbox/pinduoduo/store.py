@@ -13,6 +13,10 @@ except on one order in 17, whose pay_amount is 3 yuan lower than its parts, so t
 hub's adjustment shows. ``receiver_phone`` is plain only while the order waits to be shipped
 (``order_status`` 1), masked (``138****1234``) after that, as the docs say; name and address
 are masked the same way. Orders are placed in the day before the store was created.
+
+The catalogue: one goods per product (``goods_id`` 300000000 + its index) with one SKU
+(``sku_id`` 1100000000 + 10 x its index, ``outer_id`` the product's code), its stock in
+``stock``; :meth:`PinduoduoStore.goods` is what ``pdd.goods.list.get`` lists.
 """
 
 from __future__ import annotations
@@ -143,6 +147,26 @@ class PinduoduoStore(BaseStore):
         """Put goods in a promotion slot (资源位): their stock may no longer decrease."""
         with self.lock:
             self.promoted.add(goods_id)
+
+    def goods(self) -> list[dict[str, Any]]:
+        """The catalogue as ``pdd.goods.list.get`` lists it: one goods per product, on sale,
+        with its one SKU (``sku_quantity`` the stock writes set), in goods_id order."""
+        with self.lock:
+            out = []
+            for k, (title, outer, _price, spec) in enumerate(PRODUCTS):
+                goods_id, sku = goods_sku(k)
+                quantity = self.stock[(goods_id, sku)]
+                out.append({
+                    "goods_id": goods_id, "goods_name": title, "goods_quantity": quantity,
+                    "goods_reserve_quantity": 0, "is_more_sku": 0, "is_onsale": 1,
+                    "image_url": f"https://img.pddpic.com/sandbox/{goods_id}.jpeg",
+                    "thumb_url": f"https://img.pddpic.com/sandbox/{goods_id}-thumb.jpeg",
+                    "created_at": self.created_at - 30 * 86_400,
+                    "sku_list": [{"sku_id": sku, "outer_id": outer,
+                                  "outer_goods_id": outer.split("-")[0], "spec": spec,
+                                  "sku_quantity": quantity, "reserve_quantity": 0,
+                                  "is_sku_onsale": 1}]})
+            return out
 
     def updated_between(self, start: int, end: int) -> list[dict[str, Any]]:
         """Orders updated in ``[start, end]``, newest update first."""

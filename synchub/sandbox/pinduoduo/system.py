@@ -20,6 +20,12 @@ As the PDD open platform docs describe it (open.pinduoduo.com, 开发者文档 "
   ``update_type`` (1 full, the default; 2 added, the result not below 0); goods in a
   promotion slot (资源位) may not decrease; answers ``goods_quantity_update_response
   {is_success}``;
+- ``pdd.goods.list.get``: the seller's goods, ``page`` from 1, ``page_size`` 1..100
+  (default 100), filters ``is_onsale`` (0/1) and ``outer_id``; answers
+  ``goods_list_get_response {total_count, goods_list[{goods_id, goods_name,
+  goods_quantity, is_onsale, is_more_sku, sku_list[{sku_id, outer_id, outer_goods_id,
+  spec, sku_quantity, reserve_quantity, is_sku_onsale}]}]}``; a stock write shows at once
+  in ``sku_quantity`` and ``goods_quantity``;
 - ``pdd.logistics.online.send``: ``order_sn``, ``logistics_id`` (an id of
   ``pdd.logistics.companies.get``), ``tracking_number``; a pending order (1) moves to
   shipped (2); answers ``logistics_online_send_response {is_success}``.
@@ -193,6 +199,23 @@ def quantity_update(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
     return {"goods_quantity_update_response": {"is_success": True}}
 
 
+def goods_list_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
+    """``pdd.goods.list.get``: the seller's goods with their SKUs, ``page`` from 1,
+    ``page_size`` 1..100 (default 100), optionally only on sale (``is_onsale`` 1) or off
+    (0), or those with an SKU of this ``outer_id``."""
+    size = _int(p, "page_size", 100, 1, 100)
+    page = _int(p, "page", 1, 1, 10**6)
+    onsale = p.get("is_onsale", "")
+    if onsale not in ("", "0", "1"):
+        raise PddError(10000, "参数错误", "invalid_parameter", "is_onsale 取值 0 或 1")
+    rows = [g for g in store.goods()
+            if (onsale == "" or g["is_onsale"] == int(onsale))
+            and (not p.get("outer_id")
+                 or any(s["outer_id"] == p["outer_id"] for s in g["sku_list"]))]
+    return {"goods_list_get_response": {"total_count": len(rows),
+                                        "goods_list": rows[(page - 1) * size: page * size]}}
+
+
 def refund_increment_get(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
     """``pdd.refund.list.increment.get``: after-sales by last update, at most 30 minutes."""
     start, end = _window(p)
@@ -238,7 +261,8 @@ def online_send(store: PinduoduoStore, p: dict[str, str]) -> dict[str, Any]:
 METHODS = {"pdd.order.number.list.increment.get": increment_get,
            "pdd.logistics.online.send": online_send,
            "pdd.refund.list.increment.get": refund_increment_get,
-           "pdd.goods.quantity.update": quantity_update}
+           "pdd.goods.quantity.update": quantity_update,
+           "pdd.goods.list.get": goods_list_get}
 
 
 def gateway(store: PinduoduoStore, call: Call) -> Reply:

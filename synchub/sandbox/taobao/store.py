@@ -19,14 +19,16 @@ include ``step`` and ``tmall_i18n``, which TOP leaves out unless ``type`` names 
 The catalog (``items``): one item per product, ``num_iid`` 600000000000 + its index; items
 with SKUs have 25 (``sku_id`` 5100000000000 + 100 x index + n, outer ids ``LJ-250``,
 ``LJ-250-01``...) and their ``num`` is the sum of the SKUs'; ``MOON-8`` and ``BAMBOO-L`` have
-none. Tests read figures with :meth:`TaobaoStore.quantity` and make an item refuse stock
-writes with :meth:`TaobaoStore.refuse_item`.
+none. Every item is on sale (``approve_status`` onsale) but ``BAMBOO-L``, which waits in the
+warehouse (instock); a stock write stamps the item's and the written SKUs' ``modified``.
+Tests read figures with :meth:`TaobaoStore.quantity` and make an item refuse stock writes
+with :meth:`TaobaoStore.refuse_item`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from synchub.sandbox.kit.limits import BanningQuota
@@ -101,10 +103,14 @@ class TaobaoStore(BaseStore):
         for index, (title, outer, _price, _props) in enumerate(PRODUCTS):
             skus = {} if outer in PLAIN_ITEMS else {
                 str(SKU_BASE + 100 * index + n): {
-                    "outer_id": outer if n == 0 else f"{outer}-{n:02d}", "quantity": 0}
+                    "outer_id": outer if n == 0 else f"{outer}-{n:02d}", "quantity": 0,
+                    "_modified": self.created_at - 7 * 86_400}
                 for n in range(SKUS_PER_ITEM)}
-            self.items[ITEM_BASE + index] = {"title": title, "outer_id": outer, "num": 0,
-                                             "skus": skus}
+            self.items[ITEM_BASE + index] = {
+                "title": title, "outer_id": outer, "num": 0, "skus": skus,
+                # the last one waits in the warehouse (仓库中): taobao.items.inventory.get
+                "approve_status": "instock" if index == len(PRODUCTS) - 1 else "onsale",
+                "_modified": self.created_at - 7 * 86_400}
         self.item_refusals: dict[int, tuple[str, str]] = {}
         self.shipments: list[dict[str, Any]] = []   # taobao.logistics.offline.send, in order
         count = self.volume["orders"]
@@ -133,6 +139,21 @@ class TaobaoStore(BaseStore):
                 return int(item["num"])
             sku = item["skus"].get(sku_id)
             return None if sku is None else int(sku["quantity"])
+
+    def item_changed(self, num_iid: int, skus: Iterable[dict[str, Any]] = ()) -> int:
+        """Stamp an item and the SKUs written modified now, as a stock write does; the time."""
+        with self.lock:
+            now = self.stamp_shared()
+            self.items[num_iid]["_modified"] = now
+            for sku in skus:
+                sku["_modified"] = now
+            return now
+
+    def catalog(self, status: str) -> list[tuple[int, dict[str, Any]]]:
+        """The items of one ``approve_status`` (onsale, instock), newest num_iid first."""
+        with self.lock:
+            return sorted(((iid, item) for iid, item in self.items.items()
+                           if item["approve_status"] == status), reverse=True)
 
     def refuse_item(self, num_iid: int, sub_code: str, sub_msg: str) -> None:
         """Make every stock write of an item answer this refusal (an item in a promotion)."""

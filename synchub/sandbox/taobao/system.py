@@ -29,6 +29,10 @@ the two trade APIs:
 - ``taobao.item.quantity.update``: ``num_iid`` and ``quantity`` required, ``sku_id`` or
   ``outer_id`` for one SKU, ``type`` as above; answers ``item {num_iid, num, modified}``.
 
+- ``taobao.items.onsale.get``, ``taobao.items.inventory.get`` and
+  ``taobao.items.seller.list.get``: the catalogue, read by :mod:`.items` (which see);
+  a stock write stamps the item's ``modified``.
+
 - ``taobao.logistics.offline.send``: ``tid``, ``out_sid`` (the waybill), ``company_code``
   (a code of ``taobao.logistics.companies.get``); a trade waiting to be shipped moves to
   WAIT_BUYER_CONFIRM_GOODS; answers ``shipping {is_success}``.
@@ -51,7 +55,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -63,31 +66,13 @@ from synchub.sandbox.kit.http import Reply, VendorAPI
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
 from synchub.sandbox.kit.times import beijing, parse_beijing
+from synchub.sandbox.taobao.items import inventory_get, onsale_get, seller_list_get
 from synchub.sandbox.taobao.store import COMPANIES, DEFAULT_TYPES, SHIPPABLE, TaobaoStore
+from synchub.sandbox.taobao.top import TopError, int_param
 
 FORM = "application/x-www-form-urlencoded"
 DAY = 86_400
 SKEW = 600
-_request_ids = itertools.count(1)
-
-
-class TopError(Exception):
-    """A refusal in TOP's words."""
-
-    def __init__(self, code: int, msg: str, sub_code: str | None = None,
-                 sub_msg: str | None = None) -> None:
-        super().__init__(msg)
-        self.code, self.msg, self.sub_code, self.sub_msg = code, msg, sub_code, sub_msg
-
-    def reply(self) -> Reply:
-        """``{"error_response": ...}`` with HTTP 200, as TOP answers every error."""
-        body: dict[str, Any] = {"code": self.code, "msg": self.msg,
-                                "request_id": f"sbx{next(_request_ids):010d}"}
-        if self.sub_code:
-            body["sub_code"] = self.sub_code
-        if self.sub_msg:
-            body["sub_msg"] = self.sub_msg
-        return Reply(200, {"error_response": body})
 
 
 def signature(secret: str, params: Mapping[str, str], method: str) -> str | None:
@@ -152,16 +137,6 @@ def _check_system(store: TaobaoStore, p: dict[str, str]) -> None:
         raise TopError(27, "Invalid session", "invalid-sessionkey", "SessionKey非法")
 
 
-def _int(p: dict[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = p.get(name, "")
-    if raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise TopError(41, "Invalid arguments:" + name, "isv.invalid-parameter",
-                       f"{name} must be from {low} to {high}")
-    return int(raw)
-
-
 def _fields(p: dict[str, str]) -> tuple[set[str], set[str] | None]:
     raw = p.get("fields", "")
     if not raw:
@@ -197,8 +172,8 @@ def _paged(rows: list[dict[str, Any]], p: dict[str, str], outer: str, inner: str
            show: Any) -> tuple[dict[str, Any], int]:
     """One page of ``rows`` as TOP lists them: ``total_results`` (or ``has_next``) and
     ``{outer: {inner: [...]}}``, no ``outer`` key on an empty page; and the page number."""
-    size = _int(p, "page_size", 40, 1, 100)
-    page = _int(p, "page_no", 1, 1, 10**6)
+    size = int_param(p, "page_size", 40, 1, 100)
+    page = int_param(p, "page_no", 1, 1, 10**6)
     shown = [show(r) for r in rows[(page - 1) * size: page * size]]
     answer: dict[str, Any] = {}
     if p.get("use_has_next") == "true":
@@ -276,7 +251,7 @@ SHIPPED = frozenset({"WAIT_BUYER_CONFIRM_GOODS", "TRADE_BUYER_SIGNED", "TRADE_FI
 
 
 def _stock_type(p: dict[str, str]) -> int:
-    return _int(p, "type", 1, 1, 2)
+    return int_param(p, "type", 1, 1, 2)
 
 
 def _item_of(store: TaobaoStore, p: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -331,7 +306,7 @@ def skus_quantity_update(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any
     for (_sid, entry), quantity in found:   # all or nothing: checked before any is written
         _set(entry, quantity, kind)
     item["num"] = sum(int(s["quantity"]) for s in item["skus"].values())
-    now = beijing(int(time.time()))
+    now = beijing(store.item_changed(num_iid, [entry for (_sid, entry), _q in found]))
     return {"skus_quantity_update_response": {"item": {
         "num_iid": num_iid, "modified": now, "skus": {"sku": [
             {"sku_id": int(sid), "quantity": entry["quantity"], "modified": now}
@@ -356,13 +331,16 @@ def item_quantity_update(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any
                            f"SKU {p[key]} 不存在")
         _set(sku[1], int(raw), kind)
         item["num"] = sum(int(s["quantity"]) for s in item["skus"].values())
+        written = [sku[1]]
     elif item["skus"]:
         raise TopError(41, "Invalid arguments:sku_id", "isv.invalid-parameter",
                        "该商品有 SKU, 请指定 sku_id 或 outer_id")
     else:
         item["num"] = int(raw) if kind == 1 else max(int(item["num"]) + int(raw), 0)
+        written = []
+    now = beijing(store.item_changed(num_iid, written))
     return {"item_quantity_update_response": {"item": {
-        "num_iid": num_iid, "num": item["num"], "modified": beijing(int(time.time()))}}}
+        "num_iid": num_iid, "num": item["num"], "modified": now}}}
 
 
 def refunds_receive_get(store: TaobaoStore, p: dict[str, str]) -> dict[str, Any]:
@@ -417,7 +395,10 @@ METHODS = {"taobao.trades.sold.increment.get": increment_get,
            "taobao.refunds.receive.get": refunds_receive_get,
            "taobao.trade.fullinfo.get": fullinfo_get,
            "taobao.skus.quantity.update": skus_quantity_update,
-           "taobao.item.quantity.update": item_quantity_update}
+           "taobao.item.quantity.update": item_quantity_update,
+           "taobao.items.onsale.get": onsale_get,
+           "taobao.items.inventory.get": inventory_get,
+           "taobao.items.seller.list.get": seller_list_get}
 
 
 def gateway(store: TaobaoStore, call: Call) -> Reply:

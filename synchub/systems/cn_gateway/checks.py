@@ -12,7 +12,8 @@ from synchub.systems.cn_gateway.specs import GatewayStreamSpec
 
 def check_stream(where: KeyPath, s: GatewayStreamSpec, spec: ConnectorSpec
                  ) -> list[tuple[KeyPath, str]]:
-    """Signed auth, a page size for numbered pages, both window bounds and a start."""
+    """Signed auth, a page size for numbered pages, a detail envelope, both window bounds
+    and a start."""
     out: list[tuple[KeyPath, str]] = []
     auth: Any = spec.auth  # the connector model widened by the registered auth specs
     if auth.type != "gateway_signed":
@@ -23,6 +24,11 @@ def check_stream(where: KeyPath, s: GatewayStreamSpec, spec: ConnectorSpec
     if s.paginator.type != "single" and not (s.page_size and s.page_size_param):
         out.append(((*where, "page_size"),
                     f"paginator {s.paginator.type!r} needs page_size and page_size_param"))
+    if s.detail is not None and s.detail.response_key is None \
+            and "{method}" not in s.response_key:
+        out.append(((*where, "detail", "response_key"),
+                    f"the stream's response_key {s.response_key!r} names no {{method}}: "
+                    "give the detail call its own"))
     inc = s.incremental
     if inc is not None:
         at = (*where, "incremental")

@@ -111,6 +111,23 @@ class GatewayErrorsSpec(StrictModel):
         default=None, description="With success_path: the result's error message.")
 
 
+class GatewayDetailSpec(StrictModel):
+    """A second call per page: the page's records named by id, a batch a call, whose answer's
+    records take the place of the page's (a list API that lacks what a detail API gives).
+    """
+
+    method: str = Field(description="The detail API, e.g. taobao.items.seller.list.get.")
+    params: dict[str, ParamValue] = Field(default={}, description="Its business parameters.")
+    id_path: JMESPath = Field(description="The id of a list record, e.g. num_iid.")
+    ids_param: str = Field(description="The parameter that names the ids, e.g. num_iids.")
+    separator: str = Field(default=",", description="Between the ids of one call.")
+    batch_size: int = Field(gt=0, description="Ids per call: the API's maximum (TOP: 20).")
+    record_selector: JMESPath = Field(description="Applied inside the detail's envelope.")
+    response_key: str | None = Field(
+        default=None, description="The detail's envelope; default the stream's "
+                                  "response_key template, rendered with this method.")
+
+
 class GatewayStreamSpec(StrictModel):
     """A stream read through a signed gateway: one URL, the method as a parameter."""
 
@@ -138,4 +155,7 @@ class GatewayStreamSpec(StrictModel):
     page_size: int | None = Field(default=None, gt=0)
     page_size_param: str | None = None
     incremental: WindowedIncrementalSpec | None = None
+    detail: GatewayDetailSpec | None = Field(
+        default=None, description="Each page's records read again through a detail API, "
+                                  "batch_size ids a call; its records are handed on.")
     mappings: list[str] = []

@@ -10,7 +10,8 @@ An incremental stream is read window by window: from the stored cursor (less the
 lookback) to the run's end (less the safety lag), in windows of at most ``window_size``,
 each read whole (with ``backward_pages``: from its last page back) before its end is
 stored as the cursor. A record met twice in one window (moved between pages while they
-were read) is handed on once.
+were read) is handed on once. A stream with ``detail`` reads each page's records again
+through a detail API, a batch of ids a call (:mod:`.detail`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from synchub.runtime.paginators import Request, create_paginator
 from synchub.runtime.records import RejectedRecord, only_objects, split_objects
 from synchub.runtime.transport import Page, RequestTransport, Sender, param_values
 from synchub.systems.cn_gateway.calls import gateway_form
+from synchub.systems.cn_gateway.detail import detail_stream, read_details
 from synchub.systems.cn_gateway.errors import open_envelope, response_key
 from synchub.systems.cn_gateway.paging import BackwardPagesPaginator
 
@@ -126,6 +128,7 @@ class GatewayTransport(RequestTransport):
         paginator = create_paginator(spec.paginator, stream=name, page_size=spec.page_size)
         selector = client.selector(spec.record_selector)
         cursor = spec.incremental.cursor_field if spec.incremental else None
+        detail = detail_stream(spec)
         seen: set[str] = set()
         while True:
             response, body = self.call(client, spec, request)
@@ -148,6 +151,9 @@ class GatewayTransport(RequestTransport):
                 if key not in seen:
                     seen.add(key)
                     fresh.append(record)
+            if detail is not None and fresh:
+                fresh, unnamed = read_details(self.call, client, name, spec, detail, fresh)
+                rejected = [*rejected, *unnamed]
             number += 1
             last = paginator.finished
             yield Page(fresh, state_after if last else None, number, rejected)

@@ -161,6 +161,10 @@ SIGNED = {"type": "gateway_signed", "signer": "top_hmac_sha256"}
     (SIGNED, {"incremental": {"cursor_field": "modified", "start_param": "start_modified",
                               "window_size": "30m", "initial_lookback": "1d"}},
      "streams.orders.incremental.end_param", "sends both bounds"),
+    (SIGNED, {"response_key": "trades_response",
+              "detail": {"method": "taobao.trade.fullinfo.get", "id_path": "tid",
+                         "ids_param": "tid", "batch_size": 1, "record_selector": "trade"}},
+     "streams.orders.detail.response_key", "names no {method}"),
 ])
 def test_connector_checks(tmp_path: Path, auth: dict[str, Any], orders: dict[str, Any],
                           key: str, message: str) -> None:
