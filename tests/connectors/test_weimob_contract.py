@@ -31,7 +31,8 @@ HOST = "https://dopen.weimob.com"
 TOKEN_URL = f"{HOST}/fuwu/b/oauth2/token"
 API = f"{HOST}/apigw/weimob_shop/v2.0"
 ORDERS_URL, DETAIL_URL = f"{API}/order/list/search", f"{API}/order/detail/get"
-CLIENT_ID, SECRET, SHOP, VID = "4FF19749D0F5F4A1", "9D0C75C6DCDB0503", "4020112345678", "6000321521837"
+CLIENT_ID, SECRET = "4FF19749D0F5F4A1", "9D0C75C6DCDB0503"
+SHOP, VID = "4020112345678", "6000321521837"
 ORDERS = json.loads((ROOT / "tests/mapping/fixtures/weimob/orders.json").read_text(
     encoding="utf-8"))["data"]["pageList"]
 STATE = {"cursor": "2025-06-18T12:05:00Z"}            # less the 5-minute lookback: 12:00
@@ -241,5 +242,5 @@ def test_a_refused_refresh_token_says_to_authorize_again(
                                                 "error_description": "refresh_token 已过期"})
     cache = MemoryTokenCache()
     cache.save(auth_for(cache).key, TokenSet("stale", 0.0, "r-old", None))
-    with pytest.raises(FatalAPIError, match="invalid_grant.*authorize again"):
+    with pytest.raises(FatalAPIError, match=r"invalid_grant.*authorize again"):
         auth_for(cache, code=None).token()

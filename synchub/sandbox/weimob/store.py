@@ -301,8 +301,8 @@ class WeimobStore(BaseStore):
                 "createTime": ms(placed), "updateTime": ms(updated),
                 "payTime": ms(placed + 60) if paid else 0,
                 "finishTime": ms(updated) if status == DONE else 0}
-        discounts = [{"discountType": 3, "name": "满500减10", "discountAmount": cents(shop_discount),
-                      "discountLevel": 2}] if shop_discount else []
+        discounts = [{"discountType": 3, "name": "满500减10", "discountLevel": 2,
+                      "discountAmount": cents(shop_discount)}] if shop_discount else []
         amount_infos = [{"type": FREIGHT, "description": "运费", "amount": cents(freight)}]
         if points:
             amount_infos.append({"type": 5, "description": "积分抵扣", "amount": cents(points)})

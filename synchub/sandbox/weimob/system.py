@@ -42,10 +42,10 @@ from synchub.sandbox.kit.http import Reply, VendorAPI, json_value
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
 from synchub.sandbox.weimob.store import (
+    DONE,
     EXPRESS,
     PENDING,
     SHIPPED,
-    DONE,
     TO_SHIP,
     WeimobStore,
 )

@@ -67,10 +67,13 @@ class WeimobErrorsSpec(StrictModel):
 class WeimobDetailSpec(StrictModel):
     """A detail API called per listed record that lacks ``missing`` (its lines)."""
 
-    path: str = Field(description="The detail API, e.g. /apigw/weimob_shop/v2.0/order/detail/get.")
-    key: JMESPath = Field(description="The listed record's id, e.g. orderInfo.orderBaseInfo.orderNo.")
+    path: str = Field(description="The detail API, e.g. "
+                                  "/apigw/weimob_shop/v2.0/order/detail/get.")
+    key: JMESPath = Field(description="The listed record's id, e.g. "
+                                      "orderInfo.orderBaseInfo.orderNo.")
     key_param: str = Field(description="The body key the id goes in, e.g. orderNo.")
-    missing: JMESPath = Field(description="Where the record holds what the list may leave out.")
+    missing: JMESPath = Field(description="Where the record holds what the list may leave "
+                                          "out.")
 
 
 class WeimobStreamSpec(StrictModel):

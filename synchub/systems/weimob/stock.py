@@ -118,11 +118,14 @@ def _failures(data: Any, sent: set[Target], path: str) -> dict[Target, str]:
         if not isinstance(fail, dict):
             continue
         raw = str(fail.get("goodsId") or "")
-        goods = int(raw) if raw.isdigit() else None
+        if not raw.isdigit():
+            continue
+        goods = int(raw)
         message = str(fail.get("message") or "refused")
+        # a goods refused without naming its SKUs: every SKU of it that was sent
         skus = fail.get("skuIdSet") or [s for g, s in sent if g == goods]
         for sku in skus:
-            key = (goods, int(sku)) if str(sku).isdigit() and goods is not None else None
-            if key in sent:
-                out[key] = message  # type: ignore[index]
+            key = (goods, int(sku)) if str(sku).isdigit() else None
+            if key is not None and key in sent:
+                out[key] = message
     return out
