@@ -169,6 +169,16 @@ def test_bad_client_credentials_name_the_connection_and_hide_the_secret(
     assert "shop_id" in text and SECRET not in text
 
 
+def test_a_token_refusal_answered_with_http_200_names_the_errcode(
+        mock_http: responses.RequestsMock) -> None:
+    mock_http.post(TOKEN_URL, json={"code": {"errcode": "80001001000102",
+                                             "errmsg": "shop_id 无效"}, "data": None})
+    with client() as c, pytest.raises(FatalAPIError) as caught:
+        read(c)
+    assert "80001001000102: shop_id 无效" in str(caught.value)
+    assert "connection 'weimob_shop'" in str(caught.value)
+
+
 def test_listings_send_the_stores_vid_and_page_by_number(
         mock_http: responses.RequestsMock) -> None:
     rows = [{"itemId": 1, "itemSkuId": n, "productCode": f"LJ-{n}",

@@ -30,6 +30,7 @@ from synchub.errors import FatalAPIError, register_secret
 from synchub.runtime.auth import connection_secret
 from synchub.runtime.classify import classify
 from synchub.runtime.connection import ConnectionInfo
+from synchub.systems.weimob.errors import refusal
 from synchub.systems.weimob.specs import WeimobAuthSpec
 from synchub.systems.weimob.tokens import MemoryTokenCache, TokenCache, TokenSet, cache_key
 
@@ -132,16 +133,24 @@ class WeimobAuth(AuthBase):
         if resp.status_code in (400, 401, 403):
             raise FatalAPIError(self._refused(resp, params["grant_type"]),
                                 status=resp.status_code, url=self.token_url)
-        return classify(resp)
+        body = classify(resp)
+        if isinstance(body, dict) and not body.get("access_token") and (
+                body.get("error") or refusal(body) is not None):
+            # a refusal answered with HTTP 200 (an OAuth error or Weimob's envelope)
+            raise FatalAPIError(self._refused(resp, params["grant_type"], body),
+                                status=resp.status_code, url=self.token_url)
+        return body
 
-    def _refused(self, resp: requests.Response, grant: str) -> str:
-        try:
-            body = resp.json()
-        except ValueError:
-            body = {}
+    def _refused(self, resp: requests.Response, grant: str, body: Any = None) -> str:
+        if body is None:
+            try:
+                body = resp.json()
+            except ValueError:
+                body = {}
         body = body if isinstance(body, dict) else {}
-        error = body.get("error") or body.get("errcode") or resp.status_code
-        detail = body.get("error_description") or body.get("errmsg") or resp.reason
+        found = refusal(body)
+        error = body.get("error") or (found and found[0]) or resp.status_code
+        detail = body.get("error_description") or (found and found[1]) or resp.reason
         hint = {"client_credentials": "check client_id, client_secret, extra shop_id and "
                                       "shop_type of the Connection",
                 "authorization_code": "the code may be used or expired: authorize again",
