@@ -224,6 +224,32 @@ def parse_datetime(args: Any) -> Transform:
     return fn
 
 
+@GENERIC("from_epoch", takes_args=True)
+def from_epoch(args: Any) -> Transform:
+    """Unix time (a number or digit text) to an aware UTC datetime: ``{unit: ms}`` or
+    ``{unit: s}``. Epoch time has no zone to get wrong, so sources that send it (Weimob's
+    milliseconds) need no offset guessed."""
+    if not isinstance(args, dict) or args.get("unit") not in ("ms", "s") or len(args) != 1:
+        raise ValueError("from_epoch takes {unit: ms} or {unit: s}")
+    scale = 1000 if args["unit"] == "ms" else 1
+
+    def fn(value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | str) or \
+                (isinstance(value, str) and not value.strip().isdigit()):
+            raise TransformError("is not a unix time", value)
+        number = int(value)
+        try:
+            return datetime.fromtimestamp(number / scale, UTC) if scale == 1 else \
+                datetime.fromtimestamp(number // 1000, UTC).replace(
+                    microsecond=(number % 1000) * 1000)
+        except (OverflowError, OSError, ValueError):
+            raise TransformError("is out of range for a unix time", value) from None
+
+    return fn
+
+
 @GENERIC("enum", takes_args=True)
 def enum(args: Any) -> Transform:
     """Closed-set normalization: ``{map: {src: canonical}, default: x, missing: y}``.

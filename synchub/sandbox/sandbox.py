@@ -33,6 +33,7 @@ from synchub.sandbox.squarespace.store import SquarespaceStore
 from synchub.sandbox.squarespace.system import SYSTEM as SQUARESPACE
 from synchub.sandbox.taobao.system import SYSTEM as TAOBAO
 from synchub.sandbox.udesk.system import SYSTEM as UDESK
+from synchub.sandbox.weimob.system import SYSTEM as WEIMOB
 from synchub.sandbox.woocommerce.store import WooStore
 from synchub.sandbox.woocommerce.system import SYSTEM as WOOCOMMERCE
 from synchub.sandbox.youzan.system import SYSTEM as YOUZAN
@@ -53,6 +54,7 @@ SIMULATED: tuple[System, ...] = (
     PINDUODUO,
     JD,
     YOUZAN,
+    WEIMOB,
     SF_EXPRESS,
     UDESK,
 )

@@ -64,6 +64,9 @@ CASES = [
     ("jd", "orders", "orders"),
     ("youzan", "orders", "orders"),
     ("youzan", "refunds", "refunds"),
+    ("weimob", "orders", "orders"),
+    ("weimob", "refunds", "rights"),
+    ("weimob", "inventory_levels", "skus"),
     ("jd", "refunds", "refunds"),
     ("taobao", "sku_listings", "items"),
     ("taobao", "item_listings", "items"),
@@ -74,7 +77,8 @@ CASES = [
 INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730"),
                 ("amazon", "171-9004512-3317125"), ("taobao", "4200000000012411116"),
                 ("pinduoduo", "261207-000000127521694"),
-                ("jd", "290001775872"), ("youzan", "E20250616150000011100004")}
+                ("jd", "290001775872"), ("youzan", "E20250616150000011100004"),
+                ("weimob", "30250000016269")}
 
 
 def test_every_shipped_mapping_has_a_golden_case() -> None:
@@ -108,7 +112,8 @@ def test_mapping_matches_golden(system: str, mapping: str, fixture: str) -> None
 
 
 @pytest.mark.parametrize("system", ["shopify", "woocommerce", "squarespace", "amazon", "ebay",
-                                    "taobao", "pinduoduo", "jd", "youzan"])
+                                    "taobao", "pinduoduo", "jd", "youzan",
+                                    "weimob"])
 def test_orders_reconcile_unless_inconsistent_on_purpose(system: str) -> None:
     for order in _map(system, "orders", "orders"):
         codes = [w["code"] for w in order["warnings"]]

@@ -36,6 +36,10 @@ CASES: list[tuple[str, Any, Any, Any]] = [
     ("parse_datetime", {"assume": "UTC"}, "2025-03-01T10:15:00",
      datetime(2025, 3, 1, 10, 15, tzinfo=UTC)),
     ("parse_datetime", {"assume": "UTC"}, "", None),
+    ("from_epoch", {"unit": "ms"}, 1750248000123,
+     datetime(2025, 6, 18, 12, 0, 0, 123000, tzinfo=UTC)),
+    ("from_epoch", {"unit": "s"}, "1750248000", datetime(2025, 6, 18, 12, 0, tzinfo=UTC)),
+    ("from_epoch", {"unit": "ms"}, "", None),
     ("enum", {"map": {"on-hold": "on_hold"}, "default": "open"}, "on-hold", "on_hold"),
     ("enum", {"map": {"on-hold": "on_hold"}, "default": "open"}, "weird", "open"),
     ("enum", {"map": {"a": 1}, "missing": "none"}, None, "none"),
@@ -89,6 +93,9 @@ ERRORS = [
     ("to_bool", NO_ARGS, "maybe", "'maybe' is not a boolean"),
     ("parse_datetime", NO_ARGS, "2025-03-01T10:15:00", "has no timezone offset"),
     ("parse_datetime", NO_ARGS, "yesterday", "is not an ISO 8601 date-time"),
+    ("from_epoch", {"unit": "ms"}, "2025-06-18", "is not a unix time"),
+    ("from_epoch", {"unit": "ms"}, True, "is not a unix time"),
+    ("from_epoch", {"unit": "s"}, 10**20, "is out of range"),
     ("enum", {"map": {"a": 1}}, "b", "is not one of ['a']"),
     ("sum_decimal", NO_ARGS, ["1", "x"], "'x' is not a decimal amount"),
 ]
@@ -105,6 +112,7 @@ BAD_ARGS = [
     ("enum", "x", "enum needs"),
     ("round", "two", "round takes"),
     ("parse_datetime", {"assume": "CET"}, "assume must be UTC"),
+    ("from_epoch", {"unit": "us"}, "from_epoch takes"),
     ("split", "", "non-empty separator"),
 ]
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from synchub.sandbox import Sandbox, SandboxServer
-from synchub.sandbox.kit.cn_goods import merchant_codes
+from synchub.sandbox.kit.cn_demo import merchant_codes
 from synchub.sandbox.odoo.catalog import CN_STOCK, CUSTOMERS, WH2_STOCK, WH_STOCK
 
 PASSWORD = "odoo_sandbox_demo"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from synchub.sandbox.kit import pools
-from synchub.sandbox.kit.cn_goods import merchant_codes
+from synchub.sandbox.kit.cn_demo import merchant_codes
 from synchub.sandbox.kit.seed import YEAR_SECONDS, YEAR_START, rng_for, stable_int
 from synchub.sandbox.odoo.models import MODELS
 

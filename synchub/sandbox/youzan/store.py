@@ -30,7 +30,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from synchub.sandbox.kit.cn_goods import GOODS, SKUS_PER_ITEM, SOLD_WITHOUT_SKUS, sku_code
+from synchub.sandbox.kit.cn_demo import (
+    ADDRESSES,
+    PEOPLE,
+    PRODUCTS,
+    SKUS_PER_ITEM,
+    SOLD_WITHOUT_SKUS,
+    mobile,
+    sku_code,
+)
 from synchub.sandbox.kit.limits import BanningQuota
 from synchub.sandbox.kit.money import cents
 from synchub.sandbox.kit.seed import hex128, rng_for, weighted
@@ -50,20 +58,8 @@ STATUS_STR = {"WAIT_BUYER_PAY": "待支付", "WAIT_SELLER_SEND_GOODS": "待发�
               "TRADE_CLOSE": "已关闭"}
 UNKNOWN_STATUS = "TRADE_FROZEN_SANDBOX"   # served for poisoned orders: no such status
 PER_MINUTE, BAN_SECONDS = 600, 5          # the sandbox's call quota (Youzan's is per package)
-# the SKU property a Youzan SKU shows, per item (items without SKUs have none)
-PROPERTIES = ("净含量:250g", "颜色:中国红", "套餐:两只装", "尺码:M", "颜色:白色", "", "")
-PRODUCTS = tuple((title, outer, fen, prop)  # title, outer id, price in fen, SKU property
-                 for (title, outer, fen), prop in zip(GOODS, PROPERTIES, strict=True))
-PLAIN_ITEMS = SOLD_WITHOUT_SKUS
+
 ITEM_BASE, SKU_BASE = 600_000_001, 36_000_000
-PEOPLE = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵敏", "黄磊")
-ADDRESSES = (  # province, city, district, detail, zip
-    ("浙江省", "杭州市", "西湖区", "文三路 478 号 华星时代广场 A 座 1203 室", "310012"),
-    ("广东省", "深圳市", "南山区", "科技园南区 高新南一道 6 号", "518057"),
-    ("上海市", "上海市", "浦东新区", "世纪大道 100 号 环球金融中心 35 楼", "200120"),
-    ("北京市", "北京市", "朝阳区", "建国门外大街 1 号 国贸大厦 B 座", "100004"),
-    ("四川省", "成都市", "武侯区", "人民南路四段 11 号", "610041"),
-)
 # Youzan's express companies (youzan.logistics.express.get) as the sandbox serves them
 EXPRESS = {1: "申通快递", 2: "圆通速递", 3: "中通快递", 4: "韵达快递", 6: "百世快递",
            7: "顺丰速运", 8: "邮政快递包裹", 11: "EMS", 138: "京东快递"}
@@ -97,7 +93,7 @@ class YouzanStore(BaseStore):
         self.webhooks = WebhookSender(self, YouzanPushes(self))
         self.items: dict[int, dict[str, Any]] = {}
         for index, (title, outer, _price, _prop) in enumerate(PRODUCTS):
-            skus = {} if outer in PLAIN_ITEMS else {
+            skus = {} if outer in SOLD_WITHOUT_SKUS else {
                 SKU_BASE + 100 * index + n: {"outer_sku_id": sku_code(outer, n), "quantity": 0}
                 for n in range(SKUS_PER_ITEM)}
             self.items[ITEM_BASE + index] = {"title": title, "outer_item_id": outer,
@@ -283,7 +279,7 @@ class YouzanStore(BaseStore):
             payment -= 500          # an unitemized shop discount: the parts do not add up
         who = PEOPLE[r.randrange(len(PEOPLE))]
         province, city, district, detail, zip_code = ADDRESSES[r.randrange(len(ADDRESSES))]
-        mobile = f"1{r.choice((38, 39, 58, 86))}{r.randrange(10**8):08d}"
+        phone = mobile(r)
         encrypted = i % 3 == 1
         paid = status != "WAIT_BUYER_PAY" and not (status == "TRADE_CLOSE" and r.random() < 0.5)
         info: dict[str, Any] = {
@@ -299,10 +295,10 @@ class YouzanStore(BaseStore):
                 "root_kdt_id": self.kdt_id},
             "buyer_info": {"yz_open_id": f"lDWyZBas{hex128(self.key, 'buyer', who)[:18]}",
                            "buyer_phone": _encrypted(self.key, "tel", i) if encrypted
-                           else mobile, "fans_type": 1, "outer_user_id": ""},
+                           else phone, "fans_type": 1, "outer_user_id": ""},
             "address_info": {
                 "receiver_name": _encrypted(self.key, "name", i) if encrypted else who,
-                "receiver_tel": _encrypted(self.key, "tel", i) if encrypted else mobile,
+                "receiver_tel": _encrypted(self.key, "tel", i) if encrypted else phone,
                 "delivery_province": province, "delivery_city": city,
                 "delivery_district": district,
                 "delivery_address": _encrypted(self.key, "addr", i) if encrypted else detail,
