@@ -117,10 +117,50 @@ def _stock_summary(store: Any, since: float) -> None:
     _say("how a figure was computed: `.venv/bin/synchub stock explain SKU-00001-1`")
 
 
-def _ship_in_odoo(ready: dict[str, Any], store: Any, hub: Any, per_shop: int = 3) -> int:
-    """Ship a few orders Odoo holds (one parcel each, with DHL) and let DHL deliver half.
+# the delivery methods of the sandbox's Odoo a courier's parcels leave with
+ODOO_CARRIERS = {"dhl": "DHL Express", "sf_express": "SF Express"}
 
-    Stands in for the warehouse: under a real deployment Odoo's pickers do this.
+
+def _waybills(conn: Any, hub: Any) -> dict[str, tuple[str, str]]:
+    """Order record id -> (carrier connection, waybill number) for the orders a courier's
+    sink gave a waybill (the number is the delivery's remote id)."""
+    import sqlalchemy as sa
+
+    from synchub.store.delivery_tables import deliveries
+
+    couriers = [n for n in hub.file.sinks if "carrier" in hub.connections[n].config.roles]
+    if not couriers:
+        return {}
+    rows = conn.execute(sa.select(deliveries.c.record_id, deliveries.c.sink,
+                                  deliveries.c.remote_id).where(
+        deliveries.c.sink.in_(couriers), deliveries.c.entity == "order",
+        deliveries.c.status == "delivered", deliveries.c.remote_id.is_not(None))).all()
+    return {r.record_id: (r.sink, r.remote_id) for r in rows}
+
+
+def _stocked_at(conn: Any, erp: str) -> dict[str, str]:
+    """SKU -> the ERP location holding most of it (where the warehouse picks it)."""
+    import sqlalchemy as sa
+
+    from synchub.store import entity_table
+
+    levels = entity_table("inventory_level")
+    best: dict[str, tuple[float, str]] = {}
+    for row in conn.execute(sa.select(levels.c.data).where(levels.c.connection == erp)):
+        data = row.data if isinstance(row.data, dict) else json.loads(row.data)
+        sku, where = data.get("sku"), data.get("location_name")
+        qty = float(data.get("available") or 0)
+        if sku and where and qty > best.get(sku, (float("-inf"), ""))[0]:
+            best[sku] = (qty, where)
+    return {sku: where for sku, (_q, where) in best.items()}
+
+
+def _ship_in_odoo(ready: dict[str, Any], store: Any, hub: Any, per_shop: int = 3) -> int:
+    """Ship a few orders Odoo holds (one parcel each) and let the courier deliver half.
+
+    Stands in for the warehouse: under a real deployment Odoo's pickers do this. An order
+    a courier's sink gave a waybill (SF Express for the Youzan store) ships with that courier
+    and number; the others with DHL. Each line is picked where the ERP holds its SKU.
     """
     import sqlalchemy as sa
 
@@ -138,9 +178,16 @@ def _ship_in_odoo(ready: dict[str, Any], store: Any, hub: Any, per_shop: int = 3
     base = f"{ready['base_url']}/_sandbox"
     count = 0
     with store.engine.connect() as conn:
+        waybills = _waybills(conn, hub)
+        waybill_shops = {src for sink in hub.file.sinks
+                         if "carrier" in hub.connections[sink].config.roles
+                         for route in hub.file.sinks[sink].values()
+                         for src in route.sources or []}
+        stocked = _stocked_at(conn, erp)
         for shop in hub.file.sinks[erp].get("orders", {}).sources or []:
             rows = conn.execute(
-                sa.select(orders.c.connection, orders.c.external_id, orders.c.data)
+                sa.select(orders.c.id, orders.c.connection, orders.c.external_id,
+                          orders.c.data)
                 .join(deliveries, deliveries.c.record_id == orders.c.id)
                 .where(deliveries.c.sink == erp, deliveries.c.status == "delivered",
                        orders.c.connection == shop, ~sa.exists(shipped))
@@ -148,23 +195,33 @@ def _ship_in_odoo(ready: dict[str, Any], store: Any, hub: Any, per_shop: int = 3
             picked = 0
             for row in rows:
                 data = row.data if isinstance(row.data, dict) else json.loads(row.data)
-                lines = [{"sku": li["sku"], "quantity": li["quantity"]}
+                lines = [{"sku": li["sku"], "quantity": li["quantity"],
+                          "location": stocked.get(li["sku"], "WH/Stock")}
                          for li in data.get("lines", []) if li.get("sku")]
-                # what the shop still has to send (a shipped or cancelled order is not)
+                # what the shop still has to send (a shipped or cancelled order is not), from
+                # one location (a parcel leaves one warehouse)
                 if not lines or data.get("status") != "open" or data.get(
-                        "fulfillment_status") not in (None, "unfulfilled"):
+                        "fulfillment_status") not in (None, "unfulfilled") or len(
+                        {li["location"] for li in lines}) > 1:
                     continue
+                courier = waybills.get(row.id)
+                if courier is None and shop in waybill_shops:
+                    continue        # its parcels leave with the waybill the courier gave
                 if picked == per_shop:
                     break
                 picked += 1
-                key = f"{row.connection}:{row.external_id}".encode()
-                number = f"JD01460000{zlib.crc32(key):010d}"
+                if courier is not None:
+                    track, number = hub.connections[courier[0]].system, courier[1]
+                else:
+                    key = f"{row.connection}:{row.external_id}".encode()
+                    track, number = "dhl", f"JD01460000{zlib.crc32(key):010d}"
                 requests.post(f"{base}/odoo/demo/deliver", timeout=10, json={
                     "origin": f"{row.connection}:{row.external_id}", "lines": lines,
-                    "carrier": "DHL Express", "tracking_number": number}).raise_for_status()
+                    "carrier": ODOO_CARRIERS[track], "tracking_number": number}
+                ).raise_for_status()
                 count += 1
                 if count % 2:
-                    requests.post(f"{base}/dhl/demo/track", timeout=10, json={
+                    requests.post(f"{base}/{track}/demo/track", timeout=10, json={
                         "tracking_number": number, "status": "delivered"}).raise_for_status()
     return count
 
@@ -274,14 +331,16 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
 
     consumers = hub.file.feeds.consumers if hub.file.feeds else {}
     erp_sinks = [s for s in sinks if s in erps and receives(s) == "records"]
-    for sink in erp_sinks:
+    # a courier that receives orders gives their waybills before the warehouse ships
+    waybill_sinks = [s for s in sinks if s in carriers and receives(s) == "records"]
+    for sink in erp_sinks + waybill_sinks:
         dags_test(f"push__{sink}")
     # the warehouse ships some of what the ERP received; while Odoo's safety lag passes
     # (the newest minute is read on the next run), the other sinks and feeds run
     shipped = _ship_in_odoo(ready, store, hub)
     shipped_at = time.time()
     for sink in sinks:
-        if sink not in erp_sinks and receives(sink) == "records":
+        if sink not in erp_sinks + waybill_sinks and receives(sink) == "records":
             dags_test(f"push__{sink}")
     for name, consumer in consumers.items():
         if consumer.export is not None:
@@ -292,7 +351,8 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
         lag = max((inc.safety_lag.total_seconds() for inc in lags if inc is not None),
                   default=0.0)
         wait = shipped_at + lag + 1 - time.time()
-        _say(f"odoo: {shipped} order(s) shipped with DHL (half of them delivered)"
+        _say(f"odoo: {shipped} order(s) shipped with DHL or SF Express (half of them "
+             "delivered)"
              + (f"; waiting {wait:.0f}s for Odoo's safety lag" if wait > 0 else ""))
         if wait > 0:
             time.sleep(wait)
