@@ -35,6 +35,7 @@ from synchub.sandbox.taobao.system import SYSTEM as TAOBAO
 from synchub.sandbox.udesk.system import SYSTEM as UDESK
 from synchub.sandbox.woocommerce.store import WooStore
 from synchub.sandbox.woocommerce.system import SYSTEM as WOOCOMMERCE
+from synchub.sandbox.weidian.system import SYSTEM as WEIDIAN
 from synchub.sandbox.youzan.system import SYSTEM as YOUZAN
 
 SIMULATED: tuple[System, ...] = (
@@ -55,6 +56,7 @@ SIMULATED: tuple[System, ...] = (
     YOUZAN,
     SF_EXPRESS,
     UDESK,
+    WEIDIAN,
 )
 # system name -> store class (the systems whose stores the sandbox creates)
 SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}
