@@ -34,6 +34,7 @@ CONTEXTS = {
     "pinduoduo": MappingContext(connection="pdd_shop", system="pinduoduo"),
     "jd": MappingContext(connection="jd_shop", system="jd"),
     "youzan": MappingContext(connection="youzan_shop", system="youzan"),
+    "weidian": MappingContext(connection="weidian_shop", system="weidian"),
 }
 
 

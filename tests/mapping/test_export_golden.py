@@ -31,6 +31,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("aftership", "parcels", ["odoo/parcels"]),
     # no import golden holds shipments of Youzan orders: canonical ones from a fixture
     ("youzan", "tracking", ["../fixtures/youzan/shipments"]),
+    ("weidian", "tracking", ["../fixtures/weidian/shipments"]),
     ("sf_express", "waybills", ["taobao/orders", "jd/orders"]),
     ("udesk", "customers", ["shopify/customers", "woocommerce/customers"]),
     ("ebay", "tracking", ["ebay/shipments", "odoo/parcels", "dhl/tracking",

@@ -63,13 +63,17 @@ CASES = [
     ("jd", "orders", "orders"),
     ("youzan", "orders", "orders"),
     ("youzan", "refunds", "refunds"),
+    ("weidian", "orders", "orders"),
+    ("weidian", "listings", "items"),
+    ("weidian", "listings_plain", "items"),
     ("jd", "refunds", "refunds"),
 ]
 # fixture orders whose totals are inconsistent on purpose
 INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730"),
                 ("amazon", "171-9004512-3317125"), ("taobao", "4200000000012411116"),
                 ("pinduoduo", "261207-000000127521694"),
-                ("jd", "290001775872"), ("youzan", "E20250616150000011100004")}
+                ("jd", "290001775872"), ("youzan", "E20250616150000011100004"),
+                ("weidian", "799849904863")}
 
 
 def test_every_shipped_mapping_has_a_golden_case() -> None:
@@ -103,7 +107,8 @@ def test_mapping_matches_golden(system: str, mapping: str, fixture: str) -> None
 
 
 @pytest.mark.parametrize("system", ["shopify", "woocommerce", "squarespace", "amazon", "ebay",
-                                    "taobao", "pinduoduo", "jd", "youzan"])
+                                    "taobao", "pinduoduo", "jd", "youzan",
+                                    "weidian"])
 def test_orders_reconcile_unless_inconsistent_on_purpose(system: str) -> None:
     for order in _map(system, "orders", "orders"):
         codes = [w["code"] for w in order["warnings"]]

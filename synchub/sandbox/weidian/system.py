@@ -209,11 +209,11 @@ def stock_update(store: WeidianStore, p: dict[str, Any]) -> dict[str, Any]:
         if sku_id not in item["skus"]:
             raise WeidianError(BAD_PARAM, f"商品sku的id不存在: {sku_id}")
         changes.append((item, sku_id, stock))
-    for item, sku_id, stock in changes:
-        if sku_id is None:
-            item["stock"] = stock
+    for target, sku, figure in changes:
+        if sku is None:
+            target["stock"] = figure
         else:
-            item["skus"][sku_id]["stock"] = stock
+            target["skus"][sku]["stock"] = figure
     return {}
 
 
