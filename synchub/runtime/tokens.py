@@ -1,7 +1,7 @@
 """Access tokens shared by every client of a connection: one fetch, many users.
 
-Some vendors hand out a token for a day and count how often it is asked for (Weidian: about
-2,000 fetches a day per app). A token asked for per task, per worker, runs the count out.
+Some vendors hand out a token for a day and count how often it is asked for (a few
+thousand fetches a day per app). A token asked for per task, per worker, runs the count out.
 A token auth therefore does not keep the token itself: it asks a :class:`TokenCache` for
 it, naming the token (:class:`TokenKey`) and how to fetch a new one. The cache decides
 where the token lives and makes sure that the clients sharing it fetch once:
