@@ -33,9 +33,9 @@ from synchub.sandbox.squarespace.store import SquarespaceStore
 from synchub.sandbox.squarespace.system import SYSTEM as SQUARESPACE
 from synchub.sandbox.taobao.system import SYSTEM as TAOBAO
 from synchub.sandbox.udesk.system import SYSTEM as UDESK
+from synchub.sandbox.weidian.system import SYSTEM as WEIDIAN
 from synchub.sandbox.woocommerce.store import WooStore
 from synchub.sandbox.woocommerce.system import SYSTEM as WOOCOMMERCE
-from synchub.sandbox.weidian.system import SYSTEM as WEIDIAN
 from synchub.sandbox.youzan.system import SYSTEM as YOUZAN
 
 SIMULATED: tuple[System, ...] = (

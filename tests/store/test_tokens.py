@@ -89,7 +89,7 @@ def test_workers_starting_together_fetch_once(store: Store, db_url: str) -> None
         barrier.wait()
         try:
             got.append(keeper.token())
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(st,)) for st in stores]
