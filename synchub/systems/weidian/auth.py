@@ -98,13 +98,14 @@ class WeidianTokenAuth(AuthBase):
         token = result.get("access_token") if isinstance(result, dict) else None
         expire_in = result.get("expire_in") if isinstance(result, dict) else None
         if not isinstance(token, str) or not token:
-            raise FatalAPIError(f"{where}: the answer has no result.access_token",
+            raise FatalAPIError(f"{where} answered without result.access_token",
                                 status=resp.status_code, url=self.token_url)
         if isinstance(expire_in, str) and expire_in.isdigit():
             expire_in = int(expire_in)
         if not isinstance(expire_in, int | float) or isinstance(expire_in, bool):
-            raise FatalAPIError(f"{where}: result.expire_in is not seconds "
-                                f"({type(expire_in).__name__})", status=resp.status_code,
+            raise FatalAPIError(f"{where} answered without a lifetime in seconds "
+                                f"(result.expire_in is {type(expire_in).__name__})",
+                                status=resp.status_code,
                                 url=self.token_url)
         return CachedToken(token, self.clock() + float(expire_in))
 
