@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -35,10 +36,19 @@ from synchub.store.token_tables import auth_tokens
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def hub(tmp_path: Path) -> Hub:
+def hub(tmp_path: Path, **orders: Any) -> Hub:
+    """A hub with one weidian connection; ``orders`` overrides keys of the orders stream."""
+    connectors = ROOT / "connectors"
+    if orders:
+        connectors = tmp_path / "connectors"
+        (connectors / "weidian").mkdir(parents=True)
+        spec = yaml.safe_load((ROOT / "connectors/weidian/connector.yaml").read_text())
+        spec["streams"]["orders"].update(orders)
+        (connectors / "weidian/connector.yaml").write_text(
+            yaml.safe_dump(spec, allow_unicode=True))
     path = tmp_path / "hub.yaml"
     path.write_text(yaml.safe_dump({
-        "version": 1, "connectors_dir": str(ROOT / "connectors"),
+        "version": 1, "connectors_dir": str(connectors),
         "mappings_dir": str(ROOT / "mappings"),
         "store": {"default_url": f"sqlite:///{tmp_path / 'unused.db'}"},
         "connections": {"weidian": {"connector": "weidian", "conn_id": "weidian"}}}))
@@ -119,6 +129,38 @@ def test_orders_land_with_one_stored_token_and_a_later_run_reads_only_what_chang
     assert set(changed["orders_created"]) <= set(stored_ids(db_url))
     assert later.fetched < 20
     assert shop.token_requests == 1                            # the stored token again
+
+
+def test_orders_updated_during_a_window_read_are_neither_missed_nor_duplicated(
+        tmp_path: Path, store: Store, db_url: str) -> None:
+    plan = hub(tmp_path, page_size=5)            # one day's window, five orders a page
+    sandbox = Sandbox(seed=13)
+    shop: WeidianStore = sandbox.store("weidian", "busy", orders=60, customers=1, products=7)
+    moved: list[str] = []
+
+    def buyers_act(shop: WeidianStore, page_num: int) -> None:
+        # after each page the newest order changes: it leaves the window and every order
+        # behind it slides one place forward
+        if len(moved) < 8:
+            newest = max((o for o in shop.orders_by_id.values() if o["order_id"] not in moved),
+                         key=lambda o: o["_updated"])
+            moved.append(newest["order_id"])
+            shop.touch(newest["order_id"])
+
+    shop.during_read = buyers_act
+    with SandboxServer(sandbox) as server:
+        conn = conn_for(server, shop)
+        first = sync_stream(plan, "weidian", "orders", store=store, conn_info=conn,
+                            window_end=datetime.now(UTC))
+        assert len(moved) == 8
+        ids = stored_ids(db_url)
+        assert len(ids) == len(set(ids)) == first.fetched       # nothing handed on twice
+        assert {o for o in shop.orders_by_id if o not in moved} <= set(ids)
+        shop.during_read = None
+        second = sync_stream(plan, "weidian", "orders", store=store, conn_info=conn,
+                             window_end=datetime.now(UTC) + timedelta(minutes=3))
+        assert second.status == "success"
+    assert sorted(stored_ids(db_url)) == sorted(shop.orders_by_id)   # all 60, once
 
 
 def test_clients_starting_together_fetch_one_token(
