@@ -28,7 +28,7 @@ from .conftest import ROOT, connector
 HOST = "https://api.vdian.com"
 TOKEN_URL = f"{HOST}/token"
 API_URL = f"{HOST}/api"
-APPKEY, SECRET = "620748", "0b21sandboxsecret"
+APPKEY, SECRET = "600123", "sandbox-app-secret"
 ORDERS = json.loads((ROOT / "tests/mapping/fixtures/weidian/orders.json").read_text(
     encoding="utf-8"))["result"]["orders"]
 STATE = {"cursor": "2025-06-18T12:05:00Z"}            # less the 5-minute lookback: 12:00

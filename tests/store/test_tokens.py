@@ -20,7 +20,7 @@ from synchub.tokens import CachedToken, TokenKey
 
 KEY = Fernet.generate_key().decode()
 ENV = {"SYNCHUB_TOKEN_KEY": KEY}
-TOKEN_KEY = TokenKey.of("weidian_shop", "https://api.vdian.com/token", "620748")
+TOKEN_KEY = TokenKey.of("weidian_shop", "https://api.vdian.com/token", "600123")
 
 
 @pytest.fixture
