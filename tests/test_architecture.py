@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "synchub"
 SYSTEMS = ("shopify", "woocommerce", "woo", "odoo", "hubspot", "dhl", "aftership",
            "squarespace", "amazon", "ebay", "taobao", "tmall", "jd", "jingdong", "pdd",
-           "pinduoduo", "youzan", "weimob", "sf_express", "sfexpress", "udesk")
+           "pinduoduo", "youzan", "weimob", "sf_express", "sfexpress", "udesk", "weidian",
+           "vdian")
 GENERIC_LAYERS = ("runtime", "delivery", "stock", "mapping", "config", "pipeline", "plan",
                   "store", "inbox", "ledger", "couriers", "api")
 

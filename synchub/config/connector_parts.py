@@ -59,6 +59,17 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class TokenCacheSpec(StrictModel):
+    """Mixed into an auth scheme that fetches a token: where the token is kept (ADR 0020)."""
+
+    cache: Literal["memory", "store"] = Field(
+        default="memory",
+        description="memory: shared by the clients of one process; store: kept encrypted in "
+                    "the hub's store and shared by every worker (for vendors that limit how "
+                    "often a token may be fetched). store needs SYNCHUB_TOKEN_KEY or "
+                    "AIRFLOW__CORE__FERNET_KEY.")
+
+
 # --- paginators -------------------------------------------------------------------------
 
 class HeaderLinkPaginatorSpec(StrictModel):

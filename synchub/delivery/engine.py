@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from synchub.plan import Hub
     from synchub.runtime import ConnectionInfo, ConnectorClient
     from synchub.store import Store
+    from synchub.tokens import TokenCache
 
 __all__ = ["build_routes", "default_client_for", "route_sink", "run_push", "sink_names"]
 
@@ -55,11 +56,13 @@ def _utc_now(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(UTC)
 
 
-def default_client_for(hub: Hub, conn_info: Callable[[str], Any] | None = None) -> ClientFor:
+def default_client_for(hub: Hub, conn_info: Callable[[str], Any] | None = None, *,
+                       tokens: TokenCache | None = None) -> ClientFor:
     """A ``client_for`` that builds the sink connection's client from its Connection.
 
     ``conn_info(connection)`` gives its :class:`~synchub.runtime.ConnectionInfo` (inside
     Airflow: read from the Airflow Connection); default: ``AIRFLOW_CONN_<CONN_ID>``.
+    ``tokens`` is the store's token cache (for ``auth.cache: store``).
     """
     from synchub.runtime import ConnectionInfo, ConnectorClient
 
@@ -69,7 +72,7 @@ def default_client_for(hub: Hub, conn_info: Callable[[str], Any] | None = None) 
         plan = hub.connection(sink)
         info = conn_info(sink) if conn_info is not None else \
             ConnectionInfo.from_env(plan.config.conn_id)
-        return ConnectorClient(plan.connector, info)
+        return ConnectorClient(plan.connector, info, tokens=tokens)
 
     return client_for
 
@@ -136,7 +139,7 @@ def _drain(store: Store, hub: Hub, sink: str, routes: list[Route], *, run_id: st
            client_for: ClientFor | None, now: datetime, budget: float | None,
            resolve: Callable[[str], ConnectionInfo] | None = None,
            ) -> tuple[dict[str, DrainCounts], str | None]:
-    clients = client_for or default_client_for(hub)
+    clients = client_for or default_client_for(hub, tokens=store.tokens)
     client = None
     writers: dict[str, SinkWriter] = {}
     try:

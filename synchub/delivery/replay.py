@@ -153,7 +153,7 @@ def _replay_one(store: Store, hub: Hub, letter: Any, contexts: dict[str, dict[st
     if letter.raw is None:
         return "no raw record was kept; it can only be fixed at the source"
     try:
-        context = _context(hub, letter.connection, contexts, conn_info)
+        context = _context(hub, letter.connection, contexts, conn_info, store)
     except SynchubError as exc:
         raise ConfigError(f"cannot replay {LETTER_PREFIX}{letter.id}: the context values of "
                           f"{letter.connection!r} are needed: {exc.message}") from None
@@ -174,7 +174,8 @@ def _replay_one(store: Store, hub: Hub, letter: Any, contexts: dict[str, dict[st
 
 
 def _context(hub: Hub, connection: str, cache: dict[str, dict[str, Any]],
-             conn_info: Callable[[str], ConnectionInfo] | None) -> dict[str, Any]:
+             conn_info: Callable[[str], ConnectionInfo] | None, store: Store
+             ) -> dict[str, Any]:
     if connection in cache:
         return cache[connection]
     plan = hub.connection(connection)
@@ -184,7 +185,7 @@ def _context(hub: Hub, connection: str, cache: dict[str, dict[str, Any]],
 
         info = conn_info(connection) if conn_info is not None else \
             ConnectionInfo.from_env(plan.config.conn_id)
-        client = ConnectorClient(plan.connector, info)
+        client = ConnectorClient(plan.connector, info, tokens=store.tokens)
         try:
             values = client.context()
         finally:

@@ -124,7 +124,9 @@ class _Processor:
             from synchub.runtime import ConnectionInfo, ConnectorClient
 
             info = self.conn_info or ConnectionInfo.from_env(self.plan.config.conn_id)
-            self.client, self.own_client = ConnectorClient(self.plan.connector, info), True
+            tokens = self.store.tokens if self.store is not None else None
+            self.client, self.own_client = ConnectorClient(self.plan.connector, info,
+                                                           tokens=tokens), True
         return self.client
 
     def context(self) -> dict[str, Any]:

@@ -44,9 +44,9 @@ def ledger_reconcile(hub_path: str | Path, first_day: date, last_day: date, *,
     """
     hub = load(hub_path, mappings=False)
     ledger = need_ledger(hub)
-    client_for = default_client_for(hub, by_connection(hub, resolve))
     days: dict[str, Any] = {}
     with checked_store(store_url(hub, store)) as st:
+        client_for = default_client_for(hub, by_connection(hub, resolve), tokens=st.tokens)
         st.refresh_statistics(*REPORT_TABLES)
         day = first_day
         while day <= last_day:

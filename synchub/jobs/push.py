@@ -33,7 +33,8 @@ def push_sink(hub_path: str | Path, sink: str, *, run_id: str, resolve: Connecti
     with checked_store(store_url(hub, store)) as st:
         return run_push(st, hub, sink, run_id=run_id, steps=steps, routed=routed,
                         route=route, budget=budget, resolve=resolve,
-                        client_for=default_client_for(hub, by_connection(hub, resolve)))
+                        client_for=default_client_for(hub, by_connection(hub, resolve),
+                                                      tokens=st.tokens))
 
 
 def replay_dead(hub_path: str | Path, *, resolve: ConnectionResolver,

@@ -122,21 +122,21 @@ def compare(row: ReconRow) -> ReconRow:
     return row
 
 
-def _client_for(hub: Hub) -> ClientFor:
+def _client_for(hub: Hub, store: Store) -> ClientFor:
     from synchub.delivery.engine import default_client_for
 
-    return default_client_for(hub)
+    return default_client_for(hub, tokens=store.tokens)
 
 
-def _channel_side(hub: Hub, channel: str, day: date, client_for: ClientFor | None
-                  ) -> tuple[DayOrders | None, str | None, bool]:
+def _channel_side(hub: Hub, store: Store, channel: str, day: date,
+                  client_for: ClientFor | None) -> tuple[DayOrders | None, str | None, bool]:
     """(the channel's figures, a note for the detail, whether reading failed)."""
     spec = hub.connection(channel).connector
     source = spec.reconcile.orders if spec.reconcile is not None else None
     if source is None:
         return None, f"connector {spec.system!r} declares no reconcile.orders source", False
     try:
-        client = (client_for or _client_for(hub))(channel)
+        client = (client_for or _client_for(hub, store))(channel)
         if client is None:  # asked not to read the channel (`ledger report --no-channel`)
             return None, "the channel's own figures were not read", False
         with client:
@@ -165,7 +165,7 @@ def build_report(store: Store, hub: Hub, day: date, *, client_for: ClientFor | N
     erp = ErpRoutes.of(hub)
     channels = settlement_channels(hub)
     # the channels' APIs first: no database connection is held while they answer
-    sides = {ch: _channel_side(hub, ch, day, client_for) for ch in channels}
+    sides = {ch: _channel_side(hub, store, ch, day, client_for) for ch in channels}
     rows: list[ReconRow] = []
     with store.engine.connect() as conn:
         for ch in channels:

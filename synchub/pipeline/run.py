@@ -129,7 +129,7 @@ def sync_stream(
     summary = StreamSummary(connection=connection, stream=stream)
     started = time.monotonic()
     own_client = client is None
-    client = client or ConnectorClient(plan_conn.connector, conn_info)
+    client = client or ConnectorClient(plan_conn.connector, conn_info, tokens=store.tokens)
     hooks = stock_hooks(hub, connection)
     run_id = store.start_run(connection, stream)
     state = None if refresh else store.get_state(connection, stream)
@@ -211,7 +211,7 @@ def sync_connection(
     """Sync several streams of one connection with one shared client (session, limiter)."""
     plan = hub.connection(connection)
     names = streams or list(plan.streams)
-    client = ConnectorClient(plan.connector, conn_info)
+    client = ConnectorClient(plan.connector, conn_info, tokens=store.tokens)
     try:
         return [sync_stream(hub, connection, s, store=store, conn_info=conn_info,
                             window_end=window_end, full_refresh=full_refresh, client=client)

@@ -23,10 +23,11 @@ from synchub.config.connector import (
     OAuth2RefreshTokenAuthSpec,
     QueryParamsAuthSpec,
 )
-from synchub.errors import FatalAPIError, register_secret
+from synchub.errors import ConfigError, FatalAPIError, register_secret
 from synchub.registry import REGISTRY
 from synchub.runtime.classify import classify
 from synchub.runtime.connection import ConnectionInfo
+from synchub.runtime.tokens import PROCESS_TOKENS, TokenCache
 
 
 def connection_secret(conn: ConnectionInfo, field: str) -> str:
@@ -210,8 +211,26 @@ GENERIC_AUTH: dict[str, AuthFactory] = {
 }
 
 
+def token_cache(spec: Any, conn: ConnectionInfo, tokens: TokenCache | None) -> TokenCache:
+    """The cache ``auth.cache`` names: this process's, or the store's the caller handed in."""
+    if spec.cache == "memory":
+        return PROCESS_TOKENS
+    if tokens is None:
+        raise ConfigError(f"connection {conn.conn_id!r}: auth.cache is 'store' but this client "
+                          "was opened without the hub's store; open it with tokens=...",
+                          key="auth.cache")
+    return tokens
+
+
 def build_auth(spec: Any, conn: ConnectionInfo, session: requests.Session,
-               timeout: float) -> AuthBase:
-    """The auth object for a connector's ``auth`` declaration (a registered scheme)."""
+               timeout: float, tokens: TokenCache | None = None) -> AuthBase:
+    """The auth object for a connector's ``auth`` declaration (a registered scheme).
+
+    A scheme whose declaration has ``cache`` (a token fetched and shared) is also given the
+    token cache it names, as ``tokens=``.
+    """
     factory: AuthFactory = REGISTRY.get("auth", spec.type, key="auth.type")
+    if hasattr(spec, "cache"):
+        return factory(spec, conn, session, timeout,  # type: ignore[call-arg]
+                       tokens=token_cache(spec, conn, tokens))
     return factory(spec, conn, session, timeout)

@@ -30,6 +30,7 @@ from synchub.runtime.connection import ConnectionInfo, is_secret_name
 from synchub.runtime.http import ClientStats, HttpClient
 from synchub.runtime.ratelimit import Pace
 from synchub.runtime.records import RejectedRecord
+from synchub.runtime.tokens import TokenCache
 from synchub.runtime.transport import PLACEHOLDER, Page, Transport
 
 __all__ = ["ConnectorClient", "Page", "RejectedRecord", "transport_of"]
@@ -64,9 +65,12 @@ class ConnectorClient:
     def __init__(self, spec: ConnectorSpec, conn: ConnectionInfo, *,
                  session: requests.Session | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 tokens: TokenCache | None = None) -> None:
+        # tokens: the store's token cache, for an auth declaring ``cache: store`` (ADR 0020)
         self.spec, self.conn = spec, conn
-        self.http = HttpClient(spec, conn, session=session, clock=clock, sleep=sleep)
+        self.http = HttpClient(spec, conn, session=session, clock=clock, sleep=sleep,
+                               tokens=tokens)
         self.base_url = self.url_base(spec.base_url)
         self._context: dict[str, Any] | None = None
         self._context_lock = threading.Lock()

@@ -42,6 +42,7 @@ from synchub.runtime.ratelimit import (
     build_limiter,
     requested_cost,
 )
+from synchub.runtime.tokens import TokenCache
 
 log = logging.getLogger("synchub.runtime")
 USER_AGENT = "synchub/0.1"
@@ -65,7 +66,8 @@ class HttpClient:
     def __init__(self, spec: ConnectorSpec, conn: ConnectionInfo, *,
                  session: requests.Session | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 tokens: TokenCache | None = None) -> None:
         http = spec.http
         self.spec, self.conn, self.sleep = spec, conn, sleep
         self.timeout = http.timeout_seconds
@@ -75,7 +77,7 @@ class HttpClient:
         self.session.mount("http://", adapter)
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json",
                                      **http.headers})
-        self.auth = build_auth(spec.auth, conn, self.session, self.timeout)
+        self.auth = build_auth(spec.auth, conn, self.session, self.timeout, tokens)
         self.session.auth = self.auth
         # limiters per transport name; "*" holds those that apply to every transport
         self.limiters: dict[str, list[RateLimiter]] = {"*": []}

@@ -33,6 +33,7 @@ from synchub.sandbox.squarespace.store import SquarespaceStore
 from synchub.sandbox.squarespace.system import SYSTEM as SQUARESPACE
 from synchub.sandbox.taobao.system import SYSTEM as TAOBAO
 from synchub.sandbox.udesk.system import SYSTEM as UDESK
+from synchub.sandbox.weidian.system import SYSTEM as WEIDIAN
 from synchub.sandbox.weimob.system import SYSTEM as WEIMOB
 from synchub.sandbox.woocommerce.store import WooStore
 from synchub.sandbox.woocommerce.system import SYSTEM as WOOCOMMERCE
@@ -57,6 +58,7 @@ SIMULATED: tuple[System, ...] = (
     WEIMOB,
     SF_EXPRESS,
     UDESK,
+    WEIDIAN,
 )
 # system name -> store class (the systems whose stores the sandbox creates)
 SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}

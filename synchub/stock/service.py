@@ -238,7 +238,8 @@ def run_shard(
                 plan = hub.connection(channel)
                 spec = plan.connector.stock_publisher
                 assert spec is not None
-                client = client_for(channel) if client_for else _client(hub, channel, conn_info)
+                client = client_for(channel) if client_for else \
+                    _client(hub, channel, conn_info, store)
                 try:
                     publisher = create_publisher(spec, client, run_id=run_id)
                     if cfg.daily_revisions is not None:
@@ -328,13 +329,13 @@ def _as_listing(change: ListingChange) -> Listing:
                    None, None, None)
 
 
-def _client(hub: Hub, channel: str, conn_info: Callable[[str], ConnectionInfo] | None
-            ) -> ConnectorClient:
+def _client(hub: Hub, channel: str, conn_info: Callable[[str], ConnectionInfo] | None,
+            store: Store) -> ConnectorClient:
     from synchub.runtime import ConnectionInfo, ConnectorClient
 
     plan = hub.connection(channel)
     info = conn_info(channel) if conn_info else ConnectionInfo.from_env(plan.config.conn_id)
-    return ConnectorClient(plan.connector, info)
+    return ConnectorClient(plan.connector, info, tokens=store.tokens)
 
 
 def _pub_row(channel: str, listing: Listing, desired: int, run_id: str, now: datetime, *,

@@ -11,6 +11,7 @@ from synchub.store import (  # noqa: F401 - registers tables
     delivery_tables,
     ledger_tables,
     stock_tables,
+    token_tables,
 )
 from synchub.store.migrate import StoreNotCurrentError
 from synchub.store.rows import to_stored

@@ -22,6 +22,7 @@ from synchub.store.migrate import check_current, current_revisions, head_revisio
 from synchub.store.owner import RunOwner, is_gone, on_this_host, this_process
 from synchub.store.stock_tables import STOCK_FEEDS
 from synchub.store.tables import dead_letters, entity_table, sync_runs, sync_state
+from synchub.store.tokens import StoreTokenCache
 from synchub.store.types import (
     DeadLetterIn,
     DeletionHook,
@@ -64,6 +65,7 @@ class Store:
         # PostgreSQL: rows written per table since this store last analyzed it (see _analyze)
         self._written: dict[str, int] = {}
         self._analyze_at: dict[str, int] = {}
+        self._tokens: StoreTokenCache | None = None
 
     @classmethod
     def from_url(cls, url: str, **engine_options: Any) -> Store:
@@ -91,6 +93,13 @@ class Store:
         an upgrade, which runs once per deploy.
         """
         check_current(self.engine)
+
+    @property
+    def tokens(self) -> StoreTokenCache:
+        """The access tokens shared by every worker (``auth.cache: store``, ADR 0020)."""
+        if self._tokens is None:
+            self._tokens = StoreTokenCache(self.engine)
+        return self._tokens
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -35,6 +35,7 @@ CONTEXTS = {
     "jd": MappingContext(connection="jd_shop", system="jd"),
     "youzan": MappingContext(connection="youzan_shop", system="youzan"),
     "weimob": MappingContext(connection="weimob_shop", system="weimob"),
+    "weidian": MappingContext(connection="weidian_shop", system="weidian"),
 }
 
 

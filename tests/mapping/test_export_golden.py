@@ -32,6 +32,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     # no import golden holds shipments of Youzan orders: canonical ones from a fixture
     ("youzan", "tracking", ["../fixtures/youzan/shipments"]),
     ("weimob", "tracking", ["../fixtures/weimob/shipments"]),
+    ("weidian", "tracking", ["../fixtures/weidian/shipments"]),
     ("sf_express", "waybills", ["taobao/orders", "jd/orders"]),
     ("udesk", "customers", ["shopify/customers", "woocommerce/customers"]),
     ("ebay", "tracking", ["ebay/shipments", "odoo/parcels", "dhl/tracking",

@@ -64,9 +64,13 @@ CASES = [
     ("jd", "orders", "orders"),
     ("youzan", "orders", "orders"),
     ("youzan", "refunds", "refunds"),
+    ("youzan", "customers", "orders"),
     ("weimob", "orders", "orders"),
     ("weimob", "refunds", "rights"),
     ("weimob", "inventory_levels", "skus"),
+    ("weidian", "orders", "orders"),
+    ("weidian", "listings", "items"),
+    ("weidian", "listings_plain", "items"),
     ("jd", "refunds", "refunds"),
     ("taobao", "sku_listings", "items"),
     ("taobao", "item_listings", "items"),
@@ -78,7 +82,7 @@ INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730"),
                 ("amazon", "171-9004512-3317125"), ("taobao", "4200000000012411116"),
                 ("pinduoduo", "261207-000000127521694"),
                 ("jd", "290001775872"), ("youzan", "E20250616150000011100004"),
-                ("weimob", "30250000016269")}
+                ("weimob", "30250000016269"), ("weidian", "799849904863")}
 
 
 def test_every_shipped_mapping_has_a_golden_case() -> None:
@@ -113,7 +117,7 @@ def test_mapping_matches_golden(system: str, mapping: str, fixture: str) -> None
 
 @pytest.mark.parametrize("system", ["shopify", "woocommerce", "squarespace", "amazon", "ebay",
                                     "taobao", "pinduoduo", "jd", "youzan",
-                                    "weimob"])
+                                    "weimob", "weidian"])
 def test_orders_reconcile_unless_inconsistent_on_purpose(system: str) -> None:
     for order in _map(system, "orders", "orders"):
         codes = [w["code"] for w in order["warnings"]]

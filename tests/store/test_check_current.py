@@ -42,7 +42,7 @@ def not_current(store: Store) -> StoreNotCurrentError:
 
 
 def test_the_head_is_the_newest_migration() -> None:
-    assert head_revision() == "0013_service_tickets"
+    assert head_revision() == "0014_auth_tokens"
 
 
 def test_an_empty_database_fails_the_check_until_it_is_upgraded(store: Store, url: str) -> None:
@@ -67,7 +67,7 @@ def test_a_database_at_an_older_revision_names_both_revisions(store: Store) -> N
     upgrade_to(store.engine, "0005_ledger")
     error = not_current(store)
     assert ("is at revision 0005_ledger, behind this code's revision "
-            "0013_service_tickets") in str(error)
+            "0014_auth_tokens") in str(error)
     assert str(error).endswith(": run `synchub db upgrade`")
     assert error.current == ("0005_ledger",)
 
@@ -82,7 +82,7 @@ def test_a_database_newer_than_the_code_is_not_told_to_upgrade(store: Store) -> 
                      {"v": "0099_future"})
     error = not_current(store)
     assert "is at revision 0099_future, which this code does not know (its newest is " \
-        "0013_service_tickets)" in str(error)
+        "0014_auth_tokens)" in str(error)
     assert "synchub db upgrade" not in str(error)
 
 

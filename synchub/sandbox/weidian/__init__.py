@@ -1,0 +1,1 @@
+"""Weidian (微店) as the sandbox simulates it."""
