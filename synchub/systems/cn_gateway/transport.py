@@ -159,7 +159,7 @@ class GatewayTransport(RequestTransport):
                 if key not in seen:
                     seen.add(key)
                     fresh.append(record)
-            if detail is not None and fresh:
+            if detail is not None and spec.detail is not None and fresh:
                 fresh, unnamed = read_details(self.call, client, name, spec.detail, detail,
                                               self.detail_url(client, detail), fresh)
                 rejected = [*rejected, *unnamed]

@@ -109,5 +109,5 @@ def test_a_refused_detail_call_stops_the_read_naming_the_code(
         mock_http: responses.RequestsMock) -> None:
     mock_http.post(ONSALE, json={"response": {"count": 1, "items": [listed(9)]}})
     mock_http.post(ITEM_GET, json={"error_response": {"code": 40001, "msg": "商品不存在"}})
-    with pytest.raises(YouzanError, match="youzan.item.get.*40001"):
+    with pytest.raises(YouzanError, match=r"youzan\.item\.get.*40001"):
         pages(spec())
