@@ -74,6 +74,8 @@ CASES = [
     ("jd", "refunds", "refunds"),
     ("taobao", "sku_listings", "items"),
     ("taobao", "item_listings", "items"),
+    ("youzan", "sku_listings", "items"),
+    ("youzan", "item_listings", "items"),
     ("jd", "listings", "skus"),
     ("pinduoduo", "listings", "goods"),
 ]

@@ -145,6 +145,41 @@ def test_stock_writes_full_set_per_sku(server: SandboxServer, shop: YouzanStore,
         "error_response"]["code"] == 40001
 
 
+def test_items_on_sale_pages_of_at_most_300_without_skus(
+        server: SandboxServer, shop: YouzanStore, token: str) -> None:
+    m = "youzan.items.onsale.get"
+    whole = call(server, token, m, "3.0.0", {})["response"]      # page 1 of 40 by default
+    assert whole["count"] == len(shop.items) == len(whole["items"])
+    first = whole["items"][0]
+    assert {"item_id", "alias", "title", "price", "item_no", "quantity", "update_time"} <= set(
+        first) and "skus" not in first
+    assert [i["item_id"] for i in call(server, token, m, "3.0.0", {
+        "page_no": 2, "page_size": 3, "order_by": "price:asc"})["response"]["items"]] == [
+        r[0] for r in sorted(((iid, i["price"]) for iid, i in shop.items.items()),
+                             key=lambda r: (r[1], r[0]))[3:6]]
+    assert call(server, token, m, "3.0.0", {"page_size": 301}) == {
+        "error_response": {"code": 40001, "msg": "参数 page_size 必须在 0 到 300 之间"}}
+
+
+def test_an_item_with_its_skus_and_what_a_stock_write_set(
+        server: SandboxServer, shop: YouzanStore, token: str) -> None:
+    sku = sorted(shop.items[ITEM_BASE]["skus"])[2]
+    call(server, token, "youzan.item.quantity.update", "3.0.0",
+         {"item_id": ITEM_BASE, "sku_id": sku, "quantity": 4, "type": 0})
+    item = call(server, token, "youzan.item.get", "3.0.0", {"item_id": ITEM_BASE})[
+        "response"]["item"]
+    assert item["item_no"] == "LJ-250" and item["is_listing"] is True
+    (got,) = [s for s in item["skus"] if s["sku_id"] == sku]
+    assert (got["item_no"], got["quantity"]) == ("LJ-250-02", 4)
+    assert item["quantity"] == sum(s["quantity"] for s in item["skus"])
+    assert call(server, token, "youzan.item.get", "3.0.0", {"alias": item["alias"]})[
+        "response"]["item"]["item_id"] == ITEM_BASE
+    assert call(server, token, "youzan.item.get", "3.0.0", {"item_id": 1}) == {
+        "error_response": {"code": 40001, "msg": "商品 1 不存在"}}
+    assert call(server, "", "youzan.item.get", "3.0.0", {"item_id": ITEM_BASE})[
+        "gw_err_resp"]["err_code"] == 10003
+
+
 def test_logistics_confirm_ships_once(server: SandboxServer, shop: YouzanStore,
                                       token: str) -> None:
     tid = next(t for t, o in shop.trades.items()

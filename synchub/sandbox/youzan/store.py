@@ -19,7 +19,8 @@ and updated after that. Orders closed after payment have a SUCCESS refund of the
 one paid order in 9 has a refund waiting for the seller.
 
 The catalog: items ``600000001 + index``, with SKUs ``36000000 + 100 x index + n`` (outer
-ids ``LJ-250``, ``LJ-250-01``...) except ``MOON-8`` and ``BAMBOO-L``, sold without SKUs.
+ids ``LJ-250``, ``LJ-250-01``...) except ``MOON-8`` and ``BAMBOO-L``, sold without SKUs;
+every item on sale (``is_listing``) until a test takes it off the shelf.
 """
 
 from __future__ import annotations
@@ -92,12 +93,14 @@ class YouzanStore(BaseStore):
         self.created_at = int(time.time())
         self.webhooks = WebhookSender(self, YouzanPushes(self))
         self.items: dict[int, dict[str, Any]] = {}
-        for index, (title, outer, _price, _prop) in enumerate(PRODUCTS):
+        for index, (title, outer, price, _prop) in enumerate(PRODUCTS):
             skus = {} if outer in SOLD_WITHOUT_SKUS else {
-                SKU_BASE + 100 * index + n: {"outer_sku_id": sku_code(outer, n), "quantity": 0}
+                SKU_BASE + 100 * index + n: {"outer_sku_id": sku_code(outer, n), "quantity": 0,
+                                             "_modified": self.created_at}
                 for n in range(SKUS_PER_ITEM)}
             self.items[ITEM_BASE + index] = {"title": title, "outer_item_id": outer,
-                                             "quantity": 0, "skus": skus}
+                                             "price": price, "quantity": 0, "skus": skus,
+                                             "is_listing": True, "_updated": self.created_at}
         self.item_refusals: dict[int, tuple[int, str]] = {}
         self.shipments: dict[str, dict[str, Any]] = {}   # tid -> the confirmed waybill
         self.trades: dict[str, dict[str, Any]] = {}
@@ -142,6 +145,16 @@ class YouzanStore(BaseStore):
                 return int(item["quantity"])
             sku = item["skus"].get(sku_id)
             return None if sku is None else int(sku["quantity"])
+
+    def set_quantity(self, item_id: int, sku_id: int | None, quantity: int) -> None:
+        """Set what the shop shows, as a stock write does: an item's total follows its SKUs."""
+        with self.lock:
+            item, now = self.items[item_id], int(time.time())
+            if sku_id is not None:
+                sku = item["skus"][sku_id]
+                sku["quantity"], sku["_modified"] = quantity, now
+                quantity = sum(s["quantity"] for s in item["skus"].values())
+            item["quantity"], item["_updated"] = quantity, now
 
     def refuse_item(self, item_id: int, code: int, message: str) -> None:
         """Make every stock write of an item answer this refusal."""

@@ -19,6 +19,14 @@ As the official SDKs and the API pages describe it (docs/systems/youzan.md):
   unix seconds, ``page_no``, ``page_size``; ``response.{total, refunds[]}``;
 - ``youzan.item.quantity.update`` 3.0.0: ``item_id``, ``sku_id`` (for an item with SKUs),
   ``quantity``, ``type`` 0 full / 1 added; ``response.is_success``;
+- ``youzan.items.onsale.get`` 3.0.0: the items on sale, ``page_no`` (0 or absent: 1),
+  ``page_size`` (0 or absent: 40; at most 300), ``q``, ``order_by`` ``column:asc|desc``,
+  ``update_time_start``/``update_time_end`` in ms; ``response.{count, items[]}``, each item
+  without its SKUs (``item_id, alias, title, price`` (fen), ``item_no, quantity,
+  update_time``...);
+- ``youzan.item.get`` 3.0.0: ``item_id`` or ``alias``; ``response.item`` with ``skus[]``
+  (``sku_id, item_no`` (the SKU's merchant code), ``quantity, modified``...); what a stock
+  write sets is what these read;
 - ``youzan.logistics.online.confirm`` 3.0.0: ``tid``, ``is_no_express``, ``out_stype``,
   ``out_sid``; ``response.is_success``; ``youzan.logistics.express.get`` 3.0.0 lists the
   express companies.
@@ -38,7 +46,7 @@ from starlette.requests import Request
 from synchub.sandbox.kit.http import Reply, VendorAPI, json_value
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
-from synchub.sandbox.kit.times import parse_beijing
+from synchub.sandbox.kit.times import beijing, parse_beijing
 from synchub.sandbox.youzan.store import EXPRESS, YouzanStore
 
 QUARTER = 92 * 86_400
@@ -170,17 +178,77 @@ def quantity_update(store: YouzanStore, p: dict[str, Any]) -> dict[str, Any]:
         raise YouzanError(*store.item_refusals[item_id])
     if kind == 0 and quantity < 0:
         raise YouzanError(BAD_PARAM, "库存不能小于 0")
+    sku_id: int | None = None
+    current = item["quantity"]
     if p.get("sku_id") not in (None, "", 0):
-        sku = item["skus"].get(_int(p, "sku_id", None, 1, 2**62))
+        sku_id = _int(p, "sku_id", None, 1, 2**62)
+        sku = item["skus"].get(sku_id)
         if sku is None:
             raise YouzanError(BAD_PARAM, f"规格 {p['sku_id']} 不存在")
-        sku["quantity"] = quantity if kind == 0 else max(sku["quantity"] + quantity, 0)
-        item["quantity"] = sum(s["quantity"] for s in item["skus"].values())
+        current = sku["quantity"]
     elif item["skus"]:
         raise YouzanError(BAD_PARAM, "该商品有规格, 请指定 sku_id")
-    else:
-        item["quantity"] = quantity if kind == 0 else max(item["quantity"] + quantity, 0)
+    store.set_quantity(item_id, sku_id, quantity if kind == 0 else max(current + quantity, 0))
     return {"is_success": True}
+
+
+def _listed(store: YouzanStore, item_id: int, item: dict[str, Any]) -> dict[str, Any]:
+    """An item as the lists show it (``ItemListOpenModel``): no SKUs, price in fen."""
+    return {"item_id": item_id, "alias": f"sbx{item_id:x}", "title": item["title"],
+            "price": item["price"], "item_type": 0, "item_no": item["outer_item_id"],
+            "quantity": item["quantity"], "post_type": 1, "post_fee": 0,
+            "created_time": beijing(store.created_at),
+            "update_time": beijing(item["_updated"]),
+            "detail_url": f"https://h5.youzan.com/v2/goods/sbx{item_id:x}"}
+
+
+def items_onsale_get(store: YouzanStore, p: dict[str, Any]) -> dict[str, Any]:
+    """``youzan.items.onsale.get`` 3.0.0: page_no and page_size 0 or absent take their
+    defaults (1, 40), page_size at most 300; by update time, newest first, unless
+    ``order_by`` names another column."""
+    size = _int(p, "page_size", 0, 0, 300) or 40
+    page = _int(p, "page_no", 0, 0, 10**6) or 1
+    low = _int(p, "update_time_start", 0, 0, 2**53)        # milliseconds
+    high = _int(p, "update_time_end", 2**53, 0, 2**53)
+    with store.lock:
+        rows = [(iid, i) for iid, i in store.items.items()
+                if i["is_listing"] and low <= i["_updated"] * 1000 <= high]
+        if p.get("q"):
+            rows = [(iid, i) for iid, i in rows if str(p["q"]) in i["title"]]
+        column, _, direction = str(p.get("order_by") or "update_time:desc").partition(":")
+        if column not in ("created_time", "update_time", "price", "sold_num"):
+            raise YouzanError(BAD_PARAM, "参数 order_by 格式错误")
+        key = {"update_time": "_updated", "price": "price"}.get(column)
+        rows.sort(key=lambda r: (r[1][key] if key else 0, r[0]),
+                  reverse=direction != "asc")
+        shown = [_listed(store, iid, i) for iid, i in rows[(page - 1) * size:page * size]]
+    return {"count": len(rows), "items": shown}
+
+
+def item_get(store: YouzanStore, p: dict[str, Any]) -> dict[str, Any]:
+    """``youzan.item.get`` 3.0.0: one item by ``item_id`` (or ``alias``) with its SKUs."""
+    with store.lock:
+        if p.get("item_id") not in (None, "", 0):
+            item_id = _int(p, "item_id", None, 1, 2**62)
+        elif p.get("alias"):
+            item_id = next((iid for iid in store.items if f"sbx{iid:x}" == p["alias"]), 0)
+        else:
+            raise YouzanError(BAD_PARAM, "参数 item_id 和 alias 不能同时为空")
+        item = store.items.get(item_id)
+        if item is None:
+            raise YouzanError(BAD_PARAM, f"商品 {item_id} 不存在")
+        detail = _listed(store, item_id, item)
+        detail.pop("update_time")
+        detail.update({"kdt_id": store.kdt_id, "created": detail.pop("created_time"),
+                       "is_listing": item["is_listing"], "is_lock": False,
+                       "skus": [{"item_id": item_id, "sku_id": sid,
+                                 "sku_unique_code": f"{item_id}{sid}",
+                                 "item_no": s["outer_sku_id"], "quantity": s["quantity"],
+                                 "price": item["price"], "with_hold_quantity": 0,
+                                 "created": beijing(store.created_at),
+                                 "modified": beijing(s["_modified"])}
+                                for sid, s in sorted(item["skus"].items())]})
+    return {"item": detail}
 
 
 def logistics_confirm(store: YouzanStore, p: dict[str, Any]) -> dict[str, Any]:
@@ -217,6 +285,8 @@ METHODS = {
                                trades_sold_get),
     "youzan.trade.refund.search": ({"3.0.0", "3.0.1"}, refund_search),
     "youzan.item.quantity.update": ({"3.0.0"}, quantity_update),
+    "youzan.items.onsale.get": ({"3.0.0"}, items_onsale_get),
+    "youzan.item.get": ({"3.0.0"}, item_get),
     "youzan.logistics.online.confirm": ({"3.0.0"}, logistics_confirm),
     "youzan.logistics.express.get": ({"3.0.0"}, express_get),
 }

@@ -11,6 +11,11 @@ A list record without an id is set aside (quarantined with the reason); an id th
 answer leaves out (the record was deleted between the two calls, or is not the seller's:
 the gateways answer nothing for those, without an error) is logged and skipped, and comes
 back on the next read if it still exists.
+
+The reading is the transport's own: it turns the detail declaration into a stream spec of
+its kind (:meth:`GatewayTransport.detail_spec`) and names the URL the call goes to; what
+is here only names the ids, cuts the batches and gathers the answers, so any transport
+built on :class:`GatewayTransport` (the signed gateways, Youzan's JSON APIs) has it.
 """
 
 from __future__ import annotations
@@ -30,12 +35,11 @@ from synchub.runtime.transport import param_values
 
 if TYPE_CHECKING:
     from synchub.runtime.client import ConnectorClient
-    from synchub.systems.cn_gateway.specs import GatewayStreamSpec
+    from synchub.systems.cn_gateway.specs import DetailSpec, GatewayStreamSpec
 
 log = logging.getLogger("synchub.runtime")
 
-Call = Callable[["ConnectorClient", "GatewayStreamSpec", Request],
-                tuple[requests.Response, Any]]
+Call = Callable[["ConnectorClient", Any, Request], tuple[requests.Response, Any]]
 
 
 def detail_stream(spec: GatewayStreamSpec) -> GatewayStreamSpec | None:
@@ -57,31 +61,34 @@ def _id(value: Any) -> str | None:
     return text or None
 
 
-def read_details(call: Call, client: ConnectorClient, name: str, spec: GatewayStreamSpec,
-                 detail: GatewayStreamSpec, records: list[dict[str, Any]]
+def read_details(call: Call, client: ConnectorClient, name: str, d: DetailSpec,
+                 detail: Any, url: str, records: list[dict[str, Any]]
                  ) -> tuple[list[dict[str, Any]], list[RejectedRecord]]:
-    """The detail records of ``records``, and the list records that name no id."""
-    d = spec.detail
-    assert d is not None
+    """The detail records of ``records``, and the list records that name no id.
+
+    ``detail`` is the detail call as a stream spec of the transport's kind, handed to
+    ``call`` with each batch's request to ``url``.
+    """
     expr = jmespath.compile(d.id_path)
-    ids: dict[str, None] = {}
+    ids: dict[str, Any] = {}
     rejected: list[RejectedRecord] = []
     for record in records:
-        ident = _id(expr.search(record))
+        raw = expr.search(record)
+        ident = _id(raw)
         if ident is None:
             rejected.append(RejectedRecord(record, f"stream {name!r}: no id at "
                                            f"{d.id_path!r} to read its {d.method} by",
                                            field=d.id_path))
         else:
-            ids[ident] = None
+            ids.setdefault(ident, raw if isinstance(raw, int) else ident)
     wanted = list(ids)
     selector = client.selector(d.record_selector)
     fixed = dict(param_values(client.resolve(d.params)))
     out: list[dict[str, Any]] = []
     for start in range(0, len(wanted), d.batch_size):
         batch = wanted[start:start + d.batch_size]
-        request = Request(client.base_url + spec.path,
-                          params={**fixed, d.ids_param: d.separator.join(batch)})
+        named = ids[batch[0]] if d.batch_size == 1 else d.separator.join(batch)
+        request = Request(url, params={**fixed, d.ids_param: named})
         _response, body = call(client, detail, request)
         found = selector.search(body)
         if found is None:

@@ -111,9 +111,11 @@ class GatewayErrorsSpec(StrictModel):
         default=None, description="With success_path: the result's error message.")
 
 
-class GatewayDetailSpec(StrictModel):
+class DetailSpec(StrictModel):
     """A second call per page: the page's records named by id, a batch a call, whose answer's
     records take the place of the page's (a list API that lacks what a detail API gives).
+
+    What every transport's detail call says; a transport adds how its calls are addressed.
     """
 
     method: str = Field(description="The detail API, e.g. taobao.items.seller.list.get.")
@@ -121,8 +123,15 @@ class GatewayDetailSpec(StrictModel):
     id_path: JMESPath = Field(description="The id of a list record, e.g. num_iid.")
     ids_param: str = Field(description="The parameter that names the ids, e.g. num_iids.")
     separator: str = Field(default=",", description="Between the ids of one call.")
-    batch_size: int = Field(gt=0, description="Ids per call: the API's maximum (TOP: 20).")
+    batch_size: int = Field(gt=0, description="Ids per call: the API's maximum (TOP: 20). "
+                                              "With 1 the id goes as the list gives it "
+                                              "(a number stays a number).")
     record_selector: JMESPath = Field(description="Applied inside the detail's envelope.")
+
+
+class GatewayDetailSpec(DetailSpec):
+    """A ``gateway`` stream's detail call: the same signed URL, its own envelope."""
+
     response_key: str | None = Field(
         default=None, description="The detail's envelope; default the stream's "
                                   "response_key template, rendered with this method.")

@@ -79,6 +79,14 @@ class GatewayTransport(RequestTransport):
             params[spec.paginator.page_param] = spec.paginator.start_page
         return Request(client.base_url + spec.path, params=params)
 
+    def detail_spec(self, spec: GatewayStreamSpec) -> GatewayStreamSpec | None:
+        """The stream's detail call as a stream spec of this transport (None: it has none)."""
+        return detail_stream(spec)
+
+    def detail_url(self, client: ConnectorClient, detail: GatewayStreamSpec) -> str:
+        """Where a detail call goes: the gateway's one URL."""
+        return client.base_url + detail.path
+
     def sender(self, client: ConnectorClient, spec: GatewayStreamSpec,
                window: Window | None) -> Sender:
         """POST the form; open the envelope."""
@@ -128,7 +136,7 @@ class GatewayTransport(RequestTransport):
         paginator = create_paginator(spec.paginator, stream=name, page_size=spec.page_size)
         selector = client.selector(spec.record_selector)
         cursor = spec.incremental.cursor_field if spec.incremental else None
-        detail = detail_stream(spec)
+        detail = self.detail_spec(spec)
         seen: set[str] = set()
         while True:
             response, body = self.call(client, spec, request)
@@ -151,8 +159,9 @@ class GatewayTransport(RequestTransport):
                 if key not in seen:
                     seen.add(key)
                     fresh.append(record)
-            if detail is not None and fresh:
-                fresh, unnamed = read_details(self.call, client, name, spec, detail, fresh)
+            if detail is not None and spec.detail is not None and fresh:
+                fresh, unnamed = read_details(self.call, client, name, spec.detail, detail,
+                                              self.detail_url(client, detail), fresh)
                 rejected = [*rejected, *unnamed]
             number += 1
             last = paginator.finished

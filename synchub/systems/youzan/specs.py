@@ -13,7 +13,11 @@ from typing import Literal
 from pydantic import Field
 
 from synchub.config.connector_parts import JMESPath, SinglePaginatorSpec, StrictModel
-from synchub.systems.cn_gateway.specs import GatewayPaginatorSpec, WindowedIncrementalSpec
+from synchub.systems.cn_gateway.specs import (
+    DetailSpec,
+    GatewayPaginatorSpec,
+    WindowedIncrementalSpec,
+)
 
 ParamValue = str | int | float | bool
 
@@ -47,6 +51,13 @@ class YouzanErrorsSpec(StrictModel):
                                        "a new one is taken once, then the call fails.")
 
 
+class YouzanDetailSpec(DetailSpec):
+    """A second call per page through another API (``youzan.item.get`` for the SKUs the
+    item list leaves out); its own URL, ``/api/<method>/<version>``."""
+
+    version: str = Field(description="The detail API's version, e.g. 3.0.0.")
+
+
 class YouzanStreamSpec(StrictModel):
     """A stream read from one Youzan API: POST JSON to ``/api/<method>/<version>``."""
 
@@ -62,4 +73,7 @@ class YouzanStreamSpec(StrictModel):
     page_size_param: str | None = None
     incremental: WindowedIncrementalSpec | None = None
     errors: YouzanErrorsSpec = YouzanErrorsSpec()
+    detail: YouzanDetailSpec | None = Field(
+        default=None, description="Each page's records read again through a detail API, "
+                                  "batch_size ids a call; its records are handed on.")
     mappings: list[str] = []

@@ -6,6 +6,9 @@ pages are read as the Chinese gateways read them (:class:`GatewayTransport`): th
 cut to ``window_size`` and each read whole, with ``backward_pages`` from its last page
 back, because Youzan's update-time search is dynamic: an order updated during the read
 moves to the front. A token the API refuses is taken anew once and the call sent again.
+A stream with ``detail`` reads each page's records again through another API, as the
+gateways' do (:mod:`synchub.systems.cn_gateway.detail`): the item list gives no SKUs,
+``youzan.item.get`` gives them for one item a call.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from synchub.config.connector_parts import SinglePaginatorSpec
 from synchub.runtime.incremental import Window
 from synchub.runtime.paginators import Request
 from synchub.systems.cn_gateway.transport import GatewayTransport
@@ -67,6 +71,23 @@ class YouzanTransport(GatewayTransport):
         if spec.paginator.type != "single":
             params[spec.paginator.page_param] = spec.paginator.start_page
         return Request(api_url(client.base_url, spec.method, spec.version), params=params)
+
+    def detail_spec(self, spec: YouzanStreamSpec  # type: ignore[override]
+                    ) -> YouzanStreamSpec | None:
+        """The detail call as a stream spec of its own: its API, one page, no window."""
+        d = spec.detail
+        if d is None:
+            return None
+        return spec.model_copy(update={
+            "method": d.method, "version": d.version, "params": d.params,
+            "record_selector": d.record_selector,
+            "paginator": SinglePaginatorSpec(type="single"), "page_size": None,
+            "page_size_param": None, "incremental": None, "detail": None})
+
+    def detail_url(self, client: ConnectorClient,  # type: ignore[override]
+                   detail: YouzanStreamSpec) -> str:
+        """The detail API's own URL."""
+        return api_url(client.base_url, detail.method, detail.version)
 
     def call(self, client: ConnectorClient, spec: YouzanStreamSpec,  # type: ignore[override]
              request: Request) -> tuple[requests.Response, Any]:
