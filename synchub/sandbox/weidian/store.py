@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from synchub.sandbox.kit.cn_demo import PEOPLE, PRODUCTS, SKUS_PER_ITEM, SOLD_WITHOUT_SKUS
 from synchub.sandbox.kit.limits import BanningQuota
 from synchub.sandbox.kit.money import cents
 from synchub.sandbox.kit.seed import hex128, rng_for, weighted
@@ -42,19 +43,7 @@ STATUS_DESC = {"unpay": "待付款", "unship": "待发货", "shiped": "已发货
                "close": "已关闭"}
 NEXT_STATUS = {"unpay": "unship", "unship": "shiped", "shiped": "finish"}
 UNKNOWN_STATUS = "frozen_sandbox"          # served for poisoned orders: no such type
-PRODUCTS = (  # title, merchant code, price in fen, SKU title
-    ("武夷山大红袍 特级 200g", "DHP-200", 29800, "规格:200g 礼盒"),
-    ("苏绣丝巾 牡丹", "SX-PEONY", 32800, "颜色:胭脂红"),
-    ("宜兴紫砂壶 西施 220ml", "ZS-XS-220", 45800, "泥料:原矿紫泥"),
-    ("纯棉家居服 女款", "HOME-W", 15900, "尺码:L"),
-    ("蓝牙音箱 便携", "BT-SPK", 19900, "颜色:黑色"),
-    ("手工月饼礼盒 8枚", "MOON-8", 16800, ""),
-    ("竹编收纳篮", "BAMBOO-L", 4590, ""),
-)
-PLAIN_ITEMS = frozenset({"MOON-8", "BAMBOO-L"})
-SKUS_PER_ITEM = 3
 ITEM_BASE, SKU_BASE = 2_000_000_001, 90_000_000
-PEOPLE = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵敏", "黄磊")
 ADDRESSES = (  # province, city, region, detail, post
     ("浙江", "杭州", "西湖区", "文三路 478 号 华星时代广场 A 座 1203 室", "310012"),
     ("广东", "深圳", "南山区", "科技园南区 高新南一道 6 号", "518057"),
@@ -89,7 +78,7 @@ class WeidianStore(BaseStore):
         self.created_at = int(time.time())
         self.items: dict[int, dict[str, Any]] = {}
         for index, (title, code, price, sku_title) in enumerate(PRODUCTS):
-            skus = {} if code in PLAIN_ITEMS else {
+            skus = {} if code in SOLD_WITHOUT_SKUS else {
                 SKU_BASE + 100 * index + n: {
                     "title": sku_title if n == 0 else f"{sku_title} 款{n}",
                     "sku_merchant_code": code if n == 0 else f"{code}-{n:02d}",

@@ -72,6 +72,10 @@ class WeidianTransport(GatewayTransport):
 
     name = "weidian"
 
+    def detail_spec(self, spec: Any) -> None:
+        """Weidian streams make no second call per page (the list carries what is mapped)."""
+        return None
+
     def first_request(self, client: ConnectorClient, spec: WeidianStreamSpec,  # type: ignore[override]
                       window: Window | None, values: dict[str, Any]) -> Request:
         """The business parameters of the first page (the window added by :meth:`pages`)."""
