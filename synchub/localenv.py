@@ -39,6 +39,8 @@ DEMO_STORES = [
     "jd:demo:orders=150",
     "pinduoduo:demo:orders=150",
     "youzan:demo:orders=80",      # eight buyers, shipping from the China warehouse
+    "weimob:demo:orders=60",
+    "weidian:demo:orders=60",
     "udesk:demo:customers=0",     # an empty service desk: the Youzan buyers are pushed to it
     "sf_express:demo",
 ]
@@ -80,12 +82,27 @@ class LocalEnv:
             "PATH": f"{self.bin_dir}{os.pathsep}{env.get('PATH', '')}",
         })
         env.setdefault("SYNCHUB_STORE_URL", f"sqlite:///{self.var / 'hub.db'}")
+        if not env.get("SYNCHUB_TOKEN_KEY") and not env.get("AIRFLOW__CORE__FERNET_KEY"):
+            env["SYNCHUB_TOKEN_KEY"] = self.token_key()
         if sandbox:
             env.update(sandbox_connections(sandbox, hub_connections(self.root / "hub.yaml")))
             # the payment provider drops its settlement files for the Woo shop here
             env["AIRFLOW_CONN_WOO_SETTLEMENTS"] = json.dumps(
                 {"conn_type": "fs", "host": str(self.settlements)})
         return env
+
+    def token_key(self) -> str:
+        """The key the store encrypts shared access tokens with (ADR 0020): made once for
+        this local deployment, kept in ``var/token.key`` readable by its owner only."""
+        path = self.var / "token.key"
+        if not path.exists():
+            from cryptography.fernet import Fernet
+
+            self.var.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(Fernet.generate_key())
+        return path.read_text().strip()
 
     @property
     def settlements(self) -> Path:

@@ -112,4 +112,4 @@ def test_the_project_hub_has_no_warning(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["validate", "--config", str(ROOT / "hub.yaml")]) == 0
     captured = capsys.readouterr()
     assert "warning:" not in captured.err
-    assert "valid (16 connections)" in captured.out
+    assert "valid (18 connections)" in captured.out

@@ -102,6 +102,10 @@ class WeidianStore(BaseStore):
         """The Connection's login (appkey) and password (secret)."""
         return {"appkey": self.appkey, "secret": self.secret}
 
+    def connection(self, url: str) -> dict[str, Any]:
+        """The app's appkey as login, its secret as password."""
+        return {"conn_type": "http", "host": url, "login": self.appkey, "password": self.secret}
+
     def counts(self) -> dict[str, int]:
         """Orders, items and SKU listings."""
         with self.lock:

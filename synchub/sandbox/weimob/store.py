@@ -118,6 +118,13 @@ class WeimobStore(BaseStore):
                 "shop_id": str(self.shop_id), "shop_type": self.shop_type,
                 "vid": str(self.vid)}
 
+    def connection(self, url: str) -> dict[str, Any]:
+        """The app's client_id and client_secret; the shop, its type and the store (vid)."""
+        return {"conn_type": "http", "host": url, "login": self.client_id,
+                "password": self.client_secret,
+                "extra": {"shop_id": str(self.shop_id), "shop_type": self.shop_type,
+                          "vid": str(self.vid)}}
+
     def counts(self) -> dict[str, int]:
         """Orders, finished rights (refunds) and SKUs."""
         with self.lock:
