@@ -46,7 +46,7 @@ def sku_code(item_code: str, n: int) -> str:
 
 def merchant_codes(skus_per_item: int = SKUS_PER_ITEM) -> list[tuple[str, str, int]]:
     """(code, title, price in fen) of every SKU the shops sell, items without SKUs once."""
-    out = []
+    out: list[tuple[str, str, int]] = []
     for title, code, fen, _spec in PRODUCTS:
         count = 1 if code in SOLD_WITHOUT_SKUS else skus_per_item
         out.extend((sku_code(code, n), title, fen) for n in range(count))
