@@ -69,6 +69,11 @@ class GatewayTransport(RequestTransport):
     name = "gateway"
     supports_parent = False   # one URL: no path to fill from a parent record
 
+    def detail_call(self, spec: GatewayStreamSpec) -> GatewayStreamSpec | None:
+        """The detail call made per page (None: none). A system whose stream spec is its
+        own (no gateway ``detail``) answers None and completes records in its ``call``."""
+        return detail_stream(spec)
+
     def first_request(self, client: ConnectorClient, spec: GatewayStreamSpec,
                       window: Window | None, values: dict[str, Any]) -> Request:
         """The business parameters of the first page (the window added by :meth:`pages`)."""
@@ -128,7 +133,7 @@ class GatewayTransport(RequestTransport):
         paginator = create_paginator(spec.paginator, stream=name, page_size=spec.page_size)
         selector = client.selector(spec.record_selector)
         cursor = spec.incremental.cursor_field if spec.incremental else None
-        detail = detail_stream(spec)
+        detail = self.detail_call(spec)
         seen: set[str] = set()
         while True:
             response, body = self.call(client, spec, request)

@@ -32,6 +32,7 @@ from synchub.systems.weimob.specs import WeimobErrorsSpec
 
 if TYPE_CHECKING:
     from synchub.runtime.client import ConnectorClient
+    from synchub.systems.cn_gateway.specs import GatewayStreamSpec
     from synchub.systems.weimob.specs import WeimobStreamSpec
 
 PLACEHOLDER = re.compile(r"\{connection\.([A-Za-z0-9_.]+)\}")
@@ -91,6 +92,10 @@ class WeimobTransport(GatewayTransport):
     """JSON POSTs, one path per API; windows read whole, pages possibly backwards."""
 
     name = "weimob"
+
+    def detail_call(self, spec: GatewayStreamSpec) -> GatewayStreamSpec | None:
+        """None: a Weimob stream's detail is read in :meth:`call`."""
+        return None
 
     def first_request(self, client: ConnectorClient, spec: WeimobStreamSpec,  # type: ignore[override]
                       window: Window | None, values: dict[str, Any]) -> Request:

@@ -23,6 +23,7 @@ from synchub.systems.youzan.specs import YouzanErrorsSpec
 
 if TYPE_CHECKING:
     from synchub.runtime.client import ConnectorClient
+    from synchub.systems.cn_gateway.specs import GatewayStreamSpec
     from synchub.systems.youzan.specs import YouzanStreamSpec
 
 
@@ -57,6 +58,10 @@ class YouzanTransport(GatewayTransport):
     """JSON POSTs to one URL per API; windows read whole, pages possibly backwards."""
 
     name = "youzan"
+
+    def detail_call(self, spec: GatewayStreamSpec) -> GatewayStreamSpec | None:
+        """None: a Youzan stream makes no gateway detail call."""
+        return None
 
     def first_request(self, client: ConnectorClient, spec: YouzanStreamSpec,  # type: ignore[override]
                       window: Window | None, values: dict[str, Any]) -> Request:
