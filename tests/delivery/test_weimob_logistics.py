@@ -4,30 +4,27 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import responses
 import sqlalchemy as sa
-import yaml
 
-from synchub.canonical import SourceRef
-from synchub.canonical.shipment import Shipment, TrackingEvent
+from synchub.canonical.shipment import Shipment
 from synchub.config.connector_checks import load_connector
 from synchub.delivery.base import DeliveryItem
 from synchub.delivery.engine import run_push
 from synchub.delivery.writers import writer_class
 from synchub.mapping.engine import MappingContext
 from synchub.mapping.export import load_export_mapping
-from synchub.plan import load_hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.weimob.store import TO_SHIP, WeimobStore
 from synchub.store import Store
 from synchub.store.delivery_tables import deliveries
 from synchub.systems.weimob.logistics import WeimobLogisticsWriter
-from tests.e2e.conftest import write_hub
+from tests.delivery.tracking_back import shipment as tracking_shipment
+from tests.delivery.tracking_back import tracking_hub, tracking_item
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = load_connector(ROOT / "connectors" / "weimob" / "connector.yaml")
@@ -36,24 +33,15 @@ EXPORT = load_export_mapping(ROOT / "mappings" / "weimob" / "tracking.export.yam
 CTX = MappingContext(connection="wm", system="weimob")
 HOST = "https://dopen.weimob.com"
 UPDATE = f"{HOST}/apigw/weimob_shop/v2.0/fulfill/logistics/update"
-AT = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
 VID = 6000321521837
 
 
-def shipment(order_no: str, *, carrier: str = "SF Express", number: str = "SF1234567890123",
-             ext: str = "picking:1") -> Shipment:
-    return Shipment(
-        source=SourceRef(connection="erp", system="odoo", external_id=ext), external_id=ext,
-        order_connection="wm", order_external_id=order_no, carrier=carrier,
-        tracking_number=number, status="in_transit",
-        events=[TrackingEvent(at=AT, status="in_transit")], updated_at=AT)
+def shipment(order_no: str, **kw: Any) -> Shipment:
+    return tracking_shipment("wm", order_no, **kw)
 
 
 def item(s: Shipment, n: int = 1, remote_id: str | None = None) -> DeliveryItem:
-    doc = s.to_json_dict()
-    return DeliveryItem(delivery_id=n, route="tracking", entity="shipment", record_id=s.id,
-                        source_connection="erp", document=doc, payload=EXPORT.apply(doc, CTX),
-                        idempotency_key=f"wm:tracking:{s.id}", remote_id=remote_id)
+    return tracking_item(s, EXPORT, CTX, n, remote_id)
 
 
 def writer(host: str = HOST) -> WeimobLogisticsWriter:
@@ -138,13 +126,7 @@ def test_push_run_ships_the_order_and_dead_letters_an_unknown_carrier(
     shop: WeimobStore = sb.store("weimob", "ship", orders=30, customers=1, products=7)
     waiting = [str(n) for n, o in shop.orders_by_no.items()
                if o["orderInfo"]["orderBaseInfo"]["orderStatus"] == TO_SHIP][:2]
-    path = write_hub(tmp_path, {
-        "wm": {"connector": "weimob", "conn_id": "wm", "roles": ["channel"]},
-        "erp": {"connector": "odoo", "conn_id": "erp", "roles": ["erp"]}})
-    doc: dict[str, Any] = yaml.safe_load(path.read_text())
-    doc["sinks"] = {"wm": {"tracking": {"from": ["erp"]}}}
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    hub = load_hub(path)
+    hub = tracking_hub(tmp_path, "wm", "weimob")
     c = shop.credentials()
     conn = ConnectionInfo(conn_id="wm", conn_type="http", host=srv.url("weimob", "ship"),
                           login=c["client_id"], password=c["client_secret"],

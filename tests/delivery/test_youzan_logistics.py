@@ -4,30 +4,27 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import responses
 import sqlalchemy as sa
-import yaml
 
-from synchub.canonical import SourceRef
-from synchub.canonical.shipment import Shipment, TrackingEvent
+from synchub.canonical.shipment import Shipment
 from synchub.config.connector_checks import load_connector
 from synchub.delivery.base import DeliveryItem
 from synchub.delivery.engine import run_push
 from synchub.delivery.writers import writer_class
 from synchub.mapping.engine import MappingContext
 from synchub.mapping.export import load_export_mapping
-from synchub.plan import load_hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.youzan.store import YouzanStore
 from synchub.store import Store
 from synchub.store.delivery_tables import deliveries
 from synchub.systems.youzan.logistics import YouzanLogisticsWriter
-from tests.e2e.conftest import write_hub
+from tests.delivery.tracking_back import shipment as tracking_shipment
+from tests.delivery.tracking_back import tracking_hub, tracking_item
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = load_connector(ROOT / "connectors" / "youzan" / "connector.yaml")
@@ -36,23 +33,14 @@ EXPORT = load_export_mapping(ROOT / "mappings" / "youzan" / "tracking.export.yam
 CTX = MappingContext(connection="yz", system="youzan")
 HOST = "https://open.youzanyun.com"
 CONFIRM = f"{HOST}/api/youzan.logistics.online.confirm/3.0.0"
-AT = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
 
 
-def shipment(tid: str, *, carrier: str = "SF Express", number: str = "SF1234567890123",
-             ext: str = "picking:1") -> Shipment:
-    return Shipment(
-        source=SourceRef(connection="erp", system="odoo", external_id=ext), external_id=ext,
-        order_connection="yz", order_external_id=tid, carrier=carrier,
-        tracking_number=number, status="in_transit",
-        events=[TrackingEvent(at=AT, status="in_transit")], updated_at=AT)
+def shipment(tid: str, **kw: Any) -> Shipment:
+    return tracking_shipment("yz", tid, **kw)
 
 
 def item(s: Shipment, n: int = 1, remote_id: str | None = None) -> DeliveryItem:
-    doc = s.to_json_dict()
-    return DeliveryItem(delivery_id=n, route="tracking", entity="shipment", record_id=s.id,
-                        source_connection="erp", document=doc, payload=EXPORT.apply(doc, CTX),
-                        idempotency_key=f"yz:tracking:{s.id}", remote_id=remote_id)
+    return tracking_item(s, EXPORT, CTX, n, remote_id)
 
 
 def writer(host: str = HOST) -> YouzanLogisticsWriter:
@@ -132,13 +120,7 @@ def test_push_run_confirms_the_order_and_dead_letters_an_unknown_carrier(
     shop: YouzanStore = sb.store("youzan", "ship", orders=30, customers=1, products=7)
     waiting = [tid for tid, t in shop.trades.items()
                if t["order_info"]["status"] == "WAIT_SELLER_SEND_GOODS"][:2]
-    path = write_hub(tmp_path, {
-        "yz": {"connector": "youzan", "conn_id": "yz", "roles": ["channel"]},
-        "erp": {"connector": "odoo", "conn_id": "erp", "roles": ["erp"]}})
-    doc: dict[str, Any] = yaml.safe_load(path.read_text())
-    doc["sinks"] = {"yz": {"tracking": {"from": ["erp"]}}}
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    hub = load_hub(path)
+    hub = tracking_hub(tmp_path, "yz", "youzan")
     c = shop.credentials()
     conn = ConnectionInfo(conn_id="yz", conn_type="http", host=srv.url("youzan", "ship"),
                           login=c["client_id"], password=c["client_secret"],

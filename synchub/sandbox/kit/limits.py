@@ -134,3 +134,37 @@ class BanningQuota:
         if now >= self.banned_until:
             self.banned_until = now + self.ban_seconds
         return max(1, math.ceil(self.banned_until - now))
+
+
+class CallQuota:
+    """A store's call quota: a :class:`BanningQuota`, and refusals a test queues.
+
+    Mixed into a store beside :class:`~synchub.sandbox.kit.store.BaseStore` (whose
+    ``rate_limits`` switches the quota off); the store calls :meth:`init_quota` in its
+    ``__init__`` and its API refuses a call for the rate when :meth:`over_quota` says so,
+    in the vendor's words. ``limited`` holds one entry per next call to refuse whatever
+    the quota says (a test's throttled call).
+    """
+
+    quota_per_minute = 600        # the sandbox's quota unless a store says otherwise
+    quota_ban_seconds = 5
+    rate_limits: bool
+
+    def init_quota(self) -> None:
+        """The default quota and no queued refusals."""
+        self.throttle()
+        self.limited: list[int] = []
+
+    def throttle(self, per_minute: int | None = None, ban_seconds: int | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """Allow ``per_minute`` calls, then refuse calls for ``ban_seconds``."""
+        self.quota = BanningQuota(
+            self.quota_per_minute if per_minute is None else per_minute,
+            self.quota_ban_seconds if ban_seconds is None else ban_seconds, clock)
+
+    def over_quota(self) -> bool:
+        """Whether this call is refused for the call rate."""
+        if self.limited:
+            self.limited.pop(0)
+            return True
+        return bool(self.rate_limits) and self.quota.ban_left() is not None

@@ -36,8 +36,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from synchub.sandbox.kit.auth import IssuedTokens
 from synchub.sandbox.kit.cn_demo import ADDRESSES, PEOPLE, PRODUCTS, mobile
-from synchub.sandbox.kit.limits import BanningQuota
+from synchub.sandbox.kit.limits import CallQuota
 from synchub.sandbox.kit.money import cents
 from synchub.sandbox.kit.seed import hex128, rng_for, weighted
 from synchub.sandbox.kit.store import BaseStore
@@ -50,7 +51,6 @@ NEXT_STATUS = {PENDING: TO_SHIP, TO_SHIP: SHIPPED, SHIPPED: DONE}
 UNKNOWN_STATUS = 99                 # served for poisoned orders: no such status
 RIGHTS_WAITING, RIGHTS_DONE = 1, 5
 FREIGHT = 2                         # the amountInfos type of the freight (sandbox's choice)
-PER_MINUTE, BAN_SECONDS = 600, 5
 SKUS_PER_GOODS = 3
 PLAIN = frozenset({"MOON-8", "BAMBOO-L"})      # single-spec goods: one SKU
 GOODS_BASE, SKU_BASE, ORDER_BASE = 100_062_025_000_837, 20_000_000_000, 30_250_000_000_000
@@ -65,7 +65,7 @@ def ms(ts: int) -> int:
     return ts * 1000
 
 
-class WeimobStore(BaseStore):
+class WeimobStore(BaseStore, IssuedTokens, CallQuota):
     """One shop: the app's client_id/secret, the shop (bosId) and store (vid), tokens,
     orders, rights, goods and their stock."""
 
@@ -80,13 +80,12 @@ class WeimobStore(BaseStore):
         self.shop_type = "business_operation_system_id"
         self.vid = 6_000_000_000_000 + int(hex128(self.key, "vid")[:8], 16) % 10**9
         self.redirect_uri = "https://hub.example/weimob/callback"
-        self.token_seconds, self.refresh_seconds = TOKEN_SECONDS, REFRESH_SECONDS
-        self.tokens: dict[str, float] = {}            # access token -> expiry (epoch s)
+        self.init_tokens(TOKEN_SECONDS)
+        self.refresh_seconds = REFRESH_SECONDS
         self.refresh_tokens: dict[str, float] = {}    # live refresh token -> expiry
         self.codes: set[str] = set()                  # authorization codes not yet traded
         self.token_requests: list[str] = []           # the grant of each token issued
-        self.throttle()
-        self.limited: list[int] = []                  # the next calls refused for the rate
+        self.init_quota()
         self.list_without_items = False               # the list leaves lines to the detail
         self.during_read: Callable[[WeimobStore, int], None] | None = None
         self.calls: list[tuple[str, dict[str, Any]]] = []   # action, body
@@ -163,8 +162,7 @@ class WeimobStore(BaseStore):
 
     def issue_token(self, grant: str, *, refresh: bool) -> dict[str, Any]:
         """A new access token (and refresh token when ``refresh``), as the endpoint answers."""
-        token = secrets.token_hex(16)
-        self.tokens[token] = time.time() + self.token_seconds
+        token, _expires = self.mint_token()
         self.token_requests.append(grant)
         body: dict[str, Any] = {
             "access_token": token, "token_type": "bearer", "expires_in": self.token_seconds,
@@ -176,30 +174,6 @@ class WeimobStore(BaseStore):
             self.refresh_tokens[new] = time.time() + self.refresh_seconds
             body.update(refresh_token=new, refresh_token_expires_in=self.refresh_seconds)
         return body
-
-    def token_valid(self, token: str) -> bool:
-        """Whether ``token`` was issued here and has not lapsed."""
-        expires = self.tokens.get(token)
-        return expires is not None and time.time() < expires
-
-    def expire_tokens(self) -> None:
-        """Every access token issued so far lapses now."""
-        with self.lock:
-            for token in self.tokens:
-                self.tokens[token] = 0.0
-
-    # --- the call quota -------------------------------------------------------------------
-    def throttle(self, per_minute: int = PER_MINUTE, ban_seconds: int = BAN_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        """Allow ``per_minute`` calls, then refuse calls for ``ban_seconds``."""
-        self.quota = BanningQuota(per_minute, ban_seconds, clock)
-
-    def over_quota(self) -> bool:
-        """Whether this call is refused for the call rate."""
-        if self.limited:
-            self.limited.pop(0)
-            return True
-        return bool(self.rate_limits) and self.quota.ban_left() is not None
 
     # --- changes --------------------------------------------------------------------------
     def touch(self, order_no: int, at: int | None = None) -> dict[str, Any]:

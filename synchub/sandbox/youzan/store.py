@@ -25,12 +25,12 @@ every item on sale (``is_listing``) until a test takes it off the shelf.
 
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+from synchub.sandbox.kit.auth import IssuedTokens
 from synchub.sandbox.kit.cn_demo import (
     ADDRESSES,
     PEOPLE,
@@ -40,7 +40,7 @@ from synchub.sandbox.kit.cn_demo import (
     mobile,
     sku_code,
 )
-from synchub.sandbox.kit.limits import BanningQuota
+from synchub.sandbox.kit.limits import CallQuota
 from synchub.sandbox.kit.money import cents
 from synchub.sandbox.kit.seed import hex128, rng_for, weighted
 from synchub.sandbox.kit.store import BaseStore
@@ -58,7 +58,6 @@ STATUS_STR = {"WAIT_BUYER_PAY": "待支付", "WAIT_SELLER_SEND_GOODS": "待发�
               "WAIT_BUYER_CONFIRM_GOODS": "已发货", "TRADE_SUCCESS": "已完成",
               "TRADE_CLOSE": "已关闭"}
 UNKNOWN_STATUS = "TRADE_FROZEN_SANDBOX"   # served for poisoned orders: no such status
-PER_MINUTE, BAN_SECONDS = 600, 5          # the sandbox's call quota (Youzan's is per package)
 
 ITEM_BASE, SKU_BASE = 600_000_001, 36_000_000
 # Youzan's express companies (youzan.logistics.express.get) as the sandbox serves them
@@ -71,7 +70,7 @@ def _encrypted(key: str, *parts: object) -> str:
     return f"${hex128(key, 'enc', *parts)[:22]}==$1$"
 
 
-class YouzanStore(BaseStore):
+class YouzanStore(BaseStore, IssuedTokens, CallQuota):
     """One shop: the app's client_id/secret, the shop's kdt_id, tokens, orders, catalog."""
 
     system = "youzan"
@@ -83,11 +82,9 @@ class YouzanStore(BaseStore):
         self.client_secret = hex128(self.key, "client-secret")
         self.kdt_id = 160_000_000 + int(hex128(self.key, "kdt")[:6], 16) % 9_999_999
         self.kdt_name = f"有赞沙箱店 {name}"
-        self.token_seconds = TOKEN_SECONDS
-        self.tokens: dict[str, float] = {}          # token -> expiry, epoch seconds
+        self.init_tokens(TOKEN_SECONDS)
         self.token_requests = 0
-        self.throttle()
-        self.limited: list[int] = []                # the next calls refused as over quota
+        self.init_quota()                           # Youzan's quota is per package
         self.during_read: Callable[[YouzanStore, int], None] | None = None
         self.calls: list[tuple[str, str, dict[str, Any]]] = []   # method, version, body
         self.created_at = int(time.time())
@@ -164,35 +161,9 @@ class YouzanStore(BaseStore):
     # --- tokens ---------------------------------------------------------------------------
     def issue_token(self) -> tuple[str, int]:
         """A new token and its expiry in epoch milliseconds."""
-        token = f"{secrets.token_hex(16)}"
-        expires = time.time() + self.token_seconds
-        self.tokens[token] = expires
+        token, expires = self.mint_token()
         self.token_requests += 1
         return token, int(expires * 1000)
-
-    def token_valid(self, token: str) -> bool:
-        """Whether ``token`` was issued here and has not lapsed."""
-        expires = self.tokens.get(token)
-        return expires is not None and time.time() < expires
-
-    def expire_tokens(self) -> None:
-        """Every token issued so far lapses now (the next call needs a new one)."""
-        with self.lock:
-            for token in self.tokens:
-                self.tokens[token] = 0.0
-
-    # --- the call quota -------------------------------------------------------------------
-    def throttle(self, per_minute: int = PER_MINUTE, ban_seconds: int = BAN_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        """Allow ``per_minute`` calls, then refuse calls for ``ban_seconds``."""
-        self.quota = BanningQuota(per_minute, ban_seconds, clock)
-
-    def over_quota(self) -> bool:
-        """Whether this call is refused for the call rate."""
-        if self.limited:
-            self.limited.pop(0)
-            return True
-        return bool(self.rate_limits) and self.quota.ban_left() is not None
 
     # --- changes --------------------------------------------------------------------------
     def touch(self, tid: str, at: int | None = None) -> dict[str, Any]:

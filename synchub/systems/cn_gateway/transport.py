@@ -80,7 +80,9 @@ class GatewayTransport(RequestTransport):
         return Request(client.base_url + spec.path, params=params)
 
     def detail_spec(self, spec: GatewayStreamSpec) -> GatewayStreamSpec | None:
-        """The stream's detail call as a stream spec of this transport (None: it has none)."""
+        """The stream's detail call as a stream spec of this transport (None: it has none).
+        A system whose stream spec is its own, without a ``detail`` of this shape, answers
+        it itself (or None, completing records in its ``call``)."""
         return detail_stream(spec)
 
     def detail_url(self, client: ConnectorClient, detail: GatewayStreamSpec) -> str:

@@ -6,7 +6,8 @@ into Weimob's company code and name), ``basicInfo.vid`` (the organization that s
 ``isSplitPackage`` false (the whole order in one parcel). The call marks the order shipped,
 so it is sent once per shipment (``once``: a timeout is not blindly resent) and a shipment
 the hub already delivered with the same waybill is skipped. An order Weimob says is
-shipped already (``already_shipped_codes``) counts as delivered.
+shipped already (``already_shipped_codes``) counts as delivered. The shared steps are
+:mod:`synchub.delivery.tracking_confirm`'s.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from synchub.delivery.base import DeliveryItem, DeliveryResult, ItemFailure, PerItemWriter
+from synchub.delivery.base import DeliveryItem, ItemFailure
+from synchub.delivery.tracking_confirm import (
+    Tracking,
+    TrackingConfirmWriter,
+    TrackingTerms,
+    payload_text,
+)
 from synchub.errors import FatalAPIError
 from synchub.systems.weimob.errors import WeimobError, WeimobTokenError
 from synchub.systems.weimob.specs import WeimobErrorsSpec
@@ -37,56 +44,42 @@ class WeimobLogisticsOptions(BaseModel):
     errors: WeimobErrorsSpec = Field(default_factory=WeimobErrorsSpec)
 
 
-def _text(payload: dict[str, Any], key: str) -> str | None:
-    value = payload.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return str(value).strip()
-
-
-class WeimobLogisticsWriter(PerItemWriter):
+class WeimobLogisticsWriter(TrackingConfirmWriter):
     """One ``fulfill/logistics/update`` per shipment with a waybill."""
 
     options_model = WeimobLogisticsOptions
+    terms = TrackingTerms(
+        vendor="Weimob", order_key="orderNo", waybill_key="deliveryNo",
+        carrier_key="deliveryCompanyCode", carrier_name="company code",
+        carrier_table="mappings/weimob/tracking.export.yaml", verb="send",
+        call="the delivery", code_label="errcode")
 
-    def write_one(self, item: DeliveryItem) -> DeliveryResult:
-        """Ship one order with its waybill; refusals fail the item by name."""
-        payload = item.payload if isinstance(item.payload, dict) else {}
-        order_no, waybill = _text(payload, "orderNo"), _text(payload, "deliveryNo")
-        code = _text(payload, "deliveryCompanyCode")
-        if order_no is None or waybill is None:
-            raise ItemFailure(f"shipment {item.record_id}: no Weimob order (orderNo) or no "
-                              "waybill number (deliveryNo) to send")
-        if not order_no.isdigit():
-            raise ItemFailure(f"shipment {item.record_id}: Weimob order number {order_no!r} "
+    def check(self, item: DeliveryItem, order: str) -> None:
+        """Weimob's order numbers are numbers (``orderNo`` is sent as one)."""
+        if not order.isdigit():
+            raise ItemFailure(f"shipment {item.record_id}: Weimob order number {order!r} "
                               "is not a number")
-        if code is None:
-            carrier = item.document.get("carrier")
-            raise ItemFailure(f"shipment {item.record_id}: carrier {carrier!r} has no Weimob "
-                              "company code (deliveryCompanyCode); add it to the carrier "
-                              "table of mappings/weimob/tracking.export.yaml")
-        if item.remote_id == waybill:
-            return DeliveryResult(item.delivery_id, "skipped", remote_id=waybill)
+
+    def send(self, item: DeliveryItem, payload: dict[str, Any], tracking: Tracking) -> None:
+        """Ship the whole order in one parcel from the Connection's organization (vid)."""
         opts = self.options
         assert self.client is not None
         vid = str(self.client.conn.field(opts.vid_field))
+        name = payload_text(payload, "deliveryCompanyName") or tracking.carrier_code
         body: dict[str, Any] = {
-            "orderNo": int(order_no), "isSplitPackage": False,
+            "orderNo": int(tracking.order), "isSplitPackage": False,
             "fulfillMethod": opts.fulfill_method,
             "basicInfo": {"vid": int(vid) if vid.isdigit() else vid},
-            "logistics": {"deliveryNo": waybill, "deliveryCompanyCode": code,
-                          "deliveryCompanyName": _text(payload, "deliveryCompanyName") or code}}
-        try:
-            _, data = call_api(self.client, opts.path, body, opts.errors, once=True)
-        except WeimobTokenError:
-            raise
-        except WeimobError as exc:
-            if exc.code in opts.already_shipped_codes:
-                return DeliveryResult(item.delivery_id, "delivered", remote_id=waybill)
-            raise ItemFailure(f"shipment {item.record_id} of order {order_no}: Weimob refused "
-                              f"the delivery (errcode {exc.code or '-'}: "
-                              f"{exc.vendor_message or exc})") from None
+            "logistics": {"deliveryNo": tracking.waybill,
+                          "deliveryCompanyCode": tracking.carrier_code,
+                          "deliveryCompanyName": name}}
+        _, data = call_api(self.client, opts.path, body, opts.errors, once=True)
         if not (isinstance(data, dict) and data.get("success") in (True, "true")):
             raise FatalAPIError(f"POST {opts.path}: the answer does not say success "
-                                f"(order {order_no})")
-        return DeliveryResult(item.delivery_id, "delivered", remote_id=waybill)
+                                f"(order {tracking.order})")
+
+    def refusal(self, exc: FatalAPIError) -> tuple[str | None, str] | None:
+        """Weimob's errcode and message; a refused token is no refusal of the shipment."""
+        if isinstance(exc, WeimobTokenError) or not isinstance(exc, WeimobError):
+            return None
+        return exc.code, exc.vendor_message or str(exc)

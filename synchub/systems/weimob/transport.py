@@ -92,6 +92,10 @@ class WeimobTransport(GatewayTransport):
 
     name = "weimob"
 
+    def detail_spec(self, spec: Any) -> None:
+        """None: a Weimob stream's detail is read in :meth:`call`."""
+        return None
+
     def first_request(self, client: ConnectorClient, spec: WeimobStreamSpec,  # type: ignore[override]
                       window: Window | None, values: dict[str, Any]) -> Request:
         """The page and its size (the body and window added when the call is made)."""

@@ -12,69 +12,30 @@ refresh token.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-import yaml
 
 from synchub.errors import FatalAPIError
 from synchub.pipeline import sync_stream
-from synchub.plan import Hub, load_hub
+from synchub.plan import Hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.weimob.store import UNKNOWN_STATUS, WeimobStore
 from synchub.store import Store
 from synchub.systems.weimob.auth import WeimobAuth
 from tests.runtime.helpers import FakeClock
+from tests.systems.shop_runs import hub_for, stored_ids
 
-ROOT = Path(__file__).resolve().parents[3]
 LIST = "weimob_shop/v2.0/order/list/search"
 DETAIL = "weimob_shop/v2.0/order/detail/get"
 
 
 def hub(tmp_path: Path, auth: dict[str, Any] | None = None, **stream: Any) -> Hub:
     """A hub with one weimob connection; ``stream`` overrides keys of the orders stream."""
-    connectors = ROOT / "connectors"
-    if stream or auth:
-        connectors = tmp_path / "connectors"
-        (connectors / "weimob").mkdir(parents=True)
-        spec = yaml.safe_load((ROOT / "connectors/weimob/connector.yaml").read_text())
-        spec["streams"]["orders"].update(stream)
-        spec["auth"].update(auth or {})
-        (connectors / "weimob/connector.yaml").write_text(yaml.safe_dump(spec,
-                                                                           allow_unicode=True))
-    path = tmp_path / "hub.yaml"
-    path.write_text(yaml.safe_dump({
-        "version": 1, "connectors_dir": str(connectors), "mappings_dir": str(ROOT / "mappings"),
-        "store": {"default_url": f"sqlite:///{tmp_path / 'unused.db'}"},
-        "connections": {"weimob": {"connector": "weimob", "conn_id": "weimob"}}}))
-    return load_hub(path)
-
-
-@pytest.fixture(autouse=True)
-def _map_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SYNCHUB_MAP_WORKERS", "0")
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.from_url(db_url)
-    s.migrate()
-    yield s
-    s.dispose()
-
-
-def stored_ids(db_url: str, table: str = "orders") -> list[str]:
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            return [str(r[0]) for r in conn.execute(sa.text(f"select external_id from {table}"))]
-    finally:
-        engine.dispose()
+    return hub_for(tmp_path, "weimob", auth=auth, **stream)
 
 
 def conn_for(server: SandboxServer, shop: WeimobStore, **change: str) -> ConnectionInfo:

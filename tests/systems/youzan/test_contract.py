@@ -10,72 +10,27 @@ Connection.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-import yaml
 
 from synchub.errors import FatalAPIError
 from synchub.pipeline import sync_stream
-from synchub.plan import Hub, load_hub
+from synchub.plan import Hub
 from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.kit.times import parse_beijing
 from synchub.sandbox.youzan.store import UNKNOWN_STATUS, YouzanStore
 from synchub.store import Store
 from tests.runtime.helpers import FakeClock
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.systems.shop_runs import hub_for, stored_ids
 
 
 def hub(tmp_path: Path, **stream: Any) -> Hub:
     """A hub with one youzan connection; ``stream`` overrides keys of the orders stream."""
-    connectors = ROOT / "connectors"
-    if stream:
-        connectors = tmp_path / "connectors"
-        (connectors / "youzan").mkdir(parents=True)
-        spec = yaml.safe_load((ROOT / "connectors/youzan/connector.yaml").read_text())
-        orders = spec["streams"]["orders"]
-        for key, value in stream.items():
-            if isinstance(value, dict) and isinstance(orders.get(key), dict):
-                orders[key] = {**orders[key], **value}
-            else:
-                orders[key] = value
-        (connectors / "youzan/connector.yaml").write_text(yaml.safe_dump(spec,
-                                                                           allow_unicode=True))
-    path = tmp_path / "hub.yaml"
-    path.write_text(yaml.safe_dump({
-        "version": 1, "connectors_dir": str(connectors), "mappings_dir": str(ROOT / "mappings"),
-        "store": {"default_url": f"sqlite:///{tmp_path / 'unused.db'}"},
-        "connections": {"youzan": {"connector": "youzan", "conn_id": "youzan"}}}))
-    return load_hub(path)
-
-
-@pytest.fixture(autouse=True)
-def _map_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    # pages of a few orders: starting mapping workers would cost more than they save
-    monkeypatch.setenv("SYNCHUB_MAP_WORKERS", "0")
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.from_url(db_url)
-    s.migrate()
-    yield s
-    s.dispose()
-
-
-def stored_ids(db_url: str, table: str = "orders") -> list[str]:
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            return [str(r[0]) for r in conn.execute(sa.text(f"select external_id from {table}"))]
-    finally:
-        engine.dispose()
+    return hub_for(tmp_path, "youzan", **stream)
 
 
 def conn_for(server: SandboxServer, shop: YouzanStore, **change: str) -> ConnectionInfo:
