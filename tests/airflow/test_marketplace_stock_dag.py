@@ -5,8 +5,10 @@ Amazon and Taobao show.
 Every system is a loopback simulator; each step is an ``airflow dags test`` of the hub's
 own DAGs. A marketplace is one :class:`Marketplace` entry in :data:`MARKETPLACES` (how its
 Connection, listing, figure and orders look in the sandbox): another one is one more entry.
-The marketplaces' listings are written to the store as the channel's InventoryLevels
-(the connectors publish stock but do not read listings yet).
+The marketplaces' listings are written to the store as the channel's InventoryLevels, one
+per marketplace, rather than read by each connector's ``listings`` stream (which reads the
+whole catalogue; tests/systems/*/test_listings.py read, publish and read again): the
+figures this test follows are then one listing each, and its DAG runs stay few.
 """
 
 from __future__ import annotations
