@@ -11,11 +11,11 @@ The fetch is handed the token the row held (lapsed or refused): a scheme whose v
 rotates refresh tokens renews with the newest, which is written back in the same
 transaction, so no worker ever presents one the vendor has retired.
 
-The token, and its refresh token if any, are stored as Fernet ciphertext. The key comes from the environment:
-``SYNCHUB_TOKEN_KEY``, else ``AIRFLOW__CORE__FERNET_KEY`` (the key Airflow encrypts its
-Connections with: the deployment has it already). Either may list several keys separated
-by commas, the first encrypting and all decrypting (key rotation, as Airflow does). With
-neither set, a connector declaring ``auth.cache: store`` fails with a
+The token, and its refresh token if any, are stored as Fernet ciphertext. The key comes from
+the environment: ``SYNCHUB_TOKEN_KEY``, else ``AIRFLOW__CORE__FERNET_KEY`` (the key Airflow
+encrypts its Connections with: the deployment has it already). Either may list several keys
+separated by commas, the first encrypting and all decrypting (key rotation, as Airflow
+does). With neither set, a connector declaring ``auth.cache: store`` fails with a
 :class:`~synchub.errors.ConfigError` naming both: no token is written in plain text. A row
 no key opens (the key was changed) counts as no token: a new one is fetched.
 """

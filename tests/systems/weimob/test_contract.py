@@ -306,7 +306,7 @@ def test_listed_app_clients_starting_together_take_one_token_and_refresh_once(
                         shop.expire_tokens()             # refused early, for everyone
                     barrier.wait()
                     renewed.append(auth.renew(token))    # every worker sees it refused
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
                 barrier.abort()
 
