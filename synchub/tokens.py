@@ -15,10 +15,17 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class CachedToken:
-    """A token and the moment it lapses (epoch seconds)."""
+    """A token and the moment it lapses (epoch seconds); the refresh token that renews it.
+
+    ``refresh`` is kept (encrypted, in the store) beside the token because some vendors
+    rotate it: each refresh retires the one presented and hands back a new one, and only
+    the newest renews the token. ``refresh_expires_at`` is None when its lifetime is unknown.
+    """
 
     value: str
     expires_at: float
+    refresh: str | None = None
+    refresh_expires_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,9 @@ class TokenKey:
         return cls(connection, digest)
 
 
-Fetch = Callable[[], CachedToken]
+# A fetch is handed the token the cache holds for the key (lapsed or refused; None when it
+# holds none), so a scheme with refresh tokens renews with the newest one.
+Fetch = Callable[[CachedToken | None], CachedToken]
 
 
 class TokenCache(Protocol):
@@ -48,7 +57,8 @@ class TokenCache(Protocol):
     def obtain(self, key: TokenKey, fetch: Fetch, *, valid_after: float,
                stale: str | None = None) -> CachedToken:
         """The token of ``key`` still valid at ``valid_after`` and other than ``stale``;
-        when there is none, ``fetch`` is called once, by one client, and its token kept."""
+        when there is none, ``fetch`` is called once, by one client, with the token held
+        (or None), and the token it returns is kept."""
         ...
 
 

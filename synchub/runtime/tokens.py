@@ -41,10 +41,10 @@ class MemoryTokenCache:
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            token = self._tokens.get(key)
-            if token is not None and usable(token, valid_after, stale):
-                return token
-            token = fetch()
+            held = self._tokens.get(key)
+            if held is not None and usable(held, valid_after, stale):
+                return held
+            token = fetch(held)
             self._tokens[key] = token
             return token
 
@@ -79,8 +79,8 @@ class TokenKeeper:
         with self._lock:
             valid_after = self.clock() + self.margin
             if self._local is None or not usable(self._local, valid_after, None):
-                self._local = self.cache.obtain(self.key, self._counted, valid_after=valid_after)
-                register_secret(self._local.value)
+                self._local = _secret(self.cache.obtain(self.key, self._counted,
+                                                        valid_after=valid_after))
             return self._local.value
 
     def renew(self, stale: str) -> str:
@@ -93,13 +93,19 @@ class TokenKeeper:
             if self._local is not None and self._local.value != stale and \
                     usable(self._local, self.clock() + self.margin, None):
                 return self._local.value
-            self._local = self.cache.obtain(self.key, self._counted,
-                                            valid_after=self.clock() + self.margin, stale=stale)
-            register_secret(self._local.value)
+            self._local = _secret(self.cache.obtain(
+                self.key, self._counted, valid_after=self.clock() + self.margin, stale=stale))
             return self._local.value
 
-    def _counted(self) -> CachedToken:
-        token = self._fetch()
-        register_secret(token.value)
+    def _counted(self, previous: CachedToken | None) -> CachedToken:
+        token = _secret(self._fetch(previous))
         self.fetches += 1
         return token
+
+
+def _secret(token: CachedToken) -> CachedToken:
+    """``token``, its values registered for masking (also when another worker fetched it)."""
+    register_secret(token.value)
+    if token.refresh:
+        register_secret(token.refresh)
+    return token

@@ -7,11 +7,15 @@ fetch by locking the row for the fetch: ``SELECT ... FOR UPDATE`` on PostgreSQL 
 ``BEGIN IMMEDIATE`` transaction on SQLite (the database's write lock). The others wait,
 then find the fresh token and take it. A fetch that fails rolls back: nothing is kept.
 
-The token is stored as Fernet ciphertext. The key comes from the environment:
-``SYNCHUB_TOKEN_KEY``, else ``AIRFLOW__CORE__FERNET_KEY`` (the key Airflow encrypts its
-Connections with: the deployment has it already). Either may list several keys separated
-by commas, the first encrypting and all decrypting (key rotation, as Airflow does). With
-neither set, a connector declaring ``auth.cache: store`` fails with a
+The fetch is handed the token the row held (lapsed or refused): a scheme whose vendor
+rotates refresh tokens renews with the newest, which is written back in the same
+transaction, so no worker ever presents one the vendor has retired.
+
+The token, and its refresh token if any, are stored as Fernet ciphertext. The key comes from
+the environment: ``SYNCHUB_TOKEN_KEY``, else ``AIRFLOW__CORE__FERNET_KEY`` (the key Airflow
+encrypts its Connections with: the deployment has it already). Either may list several keys
+separated by commas, the first encrypting and all decrypting (key rotation, as Airflow
+does). With neither set, a connector declaring ``auth.cache: store`` fails with a
 :class:`~synchub.errors.ConfigError` naming both: no token is written in plain text. A row
 no key opens (the key was changed) counts as no token: a new one is fetched.
 """
@@ -61,6 +65,20 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _row_values(cipher: MultiFernet, token: CachedToken) -> dict[str, Any]:
+    """The columns that hold ``token``: its values encrypted, its times in UTC."""
+
+    def seal(value: str | None) -> str | None:
+        return None if value is None else cipher.encrypt(value.encode()).decode("ascii")
+
+    def at(epoch: float | None) -> datetime | None:
+        return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+    return {"token": seal(token.value), "expires_at": at(token.expires_at),
+            "refresh_token": seal(token.refresh),
+            "refresh_expires_at": at(token.refresh_expires_at)}
+
+
 class StoreTokenCache:
     """A :class:`~synchub.runtime.tokens.TokenCache` on the store's ``auth_tokens`` table."""
 
@@ -87,15 +105,13 @@ class StoreTokenCache:
                 current = self._decrypt(cipher, key, row)
                 if current is not None and usable(current, valid_after, stale):
                     return current
-                token = fetch()
-                now = datetime.now(UTC)
+                token = fetch(current)
                 conn.execute(
                     sa.update(auth_tokens)
                     .where(auth_tokens.c.connection == key.connection,
                            auth_tokens.c.scope == key.scope)
-                    .values(token=cipher.encrypt(token.value.encode()).decode("ascii"),
-                            expires_at=datetime.fromtimestamp(token.expires_at, UTC),
-                            fetched_at=now, fetches=auth_tokens.c.fetches + 1))
+                    .values(**_row_values(cipher, token), fetched_at=datetime.now(UTC),
+                            fetches=auth_tokens.c.fetches + 1))
                 return token
 
     def _lock_row(self, conn: sa.Connection, key: TokenKey) -> Any:
@@ -104,7 +120,8 @@ class StoreTokenCache:
         conn.execute(dialect.insert(auth_tokens)
                      .values(connection=key.connection, scope=key.scope, fetches=0)
                      .on_conflict_do_nothing())
-        query = sa.select(auth_tokens.c.token, auth_tokens.c.expires_at).where(
+        query = sa.select(auth_tokens.c.token, auth_tokens.c.expires_at,
+                          auth_tokens.c.refresh_token, auth_tokens.c.refresh_expires_at).where(
             auth_tokens.c.connection == key.connection, auth_tokens.c.scope == key.scope)
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
@@ -117,11 +134,15 @@ class StoreTokenCache:
             return None
         try:
             value = cipher.decrypt(row.token.encode("ascii")).decode()
+            refresh = (cipher.decrypt(row.refresh_token.encode("ascii")).decode()
+                       if row.refresh_token is not None else None)
         except InvalidToken:
             log.warning("connection %s: the stored token does not open with the current "
                         "key; a new token is fetched", key.connection)
             return None
-        return CachedToken(value, expires.timestamp())
+        refresh_expires = _utc(row.refresh_expires_at)
+        return CachedToken(value, expires.timestamp(), refresh,
+                           refresh_expires.timestamp() if refresh_expires else None)
 
     def fetches(self, key: TokenKey) -> int:
         """How often the key's token was fetched (0 when never)."""

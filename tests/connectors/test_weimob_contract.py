@@ -17,13 +17,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import responses
+from pydantic import ValidationError
 
 from synchub.errors import FatalAPIError
 from synchub.runtime import ConnectionInfo, ConnectorClient
+from synchub.runtime.tokens import MemoryTokenCache
 from synchub.systems.weimob.auth import WeimobAuth
 from synchub.systems.weimob.errors import WeimobError, WeimobTokenError
 from synchub.systems.weimob.specs import WeimobAuthSpec
-from synchub.systems.weimob.tokens import MemoryTokenCache, TokenSet
+from synchub.tokens import CachedToken
 
 from .conftest import ROOT, connector
 
@@ -46,7 +48,9 @@ def client(**extra: str) -> ConnectorClient:
                           password=SECRET, extra={"shop_id": SHOP, "shop_type":
                                                   "business_operation_system_id", "vid": VID,
                                                   **extra})
-    return ConnectorClient(connector("weimob"), conn, sleep=lambda s: None)
+    # the connector keeps its tokens in the store (auth.cache): here a cache of its own
+    return ConnectorClient(connector("weimob"), conn, sleep=lambda s: None,
+                           tokens=MemoryTokenCache())
 
 
 def token_answer(value: str, **more: Any) -> dict[str, Any]:
@@ -208,11 +212,24 @@ def test_refunds_window_on_the_rights_update_time(mock_http: responses.RequestsM
 
 def auth_for(cache: MemoryTokenCache, *, code: str | None = "c0de",
              refresh: str | None = None, clock: list[float] | None = None) -> WeimobAuth:
-    spec = WeimobAuthSpec(type="weimob_oauth2", grant="authorization_code")
+    spec = WeimobAuthSpec(type="weimob_oauth2", grant="authorization_code", cache="store")
     now = clock if clock is not None else [1_000_000.0]
     return WeimobAuth(spec, TOKEN_URL, CLIENT_ID, SECRET, requests.Session(), 10, "listed",
-                      code=code, redirect_uri="https://hub/cb", refresh_token=refresh,
-                      cache=cache, clock=lambda: now[0])
+                      cache, code=code, redirect_uri="https://hub/cb", refresh_token=refresh,
+                      clock=lambda: now[0])
+
+
+def _never(previous: CachedToken | None) -> CachedToken:
+    raise AssertionError("fetched")
+
+
+def held(cache: MemoryTokenCache, auth: WeimobAuth) -> CachedToken:
+    """What the cache holds for ``auth`` (however near its end)."""
+    return cache.obtain(auth.key, _never, valid_after=0.0)
+
+
+def seed(cache: MemoryTokenCache, token: CachedToken) -> None:
+    cache.obtain(auth_for(cache).key, lambda _: token, valid_after=0.0)
 
 
 def test_the_code_is_traded_once_then_the_rotated_refresh_token_is_used(
@@ -231,8 +248,8 @@ def test_the_code_is_traded_once_then_the_rotated_refresh_token_is_used(
                      "client_secret": SECRET, "code": "c0de", "redirect_uri": "https://hub/cb"}
     assert second == {"grant_type": "refresh_token", "client_id": CLIENT_ID,
                       "client_secret": SECRET, "refresh_token": "r1"}
-    held = cache.load(auth.key)
-    assert held is not None and held.refresh_token == "r2"
+    kept = held(cache, auth)
+    assert kept.refresh == "r2" and kept.refresh_expires_at == clock[0] + 604800
     # another client on the same cache (a later task) refreshes with r2, not the code
     mock_http.post(TOKEN_URL, json=token_answer("a3", refresh_token="r3"))
     clock[0] += 7200
@@ -251,6 +268,47 @@ def test_a_refused_refresh_token_says_to_authorize_again(
     mock_http.post(TOKEN_URL, status=400, json={"error": "invalid_grant",
                                                 "error_description": "refresh_token 已过期"})
     cache = MemoryTokenCache()
-    cache.save(auth_for(cache).key, TokenSet("stale", 0.0, "r-old", None))
-    with pytest.raises(FatalAPIError, match=r"invalid_grant.*authorize again"):
+    seed(cache, CachedToken("stale", 0.0, "r-old"))
+    with pytest.raises(FatalAPIError, match=r"invalid_grant.*authorize again.*extra\.code"):
         auth_for(cache, code=None).token()
+
+
+def test_the_connections_refresh_token_only_seeds_an_empty_cache(
+        mock_http: responses.RequestsMock) -> None:
+    mock_http.post(TOKEN_URL, json=token_answer("a1", refresh_token="r1"))
+    mock_http.post(TOKEN_URL, json=token_answer("a2"))           # no new refresh token
+    cache, clock = MemoryTokenCache(), [1_000_000.0]
+    assert auth_for(cache, code=None, refresh="r-seed", clock=clock).token() == "a1"
+    clock[0] += 7200
+    # a later client still has r-seed in its Connection: retired, it is not presented
+    assert auth_for(cache, code=None, refresh="r-seed", clock=clock).token() == "a2"
+    assert [query(c.request)["refresh_token"] for c in mock_http.calls] == ["r-seed", "r1"]
+    assert held(cache, auth_for(cache)).refresh == "r1"          # still in force
+
+
+def test_a_lapsed_refresh_token_is_not_presented_the_code_is(
+        mock_http: responses.RequestsMock) -> None:
+    mock_http.post(TOKEN_URL, json=token_answer("a1", refresh_token="r1"))
+    cache = MemoryTokenCache()
+    seed(cache, CachedToken("old", 0.0, "r-lapsed", 999_999.0))  # before the clock's now
+    assert auth_for(cache, refresh="r-seed").token() == "a1"
+    assert query(mock_http.calls[0].request)["grant_type"] == "authorization_code"
+
+
+def test_a_refused_refresh_token_gives_way_to_a_new_code(
+        mock_http: responses.RequestsMock) -> None:
+    mock_http.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
+    mock_http.post(TOKEN_URL, json=token_answer("a1", refresh_token="r1"))
+    cache = MemoryTokenCache()
+    seed(cache, CachedToken("old", 0.0, "r-retired"))
+    # the merchant authorized the app again (retiring r-retired); the new code is traded
+    assert auth_for(cache, code="new-code").token() == "a1"
+    assert [query(c.request)["grant_type"] for c in mock_http.calls] == [
+        "refresh_token", "authorization_code"]
+    assert held(cache, auth_for(cache)).refresh == "r1"
+
+
+def test_a_listed_app_must_keep_its_tokens_in_the_store() -> None:
+    with pytest.raises(ValidationError, match="authorization_code' needs cache: store"):
+        WeimobAuthSpec(type="weimob_oauth2", grant="authorization_code")
+    assert WeimobAuthSpec(type="weimob_oauth2").cache == "memory"   # a self-built app may

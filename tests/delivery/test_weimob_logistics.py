@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import responses
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 from synchub.canonical.shipment import Shipment
 from synchub.config.connector_checks import load_connector
@@ -18,6 +20,7 @@ from synchub.delivery.writers import writer_class
 from synchub.mapping.engine import MappingContext
 from synchub.mapping.export import load_export_mapping
 from synchub.runtime import ConnectionInfo, ConnectorClient
+from synchub.runtime.tokens import MemoryTokenCache
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.weimob.store import TO_SHIP, WeimobStore
 from synchub.store import Store
@@ -48,7 +51,8 @@ def writer(host: str = HOST) -> WeimobLogisticsWriter:
     conn = ConnectionInfo(conn_id="wm", conn_type="http", host=host, login="cid",
                           password="secret", extra={"shop_id": "1", "shop_type": "t",
                                                     "vid": str(VID)})
-    return WeimobLogisticsWriter(WRITER, ConnectorClient(SPEC, conn, sleep=lambda _s: None),
+    return WeimobLogisticsWriter(WRITER, ConnectorClient(SPEC, conn, sleep=lambda _s: None,
+                                                         tokens=MemoryTokenCache()),
                                  sink="wm", run_id="r1")
 
 
@@ -121,7 +125,9 @@ def test_contract_a_timeout_is_not_resent_blindly() -> None:
 # --- through the delivery engine, against the simulator ------------------------------------
 
 def test_push_run_ships_the_order_and_dead_letters_an_unknown_carrier(
-        tmp_path: Path, db_url: str, sandbox: tuple[Sandbox, SandboxServer]) -> None:
+        tmp_path: Path, db_url: str, sandbox: tuple[Sandbox, SandboxServer],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNCHUB_TOKEN_KEY", Fernet.generate_key().decode())  # auth.cache
     sb, srv = sandbox
     shop: WeimobStore = sb.store("weimob", "ship", orders=30, customers=1, products=7)
     waiting = [str(n) for n, o in shop.orders_by_no.items()
@@ -134,7 +140,7 @@ def test_push_run_ships_the_order_and_dead_letters_an_unknown_carrier(
     store = Store.from_url(db_url)
     store.migrate()
     client = lambda _s: ConnectorClient(hub.connection("wm").connector, conn,  # noqa: E731
-                                        sleep=lambda _x: None)
+                                        sleep=lambda _x: None, tokens=store.tokens)
     try:
         store.write_page(connection="erp", stream="shipments", records=[
             shipment(waiting[0], ext="picking:1"),

@@ -23,7 +23,7 @@ class Vendor:
         self.lifetime, self.count, self.clock = lifetime, 0, clock
         self._lock = threading.Lock()
 
-    def fetch(self) -> CachedToken:
+    def fetch(self, previous: CachedToken | None = None) -> CachedToken:
         time.sleep(0.05)
         with self._lock:
             self.count += 1
@@ -75,3 +75,16 @@ def test_auth_cache_names_the_cache() -> None:
     assert token_cache(_Spec(cache="store"), conn, mine) is mine
     with pytest.raises(ConfigError, match=r"connection 'shop': auth\.cache is 'store'"):
         token_cache(_Spec(cache="store"), conn, None)
+
+
+def test_the_memory_cache_hands_the_held_token_to_the_fetch() -> None:
+    cache, seen = MemoryTokenCache(), []
+
+    def fetch(previous: CachedToken | None) -> CachedToken:
+        seen.append(previous)
+        n = len(seen)
+        return CachedToken(f"t{n}", 0.0, f"r{n}")       # lapsed at once: fetched every time
+
+    cache.obtain(KEY, fetch, valid_after=1.0)
+    cache.obtain(KEY, fetch, valid_after=1.0)
+    assert seen == [None, CachedToken("t1", 0.0, "r1")]

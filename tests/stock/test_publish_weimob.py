@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import responses
 import yaml
+from cryptography.fernet import Fernet
 
 from synchub.config.connector import ConnectorSpec
 from synchub.config.connector_checks import load_connector
@@ -20,6 +21,7 @@ from synchub.pipeline import sync_stream
 from synchub.plan import load_hub
 from synchub.registry import REGISTRY
 from synchub.runtime import ConnectionInfo, ConnectorClient
+from synchub.runtime.tokens import MemoryTokenCache
 from synchub.sandbox.weimob.store import GOODS_BASE, SKU_BASE, WeimobStore
 from synchub.stock.ingest import StockIngest
 from synchub.stock.publish import ListingChange, create_publisher
@@ -45,7 +47,7 @@ def client(host: str = HOST) -> ConnectorClient:
     conn = ConnectionInfo(conn_id="weimob", conn_type="http", host=host, login="cid",
                           password="s3cret", extra={"shop_id": "1", "shop_type": "t",
                                                     "vid": str(VID)})
-    return ConnectorClient(spec(), conn, sleep=lambda s: None)
+    return ConnectorClient(spec(), conn, sleep=lambda s: None, tokens=MemoryTokenCache())
 
 
 def publisher(c: ConnectorClient | None = None) -> WeimobStockPublisher:
@@ -139,7 +141,8 @@ def test_a_listing_without_numeric_goods_and_sku_fails_without_a_call() -> None:
 # --- a stock run against the simulator ----------------------------------------------------
 
 def test_listings_read_then_a_master_change_reaches_weimob_and_a_refusal_is_dead_lettered(
-        sandbox: Any, tmp_path: Path, db_url: str) -> None:
+        sandbox: Any, tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNCHUB_TOKEN_KEY", Fernet.generate_key().decode())  # auth.cache
     sb, srv = sandbox
     shop: WeimobStore = sb.store("weimob", "demo", orders=0)
     lj = sorted(shop.goods[G1]["skus"])

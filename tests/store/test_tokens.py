@@ -40,7 +40,7 @@ class Vendor:
         self.delay, self.lifetime, self.count = delay, lifetime, 0
         self._lock = threading.Lock()
 
-    def fetch(self) -> CachedToken:
+    def fetch(self, previous: CachedToken | None = None) -> CachedToken:
         time.sleep(self.delay)
         with self._lock:
             self.count += 1
@@ -139,7 +139,7 @@ def test_a_rotated_key_still_opens_the_old_token(store: Store) -> None:
 def test_a_failed_fetch_keeps_nothing(store: Store) -> None:
     cache = StoreTokenCache(store.engine, ENV)
 
-    def refused() -> CachedToken:
+    def refused(previous: CachedToken | None) -> CachedToken:
         raise RuntimeError("the vendor said no")
 
     with pytest.raises(RuntimeError):
@@ -155,3 +155,60 @@ def test_no_key_is_a_config_error_naming_both_variables() -> None:
     assert "AIRFLOW__CORE__FERNET_KEY" in str(caught.value)
     with pytest.raises(ConfigError, match="SYNCHUB_TOKEN_KEY is not a Fernet key"):
         token_cipher({"SYNCHUB_TOKEN_KEY": "not-a-key"})
+
+
+class RotatingVendor:
+    """Renews only with the newest refresh token, retiring it; counts what it was shown."""
+
+    def __init__(self) -> None:
+        self.count, self.live, self.shown = 0, "refresh-0", []  # type: ignore[var-annotated]
+
+    def fetch(self, previous: CachedToken | None) -> CachedToken:
+        presented = previous.refresh if previous is not None else "refresh-0"
+        self.shown.append(presented)
+        assert presented == self.live, f"{presented} was retired"
+        self.count += 1
+        self.live = f"refresh-{self.count}"
+        return CachedToken(f"token-{self.count}", time.time() + 100, self.live,
+                           time.time() + 86400)
+
+
+def test_the_refresh_token_is_kept_encrypted_and_handed_to_the_next_fetch(
+        store: Store, db_url: str) -> None:
+    vendor = RotatingVendor()
+    first = StoreTokenCache(store.engine, ENV).obtain(TOKEN_KEY, vendor.fetch,
+                                                      valid_after=time.time())
+    assert (first.value, first.refresh) == ("token-1", "refresh-1")
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(auth_tokens)).one()
+    assert "refresh-1" not in row.refresh_token
+    assert Fernet(KEY.encode()).decrypt(row.refresh_token.encode()) == b"refresh-1"
+    expires = row.refresh_expires_at if row.refresh_expires_at.tzinfo else \
+        row.refresh_expires_at.replace(tzinfo=UTC)
+    assert abs(expires.timestamp() - (first.refresh_expires_at or 0)) < 1
+    # another worker (its own engine) renews: it is handed refresh-1 from the row
+    other = Store.from_url(db_url)
+    try:
+        second = StoreTokenCache(other.engine, ENV).obtain(
+            TOKEN_KEY, vendor.fetch, valid_after=time.time() + 300)
+    finally:
+        other.dispose()
+    third = StoreTokenCache(store.engine, ENV).obtain(TOKEN_KEY, vendor.fetch,
+                                                      valid_after=time.time(),
+                                                      stale="token-2")
+    assert (second.refresh, third.refresh) == ("refresh-2", "refresh-3")
+    assert vendor.shown == ["refresh-0", "refresh-1", "refresh-2"]
+
+
+def test_a_failed_refresh_keeps_the_refresh_token_it_was_handed(store: Store) -> None:
+    vendor = RotatingVendor()
+    cache = StoreTokenCache(store.engine, ENV)
+    cache.obtain(TOKEN_KEY, vendor.fetch, valid_after=time.time())
+
+    def down(previous: CachedToken | None) -> CachedToken:
+        raise RuntimeError("the vendor is down")
+
+    with pytest.raises(RuntimeError):
+        cache.obtain(TOKEN_KEY, down, valid_after=time.time() + 300)
+    renewed = cache.obtain(TOKEN_KEY, vendor.fetch, valid_after=time.time() + 300)
+    assert renewed.refresh == "refresh-2" and vendor.shown == ["refresh-0", "refresh-1"]

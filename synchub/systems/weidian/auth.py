@@ -79,7 +79,8 @@ class WeidianTokenAuth(AuthBase):
             return self.keeper.token()
         return self.keeper.renew(stale)
 
-    def _fetch(self) -> CachedToken:
+    def _fetch(self, previous: CachedToken | None = None) -> CachedToken:
+        # the app's token is taken again with the app's secret: ``previous`` is not needed
         params = {"grant_type": "client_credential", "appkey": self.appkey,
                   "secret": self._secret}
         # the session carries this very auth: the token request goes without it

@@ -8,12 +8,16 @@ refresh grants add ``refresh_token`` and ``refresh_token_expires_in``. Grants:
 - ``client_credentials`` (``shop_id``, ``shop_type``): a self-built app, no refresh token;
   a new token is simply taken again;
 - ``authorization_code`` (``code``, ``redirect_uri``): traded once; afterwards
-  ``refresh_token`` grants renew the token, and a refresh token handed back replaces the
-  old one in the :class:`~synchub.systems.weimob.tokens.TokenCache`.
+  ``refresh_token`` grants renew the token. A listed app's refresh token rotates: each
+  refresh retires the one presented and hands back a new one.
 
-The token is taken anew ``expiry_margin_seconds`` before it lapses, or when an API refuses
-it (:meth:`WeimobAuth.renew`, called by the transport once per refusal). Every API call
-carries it as ``?accesstoken=``.
+The tokens live in the token cache ``auth.cache`` names (ADR 0020), the refresh token
+beside the access token: with ``store`` (required for ``authorization_code``) the first
+code exchange seeds the store's row, and every later task on any worker refreshes with the
+newest refresh token found there, the row locked meanwhile, so none presents one the vendor
+already retired. The token is taken anew ``expiry_margin_seconds`` before it lapses, or when
+an API refuses it (:meth:`WeimobAuth.renew`, called by the transport once per refusal).
+Every API call carries it as ``?accesstoken=``.
 """
 
 from __future__ import annotations
@@ -30,13 +34,18 @@ from synchub.errors import FatalAPIError, register_secret
 from synchub.runtime.auth import connection_secret
 from synchub.runtime.classify import classify
 from synchub.runtime.connection import ConnectionInfo
+from synchub.runtime.tokens import CachedToken, TokenCache, TokenKeeper, TokenKey
 from synchub.systems.weimob.errors import refusal
 from synchub.systems.weimob.specs import WeimobAuthSpec
-from synchub.systems.weimob.tokens import MemoryTokenCache, TokenCache, TokenSet, cache_key
 
 
 def _unauthenticated(r: requests.PreparedRequest) -> requests.PreparedRequest:
     return r
+
+
+def _seconds(value: Any) -> bool:
+    """Whether ``value`` is a number of seconds (a JSON number, not a boolean)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _optional(conn: ConnectionInfo, field: str | None, *, secret: bool = False) -> str | None:
@@ -52,13 +61,14 @@ def _optional(conn: ConnectionInfo, field: str | None, *, secret: bool = False) 
 
 
 class WeimobAuth(AuthBase):
-    """Takes, caches and renews the token; adds it to every request's query."""
+    """Asks the token cache for the token, renewing it by the grant that applies; adds it to
+    every request's query."""
 
     def __init__(self, spec: WeimobAuthSpec, token_url: str, client_id: str,
                  client_secret: str, session: requests.Session, timeout: float, conn_id: str,
-                 *, shop_id: str | None = None, shop_type: str | None = None,
-                 code: str | None = None, redirect_uri: str | None = None,
-                 refresh_token: str | None = None, cache: TokenCache | None = None,
+                 tokens: TokenCache, *, shop_id: str | None = None,
+                 shop_type: str | None = None, code: str | None = None,
+                 redirect_uri: str | None = None, refresh_token: str | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.spec, self.token_url, self.conn_id = spec, token_url, conn_id
         self.client_id, self._secret = client_id, client_secret
@@ -66,65 +76,90 @@ class WeimobAuth(AuthBase):
         self._code, self.redirect_uri = code, redirect_uri
         self._given_refresh = refresh_token
         self.session, self.timeout, self.clock = session, timeout, clock
-        self.cache: TokenCache = cache if cache is not None else MemoryTokenCache()
-        self.key = cache_key(conn_id, client_id, shop_id)
-        self.fetches = 0
-        self._lock = threading.Lock()
+        # the token is the app's for one shop (or merchant): digested, never the values
+        self.key = TokenKey.of(conn_id, token_url, spec.grant, client_id, shop_id or "")
+        self.keeper = TokenKeeper(tokens, self.key, self._fetch,
+                                  margin=spec.expiry_margin_seconds, clock=clock)
+        self._code_lock = threading.Lock()
         self._sent = threading.local()   # the token this thread's last request carried
+
+    @property
+    def fetches(self) -> int:
+        """Tokens this client took itself (not those other clients put in the cache)."""
+        return self.keeper.fetches
 
     # --- the token ------------------------------------------------------------------------
     def token(self) -> str:
         """The cached token, taken anew when it is missing or about to lapse."""
-        with self._lock:
-            held = self.cache.load(self.key)
-            if held is None or self.clock() >= held.expires_at - self.spec.expiry_margin_seconds:
-                held = self._take(held)
-            return held.access_token
+        return self.keeper.token()
 
     def renew(self, stale: str | None = None) -> str:
         """A new token after an API refused ``stale`` (by default the one this thread's
-        last request carried); a token another thread already renewed is kept."""
+        last request carried); a token another client already renewed is kept."""
         stale = stale if stale is not None else getattr(self._sent, "token", None)
-        with self._lock:
-            held = self.cache.load(self.key)
-            if held is None or held.access_token == stale:
-                held = self._take(held)
-            return held.access_token
+        if stale is None:
+            return self.keeper.token()
+        return self.keeper.renew(stale)
 
-    def _take(self, held: TokenSet | None) -> TokenSet:
-        """A new token by the grant that applies; saved before it is used."""
+    def _fetch(self, held: CachedToken | None) -> CachedToken:
+        """A new token by the grant that applies (the cache keeps it, and its refresh token,
+        before any request uses it)."""
         params = self._grant(held)
-        body = self._post(params)
-        tokens = self._parse(body, held)
-        self.cache.save(self.key, tokens)
-        self.fetches += 1
-        return tokens
+        try:
+            body = self._post(params)
+        except FatalAPIError:
+            code = self._take_code() if params["grant_type"] == "refresh_token" else None
+            if code is None:
+                raise
+            # the refresh token was refused (the merchant authorized the app again, which
+            # retires it): the new code the Connection holds is traded instead
+            params, held = self._code_grant(code), None
+            body = self._post(params)
+        return self._parse(body, held if params["grant_type"] == "refresh_token" else None)
 
-    def _grant(self, held: TokenSet | None) -> dict[str, str]:
-        """The grant's parameters: refresh when a live refresh token is held, else the
-        code once, else (self-built apps) the client credentials."""
-        base = {"client_id": self.client_id, "client_secret": self._secret}
+    def _grant(self, held: CachedToken | None) -> dict[str, str]:
+        """The grant's parameters: refresh with the cached refresh token while it lives;
+        with none cached, the Connection's refresh token, else its code (once); for a
+        self-built app, the client credentials."""
         if self.spec.grant == "client_credentials":
             shop = {k: v for k, v in (("shop_id", self.shop_id), ("shop_type", self.shop_type))
                     if v}
-            return {"grant_type": "client_credentials", **base, **shop}
-        refresh = held.refresh_token if held is not None else None
-        if refresh and held is not None and held.refresh_expires_at is not None \
-                and self.clock() >= held.refresh_expires_at:
-            refresh = None
-        refresh = refresh or self._given_refresh
+            return {"grant_type": "client_credentials", **self._client(), **shop}
+        refresh = self._refresh_token(held)
         if refresh:
-            return {"grant_type": "refresh_token", **base, "refresh_token": refresh}
-        if self._code:
-            code, self._code = self._code, None     # a code is good for one trade only
-            grant = {"grant_type": "authorization_code", **base, "code": code}
-            if self.redirect_uri:
-                grant["redirect_uri"] = self.redirect_uri
-            return grant
+            return {"grant_type": "refresh_token", **self._client(), "refresh_token": refresh}
+        code = self._take_code()
+        if code is not None:
+            return self._code_grant(code)
         raise FatalAPIError(
-            f"connection {self.conn_id!r}: no refresh token and no authorization code left "
-            f"to take a Weimob token with; authorize the app again and put the new code in "
-            f"{self.spec.code_field} of the Connection", url=self.token_url)
+            f"connection {self.conn_id!r}: no live refresh token and no authorization code "
+            f"left to take a Weimob token with; authorize the app again and put the new code "
+            f"in {self.spec.code_field} of the Connection", url=self.token_url)
+
+    def _refresh_token(self, held: CachedToken | None) -> str | None:
+        """The refresh token to present: the cached one (the newest: the vendor retires
+        each one it renews with); the Connection's only seeds a cache that holds none,
+        since once the cache has one, the Connection's is retired."""
+        if held is None or held.refresh is None:
+            return self._given_refresh
+        if held.refresh_expires_at is not None and self.clock() >= held.refresh_expires_at:
+            return None
+        return held.refresh
+
+    def _take_code(self) -> str | None:
+        """The Connection's authorization code, handed out once (a code trades once)."""
+        with self._code_lock:
+            code, self._code = self._code, None
+            return code
+
+    def _code_grant(self, code: str) -> dict[str, str]:
+        grant = {"grant_type": "authorization_code", **self._client(), "code": code}
+        if self.redirect_uri:
+            grant["redirect_uri"] = self.redirect_uri
+        return grant
+
+    def _client(self) -> dict[str, str]:
+        return {"client_id": self.client_id, "client_secret": self._secret}
 
     def _post(self, params: dict[str, str]) -> Any:
         # the session carries this very auth: the token request goes without it
@@ -155,17 +190,20 @@ class WeimobAuth(AuthBase):
                                       "shop_type of the Connection",
                 "authorization_code": "the code may be used or expired: authorize again",
                 "refresh_token": "the refresh token may have expired or been replaced: "
-                                 "authorize again"}[grant]
+                                 f"authorize again and put the new code in "
+                                 f"{self.spec.code_field}"}[grant]
         return (f"connection {self.conn_id!r}: POST {self.token_url} refused the {grant} "
                 f"grant ({error}: {detail}); {hint}")
 
-    def _parse(self, body: Any, held: TokenSet | None) -> TokenSet:
+    def _parse(self, body: Any, held: CachedToken | None) -> CachedToken:
+        """The answer as a cached token; ``held`` is the token a refresh renewed, whose
+        refresh token stays in force when the answer hands back none."""
         where = f"POST {self.token_url}"
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise FatalAPIError(f"{where}: the answer has no access_token", url=self.token_url)
         expires_in = body.get("expires_in")
-        if not isinstance(expires_in, int | float) or isinstance(expires_in, bool):
+        if not _seconds(expires_in):
             raise FatalAPIError(f"{where}: expires_in is not a number of seconds "
                                 f"({type(expires_in).__name__})", url=self.token_url)
         now = self.clock()
@@ -174,12 +212,12 @@ class WeimobAuth(AuthBase):
         refresh_in = body.get("refresh_token_expires_in")
         if refresh:
             register_secret(str(refresh))
-        elif held is not None and self.spec.grant != "client_credentials":
-            # a refresh that hands back no new refresh token leaves the old one in force
-            refresh, refresh_in = held.refresh_token, None
-        refresh_at = now + float(refresh_in) if isinstance(refresh_in, int | float) and \
-            not isinstance(refresh_in, bool) else (held.refresh_expires_at if held else None)
-        return TokenSet(token, now + float(expires_in), refresh, refresh_at)
+            refresh_at = now + float(refresh_in) if _seconds(refresh_in) else None
+        elif held is not None:
+            refresh, refresh_at = held.refresh, held.refresh_expires_at
+        else:
+            refresh_at = None
+        return CachedToken(token, now + float(expires_in), refresh and str(refresh), refresh_at)
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         token = self.token()
@@ -189,8 +227,9 @@ class WeimobAuth(AuthBase):
 
     @classmethod
     def from_spec(cls, spec: WeimobAuthSpec, conn: ConnectionInfo, session: requests.Session,
-                  timeout: float, cache: TokenCache | None = None) -> WeimobAuth:
-        """Build from the YAML declaration and the Connection (every value a secret)."""
+                  timeout: float, *, tokens: TokenCache) -> WeimobAuth:
+        """Build from the YAML declaration, the Connection (every value a secret) and the
+        token cache ``auth.cache`` names."""
         code = redirect = refresh = shop_id = shop_type = None
         if spec.grant == "client_credentials":
             shop_id = _optional(conn, spec.shop_id_field)
@@ -202,5 +241,5 @@ class WeimobAuth(AuthBase):
         return cls(spec, conn.base_url.rstrip("/") + spec.token_path,
                    connection_secret(conn, spec.client_id_field),
                    connection_secret(conn, spec.client_secret_field), session, timeout,
-                   conn.conn_id, shop_id=shop_id, shop_type=shop_type, code=code,
-                   redirect_uri=redirect, refresh_token=refresh, cache=cache)
+                   conn.conn_id, tokens, shop_id=shop_id, shop_type=shop_type, code=code,
+                   redirect_uri=redirect, refresh_token=refresh)

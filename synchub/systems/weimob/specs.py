@@ -11,20 +11,26 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from synchub.config.connector_parts import JMESPath, SinglePaginatorSpec, StrictModel
+from synchub.config.connector_parts import (
+    JMESPath,
+    SinglePaginatorSpec,
+    StrictModel,
+    TokenCacheSpec,
+)
 from synchub.systems.cn_gateway.specs import GatewayPaginatorSpec, WindowedIncrementalSpec
 
 
-class WeimobAuthSpec(StrictModel):
+class WeimobAuthSpec(TokenCacheSpec):
     """``weimob_oauth2``: an access token in the ``accesstoken`` query parameter.
 
     ``grant`` says how a token is taken: ``client_credentials`` (a self-built app, 自有型应用:
     ``shop_id``/``shop_type`` name the shop) or ``authorization_code`` (a listed app: the
     code is traded once, then ``refresh_token`` grants renew it; a refresh token the
     Connection holds is used first). Each ``*_field`` names a Connection field; every value
-    read is registered as a secret.
+    read is registered as a secret. ``cache`` is where the tokens live (ADR 0020); a listed
+    app needs ``store``, its refresh token rotating.
     """
 
     type: Literal["weimob_oauth2"]
@@ -48,6 +54,15 @@ class WeimobAuthSpec(StrictModel):
                              description="The query parameter carrying the token.")
     expiry_margin_seconds: float = Field(
         default=300, ge=0, description="A token is renewed this long before it expires.")
+
+    @model_validator(mode="after")
+    def _listed_apps_keep_tokens_in_the_store(self) -> WeimobAuthSpec:
+        # each refresh retires the refresh token presented: one kept in a process's memory
+        # is lost with it, and the next task, holding only a used code, is locked out
+        if self.grant == "authorization_code" and self.cache != "store":
+            raise ValueError("grant 'authorization_code' needs cache: store (the refresh "
+                             "token rotates and must outlive the task that received it)")
+        return self
 
 
 class WeimobErrorsSpec(StrictModel):

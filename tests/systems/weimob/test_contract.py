@@ -12,11 +12,14 @@ refresh token.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 from synchub.errors import FatalAPIError
 from synchub.pipeline import sync_stream
@@ -25,7 +28,9 @@ from synchub.runtime import ConnectionInfo, ConnectorClient
 from synchub.sandbox import Sandbox, SandboxServer
 from synchub.sandbox.weimob.store import UNKNOWN_STATUS, WeimobStore
 from synchub.store import Store
+from synchub.store.token_tables import auth_tokens
 from synchub.systems.weimob.auth import WeimobAuth
+from synchub.tokens import CachedToken
 from tests.runtime.helpers import FakeClock
 from tests.systems.shop_runs import hub_for, stored_ids
 
@@ -36,6 +41,12 @@ DETAIL = "weimob_shop/v2.0/order/detail/get"
 def hub(tmp_path: Path, auth: dict[str, Any] | None = None, **stream: Any) -> Hub:
     """A hub with one weimob connection; ``stream`` overrides keys of the orders stream."""
     return hub_for(tmp_path, "weimob", auth=auth, **stream)
+
+
+@pytest.fixture(autouse=True)
+def token_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connector keeps its tokens in the store (auth.cache), encrypted with this key."""
+    monkeypatch.setenv("SYNCHUB_TOKEN_KEY", Fernet.generate_key().decode())
 
 
 def conn_for(server: SandboxServer, shop: WeimobStore, **change: str) -> ConnectionInfo:
@@ -157,7 +168,8 @@ def test_a_lapsed_token_is_taken_anew_once(tmp_path: Path, store: Store,
     sandbox = Sandbox(seed=7)
     shop: WeimobStore = sandbox.store("weimob", "lapse", orders=12, customers=1, products=7)
     with SandboxServer(sandbox) as server, ConnectorClient(
-            plan.connection("weimob").connector, conn_for(server, shop)) as client:
+            plan.connection("weimob").connector, conn_for(server, shop),
+            tokens=store.tokens) as client:
         sync_stream(plan, "weimob", "orders", store=store, conn_info=conn_for(server, shop),
                     client=client, window_end=datetime.now(UTC))
         assert len(shop.token_requests) == 1
@@ -192,7 +204,7 @@ def test_the_call_rate_refusal_is_waited_out(tmp_path: Path, store: Store,
     clock = FakeClock()
     with SandboxServer(sandbox) as server, ConnectorClient(
             plan.connection("weimob").connector, conn_for(server, shop), clock=clock,
-            sleep=clock.sleep) as client:
+            sleep=clock.sleep, tokens=store.tokens) as client:
         summary = sync_stream(plan, "weimob", "orders", store=store,
                               conn_info=conn_for(server, shop), client=client,
                               window_end=datetime.now(UTC))
@@ -214,26 +226,97 @@ def test_bad_client_credentials_stop_the_run_naming_the_connection(tmp_path: Pat
     assert shop.calls == []
 
 
-def test_a_listed_app_trades_its_code_once_then_refreshes_with_the_rotated_token(
-        tmp_path: Path, store: Store) -> None:
+def token_calls(shop: WeimobStore) -> list[tuple[str, int]]:
+    """Each token request the simulator received: its grant and the status answered."""
+    return [(r.query.get("grant_type", ""), r.status) for r in shop.requests
+            if r.path.endswith("/oauth2/token")]
+
+
+def stored_token(store: Store, auth: WeimobAuth) -> CachedToken:
+    """What the store's row holds for ``auth`` (never fetching)."""
+    def never(previous: CachedToken | None) -> CachedToken:
+        raise AssertionError("fetched")
+    return store.tokens.obtain(auth.key, never, valid_after=0.0)
+
+
+def test_a_listed_app_trades_its_code_once_then_later_tasks_refresh_with_the_rotated_token(
+        tmp_path: Path, store: Store, db_url: str) -> None:
     plan = hub(tmp_path, auth={"grant": "authorization_code"})
+    spec = plan.connection("weimob").connector
     sandbox = Sandbox(seed=7)
     shop: WeimobStore = sandbox.store("weimob", "listed", orders=4, customers=1, products=7)
     code = shop.issue_code()
+    retired: list[str] = []
+    with SandboxServer(sandbox) as server:
+        # every task's Connection still holds the code (used after the first task)
+        conn = conn_for(server, shop, code=code, redirect_uri=shop.redirect_uri)
+        for task in range(3):
+            # a task of its own: its own store engine and client, sharing only the database
+            st = Store.from_url(db_url)
+            try:
+                with ConnectorClient(spec, conn, tokens=st.tokens) as client:
+                    auth = client.http.auth
+                    assert isinstance(auth, WeimobAuth)
+                    summary = sync_stream(plan, "weimob", "orders", store=st, conn_info=conn,
+                                          client=client, window_end=datetime.now(UTC))
+                    assert summary.status == "success", task
+                    held = stored_token(st, auth)
+            finally:
+                st.dispose()
+            assert held.refresh in shop.refresh_tokens         # the live one is kept
+            assert held.refresh not in retired
+            retired.append(held.refresh or "")
+            shop.expire_tokens()          # the next task finds its token refused: refreshes
+    assert shop.token_requests == ["authorization_code", "refresh_token", "refresh_token"]
+    # no retired refresh token (nor the used code) was ever presented
+    assert token_calls(shop) == [("authorization_code", 200), ("refresh_token", 200),
+                                 ("refresh_token", 200)]
+    assert len(shop.refresh_tokens) == 1 and retired[-1] in shop.refresh_tokens
+    with store.engine.connect() as db:
+        row = db.execute(sa.select(auth_tokens)).one()
+    assert row.refresh_token not in shop.refresh_tokens      # ciphertext, not the token
+    assert row.fetches == 3
+
+
+def test_listed_app_clients_starting_together_take_one_token_and_refresh_once(
+        tmp_path: Path, db_url: str, store: Store) -> None:
+    plan = hub(tmp_path, auth={"grant": "authorization_code"})
+    spec = plan.connection("weimob").connector
+    sandbox = Sandbox(seed=7)
+    shop: WeimobStore = sandbox.store("weimob", "together", orders=1, customers=1, products=7)
+    code = shop.issue_code()
+    workers = 4
+    stores = [Store.from_url(db_url) for _ in range(workers)]
+    barrier = threading.Barrier(workers)
+    first: list[str] = []
+    renewed: list[str] = []
+    errors: list[BaseException] = []
     with SandboxServer(sandbox) as server:
         conn = conn_for(server, shop, code=code, redirect_uri=shop.redirect_uri)
-        with ConnectorClient(plan.connection("weimob").connector, conn) as client:
-            auth = client.http.auth
-            assert isinstance(auth, WeimobAuth)
-            sync_stream(plan, "weimob", "orders", store=store, conn_info=conn, client=client,
-                        window_end=datetime.now(UTC))
-            first_refresh = auth.cache.load(auth.key).refresh_token  # type: ignore[union-attr]
-            shop.expire_tokens()
-            again = sync_stream(plan, "weimob", "orders", store=store, conn_info=conn,
-                                client=client, window_end=datetime.now(UTC))
-            held = auth.cache.load(auth.key)
-    assert again.status == "success"
-    assert shop.token_requests == ["authorization_code", "refresh_token"]
-    assert held is not None and held.refresh_token not in (None, first_refresh)
-    assert first_refresh not in shop.refresh_tokens       # the old one was retired
-    assert held.refresh_token in shop.refresh_tokens
+
+        def worker(st: Store) -> None:
+            try:
+                with ConnectorClient(spec, conn, tokens=st.tokens) as client:
+                    auth = client.http.auth
+                    assert isinstance(auth, WeimobAuth)
+                    barrier.wait()
+                    token = auth.token()
+                    first.append(token)
+                    if barrier.wait() == 0:              # one of them, once all hold it
+                        shop.expire_tokens()             # refused early, for everyone
+                    barrier.wait()
+                    renewed.append(auth.renew(token))    # every worker sees it refused
+            except BaseException as exc:
+                errors.append(exc)
+                barrier.abort()
+
+        threads = [threading.Thread(target=worker, args=(st,)) for st in stores]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    for st in stores:
+        st.dispose()
+    assert not errors, errors
+    assert len(set(first)) == 1 and len(set(renewed)) == 1 and first[0] != renewed[0]
+    assert token_calls(shop) == [("authorization_code", 200), ("refresh_token", 200)]

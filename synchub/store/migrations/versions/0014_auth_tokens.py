@@ -5,8 +5,9 @@ Revises: 0013_service_tickets
 Create Date: 2026-12-07
 
 One row per token: the connection and a digest of what else identifies the token (the
-app, the token URL), the token as Fernet ciphertext, its expiry, when it was fetched and
-how often. Workers lock the row while one of them fetches a new token.
+app, the token URL), the token as Fernet ciphertext, its expiry, the refresh token that
+renews it (ciphertext too) and its expiry, when it was fetched and how often. Workers lock
+the row while one of them fetches a new token.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def upgrade() -> None:
         sa.Column("scope", sa.String(64), primary_key=True),
         sa.Column("token", sa.Text),
         sa.Column("expires_at", TS),
+        sa.Column("refresh_token", sa.Text),
+        sa.Column("refresh_expires_at", TS),
         sa.Column("fetched_at", TS),
         sa.Column("fetches", sa.Integer, nullable=False, server_default="0"),
     )
