@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from synchub.sandbox.kit.cn_demo import GROCERIES
 from synchub.sandbox.kit.limits import BanningQuota
 from synchub.sandbox.kit.money import cents
 from synchub.sandbox.kit.seed import hex128, rng_for, weighted
@@ -37,13 +38,7 @@ NEXT_STATE = {"WAIT_SELLER_STOCK_OUT": "WAIT_GOODS_RECEIVE_CONFIRM",
 CARRIERS = frozenset({"463", "465", "467", "470", "1327", "1499", "2087", "3046"})
 UNKNOWN_STATE = "SANDBOX_FROZEN"      # served for poisoned orders: no such orderState
 PER_MINUTE, BAN_SECONDS = 600, 30     # the sandbox's quota
-PRODUCTS = (  # skuName, outerSkuId, price in fen
-    ("小米手环 8 NFC版 黑色", "MI-BAND8-NFC", 24900),
-    ("华为 FreeBuds 5i 无线耳机", "HW-FB5I", 44900),
-    ("五粮液 普五 第八代 500ml", "WLY-500", 109900),
-    ("金龙鱼 葵花籽油 5L", "JLY-5L", 7990),
-    ("蒙牛 特仑苏 纯牛奶 250ml 12盒装", "TLS-12", 5980),
-)
+PRODUCTS = GROCERIES  # title, merchant code, price in fen
 PEOPLE = ("刘强", "陈晨", "杨洋", "黄丽", "林峰")
 ADDRESSES = (  # province, city, county, town, detail
     ("北京", "北京市", "大兴区", "亦庄地区", "科创十一街 18 号院"),

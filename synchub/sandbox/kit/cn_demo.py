@@ -22,6 +22,23 @@ PRODUCTS = (  # title, outer code, price in fen, spec property
     ("手工月饼礼盒 8枚", "MOON-8", 16800, ""),
     ("竹编收纳篮", "BAMBOO-L", 4590, ""),
 )
+# goods a marketplace shop of the same merchant sells, one SKU each (title, merchant code,
+# price in fen): electronics and groceries, and farm and household goods
+GROCERIES = (
+    ("小米手环 8 NFC版 黑色", "MI-BAND8-NFC", 24900),
+    ("华为 FreeBuds 5i 无线耳机", "HW-FB5I", 44900),
+    ("五粮液 普五 第八代 500ml", "WLY-500", 109900),
+    ("金龙鱼 葵花籽油 5L", "JLY-5L", 7990),
+    ("蒙牛 特仑苏 纯牛奶 250ml 12盒装", "TLS-12", 5980),
+)
+FARM_GOODS = (  # with the spec a buyer picks
+    ("新疆阿克苏冰糖心苹果 5斤", "APPLE-5", 2990, "5斤装,中果"),
+    ("云南普洱熟茶饼 357g", "PUER-357", 8800, "357g"),
+    ("纯棉四件套 1.8m床", "BED-18", 15900, "1.8m,灰色"),
+    ("手撕面包 整箱 1kg", "BREAD-1K", 1990, "1kg"),
+    ("儿童保温杯 500ml", "CUP-K500", 3980, "500ml,粉色"),
+    ("东北五常大米 10斤", "RICE-10", 5990, "10斤"),
+)
 SOLD_WITHOUT_SKUS = frozenset({"MOON-8", "BAMBOO-L"})
 SKUS_PER_ITEM = 3               # the variants a shop and the ERP both carry
 PEOPLE = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵敏", "黄磊")
@@ -45,9 +62,12 @@ def sku_code(item_code: str, n: int) -> str:
 
 
 def merchant_codes(skus_per_item: int = SKUS_PER_ITEM) -> list[tuple[str, str, int]]:
-    """(code, title, price in fen) of every SKU the shops sell, items without SKUs once."""
+    """(code, title, price in fen) of every SKU the shops sell, items without SKUs once,
+    the marketplace goods (one SKU each) after them."""
     out: list[tuple[str, str, int]] = []
     for title, code, fen, _spec in PRODUCTS:
         count = 1 if code in SOLD_WITHOUT_SKUS else skus_per_item
         out.extend((sku_code(code, n), title, fen) for n in range(count))
+    out.extend((code, title, fen) for title, code, fen in GROCERIES)
+    out.extend((code, title, fen) for title, code, fen, _spec in FARM_GOODS)
     return out

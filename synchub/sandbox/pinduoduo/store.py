@@ -26,6 +26,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from synchub.sandbox.kit.cn_demo import FARM_GOODS
 from synchub.sandbox.kit.limits import BanningQuota
 from synchub.sandbox.kit.money import cents
 from synchub.sandbox.kit.seed import hex128, rng_for, weighted
@@ -38,14 +39,7 @@ STATUSES = ((1, 50), (2, 30), (3, 20))
 LOGISTICS_IDS = frozenset({1, 44, 85, 115, 118, 121})
 UNKNOWN_STATUS = 9                     # served for poisoned orders: no such order_status
 PER_MINUTE, BAN_SECONDS = 600, 30      # the sandbox's quota; PDD's are per API and app
-PRODUCTS = (  # goods_name, outer_id, price in fen, goods_spec
-    ("新疆阿克苏冰糖心苹果 5斤", "APPLE-5", 2990, "5斤装,中果"),
-    ("云南普洱熟茶饼 357g", "PUER-357", 8800, "357g"),
-    ("纯棉四件套 1.8m床", "BED-18", 15900, "1.8m,灰色"),
-    ("手撕面包 整箱 1kg", "BREAD-1K", 1990, "1kg"),
-    ("儿童保温杯 500ml", "CUP-K500", 3980, "500ml,粉色"),
-    ("东北五常大米 10斤", "RICE-10", 5990, "10斤"),
-)
+PRODUCTS = FARM_GOODS  # title, merchant code, price in fen, spec
 PEOPLE = ("周杰", "吴婷", "郑浩", "孙丽", "马超", "朱琳")
 ADDRESSES = (  # province, city, town, detail
     ("河南省", "郑州市", "金水区", "花园路 39 号 国贸中心 1806"),
