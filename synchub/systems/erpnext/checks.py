@@ -12,7 +12,8 @@ def check_stream(where: KeyPath, s: FrappeStreamSpec, spec: ConnectorSpec
                  ) -> list[tuple[KeyPath, str]]:
     """Token auth, a declared site timezone, filter placeholders, the window's field."""
     out: list[tuple[KeyPath, str]] = []
-    if spec.auth.type != "frappe_token":
+    auth_type: str = spec.auth.type
+    if auth_type != "frappe_token":
         out.append(((*where, "transport"), "transport frappe_rest needs auth type "
                                            f"frappe_token, not {spec.auth.type!r}"))
     if s.incremental is not None and s.timezone_context not in spec.context:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from synchub.runtime.client import ConnectorClient
 
 
-def site_zone(client: ConnectorClient, name: str) -> tzinfo:
+def site_zone(client: ConnectorClient, name: str) -> ZoneInfo:
     """The site's timezone from the context value ``name`` (read once per client)."""
     values = client.context()
     if name not in values:
