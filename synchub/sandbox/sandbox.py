@@ -15,6 +15,7 @@ from synchub.sandbox.amazon.system import SYSTEM as AMAZON
 from synchub.sandbox.dhl.store import DhlStore
 from synchub.sandbox.dhl.system import SYSTEM as DHL
 from synchub.sandbox.ebay.system import SYSTEM as EBAY
+from synchub.sandbox.erpnext.system import SYSTEM as ERPNEXT
 from synchub.sandbox.frankfurter.system import SYSTEM as FRANKFURTER
 from synchub.sandbox.hubspot.store import HubSpotStore
 from synchub.sandbox.hubspot.system import SYSTEM as HUBSPOT
@@ -59,6 +60,7 @@ SIMULATED: tuple[System, ...] = (
     SF_EXPRESS,
     UDESK,
     WEIDIAN,
+    ERPNEXT,
 )
 # system name -> store class (the systems whose stores the sandbox creates)
 SYSTEMS: dict[str, type[BaseStore]] = {s.name: s.store for s in SIMULATED if s.store}

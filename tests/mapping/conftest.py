@@ -36,6 +36,8 @@ CONTEXTS = {
     "youzan": MappingContext(connection="youzan_shop", system="youzan"),
     "weimob": MappingContext(connection="weimob_shop", system="weimob"),
     "weidian": MappingContext(connection="weidian_shop", system="weidian"),
+    "erpnext": MappingContext(connection="erpnext_erp", system="erpnext",
+                              values={"site_timezone": "Asia/Kolkata"}),
 }
 
 

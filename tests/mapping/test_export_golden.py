@@ -25,6 +25,8 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("odoo", "refunds", ["shopify/refunds", "woocommerce/refunds"]),
     # ledger entries are built by the hub, not imported: golden/ledger holds a day's worth
     ("odoo", "journals", ["ledger/entries"]),
+    ("erpnext", "orders", ["shopify/orders", "woocommerce/orders"]),
+    ("erpnext", "journals", ["ledger/entries"]),
     ("hubspot", "customers", ["shopify/customers", "woocommerce/customers"]),
     ("shopify", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
     ("woocommerce", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),

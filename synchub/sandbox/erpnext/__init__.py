@@ -1,0 +1,1 @@
+"""An ERPNext site as the sandbox simulates it (Frappe's REST API): :mod:`.system`."""
