@@ -36,6 +36,7 @@ CASES = [
     ("odoo", "shipments", "deliveries"),
     ("odoo", "parcels", "parcels"),
     ("hubspot", "contacts", "contacts"),
+    ("salesforce", "contacts", "contacts"),
     ("dhl", "tracking", "tracking"),
     ("sf_express", "tracking", "tracking"),
     ("udesk", "tickets", "tickets"),
