@@ -55,8 +55,8 @@ def test_jwt_token_then_soql_pages_on_the_instance() -> None:
                               "nextRecordsUrl": "/services/data/v62.0/query/01gxx-2000",
                               "records": [contact(1, "2025-03-01T10:00:00.000+0000"),
                                           contact(2, "2025-03-01T11:00:00.000+0000")]})
-        rsps.get(f"{QUERY}/01gxx-2000", json={"totalSize": 3, "done": True,
-                                              "records": [contact(3, "2025-03-02T09:00:00.000+0000")]})
+        last = contact(3, "2025-03-02T09:00:00.000+0000")
+        rsps.get(f"{QUERY}/01gxx-2000", json={"totalSize": 3, "done": True, "records": [last]})
         with client() as c:
             pages = list(c.read("contacts", state={"cursor": "2025-03-01T00:00:00Z"}))
         form = parse_qs(rsps.calls[0].request.body)

@@ -11,6 +11,7 @@ lifetime: the token is kept until Salesforce refuses it with 401 ``INVALID_SESSI
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -135,10 +136,9 @@ def _refresh_form(spec: SalesforceAuthSpec, conn: ConnectionInfo,
     data = {"grant_type": "refresh_token", "client_id": client_id,
             "refresh_token": connection_secret(conn, spec.refresh_token_field)}
     if spec.client_secret_field:
-        try:
+        # an app may require no secret for the refresh token flow
+        with contextlib.suppress(ConfigError):
             data["client_secret"] = connection_secret(conn, spec.client_secret_field)
-        except ConfigError:  # an app that requires no secret for the refresh token flow
-            pass
     return lambda: dict(data)
 
 
