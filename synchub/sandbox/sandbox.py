@@ -26,6 +26,7 @@ from synchub.sandbox.kit.store import BaseStore
 from synchub.sandbox.odoo.store import OdooStore
 from synchub.sandbox.odoo.system import SYSTEM as ODOO
 from synchub.sandbox.pinduoduo.system import SYSTEM as PINDUODUO
+from synchub.sandbox.salesforce.system import SYSTEM as SALESFORCE
 from synchub.sandbox.settlement_file.system import SYSTEM as SETTLEMENT_FILE
 from synchub.sandbox.sf_express.system import SYSTEM as SF_EXPRESS
 from synchub.sandbox.shopify.store import ShopifyStore
@@ -54,6 +55,7 @@ SIMULATED: tuple[System, ...] = (
     EBAY,
     TAOBAO,
     PINDUODUO,
+    SALESFORCE,
     JD,
     YOUZAN,
     WEIMOB,

@@ -39,6 +39,7 @@ CASES = [
     ("erpnext", "inventory_levels", "bins"),
     ("erpnext", "shipments", "delivery_notes"),
     ("hubspot", "contacts", "contacts"),
+    ("salesforce", "contacts", "contacts"),
     ("dhl", "tracking", "tracking"),
     ("sf_express", "tracking", "tracking"),
     ("udesk", "tickets", "tickets"),
