@@ -9,10 +9,12 @@ connector file, are checked by its model and quoted by the dialect.
 Each page is one statement::
 
     SELECT * FROM (<table or select>) AS src
-    WHERE <window> AND (cursor > :c OR (cursor = :c AND pk > :k))
+    WHERE cursor >= :start AND (cursor > :c OR (cursor = :c AND pk > :k))
     ORDER BY cursor, pk LIMIT :n
 
-so a page starts after the last row read, whatever was inserted meanwhile. Rows are handed
+so a page starts after the last row read, whatever was inserted meanwhile. The window's
+end is applied to the rows read (a row past it waits for a later run), so a row whose cursor
+is not a time is met and set aside rather than skipped forever. Rows are handed
 on as JSON-ready dicts: DECIMAL as exact text, dates and DATETIME values as ISO text, bytes
 decoded; Unix-seconds columns (``unix_time_columns``) as ISO 8601 UTC, where 0 is no time
 and anything else that is not a time sets the row aside naming its column.
@@ -49,6 +51,8 @@ DRIVERS: dict[str, str] = {
 }
 # the largest Unix second a datetime holds (9999-12-31T23:59:59Z)
 MAX_UNIX = 253_402_300_799
+# what MySQL stores for a figure too large for INT / INT UNSIGNED outside strict mode
+CEILINGS = frozenset({2**31 - 1, 2**32 - 1})
 _engines: dict[tuple[str, str], Engine] = {}
 _engines_lock = threading.Lock()
 
@@ -113,6 +117,9 @@ class UnixClock:
             raise ValueError(f"{value!r} is not a whole number of seconds")
         if not 0 < seconds <= MAX_UNIX:
             raise ValueError(f"{seconds} is outside 1970-01-01..9999-12-31")
+        if seconds in CEILINGS:
+            raise ValueError(f"{seconds} is the ceiling of a 32-bit column: a figure "
+                             "clamped on the way in, not a time")
         shifted = datetime.fromtimestamp(seconds, UTC)
         offset = shifted.astimezone(self.zone).utcoffset() or timedelta(0)
         return shifted + offset
@@ -159,8 +166,11 @@ class SqlReader:
         inc = spec.incremental
         self.cursor_clock = (self.unix if inc is None or inc.cursor_type == "unix_seconds"
                              else WallClock(zone))
+        # rows past the window end are left for a later run; the bound is applied here, not
+        # in SQL, so a row whose cursor is not a time is still met and set aside
+        self.end: datetime | None = None
 
-    def statement(self, db: Connection, *, start: bool, end: bool, after: bool) -> sa.TextClause:
+    def statement(self, db: Connection, *, start: bool, after: bool) -> sa.TextClause:
         """The page's SELECT for the bounds in use."""
         q = db.dialect.identifier_preparer
         spec, inc = self.spec, self.spec.incremental
@@ -177,8 +187,6 @@ class SqlReader:
             order = f"{cur}, {pk}"
             if start:
                 where.append(f"{cur} >= :start")
-            if end:
-                where.append(f"{cur} <= :end")
             if after:
                 where.append(f"({cur} > :after_cursor OR ({cur} = :after_cursor "
                              f"AND {pk} > :after_key))")
@@ -204,7 +212,7 @@ class SqlReader:
                 if window_end.tzinfo is None:
                     raise ConfigError(f"stream {self.name!r}: window_end must be "
                                       "timezone-aware")
-                params["end"] = self.cursor_clock.to_stored(window_end - inc.safety_lag)
+                self.end = window_end - inc.safety_lag
         engine = engine_for(self.conn)
         number = 0
         after: tuple[Any, Any] | None = None
@@ -232,8 +240,7 @@ class SqlReader:
             bound["after_cursor"], bound["after_key"] = after
         try:
             with engine.connect() as db:
-                stmt = self.statement(db, start="start" in bound, end="end" in bound,
-                                      after=after is not None)
+                stmt = self.statement(db, start="start" in bound, after=after is not None)
                 rows = [dict(r) for r in db.execute(stmt, bound).mappings()]
                 if rows and self.spec.children:
                     self._attach_children(db, rows)
@@ -283,6 +290,8 @@ class SqlReader:
                 except ValueError as exc:
                     problem = (inc.cursor_column, str(exc))
                 else:
+                    if self.end is not None and at > self.end:
+                        continue
                     top = at if top is None or at > top else top
             if problem is not None:
                 column, why = problem
