@@ -22,10 +22,11 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
-from synchub.errors import ConfigError, RetriableAPIError, register_secret
+from synchub.errors import ConfigError, FatalAPIError, RetriableAPIError, register_secret
 from synchub.runtime.sql import engine_for
 from synchub.stock.publish.base import ListingChange, PushOutcome, StockPublisher
 
+DENIED = frozenset({1044, 1045, 1142, 1143})   # MySQL: access denied (login, table, column)
 GOODS_NUMBER_MAX = 65_535   # goods_number is SMALLINT(5) UNSIGNED in ECShop's install SQL
 
 
@@ -77,6 +78,10 @@ class GoodsNumberPublisher(StockPublisher):
                 for change in batch:
                     out.append(self._one(db, update, read, change))
         except sa.exc.OperationalError as exc:
+            code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+            if code in DENIED:
+                raise FatalAPIError(f"stock_publisher ecshop_goods_number: the write user "
+                                    f"was refused: {exc.orig}") from None
             raise RetriableAPIError(f"stock_publisher ecshop_goods_number: database "
                                     f"unavailable: {exc.orig or exc}") from None
         self.stats.write_calls += 1
