@@ -36,6 +36,7 @@ CONTEXTS = {
     "youzan": MappingContext(connection="youzan_shop", system="youzan"),
     "weimob": MappingContext(connection="weimob_shop", system="weimob"),
     "weidian": MappingContext(connection="weidian_shop", system="weidian"),
+    "ecshop": MappingContext(connection="ecshop", system="ecshop"),
 }
 
 
