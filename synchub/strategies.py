@@ -3,7 +3,7 @@
 Header-token, basic, bearer, query-parameter, OAuth2 refresh-token and no auth; the link,
 page-number, offset, JSON-cursor, GraphQL-cursor and single-page paginators; the formats of
 an incremental window's bounds (ISO, ISO with milliseconds, naive, date, epoch seconds and
-milliseconds); the ``rest``, ``graphql`` and ``file`` transports; the store-fed
+milliseconds); the ``rest``, ``graphql``, ``file`` and ``sql`` transports; the store-fed
 ``open_parcels`` source; the generic mapping transforms; the generic writers (``http`` for
 plain REST write-backs declared in YAML, ``signed_webhook`` for feed consumers). Targets are
 import strings, imported on first use.
@@ -42,6 +42,8 @@ def register(registry: Registry) -> None:
     registry.add("transport", "rest", "synchub.runtime.transports:REST")
     registry.add("transport", "graphql", "synchub.runtime.transports:GRAPHQL")
     registry.add("transport", "file", "synchub.runtime.files:FILE")
+    registry.add("transport", "sql", "synchub.runtime.sql:SQL",
+                 spec="synchub.config.connector_sql:SqlStreamSpec")
     registry.add("source", "open_parcels", "synchub.couriers.inputs:open_parcels_source")
     registry.add("writer", "http", "synchub.delivery.writers.http:HttpWriter")
     registry.add("writer", "signed_webhook",

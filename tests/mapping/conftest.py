@@ -39,6 +39,7 @@ CONTEXTS = {
     "weidian": MappingContext(connection="weidian_shop", system="weidian"),
     "erpnext": MappingContext(connection="erpnext_erp", system="erpnext",
                               values={"site_timezone": "Asia/Kolkata"}),
+    "ecshop": MappingContext(connection="ecshop", system="ecshop"),
 }
 
 

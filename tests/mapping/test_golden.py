@@ -82,6 +82,10 @@ CASES = [
     ("youzan", "item_listings", "items"),
     ("jd", "listings", "skus"),
     ("pinduoduo", "listings", "goods"),
+    ("ecshop", "orders", "orders"),
+    ("ecshop", "products", "goods"),
+    ("ecshop", "stock_levels", "goods"),
+    ("ecshop", "customers", "users"),
 ]
 # fixture orders whose totals are inconsistent on purpose
 INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730"),
@@ -123,7 +127,7 @@ def test_mapping_matches_golden(system: str, mapping: str, fixture: str) -> None
 
 @pytest.mark.parametrize("system", ["shopify", "woocommerce", "squarespace", "amazon", "ebay",
                                     "taobao", "pinduoduo", "jd", "youzan",
-                                    "weimob", "weidian"])
+                                    "weimob", "weidian", "ecshop"])
 def test_orders_reconcile_unless_inconsistent_on_purpose(system: str) -> None:
     for order in _map(system, "orders", "orders"):
         codes = [w["code"] for w in order["warnings"]]
