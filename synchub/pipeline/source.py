@@ -99,8 +99,7 @@ def _read_batches(client: ConnectorClient, stream: str, spec: StoreInputsSpec,
                   found: list[Any]) -> Iterator[Page]:
     """Batches of inputs, one request series each; records matched to inputs by
     ``match_field``, one page per batch (committed on its own)."""
-    number = 0
-    for start in range(0, len(found), spec.batch_size):
+    for number, start in enumerate(range(0, len(found), spec.batch_size), 1):
         batch = found[start:start + spec.batch_size]
         tags = [item.as_dict() for item in batch]
         records: list[dict[str, Any]] = []
@@ -113,7 +112,6 @@ def _read_batches(client: ConnectorClient, stream: str, spec: StoreInputsSpec,
             if exc.status not in spec.not_found:
                 raise
             records = []
-        number += 1
         yield Page(_match_batch(records, spec.match_field or "", batch, tags), None, number,
                    rejected)
 
