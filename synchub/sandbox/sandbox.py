@@ -15,6 +15,7 @@ from synchub.sandbox.amazon.system import SYSTEM as AMAZON
 from synchub.sandbox.dhl.store import DhlStore
 from synchub.sandbox.dhl.system import SYSTEM as DHL
 from synchub.sandbox.ebay.system import SYSTEM as EBAY
+from synchub.sandbox.fedex.system import SYSTEM as FEDEX
 from synchub.sandbox.frankfurter.system import SYSTEM as FRANKFURTER
 from synchub.sandbox.hubspot.store import HubSpotStore
 from synchub.sandbox.hubspot.system import SYSTEM as HUBSPOT
@@ -33,6 +34,7 @@ from synchub.sandbox.squarespace.store import SquarespaceStore
 from synchub.sandbox.squarespace.system import SYSTEM as SQUARESPACE
 from synchub.sandbox.taobao.system import SYSTEM as TAOBAO
 from synchub.sandbox.udesk.system import SYSTEM as UDESK
+from synchub.sandbox.ups.system import SYSTEM as UPS
 from synchub.sandbox.weidian.system import SYSTEM as WEIDIAN
 from synchub.sandbox.weimob.system import SYSTEM as WEIMOB
 from synchub.sandbox.woocommerce.store import WooStore
@@ -57,6 +59,8 @@ SIMULATED: tuple[System, ...] = (
     YOUZAN,
     WEIMOB,
     SF_EXPRESS,
+    UPS,
+    FEDEX,
     UDESK,
     WEIDIAN,
 )
