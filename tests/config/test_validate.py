@@ -60,9 +60,9 @@ def _no_change(_: Path) -> None:
 CASES: list[tuple[str, str, Callable[[Path], None], str]] = [
     ("unknown connector", HUB.replace("connector: shopify", "connector: shopiffy"), _no_change,
      r"hub\.yaml:4: connections\.shop\.connector: unknown connector 'shopiffy'; "
-     r"available: aftership, amazon, dhl, ebay, frankfurter, hubspot, jd, odoo, pinduoduo, "
-     r"settlement_file, sf_express, shopify, squarespace, taobao, udesk, weidian, weimob, "
-     r"woocommerce, youzan"),
+     r"available: aftership, amazon, dhl, ebay, fedex, frankfurter, hubspot, jd, odoo, "
+     r"pinduoduo, settlement_file, sf_express, shopify, squarespace, taobao, udesk, ups, "
+     r"weidian, weimob, woocommerce, youzan"),
     ("unknown stream", HUB.replace("[orders, products]", "[orders, prodcuts]"), _no_change,
      r"hub\.yaml:6: connections\.shop\.streams\.prodcuts: unknown stream 'prodcuts'"),
     ("missing required key", HUB.replace("    conn_id: shop_conn\n", ""), _no_change,
