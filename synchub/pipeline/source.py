@@ -126,9 +126,8 @@ def _match_batch(records: list[dict[str, Any]], field: str, batch: list[Any],
         by_key.setdefault(str(rec.get(field, "")).strip(), rec)
     out: list[dict[str, Any]] = []
     for item, tag in zip(batch, tags, strict=True):
-        rec = by_key.pop(item.key, None)
-        out.append({**rec, "_input": tag} if rec is not None
-                   else {"_input": tag, "_not_found": True})
+        found = by_key.pop(item.key, {})
+        out.append({**found, "_input": tag} if found else {"_input": tag, "_not_found": True})
     return out
 
 

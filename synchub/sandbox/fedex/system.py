@@ -25,7 +25,7 @@ from synchub.sandbox.kit.parcels import track_router
 from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
 
-TOKEN_PATH = "/oauth/token"
+TOKEN_PATH = "/oauth/token"  # noqa: S105 - an endpoint
 MAX_NUMBERS = 30
 EXPIRED = ("NOT.AUTHORIZED.ERROR",
            "Access token expired. Please modify your request and try again.")

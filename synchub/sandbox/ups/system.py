@@ -25,7 +25,7 @@ from synchub.sandbox.kit.registry import System
 from synchub.sandbox.kit.routes import Call, Route
 from synchub.sandbox.ups.store import UpsStore
 
-TOKEN_PATH = "/security/v1/oauth/token"
+TOKEN_PATH = "/security/v1/oauth/token"  # noqa: S105 - an endpoint
 NOT_FOUND = ("TW0001", "Tracking Information Not Found")
 BAD_TOKEN = ("250002", "Invalid Authentication Information.")
 
