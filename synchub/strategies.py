@@ -1,6 +1,7 @@
 """The engine's own generic strategies, registered like any system's (entry point ``core``).
 
-Header-token, basic, bearer, query-parameter, OAuth2 refresh-token and no auth; the link,
+Header-token, basic, bearer, query-parameter, OAuth2 refresh-token, OAuth2
+client-credentials and no auth; the link,
 page-number, offset, JSON-cursor, GraphQL-cursor and single-page paginators; the formats of
 an incremental window's bounds (ISO, ISO with milliseconds, naive, date, epoch seconds and
 milliseconds); the ``rest``, ``graphql``, ``file`` and ``sql`` transports; the store-fed
@@ -16,6 +17,7 @@ from synchub.registry import Registry
 _AUTH = {
     "header_token": "HeaderTokenAuth", "basic": "BasicAuth", "bearer": "BearerAuth",
     "query_params": "QueryParamsAuth", "oauth2_refresh_token": "OAuth2RefreshTokenAuth",
+    "oauth2_client_credentials": "OAuth2ClientCredentialsAuth",
     "none": "NoAuth",
 }
 _FORMATS = {   # incremental.param_format -> the function writing a window bound

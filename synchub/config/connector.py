@@ -49,7 +49,8 @@ __all__ = [
     "HeaderLinkPaginatorSpec", "HeaderRateSpec", "HeaderTokenAuthSpec", "HttpSpec",
     "IncrementalSpec", "JMESPath",
     "JsonCursorPaginatorSpec", "LeakyBucketSpec",
-    "NoAuthSpec", "OAuth2RefreshTokenAuthSpec", "OffsetPaginatorSpec",
+    "NoAuthSpec", "OAuth2ClientCredentialsAuthSpec", "OAuth2RefreshTokenAuthSpec",
+    "OffsetPaginatorSpec",
     "PageNumberPaginatorSpec", "PaginatorSpec", "ParentSpec", "QueryParamsAuthSpec",
     "RateLimitSpec", "RestContextSpec", "RestStreamSpec", "SinglePaginatorSpec",
     "StockPublisherSpec", "StreamDefaults", "StreamSpec", "TokenBucketSpec", "connector_model",
@@ -107,6 +108,27 @@ class OAuth2RefreshTokenAuthSpec(_Model):
     expiry_margin_seconds: float = Field(default=60, ge=0)
 
 
+class OAuth2ClientCredentialsAuthSpec(_Model):
+    """OAuth2 client-credentials grant: the app's own token, cached until it expires.
+
+    ``client_auth`` says how the app's id and secret reach the token endpoint: ``basic``
+    (HTTP Basic, RFC 6749's ``client_secret_basic``) or ``body`` (form fields
+    ``client_id``/``client_secret``). ``token_url`` may start with ``{host}``, the
+    Connection's base URL, so a test or sandbox host carries its own token endpoint.
+    """
+
+    type: Literal["oauth2_client_credentials"]
+    token_url: str = Field(description="The token endpoint; '{host}' is the Connection's "
+                                       "base URL.")
+    client_auth: Literal["basic", "body"] = "body"
+    client_id_field: str = "login"
+    client_secret_field: str = "password"  # noqa: S105 - a field name
+    scope: str | None = None
+    default_expires_in: float = Field(
+        default=3600, gt=0, description="Lifetime assumed when the answer has no expires_in.")
+    expiry_margin_seconds: float = Field(default=60, ge=0)
+
+
 class NoAuthSpec(_Model):
     """No credentials in requests (file streams: a bucket's keys travel in its options)."""
 
@@ -115,10 +137,10 @@ class NoAuthSpec(_Model):
 
 GENERIC_AUTH_SPECS: tuple[type[_Model], ...] = (
     HeaderTokenAuthSpec, BasicAuthSpec, BearerAuthSpec, QueryParamsAuthSpec,
-    OAuth2RefreshTokenAuthSpec, NoAuthSpec)
+    OAuth2RefreshTokenAuthSpec, OAuth2ClientCredentialsAuthSpec, NoAuthSpec)
 AuthSpec = Annotated[
     HeaderTokenAuthSpec | BasicAuthSpec | BearerAuthSpec | QueryParamsAuthSpec
-    | OAuth2RefreshTokenAuthSpec | NoAuthSpec,
+    | OAuth2RefreshTokenAuthSpec | OAuth2ClientCredentialsAuthSpec | NoAuthSpec,
     Field(discriminator="type"),
 ]
 
@@ -257,9 +279,28 @@ class _StreamBase(_Model):
 
 
 class RestStreamSpec(_StreamBase):
-    """A stream read with GET requests."""
+    """A stream read with GET requests, or POSTs with a JSON body (a search by body).
+
+    ``body`` and ``headers`` take the placeholders of ``params``; ``{request_id}`` in a
+    header is a new random id for every request (APIs that want one per call), and in a
+    ``body`` a ``{for_each_input: <template>}`` becomes one template per input of a batched
+    store-fed stream (``inputs.batch_size``).
+    """
 
     transport: Literal["rest"] = "rest"
+    http_method: Literal["GET", "POST"] = Field(
+        default="GET", description="POST sends ``body`` as JSON, with ``params`` in the query.")
+    body: dict[str, Any] | None = Field(
+        default=None, description="POST: the JSON body, with placeholders.")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Headers of this stream's requests, with "
+                                          "placeholders ({request_id}: a new id per request).")
+
+    @model_validator(mode="after")
+    def _body_needs_post(self) -> RestStreamSpec:
+        if self.body is not None and self.http_method != "POST":
+            raise ValueError("body is sent only with http_method: POST")
+        return self
 
 
 class GraphQLStreamSpec(_StreamBase):
@@ -293,6 +334,9 @@ class StreamDefaults(_Model):
     page_size_param: str | None = None
     incremental: IncrementalSpec | FileIncrementalSpec | None = None
     mappings: list[str] | None = None
+    http_method: Literal["GET", "POST"] | None = None
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
     query: str | None = None
     variables: dict[str, Any] | None = None
     format: Literal["csv", "tsv", "json", "jsonl"] | None = Field(

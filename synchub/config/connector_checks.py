@@ -257,8 +257,10 @@ def _check_incremental(where: KeyPath, s: RestStreamSpec | GraphQLStreamSpec
 
 def _check_parent(where: KeyPath, name: str, s: RestStreamSpec | GraphQLStreamSpec,
                   spec: ConnectorSpec) -> list[tuple[KeyPath, str]]:
-    needed = {n for n in placeholders(s.path)
-              if not n.startswith(("context.", "window.", "conn."))}
+    # a store-fed stream fills {input.<name>} itself, one request series per input
+    own = ("context.", "window.", "conn.", "input.") if s.inputs is not None else (
+        "context.", "window.", "conn.")
+    needed = {n for n in placeholders(s.path) if not n.startswith(own)}
     if s.parent is None:
         return [((*where, "path"), f"path placeholder {{{n}}} needs a parent stream")
                 for n in sorted(needed)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from synchub.config.connector_parts import Duration, StrictModel
 
@@ -37,3 +37,17 @@ class StoreInputsSpec(StrictModel):
     match_field: str | None = Field(
         default=None, description="Keep one record per input: the one whose top-level field "
                                   "equals the tracking number, else the first.")
+    batch_size: int = Field(
+        default=1, ge=1,
+        description="Inputs asked about in one request series (an API taking up to N "
+                    "numbers a call). Above 1, {input.<name>} is the inputs' values joined "
+                    "with commas, a body's {for_each_input: ...} is repeated per input, and "
+                    "match_field gives each record its input; an input no record matches "
+                    "is not found.")
+
+    @model_validator(mode="after")
+    def _batch_needs_match(self) -> StoreInputsSpec:
+        if self.batch_size > 1 and not self.match_field:
+            raise ValueError("batch_size above 1 needs match_field: the field that tells "
+                             "which input a record answers")
+        return self

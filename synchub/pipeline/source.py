@@ -54,17 +54,21 @@ def read_stream(client: ConnectorClient, stream: str, *, store: Store, connectio
 
 def _read_inputs(client: ConnectorClient, stream: str, spec: StoreInputsSpec,
                  found: list[Any]) -> Iterator[Page]:
-    """One request series per input; its records tagged with ``_input``.
+    """One request series per input (or per batch of ``batch_size`` inputs); each record
+    tagged with the ``_input`` it answers.
 
-    An input the API does not know (``not_found`` statuses) gives one record
-    ``{"_input": ..., "_not_found": true}``: one unknown input does not stop the others.
+    An input the API does not know (``not_found`` statuses, or in a batch no record for
+    it) gives one record ``{"_input": ..., "_not_found": true}``: one unknown input does
+    not stop the others.
     """
+    if spec.batch_size > 1:
+        yield from _read_batches(client, stream, spec, found)
+        return
     number = 0
     for item in found:
         tag = item.as_dict()
-        values = {f"input.{k}": v for k, v in tag.items() if v is not None}
         try:
-            for page in client.read_with(stream, values):
+            for page in client.read_with(stream, _values(tag)):
                 number += 1
                 records = _pick(page.records, spec.match_field, item.key)
                 for rec in records:
@@ -75,6 +79,56 @@ def _read_inputs(client: ConnectorClient, stream: str, spec: StoreInputsSpec,
                 raise
             number += 1
             yield Page([{"_input": tag, "_not_found": True}], None, number)
+
+
+def _values(tag: dict[str, Any]) -> dict[str, Any]:
+    """The ``{input.<name>}`` placeholder values of one input."""
+    return {f"input.{k}": v for k, v in tag.items() if v is not None}
+
+
+def _batch_values(tags: list[dict[str, Any]]) -> dict[str, Any]:
+    """A batch's placeholder values: each name's values joined with commas (an API that
+    takes a list in one parameter), and every input's own values under ``inputs``."""
+    each = [_values(tag) for tag in tags]
+    names = dict.fromkeys(k for one in each for k in one)
+    joined = {k: ",".join(str(one[k]) for one in each if k in one) for k in names}
+    return {**joined, "inputs": each}
+
+
+def _read_batches(client: ConnectorClient, stream: str, spec: StoreInputsSpec,
+                  found: list[Any]) -> Iterator[Page]:
+    """Batches of inputs, one request series each; records matched to inputs by
+    ``match_field``, one page per batch (committed on its own)."""
+    for number, start in enumerate(range(0, len(found), spec.batch_size), 1):
+        batch = found[start:start + spec.batch_size]
+        tags = [item.as_dict() for item in batch]
+        records: list[dict[str, Any]] = []
+        rejected: list[Any] = []
+        try:
+            for page in client.read_with(stream, _batch_values(tags)):
+                records += page.records
+                rejected += page.rejected
+        except FatalAPIError as exc:
+            if exc.status not in spec.not_found:
+                raise
+            records = []
+        yield Page(_match_batch(records, spec.match_field or "", batch, tags), None, number,
+                   rejected)
+
+
+def _match_batch(records: list[dict[str, Any]], field: str, batch: list[Any],
+                 tags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per input of the batch: the first whose ``field`` is the input's key,
+    tagged with it; ``{_input, _not_found: true}`` for an input no record answers. Records
+    answering no input of the batch are left out (the API said more than it was asked)."""
+    by_key: dict[str, dict[str, Any]] = {}
+    for rec in records:
+        by_key.setdefault(str(rec.get(field, "")).strip(), rec)
+    out: list[dict[str, Any]] = []
+    for item, tag in zip(batch, tags, strict=True):
+        found = by_key.pop(item.key, {})
+        out.append({**found, "_input": tag} if found else {"_input": tag, "_not_found": True})
+    return out
 
 
 def _pick(records: list[dict[str, Any]], field: str | None, wanted: str

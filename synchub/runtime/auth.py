@@ -13,13 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from requests.auth import AuthBase
+from requests.auth import AuthBase, HTTPBasicAuth
 
 from synchub.config.connector import (
     BasicAuthSpec,
     BearerAuthSpec,
     HeaderTokenAuthSpec,
     NoAuthSpec,
+    OAuth2ClientCredentialsAuthSpec,
     OAuth2RefreshTokenAuthSpec,
     QueryParamsAuthSpec,
 )
@@ -186,6 +187,70 @@ class OAuth2RefreshTokenAuth(AuthBase):
                    scope=spec.scope, expiry_margin=spec.expiry_margin_seconds)
 
 
+class OAuth2ClientCredentialsAuth(OAuth2RefreshTokenAuth):
+    """OAuth2 client-credentials grant: the app's token, fetched again before it expires.
+
+    The token is cached until ``expires_in`` (less the margin) and fetched again once when
+    the API answers 401 before then (a token revoked or expired early): the refresh-token
+    scheme's loop, with a grant that needs nothing but the app's credentials. Vendors write
+    ``expires_in`` as a number or as text (``"14399"``); both are read.
+    """
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str,
+                 session: requests.Session, timeout: float, *, client_auth: str = "body",
+                 scope: str | None = None, default_expires_in: float = 3600,
+                 expiry_margin: float = 60, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(token_url, client_id, client_secret, "", session, timeout,
+                         scope=scope, expiry_margin=expiry_margin, clock=clock)
+        self.client_auth, self.default_expires_in = client_auth, default_expires_in
+
+    def _refresh(self) -> None:
+        data = {"grant_type": "client_credentials"}
+        auth: Any = _unauthenticated
+        if self.client_auth == "basic":
+            # replaces the session's own auth (this very object): no lock taken twice
+            auth = HTTPBasicAuth(self.client_id, self.client_secret)
+        else:
+            data.update(client_id=self.client_id, client_secret=self.client_secret)
+        if self.scope:
+            data["scope"] = self.scope
+        resp = self.session.post(self.token_url, data=data, timeout=self.timeout, auth=auth)
+        body: Any = classify(resp)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise FatalAPIError(f"token endpoint {self.token_url} answered without "
+                                "access_token", status=resp.status_code, url=self.token_url)
+        register_secret(token)
+        self.access_token = token
+        self.refreshes += 1
+        self.expires_at = self.clock() + max(0.0, _seconds(body.get("expires_in"),
+                                                           self.default_expires_in)
+                                             - self.margin)
+
+    @classmethod
+    def from_spec(cls, spec: OAuth2ClientCredentialsAuthSpec,  # type: ignore[override]
+                  conn: ConnectionInfo, session: requests.Session,
+                  timeout: float) -> OAuth2ClientCredentialsAuth:
+        """Build from the YAML declaration and the Connection."""
+        url = spec.token_url.replace("{host}", conn.base_url.rstrip("/"))
+        return cls(url, connection_secret(conn, spec.client_id_field),
+                   connection_secret(conn, spec.client_secret_field), session, timeout,
+                   client_auth=spec.client_auth, scope=spec.scope,
+                   default_expires_in=spec.default_expires_in,
+                   expiry_margin=spec.expiry_margin_seconds)
+
+
+def _seconds(value: Any, default: float) -> float:
+    """A lifetime in seconds written as a number or as digits; ``default`` otherwise."""
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return float(value.strip())
+    return default
+
+
 class NoAuth(AuthBase):
     """Sends no credentials (file streams: storage keys travel in the fsspec options)."""
 
@@ -207,6 +272,7 @@ GENERIC_AUTH: dict[str, AuthFactory] = {
     "bearer": BearerAuth.from_spec,
     "query_params": QueryParamsAuth.from_spec,
     "oauth2_refresh_token": OAuth2RefreshTokenAuth.from_spec,
+    "oauth2_client_credentials": OAuth2ClientCredentialsAuth.from_spec,
     "none": NoAuth.from_spec,
 }
 

@@ -21,13 +21,16 @@ T = TypeVar("T")
 
 
 class Request:
-    """What a paginator may change between pages: URL, query params, GraphQL variables."""
+    """What a paginator may change between pages: URL, query params, GraphQL variables;
+    and what travels unchanged with every page: a JSON body and headers."""
 
-    __slots__ = ("params", "url", "variables")
+    __slots__ = ("body", "headers", "params", "url", "variables")
 
     def __init__(self, url: str, params: dict[str, Any] | None = None,
-                 variables: dict[str, Any] | None = None) -> None:
+                 variables: dict[str, Any] | None = None, *, body: Any = None,
+                 headers: dict[str, str] | None = None) -> None:
         self.url, self.params, self.variables = url, params or {}, variables
+        self.body, self.headers = body, headers or {}
 
 
 class BasePaginator(ABC, Generic[T]):

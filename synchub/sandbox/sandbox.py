@@ -16,6 +16,7 @@ from synchub.sandbox.dhl.store import DhlStore
 from synchub.sandbox.dhl.system import SYSTEM as DHL
 from synchub.sandbox.ebay.system import SYSTEM as EBAY
 from synchub.sandbox.erpnext.system import SYSTEM as ERPNEXT
+from synchub.sandbox.fedex.system import SYSTEM as FEDEX
 from synchub.sandbox.frankfurter.system import SYSTEM as FRANKFURTER
 from synchub.sandbox.hubspot.store import HubSpotStore
 from synchub.sandbox.hubspot.system import SYSTEM as HUBSPOT
@@ -35,6 +36,7 @@ from synchub.sandbox.squarespace.store import SquarespaceStore
 from synchub.sandbox.squarespace.system import SYSTEM as SQUARESPACE
 from synchub.sandbox.taobao.system import SYSTEM as TAOBAO
 from synchub.sandbox.udesk.system import SYSTEM as UDESK
+from synchub.sandbox.ups.system import SYSTEM as UPS
 from synchub.sandbox.weidian.system import SYSTEM as WEIDIAN
 from synchub.sandbox.weimob.system import SYSTEM as WEIMOB
 from synchub.sandbox.woocommerce.store import WooStore
@@ -60,6 +62,8 @@ SIMULATED: tuple[System, ...] = (
     YOUZAN,
     WEIMOB,
     SF_EXPRESS,
+    UPS,
+    FEDEX,
     UDESK,
     WEIDIAN,
     ERPNEXT,

@@ -24,6 +24,8 @@ CONTEXTS = {
     "salesforce": MappingContext(connection="salesforce_crm", system="salesforce"),
     "dhl": MappingContext(connection="dhl_track", system="dhl"),
     "sf_express": MappingContext(connection="sf_track", system="sf_express"),
+    "ups": MappingContext(connection="ups_track", system="ups"),
+    "fedex": MappingContext(connection="fedex_track", system="fedex"),
     "udesk": MappingContext(connection="udesk_desk", system="udesk"),
     "aftership": MappingContext(connection="aftership_main", system="aftership"),
     "settlement_file": MappingContext(connection="psp_settlements", system="settlement_file"),

@@ -42,6 +42,8 @@ CASES = [
     ("salesforce", "contacts", "contacts"),
     ("dhl", "tracking", "tracking"),
     ("sf_express", "tracking", "tracking"),
+    ("ups", "tracking", "tracking"),
+    ("fedex", "tracking", "tracking"),
     ("udesk", "tickets", "tickets"),
     ("aftership", "trackings", "trackings"),
     ("settlement_file", "settlement_transactions", "settlement_rows"),

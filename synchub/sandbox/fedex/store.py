@@ -1,0 +1,136 @@
+"""A FedEx developer project: its API key and secret, the tokens it was issued, and the
+parcels it asked about, rendered as the Track API shows them.
+
+Any well-formed number has a seeded journey (:mod:`synchub.sandbox.kit.parcels`); one the
+control action ``track`` set to ``not_found`` answers FedEx's per-number error
+``TRACKING.TRACKINGNUMBER.NOTFOUND`` inside the 200. Scan events carry ISO times with the
+local offset, newest first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from synchub.sandbox.kit.auth import IssuedTokens
+from synchub.sandbox.kit.limits import LeakyBucket
+from synchub.sandbox.kit.parcels import (
+    Journey,
+    Step,
+    advance,
+    normalize_number,
+    seeded_journey,
+    well_formed,
+)
+from synchub.sandbox.kit.store import BaseStore
+from synchub.sandbox.kit.times import iso_local
+
+LOCAL = ZoneInfo("Europe/Berlin")
+TOKEN_SECONDS = 3599                 # FedEx tokens last an hour
+NOT_FOUND = ("TRACKING.TRACKINGNUMBER.NOTFOUND",
+             "Tracking number cannot be found. Please correct the tracking number and try "
+             "again.")
+# stage -> (eventType, derivedStatusCode, description, exceptionDescription)
+WORDING: dict[str, tuple[str, str, str, str]] = {
+    "info_received": ("OC", "IN", "Shipment information sent to FedEx", ""),
+    "in_transit": ("AR", "IT", "Arrived at FedEx location", ""),
+    "out_for_delivery": ("OD", "OD", "On FedEx vehicle for delivery", ""),
+    "failed_attempt": ("DE", "DE", "Delivery exception",
+                       "Customer not available or business closed"),
+    "delivered": ("DL", "DL", "Delivered", ""),
+    "exception": ("SE", "SE", "Shipment exception", "Incorrect address"),
+    "returned": ("RS", "RS", "Return to shipper", ""),
+    "expired": ("ZZ", "", "No further information", ""),
+}
+
+
+class FedexStore(BaseStore, IssuedTokens):
+    """One FedEx project: its credentials, tokens and the journeys it has asked about."""
+
+    system = "fedex"
+
+    def __init__(self, seed: int, name: str, *, orders: int = 0, customers: int = 0,
+                 products: int = 1, poisoned: int = 0, rate_limits: bool = True) -> None:
+        super().__init__(seed, name, orders=0, customers=0, products=max(products, 1),
+                         rate_limits=rate_limits)
+        self.client_id = f"fedex_key_{name}"
+        self.client_secret = f"fedex_secret_{name}"
+        self.init_tokens(TOKEN_SECONDS)
+        self.journeys: dict[str, Journey] = {}
+        self.forgotten: set[str] = set()
+        self.token_requests = 0
+        self.batches: list[int] = []        # numbers per tracking call, in order
+        self.bucket = LeakyBucket(capacity=4, leak_per_second=2.0)
+
+    def credentials(self) -> dict[str, str]:
+        """The project's API key (login) and secret key (password)."""
+        return {"client_id": self.client_id, "client_secret": self.client_secret}
+
+    def counts(self) -> dict[str, int]:
+        """Parcels asked about, those unknown, tokens issued."""
+        with self.lock:
+            return {"parcels": len(self.journeys), "not_found": len(self.forgotten),
+                    "tokens": len(self.tokens)}
+
+    def journey(self, number: str) -> Journey | None:
+        """The journey of a number (started now on first sight); None when FedEx has none."""
+        key = normalize_number(number)
+        with self.lock:
+            if key in self.forgotten or not well_formed(key):
+                return None
+            found = self.journeys.get(key)
+            if found is None:
+                found = self.journeys[key] = seeded_journey(self.key, key, self.stamp())
+            return found
+
+    def set_status(self, number: str, status: str) -> dict[str, Any]:
+        """Move a parcel on (a stage of :data:`WORDING`) or make it unknown (``not_found``)."""
+        key = normalize_number(number)
+        if not well_formed(key):
+            raise ValueError(f"{number!r} is not a well-formed tracking number")
+        with self.lock:
+            if status == "not_found":
+                self.forgotten.add(key)
+                self.journeys.pop(key, None)
+                return {"tracking_number": key, "status": "not_found"}
+            self.forgotten.discard(key)
+            journey = self.journey(key)
+            assert journey is not None
+            advance(journey, status, self.stamp())
+            return self.result(journey.number)
+
+    def result(self, number: str) -> dict[str, Any]:
+        """One ``completeTrackResults`` entry for a number as it was asked."""
+        journey = self.journey(number)
+        if journey is None:
+            code, message = NOT_FOUND
+            return {"trackingNumber": number, "trackResults": [{
+                "trackingNumberInfo": {"trackingNumber": number, "trackingNumberUniqueId": "",
+                                       "carrierCode": ""},
+                "error": {"code": code, "message": message}}]}
+        events = [_event(s) for s in reversed(journey.steps)]
+        latest = events[0]
+        detail: dict[str, Any] = {"code": latest["eventType"],
+                                  "derivedCode": latest["derivedStatusCode"],
+                                  "statusByLocale": latest["eventDescription"],
+                                  "description": latest["eventDescription"],
+                                  "scanLocation": latest["scanLocation"]}
+        if latest["exceptionDescription"]:
+            detail["ancillaryDetails"] = [{"reason": "08", "reasonDescription":
+                                           latest["exceptionDescription"]}]
+        return {"trackingNumber": number, "trackResults": [{
+            "trackingNumberInfo": {"trackingNumber": journey.number, "carrierCode": "FDXE",
+                                   "trackingNumberUniqueId": f"12025~{journey.number}~FDEG"},
+            "serviceDetail": {"type": "INTERNATIONAL_PRIORITY",
+                              "description": "FedEx International Priority"},
+            "latestStatusDetail": detail,
+            "scanEvents": events}]}
+
+
+def _event(step: Step) -> dict[str, Any]:
+    kind, derived, description, exception = WORDING[step.stage]
+    return {"date": iso_local(step.at, LOCAL), "eventType": kind,
+            "eventDescription": description, "exceptionCode": "08" if exception else "",
+            "exceptionDescription": exception,
+            "scanLocation": {"city": step.location.upper(), "countryCode": "DE"},
+            "derivedStatusCode": derived, "derivedStatus": description}
