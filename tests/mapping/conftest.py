@@ -21,6 +21,7 @@ CONTEXTS = {
     "odoo": MappingContext(connection="odoo_main", system="odoo",
                            values={"company_currency": "EUR"}),
     "hubspot": MappingContext(connection="hubspot_crm", system="hubspot"),
+    "magento": MappingContext(connection="magento_store", system="magento"),
     "dhl": MappingContext(connection="dhl_track", system="dhl"),
     "sf_express": MappingContext(connection="sf_track", system="sf_express"),
     "udesk": MappingContext(connection="udesk_desk", system="udesk"),

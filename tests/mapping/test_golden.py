@@ -78,6 +78,9 @@ CASES = [
     ("youzan", "item_listings", "items"),
     ("jd", "listings", "skus"),
     ("pinduoduo", "listings", "goods"),
+    ("magento", "orders", "orders"),
+    ("magento", "refunds", "credit_memos"),
+    ("magento", "source_items", "source_items"),
 ]
 # fixture orders whose totals are inconsistent on purpose
 INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730"),

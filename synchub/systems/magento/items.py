@@ -89,7 +89,8 @@ def _priced(item: dict[str, Any]) -> bool:
     return dec(item.get("price")) != ZERO or dec(item.get("row_total")) != ZERO
 
 
-def fold(items: list[dict[str, Any]], currency: str, subtotal: Any = None) -> Folded:
+def fold(items: list[dict[str, Any]], currency: str, subtotal: Any = None,
+         order: Any = None) -> Folded:
     """The canonical lines of a Magento order's ``items``, and the gap to its subtotal."""
     items = [i for i in items if isinstance(i, dict)]
     children: dict[str, list[dict[str, Any]]] = {}
@@ -117,8 +118,8 @@ def fold(items: list[dict[str, Any]], currency: str, subtotal: Any = None) -> Fo
     if subtotal is not None:
         out.mismatch = dec(subtotal) - out.subtotal
         if out.mismatch != ZERO:
-            out.notes.append(f"the items add up to {out.subtotal} {currency}, the order's "
-                             f"subtotal is {dec(subtotal)} {currency}")
+            out.notes.append(f"order {order}: the items add up to {out.subtotal} "
+                             f"{currency}, its subtotal is {dec(subtotal)} {currency}")
     return out
 
 
@@ -157,7 +158,7 @@ def _fold_bundle(out: Folded, parent: dict[str, Any], kids: list[dict[str, Any]]
 
 def _args(value: Any) -> tuple[list[dict[str, Any]], str, Any]:
     if not isinstance(value, dict):
-        raise ValueError("expects {items, currency, subtotal}")
+        raise ValueError("expects {items, currency, subtotal, order}")
     items, currency = value.get("items") or [], value.get("currency")
     if not isinstance(items, list):
         raise ValueError("items is not a list")
@@ -182,7 +183,7 @@ def item_adjustments(value: Any) -> list[dict[str, Any]]:
     """Mapping transform: ``{items, currency, subtotal}`` -> the ``item_mismatch``
     adjustment when the folded lines miss the order's subtotal (else none)."""
     items, currency, subtotal = _args(value)
-    folded = fold(items, currency, subtotal)
+    folded = fold(items, currency, subtotal, value.get("order"))
     if folded.mismatch == ZERO:
         return []
     return [{"reason": "item_mismatch", "amount": _money(folded.mismatch, currency)}]
@@ -192,4 +193,4 @@ def item_warnings(value: Any) -> list[dict[str, str]]:
     """Mapping transform: what did not add up between parent and child items."""
     items, currency, subtotal = _args(value)
     return [{"code": "item_mismatch", "message": note}
-            for note in fold(items, currency, subtotal).notes]
+            for note in fold(items, currency, subtotal, value.get("order")).notes]
