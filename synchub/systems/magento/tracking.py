@@ -37,7 +37,7 @@ class MagentoShipWriter(PerItemWriter):
     options_model = MagentoShipOptions
 
     def _url(self, path: str) -> str:
-        if self.client is None or not self.spec.path:
+        if self.client is None or self.spec.path is None:
             raise FatalAPIError(f"{self.sink}: the magento_order_ship writer needs the "
                                 "connection's client and the REST path")
         return self.client.base_url + self.spec.path.rstrip("/") + path
