@@ -89,13 +89,13 @@ class PageNumberPaginatorSpec(StrictModel):
     total_pages_header: str | None = None
     total_path: JMESPath | None = Field(
         default=None, description="Where the body holds the number of records of the whole "
-                                  "listing (Magento's total_count): the last page is the one "
+                                  "listing (a total_count): the last page is the one "
                                   "where pages read x page_size reaches it, never a page past "
                                   "the end. Needs page_size.")
     stop_on_repeat: bool = Field(
         default=False, description="A page with exactly the records of the page before is the "
-                                   "API answering a page past the end with the last page again "
-                                   "(Magento before 2.4): end there, the repeat not stored.")
+                                   "API answering a page past the end with the last page "
+                                   "again: end there, the repeat not stored.")
 
 
 class OffsetPaginatorSpec(StrictModel):
@@ -169,8 +169,8 @@ class IncrementalSpec(StrictModel):
                                   "window end (APIs that need a start, e.g. in the path).")
     start_with: dict[str, str | int] = Field(
         default_factory=dict,
-        description="REST params sent beside the start, and only when a start is sent (a "
-                    "filter's field and condition, as in Magento's searchCriteria): without "
+        description="REST params sent beside the start, and only when a start is sent (the "
+                    "field and condition of a filter written as several params): without "
                     "a start the filter is left out whole.")
     end_with: dict[str, str | int] = Field(
         default_factory=dict,

@@ -93,7 +93,7 @@ class PageNumberPaginator(BasePaginator[int]):
     repeating the one before (when ``stop_on_repeat``), or on a short or empty page.
 
     A total in the body is the only safe end for an API that answers a page past the end
-    with the last page again (Magento before 2.4): a full last page there is followed by
+    with the last page again (some older commerce APIs do): a full last page there is followed by
     itself forever, and the page number, always new, never trips the loop check.
     """
 

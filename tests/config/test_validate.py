@@ -60,7 +60,8 @@ def _no_change(_: Path) -> None:
 CASES: list[tuple[str, str, Callable[[Path], None], str]] = [
     ("unknown connector", HUB.replace("connector: shopify", "connector: shopiffy"), _no_change,
      r"hub\.yaml:4: connections\.shop\.connector: unknown connector 'shopiffy'; "
-     r"available: aftership, amazon, dhl, ebay, frankfurter, hubspot, jd, odoo, pinduoduo, "
+     r"available: aftership, amazon, dhl, ebay, frankfurter, hubspot, jd, magento, odoo, "
+     r"pinduoduo, "
      r"settlement_file, sf_express, shopify, squarespace, taobao, udesk, weidian, weimob, "
      r"woocommerce, youzan"),
     ("unknown stream", HUB.replace("[orders, products]", "[orders, prodcuts]"), _no_change,

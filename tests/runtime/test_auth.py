@@ -68,6 +68,7 @@ def test_registry_has_every_type() -> None:
                                "oauth2_refresh_token", "odoo_jsonrpc", "lwa_refresh_token",
                                "ebay_refresh_token", "gateway_signed", "youzan_token",
                                "sf_digest", "udesk_v2", "weimob_oauth2", "weidian_token",
+                               "magento",
                                "none"}
 
 
