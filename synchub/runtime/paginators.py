@@ -128,7 +128,7 @@ class PageNumberPaginator(BasePaginator[int]):
             total = int(total)
         if not isinstance(total, int) or isinstance(total, bool):
             return False
-        read = (current - self.spec.start_page + 1) * self.page_size
+        read: int = (current - self.spec.start_page + 1) * self.page_size
         return read >= total
 
     def _repeats(self, records: list[Any]) -> bool:

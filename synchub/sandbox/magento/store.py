@@ -75,9 +75,12 @@ class MagentoStore(BaseStore):
             return {"orders": len(self.orders_by_id), "credit_memos": len(self.memos),
                     "source_items": len(self.source_items), "shipments": len(self.shipments)}
 
-    def mutate(self, orders_created: int = 0, orders_updated: int = 0, **_: int
-               ) -> dict[str, list[Any]]:
-        """Orders placed and changed now (a changed order moves to complete)."""
+    def mutate(
+        self, orders_created: int = 0, orders_updated: int = 0, customers_created: int = 0,
+        customers_updated: int = 0, products_updated: int = 0, inventory_changed: int = 0,
+    ) -> dict[str, list[Any]]:
+        """Orders placed and changed now (a changed order moves to complete); the other
+        kinds of change are not simulated here."""
         with self.lock:
             now = self.stamp()
             ids = sorted(self.orders_by_id)

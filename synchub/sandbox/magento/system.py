@@ -190,8 +190,9 @@ def _search(store: MagentoStore, call: Call, rows: list[dict[str, Any]]) -> Repl
         return crit
     kept = [r for r in rows if all(any(CONDITIONS[c](str(r.get(f, "")), v)
                                        for f, v, c in group) for group in crit["filters"])]
-    for sort in reversed(crit["sorts"]):
-        kept.sort(key=lambda r, s=sort: str(r.get(s.get("field", ""), "")),
+    for sort in reversed(crit["sorts"]):   # the last key first: a stable multi-key sort
+        field = str(sort.get("field", ""))
+        kept.sort(key=lambda r: str(r.get(field, "")),
                   reverse=sort.get("direction", "ASC").upper() == "DESC")
     total, size, current = len(kept), crit["size"], crit["page"]
     if size:

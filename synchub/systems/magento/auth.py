@@ -49,7 +49,7 @@ def base_string_uri(url: str) -> str:
     host = (parts.hostname or "").lower()
     port = parts.port
     scheme = parts.scheme.lower()
-    if port and not ((scheme, port) in {("http", 80), ("https", 443)}):
+    if port and (scheme, port) not in {("http", 80), ("https", 443)}:
         host = f"{host}:{port}"
     return urlunsplit((scheme, host, parts.path or "/", "", ""))
 

@@ -24,9 +24,9 @@ class MagentoAuthSpec(StrictModel):
     token_field: str = Field(default="password",
                              description="bearer: the integration's access token.")
     consumer_key_field: str = "extra.consumer_key"
-    consumer_secret_field: str = "extra.consumer_secret"
-    access_token_field: str = "extra.access_token"
-    access_token_secret_field: str = "extra.access_token_secret"
+    consumer_secret_field: str = "extra.consumer_secret"  # noqa: S105 - a field name
+    access_token_field: str = "extra.access_token"  # noqa: S105 - a field name
+    access_token_secret_field: str = "extra.access_token_secret"  # noqa: S105 - a field name
     username_field: str = Field(default="login", description="admin_token: the admin user.")
     password_field: str = Field(default="password",
                                 description="admin_token: the admin user's password.")
