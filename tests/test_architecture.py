@@ -16,7 +16,8 @@ PACKAGE = ROOT / "synchub"
 SYSTEMS = ("shopify", "woocommerce", "woo", "odoo", "hubspot", "dhl", "aftership",
            "squarespace", "amazon", "ebay", "taobao", "tmall", "jd", "jingdong", "pdd",
            "pinduoduo", "youzan", "weimob", "sf_express", "sfexpress", "udesk", "weidian",
-           "vdian", "erpnext", "frappe", "salesforce", "ecshop", "ecs", "ups", "fedex")
+           "vdian", "erpnext", "frappe", "salesforce", "ecshop", "ecs", "ups", "fedex",
+           "magento")
 GENERIC_LAYERS = ("runtime", "delivery", "stock", "mapping", "config", "pipeline", "plan",
                   "store", "inbox", "ledger", "couriers", "api")
 

@@ -248,8 +248,11 @@ def _check_incremental(where: KeyPath, s: RestStreamSpec | GraphQLStreamSpec
         out.append(((*at, "end_template"), "end_template needs end_param"))
     if inc.start_template and not inc.start_param:
         out.append(((*at, "start_template"), "start_template needs start_param"))
+    for key, param in (("start_with", inc.start_param), ("end_with", inc.end_param)):
+        if getattr(inc, key) and (param is None or s.transport != "rest"):
+            out.append(((*at, key), f"{key} needs {key[:-5]}_param on a REST stream"))
     if s.transport == "rest":
-        for p in (inc.start_param, inc.end_param):
+        for p in (inc.start_param, inc.end_param, *inc.start_with, *inc.end_with):
             if p and p in s.params:
                 out.append(((*where, "params", p), f"{p!r} is set by incremental; remove it here"))
     return out

@@ -80,12 +80,22 @@ class HeaderLinkPaginatorSpec(StrictModel):
 
 
 class PageNumberPaginatorSpec(StrictModel):
-    """``page=1,2,...``; stops at the total-pages header or on a short or empty page."""
+    """``page=1,2,...``; stops at the total-pages header, at the body's record total, on a
+    repeated page (when asked) or on a short or empty page."""
 
     type: Literal["page_number"]
     page_param: str = "page"
     start_page: int = 1
     total_pages_header: str | None = None
+    total_path: JMESPath | None = Field(
+        default=None, description="Where the body holds the number of records of the whole "
+                                  "listing (a total_count): the last page is the one "
+                                  "where pages read x page_size reaches it, never a page past "
+                                  "the end. Needs page_size.")
+    stop_on_repeat: bool = Field(
+        default=False, description="A page with exactly the records of the page before is the "
+                                   "API answering a page past the end with the last page "
+                                   "again: end there, the repeat not stored.")
 
 
 class OffsetPaginatorSpec(StrictModel):
@@ -157,6 +167,14 @@ class IncrementalSpec(StrictModel):
     initial_lookback: Duration | None = Field(
         default=None, description="Without a stored cursor, start this long before the "
                                   "window end (APIs that need a start, e.g. in the path).")
+    start_with: dict[str, str | int] = Field(
+        default_factory=dict,
+        description="REST params sent beside the start, and only when a start is sent (the "
+                    "field and condition of a filter written as several params): without "
+                    "a start the filter is left out whole.")
+    end_with: dict[str, str | int] = Field(
+        default_factory=dict,
+        description="REST params sent beside the end, and only when an end is sent.")
     paired_bounds: bool = Field(
         default=False, description="The API takes start and end together or not at all: a "
                                    "run without an end ends now (less the safety lag), and "

@@ -93,11 +93,14 @@ class Window:
         out: dict[str, str] = {}
         if not self.send_bounds:
             return out
-        pairs = ((self.spec.start_param, self.spec.start_template, self.start),
-                 (self.spec.end_param, self.spec.end_template, self.end))
-        for name, template, dt in pairs:
+        pairs = ((self.spec.start_param, self.spec.start_template, self.start,
+                  self.spec.start_with),
+                 (self.spec.end_param, self.spec.end_template, self.end, self.spec.end_with))
+        for name, template, dt, companions in pairs:
             if name is None or dt is None:
                 continue
+            # a filter's other parts (field, condition) travel only with its value
+            out.update({k: str(v) for k, v in companions.items()})
             text = self._render(dt)
             if template:
                 text = template.replace("{value}", text)

@@ -8,6 +8,8 @@ by name from the registry (kind ``paginator``): the engine's own are in :data:`G
 
 from __future__ import annotations
 
+import hashlib
+import json
 from abc import ABC, abstractmethod
 from typing import Any, Generic, TypeVar
 
@@ -40,6 +42,8 @@ class BasePaginator(ABC, Generic[T]):
         self.spec, self.stream, self.page_size = spec, stream, page_size
         self.token: T | None = None
         self.finished = False
+        # the page just read repeats the one before (the caller drops its records)
+        self.repeated = False
 
     def update(self, response: requests.Response, body: Any, records: list[Any]) -> None:
         """Read the next token from the page just fetched, or mark the stream finished."""
@@ -88,11 +92,20 @@ class HeaderLinkPaginator(BasePaginator[str]):
 
 
 class PageNumberPaginator(BasePaginator[int]):
-    """``page=N``; stops at the total-pages header or on a short or empty page."""
+    """``page=N``; stops at the total-pages header, at the body's record total, on a page
+    repeating the one before (when ``stop_on_repeat``), or on a short or empty page.
+
+    A total in the body is the only safe end for an API that answers a page past the end
+    with the last page again (some older commerce APIs do): a full last page there is followed by
+    itself forever, and the page number, always new, never trips the loop check.
+    """
 
     def __init__(self, spec: Any, *, stream: str, page_size: int | None = None) -> None:
         super().__init__(spec, stream=stream, page_size=page_size)
         self.token = spec.start_page
+        self._total = (jmespath.compile(spec.total_path)
+                       if getattr(spec, "total_path", None) else None)
+        self._last_digest: str | None = None
 
     def next_token(self, response: requests.Response, body: Any, records: list[Any]
                    ) -> int | None:
@@ -101,9 +114,33 @@ class PageNumberPaginator(BasePaginator[int]):
         total = response.headers.get(header) if header else None
         if total is not None and total.strip().isdigit() and current >= int(total):
             return None
+        if self._repeats(records):
+            self.repeated = True
+            return None
+        if self._total_reached(body, current):
+            return None
         if self._short(records):
             return None
         return current + 1
+
+    def _total_reached(self, body: Any, current: int) -> bool:
+        if self._total is None or not self.page_size:
+            return False
+        total = self._total.search(body)
+        if isinstance(total, str) and total.strip().isdigit():
+            total = int(total)
+        if not isinstance(total, int) or isinstance(total, bool):
+            return False
+        read: int = (current - self.spec.start_page + 1) * self.page_size
+        return read >= total
+
+    def _repeats(self, records: list[Any]) -> bool:
+        if not getattr(self.spec, "stop_on_repeat", False) or not records:
+            return False
+        digest = hashlib.sha256(json.dumps(records, sort_keys=True, default=str)
+                                .encode()).hexdigest()
+        same, self._last_digest = digest == self._last_digest, digest
+        return same
 
     def prepare(self, request: Request) -> None:
         request.params[self.spec.page_param] = self.token

@@ -99,6 +99,8 @@ class RequestTransport(Transport):
                 raise FatalAPIError(f"stream {name!r}: record_selector {spec.record_selector!r} "
                                     f"gave {type(records).__name__}, not a list")
             paginator.update(response, body, records)  # before filtering: page size counts
+            if paginator.repeated:
+                records = []  # the API answered past the end with a page already read
             rejected: list[RejectedRecord] = []
             if not only_objects(records):
                 records, rejected = split_objects(records)

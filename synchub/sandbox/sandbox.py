@@ -24,6 +24,7 @@ from synchub.sandbox.jd.system import SYSTEM as JD
 from synchub.sandbox.kit.registry import StoreRegistry, System
 from synchub.sandbox.kit.server import LoopbackServer
 from synchub.sandbox.kit.store import BaseStore
+from synchub.sandbox.magento.system import SYSTEM as MAGENTO
 from synchub.sandbox.odoo.store import OdooStore
 from synchub.sandbox.odoo.system import SYSTEM as ODOO
 from synchub.sandbox.pinduoduo.system import SYSTEM as PINDUODUO
@@ -53,6 +54,7 @@ SIMULATED: tuple[System, ...] = (
     FRANKFURTER,
     SETTLEMENT_FILE,
     SQUARESPACE,
+    MAGENTO,
     AMAZON,
     EBAY,
     TAOBAO,

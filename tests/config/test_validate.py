@@ -61,8 +61,8 @@ CASES: list[tuple[str, str, Callable[[Path], None], str]] = [
     ("unknown connector", HUB.replace("connector: shopify", "connector: shopiffy"), _no_change,
      r"hub\.yaml:4: connections\.shop\.connector: unknown connector 'shopiffy'; "
      r"available: aftership, amazon, dhl, ebay, ecshop, erpnext, fedex, frankfurter, hubspot, "
-     r"jd, odoo, pinduoduo, salesforce, settlement_file, sf_express, shopify, squarespace, "
-     r"taobao, udesk, ups, weidian, weimob, woocommerce, youzan"),
+     r"jd, magento, odoo, pinduoduo, salesforce, settlement_file, sf_express, shopify, "
+     r"squarespace, taobao, udesk, ups, weidian, weimob, woocommerce, youzan"),
     ("unknown stream", HUB.replace("[orders, products]", "[orders, prodcuts]"), _no_change,
      r"hub\.yaml:6: connections\.shop\.streams\.prodcuts: unknown stream 'prodcuts'"),
     ("missing required key", HUB.replace("    conn_id: shop_conn\n", ""), _no_change,

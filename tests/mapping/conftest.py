@@ -22,6 +22,7 @@ CONTEXTS = {
                            values={"company_currency": "EUR"}),
     "hubspot": MappingContext(connection="hubspot_crm", system="hubspot"),
     "salesforce": MappingContext(connection="salesforce_crm", system="salesforce"),
+    "magento": MappingContext(connection="magento_store", system="magento"),
     "dhl": MappingContext(connection="dhl_track", system="dhl"),
     "sf_express": MappingContext(connection="sf_track", system="sf_express"),
     "ups": MappingContext(connection="ups_track", system="ups"),

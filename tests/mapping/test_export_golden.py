@@ -30,6 +30,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("hubspot", "customers", ["shopify/customers", "woocommerce/customers"]),
     ("shopify", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
     ("woocommerce", "tracking", ["odoo/parcels", "dhl/tracking", "aftership/trackings"]),
+    ("magento", "tracking", ["../fixtures/magento/shipments"]),
     ("aftership", "parcels", ["odoo/parcels"]),
     # no import golden holds shipments of Youzan orders: canonical ones from a fixture
     ("youzan", "tracking", ["../fixtures/youzan/shipments"]),

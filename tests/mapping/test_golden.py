@@ -88,6 +88,9 @@ CASES = [
     ("ecshop", "products", "goods"),
     ("ecshop", "stock_levels", "goods"),
     ("ecshop", "customers", "users"),
+    ("magento", "orders", "orders"),
+    ("magento", "refunds", "credit_memos"),
+    ("magento", "source_items", "source_items"),
 ]
 # fixture orders whose totals are inconsistent on purpose
 INCONSISTENT = {("shopify", "1073339460"), ("woocommerce", "730"),

@@ -195,3 +195,27 @@ def test_paired_bounds_with_initial_lookback_always_send_both() -> None:
     assert w.params() == {"updated_at_min": "2025-02-27T23:59:00Z",
                           "updated_at_max": "2025-03-01T23:59:00Z"}
     assert w.consume([{"updated_at": "2025-03-02T00:30:00Z"}])[0] != []  # the API filtered
+
+
+def test_filter_parts_travel_only_with_their_value() -> None:
+    # Magento's searchCriteria: a filter is three params; field and condition alone would
+    # filter on an empty value, so without a start the whole filter stays out
+    base = "searchCriteria[filter_groups][{g}][filters][0][{k}]"
+    spec = IncrementalSpec(
+        cursor_field="updated_at", param_format="datetime_space",
+        start_param=base.format(g=0, k="value"),
+        start_with={base.format(g=0, k="field"): "updated_at",
+                    base.format(g=0, k="condition_type"): "gteq"},
+        end_param=base.format(g=1, k="value"),
+        end_with={base.format(g=1, k="field"): "updated_at",
+                  base.format(g=1, k="condition_type"): "lteq"})
+    end = datetime(2025, 3, 2, tzinfo=UTC)
+    first = Window(spec, stream="orders", state=None, window_end=end, full_refresh=False)
+    assert first.params() == {base.format(g=1, k="value"): "2025-03-02 00:00:00",
+                              base.format(g=1, k="field"): "updated_at",
+                              base.format(g=1, k="condition_type"): "lteq"}
+    nxt = Window(spec, stream="orders", state={"cursor": "2025-03-01T10:15:00Z"},
+                 window_end=None, full_refresh=False)
+    assert nxt.params() == {base.format(g=0, k="value"): "2025-03-01 10:15:00",
+                            base.format(g=0, k="field"): "updated_at",
+                            base.format(g=0, k="condition_type"): "gteq"}

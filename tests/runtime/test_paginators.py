@@ -31,6 +31,8 @@ LINK_PREV_ONLY = '<https://s.example.com/orders.json?limit=2&page_info=p1>; rel=
 header_link = HeaderLinkPaginatorSpec(type="header_link")
 page_number = PageNumberPaginatorSpec(type="page_number", total_pages_header="X-WP-TotalPages")
 page_number_no_header = PageNumberPaginatorSpec(type="page_number")
+page_total = PageNumberPaginatorSpec(type="page_number", page_param="currentPage",
+                                    total_path="total_count")
 offset = OffsetPaginatorSpec(type="offset", total_path="meta.total")
 json_cursor = JsonCursorPaginatorSpec(type="json_cursor", cursor_path="meta.next",
                                       cursor_param="cursor")
@@ -55,6 +57,11 @@ CASES = [
     ("page: short page", page_number, 2, {"X-WP-TotalPages": "9"}, [], 1, None),
     ("page: empty page", page_number_no_header, 2, {}, [], 0, None),
     ("page: full page, no header", page_number_no_header, 2, {}, [], 2, 2),
+    ("page: body total not reached", page_total, 2, {}, {"total_count": 5}, 2, 2),
+    ("page: body total reached on a full page", page_total, 2, {}, {"total_count": 2}, 2,
+     None),
+    ("page: body total as text", page_total, 2, {}, {"total_count": "2"}, 2, None),
+    ("page: no total in the body", page_total, 2, {}, {}, 2, 2),
     ("offset: full page", offset, 2, {}, {"meta": {"total": 10}}, 2, 2),
     ("offset: total reached", offset, 2, {}, {"meta": {"total": 2}}, 2, None),
     ("offset: short page", offset, 2, {}, {"meta": {}}, 1, None),
@@ -155,3 +162,32 @@ def test_register_paginator_and_unknown_type() -> None:
     with pytest.raises(ConfigError, match=r"unknown paginator 'every_other'; registered: .*"
                                           r"header_link"):
         create_paginator(spec, stream="s")
+
+
+def test_body_total_ends_on_the_last_full_page_not_past_it() -> None:
+    # 4 records in pages of 2: page 2 is full and the last; a page 3 would be answered
+    # with page 2 again by Magento before 2.4
+    pag = create_paginator(page_total, stream="orders", page_size=2)
+    body = {"total_count": 4}
+    pag.update(response(200, body), body, [{"id": 1}, {"id": 2}])
+    assert (pag.finished, pag.token) == (False, 2)
+    pag.update(response(200, body), body, [{"id": 3}, {"id": 4}])
+    assert pag.finished
+
+
+def test_a_repeated_page_ends_the_stream_and_is_marked() -> None:
+    spec = PageNumberPaginatorSpec(type="page_number", stop_on_repeat=True)
+    pag = create_paginator(spec, stream="orders", page_size=2)
+    page = [{"id": 3}, {"id": 4}]
+    pag.update(response(200, []), [], [{"id": 1}, {"id": 2}])
+    pag.update(response(200, []), [], page)
+    assert (pag.finished, pag.repeated) == (False, False)
+    pag.update(response(200, []), [], [dict(r) for r in page])
+    assert (pag.finished, pag.repeated) == (True, True)
+
+
+def test_without_stop_on_repeat_a_repeated_page_goes_on() -> None:
+    pag = create_paginator(page_number_no_header, stream="orders", page_size=1)
+    pag.update(response(200, []), [], [{"id": 1}])
+    pag.update(response(200, []), [], [{"id": 1}])
+    assert (pag.finished, pag.repeated, pag.token) == (False, False, 3)

@@ -49,7 +49,7 @@ def test_ready_file_then_clean_exit(tmp_path: Path, sig: signal.Signals) -> None
     assert not ready.exists()
 
 
-@pytest.mark.parametrize("spec", ["shopify", "magento:x", "shopify:demo:orders=ten",
+@pytest.mark.parametrize("spec", ["shopify", "nosuchshop:x", "shopify:demo:orders=ten",
                                   "shopify:demo:colour=1"])
 def test_bad_store_spec_is_rejected(spec: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--store", spec]) == 2
