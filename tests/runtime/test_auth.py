@@ -65,7 +65,7 @@ def test_missing_connection_field_is_config_error() -> None:
 
 def test_registry_has_every_type() -> None:
     assert set(REGISTRY.names("auth")) == {
-        "auth", "basic", "bearer", "ebay_refresh_token", "frappe_token",
+        "basic", "bearer", "ebay_refresh_token", "frappe_token",
         "gateway_signed", "header_token", "lwa_refresh_token", "magento",
         "none", "oauth2_client_credentials", "oauth2_refresh_token",
         "odoo_jsonrpc", "query_params", "salesforce_oauth", "sf_digest",
