@@ -167,7 +167,8 @@ def test_the_msg_becomes_a_canonical_order_and_a_broken_one_a_dead_letter(
                         (closed, "trade_TradeClose")):
         assert receiver.receive("yz", headers(body, topic=topic), body).outcome == "stored"
     summary = process_inbox(store, hub, "yz")
-    assert summary.changed == {"order": 1} and summary.ignored == 1   # TradeClose not routed
+    # the order and its buyer (the orders stream's second mapping); TradeClose not routed
+    assert summary.changed == {"order": 1, "customer": 1} and summary.ignored == 1
     (doc,) = store.read_feed("order").records
     assert doc["external_id"] == "E20250618200005012300001" and doc["total"] == {
         "amount": "963.00", "currency": "CNY"}
