@@ -161,8 +161,14 @@ class CompiledMapping:
             kind = "record has no id" if isinstance(raw, dict) else \
                 f"record is a {type(raw).__name__}, not an object"
             raise RecordError(f"{self.entity}: {kind} ({self._id_where})", field=self._id_where)
-        if self._when is not None and not truthy(self._when(raw, raw, raw)):
-            return []
+        if self._when is not None:
+            try:
+                wanted = truthy(self._when(raw, raw, raw))
+            except CATCH as exc:   # e.g. length() of a number where a list belongs
+                raise RecordError(f"{self.entity} {rid}: when: {exc}", record_id=rid,
+                                  field="when") from None
+            if not wanted:
+                return []
         if self._explode is None:
             return [self._one(raw, raw, raw, ctx, rid, rid, rid)]
         items = self._explode(raw, raw, raw)
