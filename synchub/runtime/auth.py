@@ -28,6 +28,7 @@ from synchub.errors import ConfigError, FatalAPIError, register_secret
 from synchub.registry import REGISTRY
 from synchub.runtime.classify import classify
 from synchub.runtime.connection import ConnectionInfo
+from synchub.runtime.token_auth import unauthenticated as _unauthenticated
 from synchub.runtime.tokens import PROCESS_TOKENS, TokenCache
 
 
@@ -102,11 +103,6 @@ class QueryParamsAuth(AuthBase):
                   session: requests.Session, timeout: float) -> QueryParamsAuth:
         """Build from the YAML declaration and the Connection."""
         return cls({param: connection_secret(conn, field) for param, field in spec.params.items()})
-
-
-def _unauthenticated(r: requests.PreparedRequest) -> requests.PreparedRequest:
-    """An explicit "no auth" for one request on a session whose ``auth`` is set."""
-    return r
 
 
 class OAuth2RefreshTokenAuth(AuthBase):

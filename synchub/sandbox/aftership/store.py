@@ -16,8 +16,13 @@ from typing import Any
 from synchub.sandbox.kit.http import Reply
 from synchub.sandbox.kit.limits import LeakyBucket
 from synchub.sandbox.kit.paging import decode_token, encode_token, offset_page
-from synchub.sandbox.kit.parcels import Journey, advance, normalize_number, seeded_journey
-from synchub.sandbox.kit.store import BaseStore
+from synchub.sandbox.kit.parcels import (
+    CourierStore,
+    Journey,
+    advance,
+    normalize_number,
+    seeded_journey,
+)
 from synchub.sandbox.kit.table import public
 from synchub.sandbox.kit.times import iso_local, iso_utc_z, parse_time
 
@@ -46,15 +51,14 @@ def envelope(code: int, data: Any = None, message: str = "", type_: str = "OK",
                  headers or {})
 
 
-class AfterShipStore(BaseStore):
+class AfterShipStore(CourierStore):
     """One AfterShip account: its trackings (by slug and number) and its API key."""
 
     system = "aftership"
 
     def __init__(self, seed: int, name: str, *, orders: int = 0, customers: int = 0,
                  products: int = 1, poisoned: int = 0, rate_limits: bool = True) -> None:
-        super().__init__(seed, name, orders=0, customers=0, products=max(products, 1),
-                         rate_limits=rate_limits)
+        super().__init__(seed, name, products=products, rate_limits=rate_limits)
         self.api_key = f"as_sandbox_{name}"
         self.trackings: dict[tuple[str, str], dict[str, Any]] = {}
         self.journeys: dict[tuple[str, str], Journey] = {}

@@ -15,15 +15,7 @@ from zoneinfo import ZoneInfo
 from synchub.sandbox.kit.errors import problem_json
 from synchub.sandbox.kit.http import Reply
 from synchub.sandbox.kit.limits import LeakyBucket
-from synchub.sandbox.kit.parcels import (
-    Journey,
-    Step,
-    advance,
-    normalize_number,
-    seeded_journey,
-    well_formed,
-)
-from synchub.sandbox.kit.store import BaseStore
+from synchub.sandbox.kit.parcels import Journey, JourneyStore, Step
 from synchub.sandbox.kit.times import iso_local
 
 LOCAL = ZoneInfo("Europe/Berlin")   # DHL writes local times with their offset
@@ -48,18 +40,15 @@ WORDING: dict[str, tuple[str, str, str]] = {
 }
 
 
-class DhlStore(BaseStore):
+class DhlStore(JourneyStore):
     """One DHL API account: its key, the journeys it has been asked about, its quotas."""
 
     system = "dhl"
 
     def __init__(self, seed: int, name: str, *, orders: int = 0, customers: int = 0,
                  products: int = 1, poisoned: int = 0, rate_limits: bool = True) -> None:
-        super().__init__(seed, name, orders=0, customers=0, products=max(products, 1),
-                         rate_limits=rate_limits)
+        super().__init__(seed, name, products=products, rate_limits=rate_limits)
         self.api_key = f"dhl_sandbox_{name}"
-        self.journeys: dict[str, Journey] = {}
-        self.forgotten: set[str] = set()
         self.daily_quota = 250
         self.calls: dict[str, int] = {}
         self.bucket = LeakyBucket(capacity=2, leak_per_second=1.0)
@@ -70,35 +59,7 @@ class DhlStore(BaseStore):
 
     def counts(self) -> dict[str, int]:
         """Parcels asked about and those answered as unknown."""
-        with self.lock:
-            return {"parcels": len(self.journeys), "not_found": len(self.forgotten)}
-
-    def journey(self, number: str) -> Journey | None:
-        """The journey of a number (started now on first sight); None when DHL has none."""
-        key = normalize_number(number)
-        with self.lock:
-            if key in self.forgotten or not well_formed(key):
-                return None
-            found = self.journeys.get(key)
-            if found is None:
-                found = self.journeys[key] = seeded_journey(self.key, key, self.stamp())
-            return found
-
-    def set_status(self, number: str, status: str) -> dict[str, Any]:
-        """Move a parcel on (a stage of :data:`WORDING`) or make it unknown (``not_found``)."""
-        key = normalize_number(number)
-        if not well_formed(key):
-            raise ValueError(f"{number!r} is not a well-formed tracking number")
-        with self.lock:
-            if status == "not_found":
-                self.forgotten.add(key)
-                self.journeys.pop(key, None)
-                return {"tracking_number": key, "status": "not_found"}
-            self.forgotten.discard(key)
-            journey = self.journey(key)
-            assert journey is not None
-            advance(journey, status, self.stamp())
-            return self.render(journey)
+        return self.parcel_counts()
 
     def render(self, journey: Journey) -> dict[str, Any]:
         """The shipment as ``/track/shipments`` shows it (events newest first)."""

@@ -14,15 +14,7 @@ from zoneinfo import ZoneInfo
 
 from synchub.sandbox.kit.auth import IssuedTokens
 from synchub.sandbox.kit.limits import LeakyBucket
-from synchub.sandbox.kit.parcels import (
-    Journey,
-    Step,
-    advance,
-    normalize_number,
-    seeded_journey,
-    well_formed,
-)
-from synchub.sandbox.kit.store import BaseStore
+from synchub.sandbox.kit.parcels import Journey, JourneyStore, Step
 from synchub.sandbox.kit.times import iso_local
 
 LOCAL = ZoneInfo("Europe/Berlin")
@@ -44,20 +36,17 @@ WORDING: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-class FedexStore(BaseStore, IssuedTokens):
+class FedexStore(JourneyStore, IssuedTokens):
     """One FedEx project: its credentials, tokens and the journeys it has asked about."""
 
     system = "fedex"
 
     def __init__(self, seed: int, name: str, *, orders: int = 0, customers: int = 0,
                  products: int = 1, poisoned: int = 0, rate_limits: bool = True) -> None:
-        super().__init__(seed, name, orders=0, customers=0, products=max(products, 1),
-                         rate_limits=rate_limits)
+        super().__init__(seed, name, products=products, rate_limits=rate_limits)
         self.client_id = f"fedex_key_{name}"
         self.client_secret = f"fedex_secret_{name}"
         self.init_tokens(TOKEN_SECONDS)
-        self.journeys: dict[str, Journey] = {}
-        self.forgotten: set[str] = set()
         self.token_requests = 0
         self.batches: list[int] = []        # numbers per tracking call, in order
         self.bucket = LeakyBucket(capacity=4, leak_per_second=2.0)
@@ -69,35 +58,11 @@ class FedexStore(BaseStore, IssuedTokens):
     def counts(self) -> dict[str, int]:
         """Parcels asked about, those unknown, tokens issued."""
         with self.lock:
-            return {"parcels": len(self.journeys), "not_found": len(self.forgotten),
-                    "tokens": len(self.tokens)}
+            return {**self.parcel_counts(), "tokens": len(self.tokens)}
 
-    def journey(self, number: str) -> Journey | None:
-        """The journey of a number (started now on first sight); None when FedEx has none."""
-        key = normalize_number(number)
-        with self.lock:
-            if key in self.forgotten or not well_formed(key):
-                return None
-            found = self.journeys.get(key)
-            if found is None:
-                found = self.journeys[key] = seeded_journey(self.key, key, self.stamp())
-            return found
-
-    def set_status(self, number: str, status: str) -> dict[str, Any]:
-        """Move a parcel on (a stage of :data:`WORDING`) or make it unknown (``not_found``)."""
-        key = normalize_number(number)
-        if not well_formed(key):
-            raise ValueError(f"{number!r} is not a well-formed tracking number")
-        with self.lock:
-            if status == "not_found":
-                self.forgotten.add(key)
-                self.journeys.pop(key, None)
-                return {"tracking_number": key, "status": "not_found"}
-            self.forgotten.discard(key)
-            journey = self.journey(key)
-            assert journey is not None
-            advance(journey, status, self.stamp())
-            return self.result(journey.number)
+    def render(self, journey: Journey) -> dict[str, Any]:
+        """The ``completeTrackResults`` entry of a parcel the ``track`` action moved."""
+        return self.result(journey.number)
 
     def result(self, number: str) -> dict[str, Any]:
         """One ``completeTrackResults`` entry for a number as it was asked."""

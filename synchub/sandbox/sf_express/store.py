@@ -15,9 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from synchub.sandbox.kit.limits import LeakyBucket
-from synchub.sandbox.kit.parcels import Journey, Step, advance, seeded_journey
+from synchub.sandbox.kit.parcels import Journey, JourneyStore, Step
 from synchub.sandbox.kit.seed import rng_for
-from synchub.sandbox.kit.store import BaseStore
 from synchub.sandbox.kit.times import beijing
 
 WAYBILL = re.compile(r"^SF\d{12,13}$")
@@ -48,22 +47,20 @@ def well_formed(number: str) -> bool:
     return bool(WAYBILL.match(number.strip().upper()))
 
 
-class SfExpressStore(BaseStore):
+class SfExpressStore(JourneyStore):
     """One customer code: credentials, journeys, created waybills, request ids, a quota."""
 
     system = "sf_express"
+    number_kind = "SF waybill number"
 
     def __init__(self, seed: int, name: str, *, orders: int = 0, customers: int = 0,
                  products: int = 1, poisoned: int = 0, rate_limits: bool = True) -> None:
-        super().__init__(seed, name, orders=0, customers=0, products=max(products, 1),
-                         rate_limits=rate_limits)
+        super().__init__(seed, name, products=products, rate_limits=rate_limits)
         r = rng_for(self.key, "credentials")
         self.partner_id = f"SBX_{name.upper()}"
         self.checkword = "".join(r.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz"
                                           "23456789") for _ in range(32))
         self.check_phone = "8000"    # the last four digits of the shop's sender phone
-        self.journeys: dict[str, Journey] = {}
-        self.unscanned: set[str] = set()
         self.waybills: dict[str, dict[str, Any]] = {}   # orderId -> the order SF accepted
         self.request_ids: dict[str, int] = {}            # requestID -> when it was seen
         self.bucket = LeakyBucket(capacity=10, leak_per_second=5.0)
@@ -84,32 +81,17 @@ class SfExpressStore(BaseStore):
         with self.lock:
             return {"waybills": len(self.waybills), "parcels": len(self.journeys)}
 
-    def journey(self, number: str) -> Journey | None:
-        """The journey of a waybill (started now on first sight); None when never scanned."""
-        key = number.strip().upper()
-        with self.lock:
-            if key in self.unscanned or not well_formed(key):
-                return None
-            found = self.journeys.get(key)
-            if found is None:
-                found = self.journeys[key] = seeded_journey(self.key, key, self.stamp())
-            return found
+    def parcel_key(self, number: str) -> str:
+        """A waybill number as SF files it: trimmed, upper case (inner spaces stay)."""
+        return number.strip().upper()
 
-    def set_status(self, number: str, status: str) -> dict[str, Any]:
-        """Move a parcel on (a kit stage) or make it unscanned (``not_found``)."""
-        key = number.strip().upper()
-        if not well_formed(key):
-            raise ValueError(f"{number!r} is not a well-formed SF waybill number")
-        with self.lock:
-            if status == "not_found":
-                self.unscanned.add(key)
-                self.journeys.pop(key, None)
-                return {"tracking_number": key, "status": "not_found"}
-            self.unscanned.discard(key)
-            journey = self.journey(key)
-            assert journey is not None
-            advance(journey, status, self.stamp())
-            return self.route_resp(key)
+    def number_known(self, key: str) -> bool:
+        """``SF`` and 12 or 13 digits; a number made ``not_found`` was never scanned."""
+        return well_formed(key)
+
+    def render(self, journey: Journey) -> dict[str, Any]:
+        """The ``routeResps`` entry of a waybill the ``track`` action moved."""
+        return self.route_resp(journey.number)
 
     def route_resp(self, number: str) -> dict[str, Any]:
         """One ``routeResps`` entry: the waybill's routes oldest first (none if unscanned)."""

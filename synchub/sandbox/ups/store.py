@@ -15,15 +15,7 @@ from zoneinfo import ZoneInfo
 
 from synchub.sandbox.kit.auth import IssuedTokens
 from synchub.sandbox.kit.limits import LeakyBucket
-from synchub.sandbox.kit.parcels import (
-    Journey,
-    Step,
-    advance,
-    normalize_number,
-    seeded_journey,
-    well_formed,
-)
-from synchub.sandbox.kit.store import BaseStore
+from synchub.sandbox.kit.parcels import Journey, JourneyStore, Step
 
 LOCAL = ZoneInfo("Europe/Berlin")   # the journeys' places are German hubs
 TOKEN_SECONDS = 14399               # UPS tokens last about four hours
@@ -42,20 +34,17 @@ WORDING: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-class UpsStore(BaseStore, IssuedTokens):
+class UpsStore(JourneyStore, IssuedTokens):
     """One UPS app: its credentials, tokens and the journeys it has asked about."""
 
     system = "ups"
 
     def __init__(self, seed: int, name: str, *, orders: int = 0, customers: int = 0,
                  products: int = 1, poisoned: int = 0, rate_limits: bool = True) -> None:
-        super().__init__(seed, name, orders=0, customers=0, products=max(products, 1),
-                         rate_limits=rate_limits)
+        super().__init__(seed, name, products=products, rate_limits=rate_limits)
         self.client_id = f"ups_client_{name}"
         self.client_secret = f"ups_secret_{name}"
         self.init_tokens(TOKEN_SECONDS)
-        self.journeys: dict[str, Journey] = {}
-        self.forgotten: set[str] = set()
         self.token_requests = 0
         self.trans_ids: list[str] = []
         self.bucket = LeakyBucket(capacity=10, leak_per_second=5.0)
@@ -67,35 +56,7 @@ class UpsStore(BaseStore, IssuedTokens):
     def counts(self) -> dict[str, int]:
         """Parcels asked about, those unknown, tokens issued."""
         with self.lock:
-            return {"parcels": len(self.journeys), "not_found": len(self.forgotten),
-                    "tokens": len(self.tokens)}
-
-    def journey(self, number: str) -> Journey | None:
-        """The journey of a number (started now on first sight); None when UPS has none."""
-        key = normalize_number(number)
-        with self.lock:
-            if key in self.forgotten or not well_formed(key):
-                return None
-            found = self.journeys.get(key)
-            if found is None:
-                found = self.journeys[key] = seeded_journey(self.key, key, self.stamp())
-            return found
-
-    def set_status(self, number: str, status: str) -> dict[str, Any]:
-        """Move a parcel on (a stage of :data:`WORDING`) or make it unknown (``not_found``)."""
-        key = normalize_number(number)
-        if not well_formed(key):
-            raise ValueError(f"{number!r} is not a well-formed tracking number")
-        with self.lock:
-            if status == "not_found":
-                self.forgotten.add(key)
-                self.journeys.pop(key, None)
-                return {"tracking_number": key, "status": "not_found"}
-            self.forgotten.discard(key)
-            journey = self.journey(key)
-            assert journey is not None
-            advance(journey, status, self.stamp())
-            return self.render(journey)
+            return {**self.parcel_counts(), "tokens": len(self.tokens)}
 
     def render(self, journey: Journey) -> dict[str, Any]:
         """The shipment as ``/track/v1/details`` shows it (activities newest first)."""

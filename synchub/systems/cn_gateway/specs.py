@@ -81,6 +81,21 @@ class WindowedIncrementalSpec(IncrementalSpec):
         return v
 
 
+class StorefrontStreamSpec(StrictModel):
+    """What a stream of a token-authorized storefront API (Youzan, Weidian, Weimob) says
+    beside how its calls are addressed: where the records are, their id, the pages and the
+    window. Each transport adds its address and its errors."""
+
+    record_selector: JMESPath = Field(description="Applied inside the answer's data.")
+    primary_key: str = Field(
+        default="id", description="JMESPath of a record's id (repeats in a window dropped).")
+    paginator: GatewayPaginatorSpec = SinglePaginatorSpec(type="single")
+    page_size: int | None = Field(default=None, gt=0)
+    page_size_param: str | None = None
+    incremental: WindowedIncrementalSpec | None = None
+    mappings: list[str] = []
+
+
 class GatewayErrorsSpec(StrictModel):
     """Where the error envelope holds what, and which errors are retried or are auth errors."""
 

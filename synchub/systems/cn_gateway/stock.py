@@ -21,6 +21,19 @@ from synchub.systems.cn_gateway.calls import GatewayCallOptions, call_gateway
 from synchub.systems.cn_gateway.errors import GatewayAuthError, GatewayError
 
 Status = Literal["pushed", "failed"]
+ItemSku = tuple[str, str | None]
+
+
+def item_and_sku(change: ListingChange) -> ItemSku | None:
+    """(item id, SKU id or None) of a listing ``<item_id>:<sku_id>`` (``<item_id>`` alone
+    for an item without SKUs; the change's product and inventory item ids take
+    precedence); None unless both are numbers (Youzan, Weidian)."""
+    item, _, sku = change.listing_id.partition(":")
+    item_id = (change.product_id or item).strip()
+    sku_id = (change.inventory_item_id or sku).strip() or None
+    if not item_id.isdigit() or (sku_id is not None and not sku_id.isdigit()):
+        return None
+    return item_id, sku_id
 
 
 class GatewayStockPublisher(StockPublisher):

@@ -13,26 +13,21 @@ the form of a POST). A token an API refuses before its expiry is renewed once
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
-from requests.auth import AuthBase
 
 from synchub.errors import FatalAPIError
 from synchub.runtime.auth import connection_secret
 from synchub.runtime.classify import classify
 from synchub.runtime.connection import ConnectionInfo
+from synchub.runtime.token_auth import KeptTokenAuth, unauthenticated
 from synchub.runtime.tokens import CachedToken, TokenCache, TokenKeeper, TokenKey
 from synchub.systems.weidian.errors import refusal
 from synchub.systems.weidian.specs import WeidianTokenAuthSpec
-
-
-def _unauthenticated(r: requests.PreparedRequest) -> requests.PreparedRequest:
-    return r
 
 
 def with_token(public: str, token: str) -> str:
@@ -48,12 +43,13 @@ def _rewrite(pairs: list[tuple[str, str]], token: str) -> list[tuple[str, str]] 
     return [(k, with_token(v, token) if k == "public" else v) for k, v in pairs]
 
 
-class WeidianTokenAuth(AuthBase):
+class WeidianTokenAuth(KeptTokenAuth):
     """Asks the token cache for the app's token; writes it into ``public``."""
 
     def __init__(self, spec: WeidianTokenAuthSpec, token_url: str, appkey: str, secret: str,
                  session: requests.Session, timeout: float, conn_id: str,
                  tokens: TokenCache, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
         self.spec, self.token_url, self.conn_id = spec, token_url, conn_id
         self.appkey, self._secret = appkey, secret
         self.session, self.timeout, self.clock = session, timeout, clock
@@ -61,23 +57,6 @@ class WeidianTokenAuth(AuthBase):
         key = TokenKey.of(conn_id, token_url, appkey)
         self.keeper = TokenKeeper(tokens, key, self._fetch, margin=spec.expiry_margin_seconds,
                                   clock=clock)
-        self._sent = threading.local()   # the token this thread's last request carried
-
-    @property
-    def fetches(self) -> int:
-        """Tokens this client fetched itself."""
-        return self.keeper.fetches
-
-    def token(self) -> str:
-        """A token valid for at least the margin."""
-        return self.keeper.token()
-
-    def renew(self, stale: str | None = None) -> str:
-        """A new token after an API refused ``stale`` (default: this thread's last one)."""
-        stale = stale if stale is not None else getattr(self._sent, "token", None)
-        if stale is None:
-            return self.keeper.token()
-        return self.keeper.renew(stale)
 
     def _fetch(self, previous: CachedToken | None = None) -> CachedToken:
         # the app's token is taken again with the app's secret: ``previous`` is not needed
@@ -85,7 +64,7 @@ class WeidianTokenAuth(AuthBase):
                   "secret": self._secret}
         # the session carries this very auth: the token request goes without it
         resp = self.session.get(self.token_url, params=params, timeout=self.timeout,
-                                auth=_unauthenticated)
+                                auth=unauthenticated)
         body: Any = classify(resp)
         where = f"GET {self.token_url}"
         found = refusal(body)
@@ -110,9 +89,8 @@ class WeidianTokenAuth(AuthBase):
                                 url=self.token_url)
         return CachedToken(token, self.clock() + float(expire_in))
 
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        token = self.token()
-        self._sent.token = token
+    def attach(self, r: requests.PreparedRequest, token: str) -> requests.PreparedRequest:
+        """The token inside ``public``: in the query of a GET, in the form of a POST."""
         parts = urlsplit(r.url or "")
         query = _rewrite(parse_qsl(parts.query, keep_blank_values=True), token)
         if query is not None:

@@ -12,17 +12,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from synchub.errors import FatalAPIError, RetriableAPIError
+from synchub.errors import FatalAPIError
+from synchub.runtime.refusals import VendorRefusal, classify_refusal
 from synchub.systems.weidian.specs import WeidianErrorsSpec
 
 
-class WeidianError(FatalAPIError):
+class WeidianError(VendorRefusal):
     """A refusal answered by Weidian, with its status_code and status_reason."""
 
-    def __init__(self, message: str, *, code: str | None, reason: str | None,
-                 url: str | None = None, body: str | None = None) -> None:
-        self.code, self.reason = code, reason
-        super().__init__(message, status=200, url=url, body=body)
+    @property
+    def reason(self) -> str | None:
+        """The ``status_reason``."""
+        return self.vendor_message
 
 
 class WeidianTokenError(WeidianError):
@@ -60,12 +61,8 @@ def classify(code: str, reason: str | None, *, errors: WeidianErrorsSpec, where:
     """The engine's error for one refusal (returned, for the caller to raise)."""
     detail = f"status_code {code}: {reason or 'no reason'}"
     kept = json.dumps({"status_code": code, "status_reason": reason}, ensure_ascii=False)
-    if code in errors.retriable_codes:
-        return RetriableAPIError(f"{where}: throttled, {detail}", status=200, url=url,
-                                 body=kept)
-    if code in errors.auth_codes:
-        return WeidianTokenError(
-            f"{where}: connection {conn_id!r}: the access token was refused ({detail}); "
-            "check the appkey (login) and secret (password) of the Connection",
-            code=code, reason=reason, url=url, body=kept)
-    return WeidianError(f"{where}: {detail}", code=code, reason=reason, url=url, body=kept)
+    return classify_refusal(
+        code, reason, where=where, detail=detail, kept=kept, url=url, conn_id=conn_id,
+        retriable_codes=errors.retriable_codes, auth_codes=errors.auth_codes,
+        token_error=WeidianTokenError, error=WeidianError,
+        auth_hint="check the appkey (login) and secret (password) of the Connection")

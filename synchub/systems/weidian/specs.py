@@ -13,13 +13,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from synchub.config.connector_parts import (
-    JMESPath,
-    SinglePaginatorSpec,
-    StrictModel,
-    TokenCacheSpec,
-)
-from synchub.systems.cn_gateway.specs import GatewayPaginatorSpec, WindowedIncrementalSpec
+from synchub.config.connector_parts import JMESPath, StrictModel, TokenCacheSpec
+from synchub.systems.cn_gateway.specs import StorefrontStreamSpec
 
 ParamValue = str | int | float | bool
 
@@ -49,7 +44,7 @@ class WeidianErrorsSpec(StrictModel):
                     "once, then the call fails.")
 
 
-class WeidianStreamSpec(StrictModel):
+class WeidianStreamSpec(StorefrontStreamSpec):
     """A stream read from one Weidian API: ``GET /api?public=...&param=...``."""
 
     transport: Literal["weidian"]
@@ -58,11 +53,4 @@ class WeidianStreamSpec(StrictModel):
     version: str = Field(description="The API version, e.g. 1.5.")
     params: dict[str, ParamValue] = Field(default={}, description="Business parameters.")
     record_selector: JMESPath = Field(description="Applied inside the answer's result.")
-    primary_key: str = Field(
-        default="id", description="JMESPath of a record's id (repeats in a window dropped).")
-    paginator: GatewayPaginatorSpec = SinglePaginatorSpec(type="single")
-    page_size: int | None = Field(default=None, gt=0)
-    page_size_param: str | None = None
-    incremental: WindowedIncrementalSpec | None = None
     errors: WeidianErrorsSpec = WeidianErrorsSpec()
-    mappings: list[str] = []

@@ -11,17 +11,16 @@ others go through. A refused token is renewed once; a second refusal stops the r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from synchub.stock.publish.base import ListingChange, PushOutcome, StockPublisher
+from synchub.stock.publish.base import ListingChange
+from synchub.stock.publish.batched import BatchedStockPublisher
+from synchub.systems.cn_gateway.stock import ItemSku, item_and_sku
 from synchub.systems.weidian.errors import WeidianError, WeidianTokenError
 from synchub.systems.weidian.specs import WeidianErrorsSpec
 from synchub.systems.weidian.transport import call_api
-
-Target = tuple[str, str | None]
 
 
 class WeidianStockOptions(BaseModel):
@@ -36,52 +35,18 @@ class WeidianStockOptions(BaseModel):
     errors: WeidianErrorsSpec = Field(default_factory=WeidianErrorsSpec)
 
 
-def target(change: ListingChange) -> Target | None:
-    """(item_id, sku_id or None) of a listing; None when it names no numeric item."""
-    item, _, sku = change.listing_id.partition(":")
-    item_id = (change.product_id or item).strip()
-    sku_id = (change.inventory_item_id or sku).strip() or None
-    if not item_id.isdigit() or (sku_id is not None and not sku_id.isdigit()):
-        return None
-    return item_id, sku_id
-
-
-class WeidianStockPublisher(StockPublisher):
+class WeidianStockPublisher(BatchedStockPublisher):
     """``vdian.item.stock.update`` with ``type: set``, ``batch_size`` listings a call."""
 
     Options = WeidianStockOptions
+    unnamed = ("no Weidian item id (expected <item_id>:<sku_id>, or <item_id> for an item "
+               "without SKUs, both numbers)")
 
-    def minimum_calls(self, changes: Sequence[ListingChange]) -> int:
-        """One call per ``max_batch`` distinct listings."""
-        distinct = len({t for c in changes if (t := target(c)) is not None})
-        return -(-distinct // self.max_batch)
+    def target(self, change: ListingChange) -> ItemSku | None:
+        """(item_id, sku_id or None); None when the listing names no numeric item."""
+        return item_and_sku(change)
 
-    def push(self, changes: Sequence[ListingChange]) -> list[PushOutcome]:
-        """Push every change; one outcome per change, same order."""
-        last: dict[Target, int] = {}
-        for change in changes:
-            found = target(change)
-            if found is not None:
-                last[found] = change.quantity
-        refusals: dict[Target, str | None] = {}
-        pending = list(last.items())
-        for at in range(0, len(pending), self.max_batch):
-            refusals.update(self._write_batch(pending[at:at + self.max_batch]))
-        out = []
-        for change in changes:
-            found = target(change)
-            if found is None:
-                out.append(PushOutcome(change.listing_id, "failed", error=(
-                    "no Weidian item id (expected <item_id>:<sku_id>, or <item_id> for an "
-                    "item without SKUs, both numbers)")))
-                continue
-            refused = refusals[found]
-            out.append(PushOutcome(change.listing_id, "failed" if refused else "pushed",
-                                   error=refused,
-                                   channel_quantity=None if refused else change.quantity))
-        return out
-
-    def _write_batch(self, batch: list[tuple[Target, int]]) -> dict[Target, str | None]:
+    def write_batch(self, batch: list[tuple[ItemSku, int]]) -> dict[ItemSku, str | None]:
         """Send a batch; a refused batch of several is sent again one listing a call."""
         refused = self._call(batch)
         if refused is None:
@@ -91,7 +56,7 @@ class WeidianStockPublisher(StockPublisher):
         self.stats.retried_batches += 1
         return {t: self._call([(t, q)]) for t, q in batch}
 
-    def _call(self, batch: list[tuple[Target, int]]) -> str | None:
+    def _call(self, batch: list[tuple[ItemSku, int]]) -> str | None:
         """One call; None when it went through, else Weidian's refusal."""
         items: list[dict[str, Any]] = [
             {"item_id": item_id, "item_sku_id": sku_id or "", "stock": quantity}

@@ -28,19 +28,15 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from requests.auth import AuthBase
 
 from synchub.errors import FatalAPIError, register_secret
 from synchub.runtime.auth import connection_secret
 from synchub.runtime.classify import classify
 from synchub.runtime.connection import ConnectionInfo
+from synchub.runtime.token_auth import KeptTokenAuth, token_in_query, unauthenticated
 from synchub.runtime.tokens import CachedToken, TokenCache, TokenKeeper, TokenKey
 from synchub.systems.weimob.errors import refusal
 from synchub.systems.weimob.specs import WeimobAuthSpec
-
-
-def _unauthenticated(r: requests.PreparedRequest) -> requests.PreparedRequest:
-    return r
 
 
 def _seconds(value: Any) -> bool:
@@ -60,7 +56,7 @@ def _optional(conn: ConnectionInfo, field: str | None, *, secret: bool = False) 
     return str(value)
 
 
-class WeimobAuth(AuthBase):
+class WeimobAuth(KeptTokenAuth):
     """Asks the token cache for the token, renewing it by the grant that applies; adds it to
     every request's query."""
 
@@ -70,6 +66,7 @@ class WeimobAuth(AuthBase):
                  shop_type: str | None = None, code: str | None = None,
                  redirect_uri: str | None = None, refresh_token: str | None = None,
                  clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
         self.spec, self.token_url, self.conn_id = spec, token_url, conn_id
         self.client_id, self._secret = client_id, client_secret
         self.shop_id, self.shop_type = shop_id, shop_type
@@ -81,26 +78,8 @@ class WeimobAuth(AuthBase):
         self.keeper = TokenKeeper(tokens, self.key, self._fetch,
                                   margin=spec.expiry_margin_seconds, clock=clock)
         self._code_lock = threading.Lock()
-        self._sent = threading.local()   # the token this thread's last request carried
-
-    @property
-    def fetches(self) -> int:
-        """Tokens this client took itself (not those other clients put in the cache)."""
-        return self.keeper.fetches
 
     # --- the token ------------------------------------------------------------------------
-    def token(self) -> str:
-        """The cached token, taken anew when it is missing or about to lapse."""
-        return self.keeper.token()
-
-    def renew(self, stale: str | None = None) -> str:
-        """A new token after an API refused ``stale`` (by default the one this thread's
-        last request carried); a token another client already renewed is kept."""
-        stale = stale if stale is not None else getattr(self._sent, "token", None)
-        if stale is None:
-            return self.keeper.token()
-        return self.keeper.renew(stale)
-
     def _fetch(self, held: CachedToken | None) -> CachedToken:
         """A new token by the grant that applies (the cache keeps it, and its refresh token,
         before any request uses it)."""
@@ -164,7 +143,7 @@ class WeimobAuth(AuthBase):
     def _post(self, params: dict[str, str]) -> Any:
         # the session carries this very auth: the token request goes without it
         resp = self.session.post(self.token_url, params=params, json={}, timeout=self.timeout,
-                                 auth=_unauthenticated)
+                                 auth=unauthenticated)
         if resp.status_code in (400, 401, 403):
             raise FatalAPIError(self._refused(resp, params["grant_type"]),
                                 status=resp.status_code, url=self.token_url)
@@ -219,11 +198,9 @@ class WeimobAuth(AuthBase):
             refresh_at = None
         return CachedToken(token, now + float(expires_in), refresh and str(refresh), refresh_at)
 
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        token = self.token()
-        self._sent.token = token
-        r.prepare_url(r.url, {self.spec.token_param: token})
-        return r
+    def attach(self, r: requests.PreparedRequest, token: str) -> requests.PreparedRequest:
+        """The token as ``?accesstoken=``."""
+        return token_in_query(r, self.spec.token_param, token)
 
     @classmethod
     def from_spec(cls, spec: WeimobAuthSpec, conn: ConnectionInfo, session: requests.Session,

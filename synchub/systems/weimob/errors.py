@@ -12,17 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from synchub.errors import FatalAPIError, RetriableAPIError
+from synchub.errors import FatalAPIError
+from synchub.runtime.refusals import VendorRefusal, classify_refusal
 from synchub.systems.weimob.specs import WeimobErrorsSpec
 
 
-class WeimobError(FatalAPIError):
+class WeimobError(VendorRefusal):
     """A refusal answered by Weimob, with its code."""
-
-    def __init__(self, message: str, *, code: str | None, vendor_message: str | None,
-                 url: str | None = None, body: str | None = None) -> None:
-        self.code, self.vendor_message = code, vendor_message
-        super().__init__(message, status=200, url=url, body=body)
 
 
 class WeimobTokenError(WeimobError):
@@ -64,14 +60,9 @@ def classify(code: str | None, message: str | None, *, errors: WeimobErrorsSpec,
     """The engine's error for one refusal (returned, for the caller to raise)."""
     detail = f"errcode {code or '-'}: {message or 'no message'}"
     kept = json.dumps({"errcode": code, "errmsg": message}, ensure_ascii=False)
-    if code in errors.retriable_codes:
-        return RetriableAPIError(f"POST {url}: throttled, {detail}", status=200, url=url,
-                                 body=kept)
-    if code in errors.auth_codes:
-        return WeimobTokenError(
-            f"POST {url}: connection {conn_id!r}: the access token was refused ({detail}); "
-            "check the app's client_id and client_secret in the Connection and that the "
-            "shop still authorizes the app", code=code, vendor_message=message, url=url,
-            body=kept)
-    return WeimobError(f"POST {url}: {detail}", code=code, vendor_message=message, url=url,
-                       body=kept)
+    return classify_refusal(
+        code, message, where=f"POST {url}", detail=detail, kept=kept, url=url,
+        conn_id=conn_id, retriable_codes=errors.retriable_codes, auth_codes=errors.auth_codes,
+        token_error=WeimobTokenError, error=WeimobError,
+        auth_hint="check the app's client_id and client_secret in the Connection and that "
+                  "the shop still authorizes the app")

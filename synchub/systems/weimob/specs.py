@@ -13,13 +13,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from synchub.config.connector_parts import (
-    JMESPath,
-    SinglePaginatorSpec,
-    StrictModel,
-    TokenCacheSpec,
-)
-from synchub.systems.cn_gateway.specs import GatewayPaginatorSpec, WindowedIncrementalSpec
+from synchub.config.connector_parts import JMESPath, StrictModel, TokenCacheSpec
+from synchub.systems.cn_gateway.specs import StorefrontStreamSpec
 
 
 class WeimobAuthSpec(TokenCacheSpec):
@@ -91,7 +86,7 @@ class WeimobDetailSpec(StrictModel):
                                           "out.")
 
 
-class WeimobStreamSpec(StrictModel):
+class WeimobStreamSpec(StorefrontStreamSpec):
     """A stream read from one WOS API: a JSON POST to ``path``.
 
     ``body`` is the fixed part of the JSON (strings ``{connection.<field>}`` filled from the
@@ -102,12 +97,5 @@ class WeimobStreamSpec(StrictModel):
     transport: Literal["weimob"]
     path: str = Field(description="e.g. /apigw/weimob_shop/v2.0/order/list/search.")
     body: dict[str, Any] = Field(default={}, description="The fixed JSON body.")
-    record_selector: JMESPath = Field(description="Applied inside the answer's data.")
-    primary_key: str = Field(default="id", description="JMESPath of a record's id.")
-    paginator: GatewayPaginatorSpec = SinglePaginatorSpec(type="single")
-    page_size: int | None = Field(default=None, gt=0)
-    page_size_param: str | None = None
-    incremental: WindowedIncrementalSpec | None = None
     detail: WeimobDetailSpec | None = None
     errors: WeimobErrorsSpec = WeimobErrorsSpec()
-    mappings: list[str] = []

@@ -13,13 +13,13 @@ client; a refused token is renewed once, and a second refusal stops the run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from synchub.errors import FatalAPIError
-from synchub.stock.publish.base import ListingChange, PushOutcome, StockPublisher
+from synchub.stock.publish.base import ListingChange
+from synchub.stock.publish.batched import BatchedStockPublisher
 from synchub.systems.weimob.errors import WeimobError, WeimobTokenError
 from synchub.systems.weimob.specs import WeimobErrorsSpec
 from synchub.systems.weimob.transport import call_api
@@ -48,41 +48,17 @@ def target(change: ListingChange) -> Target | None:
     return int(goods), int(sku)
 
 
-class WeimobStockPublisher(StockPublisher):
+class WeimobStockPublisher(BatchedStockPublisher):
     """``stock/update`` calls (``path``) of up to ``batch_size`` SKUs, overwrite."""
 
     Options = WeimobPublisherOptions
+    unnamed = "no Weimob goods and SKU id (expected <goodsId>:<skuId>, both numbers)"
 
-    def minimum_calls(self, changes: Sequence[ListingChange]) -> int:
-        """One call per ``max_batch`` distinct listings."""
-        distinct = len({t for c in changes if (t := target(c)) is not None})
-        return -(-distinct // self.max_batch)
+    def target(self, change: ListingChange) -> Target | None:
+        """(goodsId, skuId); None when the listing names no numeric goods and SKU."""
+        return target(change)
 
-    def push(self, changes: Sequence[ListingChange]) -> list[PushOutcome]:
-        """Push every change; one outcome per change, same order."""
-        last: dict[Target, int] = {}
-        for change in changes:
-            found = target(change)
-            if found is not None:
-                last[found] = change.quantity
-        refused: dict[Target, str] = {}
-        pending = list(last.items())
-        for at in range(0, len(pending), self.max_batch):
-            refused.update(self._write(pending[at:at + self.max_batch]))
-        out = []
-        for change in changes:
-            found = target(change)
-            if found is None:
-                out.append(PushOutcome(change.listing_id, "failed", error=(
-                    "no Weimob goods and SKU id (expected <goodsId>:<skuId>, both numbers)")))
-                continue
-            error = refused.get(found)
-            out.append(PushOutcome(change.listing_id, "failed" if error else "pushed",
-                                   error=error,
-                                   channel_quantity=None if error else change.quantity))
-        return out
-
-    def _write(self, batch: list[tuple[Target, int]]) -> dict[Target, str]:
+    def write_batch(self, batch: list[tuple[Target, int]]) -> dict[Target, str]:
         """One call; the SKUs Weimob refused, with its message."""
         opts = self.options
         goods: dict[int, list[dict[str, int]]] = {}

@@ -16,27 +16,24 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from requests.auth import AuthBase
 
 from synchub.errors import FatalAPIError, register_secret
 from synchub.runtime.auth import connection_secret
 from synchub.runtime.classify import classify
 from synchub.runtime.connection import ConnectionInfo
+from synchub.runtime.token_auth import RenewingTokenAuth, token_in_query, unauthenticated
 from synchub.systems.youzan.errors import refusal
 from synchub.systems.youzan.specs import YouzanTokenAuthSpec
 
 
-def _unauthenticated(r: requests.PreparedRequest) -> requests.PreparedRequest:
-    return r
-
-
-class YouzanTokenAuth(AuthBase):
+class YouzanTokenAuth(RenewingTokenAuth):
     """Caches the shop's token; adds it to every request's query."""
 
     def __init__(self, spec: YouzanTokenAuthSpec, token_url: str, client_id: str,
                  client_secret: str, grant_id: str, session: requests.Session,
                  timeout: float, conn_id: str,
                  clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
         self.spec, self.token_url, self.conn_id = spec, token_url, conn_id
         self.client_id, self._secret, self.grant_id = client_id, client_secret, grant_id
         self.session, self.timeout, self.clock = session, timeout, clock
@@ -44,7 +41,6 @@ class YouzanTokenAuth(AuthBase):
         self.expires_at = 0.0        # epoch seconds
         self.fetches = 0
         self._lock = threading.Lock()
-        self._sent = threading.local()   # the token this thread's last request carried
 
     def token(self) -> str:
         """The cached token, taken anew when it is missing or about to lapse."""
@@ -54,10 +50,8 @@ class YouzanTokenAuth(AuthBase):
                 self._fetch()
             return self.access_token  # type: ignore[return-value]
 
-    def renew(self, stale: str | None = None) -> str:
-        """A new token after an API refused ``stale`` (by default the one this thread's
-        last request carried); a token another thread already renewed is kept."""
-        stale = stale if stale is not None else getattr(self._sent, "token", None)
+    def renew_stale(self, stale: str | None) -> str:
+        """A new token unless another thread already replaced ``stale``."""
         with self._lock:
             if self.access_token is None or self.access_token == stale:
                 self._fetch()
@@ -68,7 +62,7 @@ class YouzanTokenAuth(AuthBase):
                    "authorize_type": "silent", "grant_id": self.grant_id, "refresh": False}
         # the session carries this very auth: the token request goes without it
         resp = self.session.post(self.token_url, json=payload, timeout=self.timeout,
-                                 auth=_unauthenticated)
+                                 auth=unauthenticated)
         body: Any = classify(resp)
         where = f"POST {self.token_url}"
         found = refusal(body)
@@ -92,11 +86,9 @@ class YouzanTokenAuth(AuthBase):
         self.access_token, self.expires_at = token, float(expires) / 1000
         self.fetches += 1
 
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        token = self.token()
-        self._sent.token = token
-        r.prepare_url(r.url, {self.spec.token_param: token})
-        return r
+    def attach(self, r: requests.PreparedRequest, token: str) -> requests.PreparedRequest:
+        """The token as ``?access_token=``."""
+        return token_in_query(r, self.spec.token_param, token)
 
     @classmethod
     def from_spec(cls, spec: YouzanTokenAuthSpec, conn: ConnectionInfo,

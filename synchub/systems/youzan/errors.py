@@ -19,17 +19,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from synchub.errors import FatalAPIError, RetriableAPIError
+from synchub.errors import FatalAPIError
+from synchub.runtime.refusals import VendorRefusal, classify_refusal
 from synchub.systems.youzan.specs import YouzanErrorsSpec
 
 
-class YouzanError(FatalAPIError):
+class YouzanError(VendorRefusal):
     """A refusal answered by Youzan, with its code."""
-
-    def __init__(self, message: str, *, code: str | None, vendor_message: str | None,
-                 url: str | None = None, body: str | None = None) -> None:
-        self.code, self.vendor_message = code, vendor_message
-        super().__init__(message, status=200, url=url, body=body)
 
 
 class YouzanTokenError(YouzanError):
@@ -76,14 +72,9 @@ def classify(code: str | None, message: str | None, *, errors: YouzanErrorsSpec,
     detail = f"code {code or '-'}: {message or 'no message'}"
     where = f"POST {url} {method}"
     kept = json.dumps({"code": code, "message": message}, ensure_ascii=False)
-    if code in errors.retriable_codes:
-        return RetriableAPIError(f"{where}: throttled, {detail}", status=200, url=url,
-                                 body=kept)
-    if code in errors.auth_codes:
-        return YouzanTokenError(
-            f"{where}: connection {conn_id!r}: the access token was refused ({detail}); "
-            "check the app's client_id, client_secret and the shop's kdt_id in the "
-            "Connection and that the app is still authorized for the shop",
-            code=code, vendor_message=message, url=url, body=kept)
-    return YouzanError(f"{where}: {detail}", code=code, vendor_message=message, url=url,
-                       body=kept)
+    return classify_refusal(
+        code, message, where=where, detail=detail, kept=kept, url=url, conn_id=conn_id,
+        retriable_codes=errors.retriable_codes, auth_codes=errors.auth_codes,
+        token_error=YouzanTokenError, error=YouzanError,
+        auth_hint="check the app's client_id, client_secret and the shop's kdt_id in the "
+                  "Connection and that the app is still authorized for the shop")

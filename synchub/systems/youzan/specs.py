@@ -12,12 +12,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from synchub.config.connector_parts import JMESPath, SinglePaginatorSpec, StrictModel
-from synchub.systems.cn_gateway.specs import (
-    DetailSpec,
-    GatewayPaginatorSpec,
-    WindowedIncrementalSpec,
-)
+from synchub.config.connector_parts import StrictModel
+from synchub.systems.cn_gateway.specs import DetailSpec, StorefrontStreamSpec
 
 ParamValue = str | int | float | bool
 
@@ -58,22 +54,14 @@ class YouzanDetailSpec(DetailSpec):
     version: str = Field(description="The detail API's version, e.g. 3.0.0.")
 
 
-class YouzanStreamSpec(StrictModel):
+class YouzanStreamSpec(StorefrontStreamSpec):
     """A stream read from one Youzan API: POST JSON to ``/api/<method>/<version>``."""
 
     transport: Literal["youzan"]
     method: str = Field(description="The API name, e.g. youzan.trades.sold.get.")
     version: str = Field(description="The API version, e.g. 4.0.4.")
     params: dict[str, ParamValue] = Field(default={}, description="Business parameters.")
-    record_selector: JMESPath = Field(description="Applied inside the answer's data.")
-    primary_key: str = Field(
-        default="id", description="JMESPath of a record's id (repeats in a window dropped).")
-    paginator: GatewayPaginatorSpec = SinglePaginatorSpec(type="single")
-    page_size: int | None = Field(default=None, gt=0)
-    page_size_param: str | None = None
-    incremental: WindowedIncrementalSpec | None = None
     errors: YouzanErrorsSpec = YouzanErrorsSpec()
     detail: YouzanDetailSpec | None = Field(
         default=None, description="Each page's records read again through a detail API, "
                                   "batch_size ids a call; its records are handed on.")
-    mappings: list[str] = []

@@ -12,13 +12,14 @@ second refusal stops the run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from synchub.errors import FatalAPIError
-from synchub.stock.publish.base import ListingChange, PushOutcome, StockPublisher
+from synchub.stock.publish.base import ListingChange
+from synchub.stock.publish.batched import BatchedStockPublisher
+from synchub.systems.cn_gateway.stock import ItemSku, item_and_sku
 from synchub.systems.youzan.errors import YouzanError, YouzanTokenError
 from synchub.systems.youzan.specs import YouzanErrorsSpec
 from synchub.systems.youzan.transport import call_api
@@ -36,53 +37,27 @@ class YouzanPublisherOptions(BaseModel):
     errors: YouzanErrorsSpec = Field(default_factory=YouzanErrorsSpec)
 
 
-def target(change: ListingChange) -> tuple[str, str | None] | None:
-    """(item_id, sku_id or None) of a listing; None when it names no numeric item."""
-    item, _, sku = change.listing_id.partition(":")
-    item_id = (change.product_id or item).strip()
-    sku_id = (change.inventory_item_id or sku).strip() or None
-    if not item_id.isdigit() or (sku_id is not None and not sku_id.isdigit()):
-        return None
-    return item_id, sku_id
-
-
-class YouzanQuantityPublisher(StockPublisher):
+class YouzanQuantityPublisher(BatchedStockPublisher):
     """One ``youzan.item.quantity.update`` per listing, full set."""
 
     Options = YouzanPublisherOptions
+    unnamed = ("no Youzan item id (expected <item_id>:<sku_id>, or <item_id> for an item "
+               "without SKUs, both numbers)")
 
     @property
     def max_batch(self) -> int:
         """One listing a call: the API has no batch form."""
         return 1
 
-    def minimum_calls(self, changes: Sequence[ListingChange]) -> int:
-        """One call per distinct listing."""
-        return len({t for c in changes if (t := target(c)) is not None})
+    def target(self, change: ListingChange) -> ItemSku | None:
+        """(item_id, sku_id or None); None when the listing names no numeric item."""
+        return item_and_sku(change)
 
-    def push(self, changes: Sequence[ListingChange]) -> list[PushOutcome]:
-        """Push every change; one outcome per change, same order."""
-        last: dict[tuple[str, str | None], int] = {}
-        for change in changes:
-            found = target(change)
-            if found is not None:
-                last[found] = change.quantity
-        results = {t: self._write(t, quantity) for t, quantity in last.items()}
-        out = []
-        for change in changes:
-            found = target(change)
-            if found is None:
-                out.append(PushOutcome(change.listing_id, "failed", error=(
-                    "no Youzan item id (expected <item_id>:<sku_id>, or <item_id> for an "
-                    "item without SKUs, both numbers)")))
-                continue
-            refusal = results[found]
-            out.append(PushOutcome(change.listing_id, "failed" if refusal else "pushed",
-                                   error=refusal,
-                                   channel_quantity=None if refusal else change.quantity))
-        return out
+    def write_batch(self, batch: list[tuple[ItemSku, int]]) -> dict[ItemSku, str | None]:
+        """The one listing of a batch."""
+        return {found: self._write(found, quantity) for found, quantity in batch}
 
-    def _write(self, found: tuple[str, str | None], quantity: int) -> str | None:
+    def _write(self, found: ItemSku, quantity: int) -> str | None:
         """One call; None when it went through, else Youzan's refusal."""
         item_id, sku_id = found
         body: dict[str, Any] = {"item_id": int(item_id), "quantity": quantity,
