@@ -130,17 +130,31 @@ class ErpNextStore(BaseStore):
             return {"inventory": changed, "products": renamed}
 
     def ship(self, order_name: str, tracking: str | None = None,
-             when: datetime | None = None) -> dict[str, Any]:
-        """Deliver a submitted sales order: a submitted Delivery Note copying its po_no."""
+             when: datetime | None = None, carrier: str | None = None) -> dict[str, Any]:
+        """Deliver a submitted sales order: a submitted Delivery Note copying its po_no, the
+        transporter (DHL Express when a number comes without one) and its receipt number."""
         with self.lock:
             so = self.docs["Sales Order"][order_name]
+            if so.get("docstatus") != 1:
+                raise ValueError(f"sales order {order_name} is not submitted")
             at = (when or datetime.now(UTC)).astimezone(self.zone)
             note = {"name": self.new_name("Delivery Note"), "customer": so["customer"],
                     "po_no": so.get("po_no"), "status": "To Bill", "docstatus": 1,
-                    "is_return": 0, "transporter_name": "DHL Express" if tracking else None,
+                    "is_return": 0,
+                    "transporter_name": carrier or ("DHL Express" if tracking else None),
                     "lr_no": tracking, "posting_date": at.date().isoformat(),
                     "posting_time": f"{at.hour}:{at.minute:02d}:{at.second:02d}",
                     "items": [{"item_code": i["item_code"], "qty": i["qty"],
                                "against_sales_order": order_name} for i in so["items"]]}
             return self.put("Delivery Note", note)
 
+    def ship_origin(self, po_no: str, carrier: str | None = None,
+                    tracking: str | None = None) -> dict[str, Any]:
+        """Deliver the submitted sales order whose ``po_no`` is ``po_no`` (the reference the
+        hub writes), as the warehouse does when it packs the order."""
+        with self.lock:
+            found = [so for so in self.of("Sales Order")
+                     if so.get("po_no") == po_no and so.get("docstatus") == 1]
+            if not found:
+                raise KeyError(f"no submitted sales order with po_no {po_no!r}")
+            return self.ship(str(found[0]["name"]), tracking, carrier=carrier)
