@@ -61,7 +61,8 @@ def ecshop_database(db: DemoDatabase, conn_id: str) -> tuple[dict[str, Any], boo
         created = not shop_exists(server, name)
         if created:
             create_shop(server, name, seed).dispose()
-        reader, writer = "synchub_read", "synchub_stock"
+        # users of this shop alone (MariaDB allows 80 characters)
+        reader, writer = f"synchub_read_{conn_id}"[:80], f"synchub_stock_{conn_id}"[:80]
         grants = [(reader, f"SELECT ON `{name}`.*"),
                   (writer, f"SELECT, UPDATE (goods_number) ON `{name}`.`ecs_goods`")]
         admin = sa.create_engine(server)
