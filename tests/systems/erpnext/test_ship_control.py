@@ -71,3 +71,14 @@ def test_a_draft_sales_order_is_not_shipped(site: tuple[ErpNextStore, SandboxSer
         erp.ship_origin("shop:2", "UPS Ground", "1Z999AA10123456784")
     with pytest.raises(ValueError, match="not submitted"):
         erp.ship("SAL-ORD-2025-09999")
+
+
+def test_a_burst_of_writes_keeps_modified_at_the_real_time(
+        site: tuple[ErpNextStore, SandboxServer]) -> None:
+    erp, _server = site
+    for n in range(300):
+        erp.put("Customer", {"name": f"c{n}"})
+    stamps = [d["modified"] for d in erp.of("Customer")]
+    assert stamps == sorted(set(stamps))          # strictly increasing, microseconds apart
+    newest = datetime.strptime(stamps[-1], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=erp.zone)
+    assert newest <= datetime.now(UTC) + timedelta(seconds=1)
