@@ -10,11 +10,14 @@ endif
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export AIRFLOW_HOME := $(CURDIR)/var/airflow
 PYTEST_ARGS ?=
+# the hub file `make demo` runs (hub.selfhosted.yaml: the self-hosted shops' hub)
+HUB ?= hub.yaml
 
 .PHONY: help venv demo test lint typecheck schemas airflow stop clean bench
 
 help:
 	@echo "make demo      install from uv.lock, start the sandbox, sync every connection through Airflow"
+	@echo "               (HUB=hub.selfhosted.yaml: the second demo, self-hosted shops)"
 	@echo "make test      run the whole test suite (SQLite, PostgreSQL, sandbox, Airflow)"
 	@echo "make airflow   Airflow standalone (UI on http://127.0.0.1:8080) with the hub's DAGs"
 	@echo "make stop      stop the sandbox and Airflow started by the targets above"
@@ -29,8 +32,8 @@ $(VENV)/.synced: pyproject.toml uv.lock
 venv: $(VENV)/.synced
 
 demo: venv
-	$(BIN)/synchub validate --config hub.yaml
-	$(BIN)/synchub demo --config hub.yaml
+	$(BIN)/synchub validate --config $(HUB)
+	$(BIN)/synchub demo --config $(HUB)
 
 test: venv
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

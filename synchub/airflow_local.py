@@ -50,12 +50,12 @@ def start(env: LocalEnv, timeout: float = 120.0) -> int:
         return 0
     env.airflow_home.mkdir(parents=True, exist_ok=True)
     pools = subprocess.run([sys.executable, "-m", "synchub.cli", "pools", "--config",  # noqa: S603
-                            str(env.root / "hub.yaml")], env=environ, capture_output=True,
+                            str(env.hub)], env=environ, capture_output=True,
                            text=True, check=True)
     (env.var / "pools.json").write_text(pools.stdout)
     # the hub store at the code's head revision: the DAGs' tasks check it, never migrate
     subprocess.run([sys.executable, "-m", "synchub.cli", "db", "upgrade", "--config",  # noqa: S603
-                    str(env.root / "hub.yaml")], env=environ, check=True,
+                    str(env.hub)], env=environ, check=True,
                    stdout=subprocess.DEVNULL)
     subprocess.run(["airflow", "db", "migrate"], env=environ, check=True,  # noqa: S607
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -7,12 +7,14 @@ import subprocess
 import sys
 import time
 import zlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from synchub.demo_databases import DemoDatabase, demo_databases
 from synchub.demo_ledger import ledger_conf, ledger_summary, write_settlement_files
 from synchub.localenv import LocalEnv, ensure_sandbox
 
@@ -38,7 +40,7 @@ def _mutate(ready: dict[str, Any], changes: int) -> None:
     for store in ready.get("stores", []):
         body: dict[str, int] = {"orders_created": changes, "orders_updated": changes,
                                 "customers_updated": max(1, changes // 2)}
-        if store["system"] == "odoo":  # the warehouse: stock moves, no orders
+        if store["system"] in WAREHOUSES:  # an ERP's warehouse: stock moves, no orders
             body = {"inventory_changed": changes}
         url = f"{ready['base_url']}/_sandbox/{store['system']}/{store['name']}/mutate"
         requests.post(url, json=body, timeout=10).raise_for_status()
@@ -117,9 +119,31 @@ def _stock_summary(store: Any, since: float) -> None:
     _say("how a figure was computed: `.venv/bin/synchub stock explain SKU-00001-1`")
 
 
-# the delivery methods of the sandbox's Odoo a courier's parcels leave with
-ODOO_CARRIERS = {"dhl": "DHL Express", "sf_express": "SF Express"}
+# the carrier name a courier's parcels leave the warehouse with, and the shape of the
+# tracking numbers it hands out (from a checksum of the order)
+COURIERS = {
+    "dhl": ("DHL Express", "JD01460000{n:010d}"),
+    "sf_express": ("SF Express", "SF{n:013d}"),
+    "ups": ("UPS Ground", "1Z999AA1{n:010d}"),
+    "fedex": ("FedEx Ground", "{n:012d}"),
+}
 
+
+@dataclass(frozen=True)
+class Warehouse:
+    """How the sandbox's ERP of a system ships an order: its control route (under
+    ``/_sandbox/<system>/demo/``), the field naming the order, and whether the parcel's lines
+    (with the location each is picked from) are sent."""
+
+    route: str
+    order_field: str
+    lines: bool
+
+
+WAREHOUSES = {
+    "odoo": Warehouse("deliver", "origin", lines=True),
+    "erpnext": Warehouse("ship", "po_no", lines=False),
+}
 
 def _waybills(conn: Any, hub: Any) -> dict[str, tuple[str, str]]:
     """Order record id -> (carrier connection, waybill number) for the orders a courier's
@@ -155,12 +179,33 @@ def _stocked_at(conn: Any, erp: str) -> dict[str, str]:
     return {sku: where for sku, (_q, where) in best.items()}
 
 
-def _ship_in_odoo(ready: dict[str, Any], store: Any, hub: Any, per_shop: int = 3) -> int:
-    """Ship a few orders Odoo holds (one parcel each) and let the courier deliver half.
+def _default_couriers(hub: Any, waybill_couriers: set[str]) -> list[str]:
+    """The hub's tracking couriers that hand out no waybills: the orders without a waybill
+    leave with one of these, in turn."""
+    return sorted(p.system for n, p in hub.connections.items()
+                  if "carrier" in p.config.roles and p.system in COURIERS
+                  and n not in waybill_couriers)
 
-    Stands in for the warehouse: under a real deployment Odoo's pickers do this. An order
+
+def _parcel(row: Any, courier: tuple[str, str] | None, defaults: list[str]
+            ) -> tuple[str, str] | None:
+    """(courier system, tracking number) of an order's parcel."""
+    if courier is not None:
+        return courier
+    if not defaults:
+        return None
+    n = zlib.crc32(f"{row.connection}:{row.external_id}".encode())
+    track = defaults[n % len(defaults)]
+    return track, COURIERS[track][1].format(n=n)
+
+
+def _ship_in_erp(ready: dict[str, Any], store: Any, hub: Any, per_shop: int = 3) -> int:
+    """Ship a few orders the ERP holds (one parcel each) and let the courier deliver half.
+
+    Stands in for the warehouse: under a real deployment the ERP's pickers do this. An order
     a courier's sink gave a waybill (SF Express for the Youzan store) ships with that courier
-    and number; the others with DHL. Each line is picked where the ERP holds its SKU.
+    and number; the others with the hub's other couriers in turn. Where the ERP takes the
+    parcel's lines, each is picked where the ERP holds its SKU.
     """
     import sqlalchemy as sa
 
@@ -168,9 +213,10 @@ def _ship_in_odoo(ready: dict[str, Any], store: Any, hub: Any, per_shop: int = 3
     from synchub.store.delivery_tables import deliveries
 
     erp = next((n for n, p in hub.connections.items() if "erp" in p.config.roles
-                and p.system == "odoo"), None)
-    if erp is None or erp not in hub.file.sinks:
+                and p.system in WAREHOUSES and n in hub.file.sinks), None)
+    if erp is None:
         return 0
+    warehouse = WAREHOUSES[hub.connections[erp].system]
     orders, shipments = entity_table("order"), entity_table("shipment")
     shipped = sa.select(shipments.c.order_external_id).where(
         shipments.c.order_connection == orders.c.connection,
@@ -178,11 +224,17 @@ def _ship_in_odoo(ready: dict[str, Any], store: Any, hub: Any, per_shop: int = 3
     base = f"{ready['base_url']}/_sandbox"
     count = 0
     with store.engine.connect() as conn:
-        waybills = _waybills(conn, hub)
-        waybill_shops = {src for sink in hub.file.sinks
-                         if "carrier" in hub.connections[sink].config.roles
+        waybills = {rid: (hub.connections[sink].system, number)
+                    for rid, (sink, number) in _waybills(conn, hub).items()}
+        waybill_couriers = {sink for sink in hub.file.sinks
+                            if "carrier" in hub.connections[sink].config.roles
+                            and any(w.entity == "order" for w in (
+                                hub.connections[sink].connector.writers[r]
+                                for r in hub.file.sinks[sink]))}
+        waybill_shops = {src for sink in waybill_couriers
                          for route in hub.file.sinks[sink].values()
                          for src in route.sources or []}
+        defaults = _default_couriers(hub, waybill_couriers)
         stocked = _stocked_at(conn, erp)
         for shop in hub.file.sinks[erp].get("orders", {}).sources or []:
             rows = conn.execute(
@@ -201,24 +253,25 @@ def _ship_in_odoo(ready: dict[str, Any], store: Any, hub: Any, per_shop: int = 3
                 # what the shop still has to send (a shipped or cancelled order is not), from
                 # one location (a parcel leaves one warehouse)
                 if not lines or data.get("status") != "open" or data.get(
-                        "fulfillment_status") not in (None, "unfulfilled") or len(
-                        {li["location"] for li in lines}) > 1:
+                        "fulfillment_status") not in (None, "unfulfilled") or (
+                        warehouse.lines and len({li["location"] for li in lines}) > 1):
                     continue
                 courier = waybills.get(row.id)
                 if courier is None and shop in waybill_shops:
                     continue        # its parcels leave with the waybill the courier gave
-                if picked == per_shop:
+                parcel = _parcel(row, courier, defaults)
+                if parcel is None or picked == per_shop:
                     break
                 picked += 1
-                if courier is not None:
-                    track, number = hub.connections[courier[0]].system, courier[1]
-                else:
-                    key = f"{row.connection}:{row.external_id}".encode()
-                    track, number = "dhl", f"JD01460000{zlib.crc32(key):010d}"
-                requests.post(f"{base}/odoo/demo/deliver", timeout=10, json={
-                    "origin": f"{row.connection}:{row.external_id}", "lines": lines,
-                    "carrier": ODOO_CARRIERS[track], "tracking_number": number}
-                ).raise_for_status()
+                track, number = parcel
+                body: dict[str, Any] = {
+                    warehouse.order_field: f"{row.connection}:{row.external_id}",
+                    "carrier": COURIERS[track][0], "tracking_number": number}
+                if warehouse.lines:
+                    body["lines"] = lines
+                erp_system = hub.connections[erp].system
+                requests.post(f"{base}/{erp_system}/demo/{warehouse.route}", timeout=10,
+                              json=body).raise_for_status()
                 count += 1
                 if count % 2:
                     requests.post(f"{base}/{track}/demo/track", timeout=10, json={
@@ -285,10 +338,15 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
     from synchub.store import Store
 
     hub = load_hub(hub_path)
-    env = LocalEnv(hub.root)
+    env = LocalEnv(hub.root, hub_file=hub_path.resolve())
     ready, started = ensure_sandbox(env)
     _say(f"sandbox: {ready['base_url']} ({'started' if started else 'already running'}; "
          "`make stop` stops it)")
+    db = DemoDatabase(env.var)
+    env.connections, created = demo_databases(db, hub)
+    for conn_id in env.connections:
+        _say(f"database: {conn_id} on {db.server} "
+             f"({'created and seeded' if conn_id in created else 'already there'})")
     environ = env.airflow_env(ready)
     write_settlement_files(env, ready, hub)
     store_url = environ["SYNCHUB_STORE_URL"]
@@ -298,7 +356,7 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
     _say(f"hub store: at revision {after}" if before == after else
          f"hub store: upgraded from revision {before or 'none (empty)'} to {after}")
     _wait_for_safety_lag(env, hub)
-    _say("airflow: migrating the metadata database (SQLite under var/airflow)")
+    _say(f"airflow: migrating the metadata database (SQLite under {env.airflow_home})")
     _airflow(env, environ, "db", "migrate", log_name="airflow-db-migrate.log")
     pools_cmd = [sys.executable, "-m", "synchub.cli", "pools", "--config", str(hub_path)]
     pools = subprocess.run(pools_cmd,  # noqa: S603
@@ -335,9 +393,9 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
     waybill_sinks = [s for s in sinks if s in carriers and receives(s) == "records"]
     for sink in erp_sinks + waybill_sinks:
         dags_test(f"push__{sink}")
-    # the warehouse ships some of what the ERP received; while Odoo's safety lag passes
+    # the warehouse ships some of what the ERP received; while the ERP's safety lag passes
     # (the newest minute is read on the next run), the other sinks and feeds run
-    shipped = _ship_in_odoo(ready, store, hub)
+    shipped = _ship_in_erp(ready, store, hub)
     shipped_at = time.time()
     for sink in sinks:
         if sink not in erp_sinks + waybill_sinks and receives(sink) == "records":
@@ -351,9 +409,10 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
         lag = max((inc.safety_lag.total_seconds() for inc in lags if inc is not None),
                   default=0.0)
         wait = shipped_at + lag + 1 - time.time()
-        _say(f"odoo: {shipped} order(s) shipped with DHL or SF Express (half of them "
-             "delivered)"
-             + (f"; waiting {wait:.0f}s for Odoo's safety lag" if wait > 0 else ""))
+        _say(f"warehouse: {shipped} order(s) shipped from {', '.join(erp_sinks)} with "
+             f"{' or '.join(sorted({hub.connections[c].system for c in carriers}))} "
+             "(half of them delivered)"
+             + (f"; waiting {wait:.0f}s for the ERP's safety lag" if wait > 0 else ""))
         if wait > 0:
             time.sleep(wait)
         for name in erps:
@@ -399,7 +458,7 @@ def run_demo(hub_path: Path, changes: int = 5) -> int:
         _mutate(ready, changes)
         (env.var / "demo-mutated-at").write_text(str(time.time()))
         _say(f"the sandbox has now created {changes} and updated {changes} orders per store: "
-             "run `make demo` again to fetch only those changes")
+             "run the demo again to fetch only those changes")
     return 0
 
 

@@ -1,7 +1,10 @@
 """The local environment `make demo` and `make airflow` run in: paths, sandbox, Airflow env.
 
 Everything lives under ``var/`` beside the hub file: the embedded store, Airflow's home
-and metadata database, the sandbox's ready file and logs.
+and metadata database, the sandbox's ready file and logs. ``hub.yaml`` keeps its state in
+``var/`` itself; another hub file (``hub.selfhosted.yaml``) in ``var/<its stem>/``
+(``var/hub.selfhosted/``), so two demo hubs never share a store or an Airflow home. The
+sandbox is one process for every hub of the folder: its ready file and log stay in ``var/``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,18 +46,44 @@ DEMO_STORES = [
     "weidian:demo:orders=60",
     "udesk:demo:customers=0",     # an empty service desk: the Youzan buyers are pushed to it
     "sf_express:demo",
+    # hub.selfhosted.yaml: the self-hosted shops, their ERP, CRM and US couriers
+    "magento:demo:orders=200,customers=80,products=40",
+    "erpnext:demo:products=40",
+    "salesforce:demo:customers=0",   # an empty CRM: the shops' customers are pushed to it
+    "ups:demo",
+    "fedex:demo",
 ]
+DEFAULT_HUB = "hub.yaml"
 
 
 @dataclass
 class LocalEnv:
-    """Paths of one local deployment rooted at the hub file's folder."""
+    """Paths of one local deployment rooted at the hub file's folder.
+
+    ``connections`` are Connections the deployment gives besides the sandbox's (conn_id ->
+    Airflow Connection as a dict), such as a shop's database the demo created itself.
+    """
 
     root: Path
+    hub_file: Path | None = None
+    connections: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def hub(self) -> Path:
+        """The hub file (``<root>/hub.yaml`` unless given)."""
+        return self.hub_file or self.root / DEFAULT_HUB
+
+    @property
+    def shared_var(self) -> Path:
+        """``var/`` of the folder: what every hub of it shares (the sandbox)."""
+        return self.root / "var"
 
     @property
     def var(self) -> Path:
-        return self.root / "var"
+        """This hub's state: ``var/`` for hub.yaml, ``var/<stem>/`` for another hub file."""
+        if self.hub.name == DEFAULT_HUB:
+            return self.shared_var
+        return self.shared_var / self.hub.stem
 
     @property
     def airflow_home(self) -> Path:
@@ -62,7 +91,7 @@ class LocalEnv:
 
     @property
     def sandbox_ready(self) -> Path:
-        return self.var / "sandbox.json"
+        return self.shared_var / "sandbox.json"
 
     @property
     def bin_dir(self) -> Path:
@@ -78,17 +107,19 @@ class LocalEnv:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__API__HOST": "127.0.0.1",
-            "SYNCHUB_HUB": str(self.root / "hub.yaml"),
+            "SYNCHUB_HUB": str(self.hub),
             "PATH": f"{self.bin_dir}{os.pathsep}{env.get('PATH', '')}",
         })
         env.setdefault("SYNCHUB_STORE_URL", f"sqlite:///{self.var / 'hub.db'}")
         if not env.get("SYNCHUB_TOKEN_KEY") and not env.get("AIRFLOW__CORE__FERNET_KEY"):
             env["SYNCHUB_TOKEN_KEY"] = self.token_key()
         if sandbox:
-            env.update(sandbox_connections(sandbox, hub_connections(self.root / "hub.yaml")))
+            env.update(sandbox_connections(sandbox, hub_connections(self.hub)))
             # the payment provider drops its settlement files for the Woo shop here
             env["AIRFLOW_CONN_WOO_SETTLEMENTS"] = json.dumps(
                 {"conn_type": "fs", "host": str(self.settlements)})
+        for conn_id, conn in self.connections.items():
+            env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
         return env
 
     def token_key(self) -> str:
@@ -160,32 +191,44 @@ def sandbox_status(env: LocalEnv) -> dict[str, Any] | None:
     return ready
 
 
+def missing_stores(ready: dict[str, Any]) -> list[str]:
+    """The ``system:name`` of :data:`DEMO_STORES` a running sandbox does not serve."""
+    served = {f"{s['system']}:{s['name']}" for s in ready.get("stores", [])}
+    wanted = [":".join(spec.split(":", 2)[:2]) for spec in DEMO_STORES]
+    return [w for w in wanted if w not in served]
+
+
 def ensure_sandbox(env: LocalEnv, timeout: float = 30.0) -> tuple[dict[str, Any], bool]:
     """Start the sandbox in the background unless it runs; return (ready doc, started now)."""
     ready = sandbox_status(env)
     if ready:
+        missing = missing_stores(ready)
+        if missing:
+            raise SynchubError(f"the running sandbox ({ready['base_url']}) serves no "
+                               f"{', '.join(missing)} store: it was started before these "
+                               "were added; `make stop` and run the demo again")
         return ready, False
-    env.var.mkdir(parents=True, exist_ok=True)
+    env.shared_var.mkdir(parents=True, exist_ok=True)
     env.sandbox_ready.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "synchub.sandbox", "--host", "127.0.0.1",
            "--port", str(SANDBOX_PORT), "--ready-file", str(env.sandbox_ready)]
     for s in DEMO_STORES:
         cmd += ["--store", s]
-    with (env.var / "sandbox.log").open("ab") as log:
+    with (env.shared_var / "sandbox.log").open("ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SynchubError(f"the sandbox exited with status {proc.returncode}; "
-                               f"see {env.var / 'sandbox.log'}")
+                               f"see {env.shared_var / 'sandbox.log'}")
         ready = sandbox_status(env)
         if ready:
             return ready, True
         time.sleep(0.2)
     proc.terminate()
     raise SynchubError(f"the sandbox did not come up within {timeout:.0f}s; "
-                       f"see {env.var / 'sandbox.log'}")
+                       f"see {env.shared_var / 'sandbox.log'}")
 
 
 def stop_sandbox(env: LocalEnv) -> bool:

@@ -276,3 +276,33 @@ def test_the_init_step_upgrades_the_hub_store_before_any_task_runs() -> None:
     for service in ("airflow-scheduler", "airflow-worker", "airflow-dag-processor"):
         assert doc[service]["depends_on"]["airflow-init"] == {
             "condition": "service_completed_successfully"}
+
+
+def test_the_sandbox_serves_every_demo_hubs_http_connections_with_their_credentials() -> None:
+    from synchub.demo_databases import DATABASES
+    from synchub.localenv import hub_connections, sandbox_connections
+    from synchub.sandbox.cli import parse_store
+    from synchub.sandbox.sandbox import Sandbox
+
+    sandbox = Sandbox()
+    stores, keyless = [], set()
+    for spec in DEMO_STORES:
+        system, name, _ = parse_store(spec)
+        url = f"http://sandbox:8765/{system}/{name}"
+        store = sandbox.store(system, name)
+        stores.append({"system": system, "name": name, "url": url,
+                       "connection": store.connection(url)})
+        if not store.credentials():
+            keyless.add(system)
+    for hub_file in ("hub.yaml", "hub.selfhosted.yaml"):
+        conns = hub_connections(ROOT / hub_file)
+        got = sandbox_connections({"stores": stores}, conns)
+        # a database-level shop gets its Connection from the database the demo creates
+        wanted = {ENV_PREFIX + c["conn_id"].upper() for c in conns.values()
+                  if c["connector"] not in DATABASES and c["connector"] != "settlement_file"}
+        assert sorted(got) == sorted(wanted), hub_file
+        for spec in conns.values():
+            conn = json.loads(got.get(ENV_PREFIX + spec["conn_id"].upper(), "{}"))
+            # a store with credentials hands them over: not a bare host
+            if conn and spec["connector"] not in keyless:
+                assert set(conn) - {"conn_type", "host"}, (hub_file, spec, conn)

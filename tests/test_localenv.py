@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from synchub.localenv import LocalEnv, hub_connections, sandbox_connections
+from synchub.localenv import (
+    DEMO_STORES,
+    LocalEnv,
+    hub_connections,
+    missing_stores,
+    sandbox_connections,
+)
 
 
 def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **outside: str) -> dict[str, str]:
@@ -55,3 +61,41 @@ def test_each_connection_reaches_the_demo_store_of_its_system(tmp_path: Path) ->
     env = sandbox_connections(ready, hub_connections(hub))
     # the store named demo of the connector's system; a system without one is left alone
     assert env == {"AIRFLOW_CONN_MY_SHOP": json.dumps(shop)}
+
+
+def test_hub_yaml_keeps_var_and_another_hub_file_its_own_folder(tmp_path: Path) -> None:
+    first = LocalEnv(tmp_path)
+    second = LocalEnv(tmp_path, hub_file=tmp_path / "hub.selfhosted.yaml")
+    assert first.var == tmp_path / "var"
+    assert second.var == tmp_path / "var" / "hub.selfhosted"
+    assert first.airflow_home != second.airflow_home
+    assert second.airflow_home == tmp_path / "var" / "hub.selfhosted" / "airflow"
+    # one sandbox serves both hubs
+    assert first.sandbox_ready == second.sandbox_ready == tmp_path / "var" / "sandbox.json"
+
+
+def test_the_airflow_env_names_the_hub_file_its_store_and_its_connections(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SYNCHUB_STORE_URL", raising=False)
+    hub = tmp_path / "hub.selfhosted.yaml"
+    hub.write_text("version: 1\nconnections:\n"
+                   "  shop: {connector: magento, conn_id: shop}\n"
+                   "  db_shop: {connector: ecshop, conn_id: db_shop}\n")
+    db = {"conn_type": "mysql", "host": "127.0.0.1", "schema": "shop"}
+    env = LocalEnv(tmp_path, hub_file=hub, connections={"db_shop": db})
+    shop = {"conn_type": "http", "host": "http://sb/magento/demo", "password": "t"}
+    out = env.airflow_env({"stores": [{"system": "magento", "name": "demo",
+                                       "connection": shop}]})
+    assert out["SYNCHUB_HUB"] == str(hub)
+    assert out["AIRFLOW_HOME"] == str(tmp_path / "var" / "hub.selfhosted" / "airflow")
+    assert out["SYNCHUB_STORE_URL"] == f"sqlite:///{tmp_path}/var/hub.selfhosted/hub.db"
+    assert json.loads(out["AIRFLOW_CONN_SHOP"]) == shop
+    assert json.loads(out["AIRFLOW_CONN_DB_SHOP"]) == db
+    assert (tmp_path / "var" / "hub.selfhosted" / "token.key").exists()
+
+
+def test_a_running_sandbox_without_a_demo_store_is_named() -> None:
+    served = [{"system": s.split(":")[0], "name": s.split(":")[1]} for s in DEMO_STORES]
+    assert missing_stores({"stores": served}) == []
+    without = [s for s in served if s["system"] != "erpnext"]
+    assert missing_stores({"stores": without}) == ["erpnext:demo"]

@@ -53,6 +53,19 @@ def test_the_project_hub_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
     assert "shopify_demo" in out and "woo_demo" in out
 
 
+def test_the_self_hosted_demo_hub_is_valid_without_warnings(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--config", str(ROOT / "hub.selfhosted.yaml")]) == 0
+    captured = capsys.readouterr()
+    assert "warning:" not in captured.err
+    assert "valid (6 connections)" in captured.out
+    for line in ("stock: masters erpnext_demo; channels magento_demo, ecshop_demo",
+                 "sink erpnext_demo: orders <- magento_demo, ecshop_demo",
+                 "sink salesforce_demo: customers <- magento_demo, ecshop_demo",
+                 "sink magento_demo: tracking <- erpnext_demo, ups_demo, fedex_demo"):
+        assert line in captured.out
+
+
 def _no_change(_: Path) -> None:
     pass
 

@@ -68,6 +68,19 @@ def create_shop(server: sa.URL, database: str, seed: EcshopSeed | None = None) -
     return engine
 
 
+def shop_exists(server: sa.URL, database: str) -> bool:
+    """True when ``database`` is on the server with ECShop's goods table."""
+    admin = sa.create_engine(server)
+    try:
+        with admin.connect() as db:
+            found = db.execute(sa.text(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = :d "
+                "AND table_name = 'ecs_goods'"), {"d": _name(database)}).scalar_one()
+    finally:
+        admin.dispose()
+    return bool(found)
+
+
 def drop_shop(server: sa.URL, database: str) -> None:
     """Drop the database again."""
     admin = sa.create_engine(server)
@@ -102,6 +115,8 @@ class EcshopSeed:
     orders: int = 30
     poisoned: int = 0
     time_zone: str = "Asia/Shanghai"
+    # goods_sn of goods number n (1, 2...): the merchant's codes, which its ERP knows too
+    sn_format: str = "ECS{n:06d}"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -132,7 +147,7 @@ class EcshopSeed:
         price = r.randrange(1900, 99900, 100)
         added = self.when("goods", i)
         return {
-            "goods_id": i + 1, "cat_id": 1 + i % 3, "goods_sn": f"ECS{i + 1:06d}",
+            "goods_id": i + 1, "cat_id": 1 + i % 3, "goods_sn": self.sn_format.format(n=i + 1),
             "goods_name": f"商品 {i + 1}", "goods_number": r.randrange(0, 200),
             "market_price": cents(price * 12 // 10), "shop_price": cents(price),
             "goods_desc": "", "is_real": 0 if i % 11 == 10 else 1,

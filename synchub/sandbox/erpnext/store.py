@@ -10,6 +10,7 @@ inserts. Item ``i`` and its bins are drawn from the seed and ``i`` alone.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,7 @@ class ErpNextStore(BaseStore):
     def __init__(self, seed: int, name: str, **kwargs: Any) -> None:
         super().__init__(seed, name, **kwargs)
         self.api_key, self.api_secret = f"erpnext_key_{name}", f"erpnext_secret_{name}"
+        self._last_micro = 0
         self.time_zone = "Asia/Kolkata" if name == "demo" else str(self.tz)
         self.zone = ZoneInfo(self.time_zone)
         self.roles: set[str] = set(SYNC_ROLES)
@@ -76,10 +78,18 @@ class ErpNextStore(BaseStore):
         counter = self._counters.setdefault(doctype, itertools.count(1))
         return f"{PREFIX.get(doctype, doctype[:3].upper() + '-')}{next(counter):05d}"
 
+    def now_micro(self) -> float:
+        """The real time to the microsecond, strictly after every earlier one: Frappe stamps
+        ``modified`` with microseconds, so a burst of writes stays at the real time rather
+        than running a second ahead for each document (which would hide them behind a
+        reader's safety lag)."""
+        self._last_micro = max(time.time_ns() // 1000, self._last_micro + 1)
+        return self._last_micro / 1_000_000
+
     def put(self, doctype: str, doc: dict[str, Any], stamp: float | None = None
             ) -> dict[str, Any]:
         """Store a document, stamping ``modified`` (and ``creation`` the first time)."""
-        at = self.local(stamp if stamp is not None else self.stamp())
+        at = self.local(stamp if stamp is not None else self.now_micro())
         table = self.docs.setdefault(doctype, {})
         old = table.get(doc["name"])
         doc.setdefault("docstatus", 0)
@@ -130,17 +140,31 @@ class ErpNextStore(BaseStore):
             return {"inventory": changed, "products": renamed}
 
     def ship(self, order_name: str, tracking: str | None = None,
-             when: datetime | None = None) -> dict[str, Any]:
-        """Deliver a submitted sales order: a submitted Delivery Note copying its po_no."""
+             when: datetime | None = None, carrier: str | None = None) -> dict[str, Any]:
+        """Deliver a submitted sales order: a submitted Delivery Note copying its po_no, the
+        transporter (DHL Express when a number comes without one) and its receipt number."""
         with self.lock:
             so = self.docs["Sales Order"][order_name]
+            if so.get("docstatus") != 1:
+                raise ValueError(f"sales order {order_name} is not submitted")
             at = (when or datetime.now(UTC)).astimezone(self.zone)
             note = {"name": self.new_name("Delivery Note"), "customer": so["customer"],
                     "po_no": so.get("po_no"), "status": "To Bill", "docstatus": 1,
-                    "is_return": 0, "transporter_name": "DHL Express" if tracking else None,
+                    "is_return": 0,
+                    "transporter_name": carrier or ("DHL Express" if tracking else None),
                     "lr_no": tracking, "posting_date": at.date().isoformat(),
                     "posting_time": f"{at.hour}:{at.minute:02d}:{at.second:02d}",
                     "items": [{"item_code": i["item_code"], "qty": i["qty"],
                                "against_sales_order": order_name} for i in so["items"]]}
             return self.put("Delivery Note", note)
 
+    def ship_origin(self, po_no: str, carrier: str | None = None,
+                    tracking: str | None = None) -> dict[str, Any]:
+        """Deliver the submitted sales order whose ``po_no`` is ``po_no`` (the reference the
+        hub writes), as the warehouse does when it packs the order."""
+        with self.lock:
+            found = [so for so in self.of("Sales Order")
+                     if so.get("po_no") == po_no and so.get("docstatus") == 1]
+            if not found:
+                raise KeyError(f"no submitted sales order with po_no {po_no!r}")
+            return self.ship(str(found[0]["name"]), tracking, carrier=carrier)

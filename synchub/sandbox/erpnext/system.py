@@ -22,6 +22,7 @@ from typing import Any
 from starlette.requests import Request
 
 from synchub.sandbox.erpnext import documents
+from synchub.sandbox.erpnext.controls import erpnext_control_router
 from synchub.sandbox.erpnext.errors import Refusal, frappe_error
 from synchub.sandbox.erpnext.query import list_docs
 from synchub.sandbox.erpnext.store import ErpNextStore
@@ -152,4 +153,5 @@ ROUTES = (
     Route("PUT", BASE + "/{name}", update_resource),
     Route("DELETE", BASE + "/{name}", delete_resource),
 )
-SYSTEM = System("erpnext", ErpNextStore, ErpNextAPI(), ROUTES)
+SYSTEM = System("erpnext", ErpNextStore, ErpNextAPI(), ROUTES,
+                controls=erpnext_control_router)

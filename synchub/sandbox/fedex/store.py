@@ -55,6 +55,11 @@ class FedexStore(JourneyStore, IssuedTokens):
         """The project's API key (login) and secret key (password)."""
         return {"client_id": self.client_id, "client_secret": self.client_secret}
 
+    def connection(self, url: str) -> dict[str, Any]:
+        """The API key as login, secret key as password."""
+        return {"conn_type": "http", "host": url, "login": self.client_id,
+                "password": self.client_secret}
+
     def counts(self) -> dict[str, int]:
         """Parcels asked about, those unknown, tokens issued."""
         with self.lock:

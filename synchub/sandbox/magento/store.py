@@ -48,7 +48,8 @@ class MagentoStore(BaseStore):
         self.repeat_last_page = False    # Magento before 2.4: a page past the end repeats
         self.admin_tokens: dict[str, float] = {}
         self.nonces: set[str] = set()
-        self.skus = [f"MS{p:04d}" for p in range(max(self.volume["products"], 1))]
+        # the merchant's codes, as its ERP knows them (the demo ERPs stock SKU-<n>-1)
+        self.skus = [f"SKU-{p + 1:05d}-1" for p in range(max(self.volume["products"], 1))]
         self.prices = {sku: rng_for(self.key, "price", sku).randrange(900, 9000, 100)
                        for sku in self.skus}
         self.source_items = {(sku, src): rng_for(self.key, "qty", sku, src).randint(0, 80)
@@ -68,6 +69,11 @@ class MagentoStore(BaseStore):
                 "consumer_secret": self.consumer_secret,
                 "access_token_secret": self.token_secret, "admin_user": self.admin_user,
                 "admin_password": self.admin_password}
+
+    def connection(self, url: str) -> dict[str, Any]:
+        """The integration's access token as a Bearer (the store allows it)."""
+        return {"conn_type": "http", "host": url, "password": self.access_token,
+                "extra": {"auth_scheme": "bearer"}}
 
     def counts(self) -> dict[str, int]:
         """Orders, credit memos, source items, shipments."""
@@ -124,10 +130,10 @@ class MagentoStore(BaseStore):
             goods, tax = goods + price * qty, tax + line_tax
             kind = r.choice(("simple", "configurable", "bundle"))
             base = n * 3 + 1
-            if kind == "configurable":
-                items.append(self._item(oid, base, "configurable", f"{sku}-M", price, qty,
+            if kind == "configurable":   # both rows carry the chosen simple's SKU
+                items.append(self._item(oid, base, "configurable", sku, price, qty,
                                         line_tax))
-                items.append(self._item(oid, base + 1, "simple", f"{sku}-M", 0, qty,
+                items.append(self._item(oid, base + 1, "simple", sku, 0, qty,
                                         parent=oid * 10 + base))
             elif kind == "bundle":
                 other = r.choice(self.skus)

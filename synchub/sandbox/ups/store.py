@@ -53,6 +53,11 @@ class UpsStore(JourneyStore, IssuedTokens):
         """The app's Client ID (login) and Client Secret (password)."""
         return {"client_id": self.client_id, "client_secret": self.client_secret}
 
+    def connection(self, url: str) -> dict[str, Any]:
+        """The Client ID as login, Client Secret as password."""
+        return {"conn_type": "http", "host": url, "login": self.client_id,
+                "password": self.client_secret}
+
     def counts(self) -> dict[str, int]:
         """Parcels asked about, those unknown, tokens issued."""
         with self.lock:
