@@ -265,8 +265,15 @@ def test_listings_land_and_stock_goes_back(
     try:
         assert spec.stock_publisher is not None
         publisher = create_publisher(spec.stock_publisher, client, run_id="r1")
-        changes = [ListingChange(f"{ITEM_BASE}:{SKU_BASE}", 7, 20),
-                   ListingChange(str(ITEM_BASE + 5), 3, 40),
+        # as the stock engine builds them: with the ids the listings' mappings stored
+        def change(listing: str, quantity: int, expected: int) -> ListingChange:
+            level = levels[listing]
+            return ListingChange(listing, quantity, expected, sku=level["sku"],
+                                 inventory_item_id=level["inventory_item_external_id"],
+                                 product_id=level["product_external_id"])
+
+        changes = [change(f"{ITEM_BASE}:{SKU_BASE}", 7, 20),
+                   change(str(ITEM_BASE + 5), 3, 40),                     # no SKUs
                    ListingChange(f"{ITEM_BASE}:99999999", 1, None),     # unknown SKU
                    ListingChange("not-a-listing", 1, None)]
         outcomes = publisher.push(changes)
