@@ -73,9 +73,13 @@ def test_dagbag_has_one_dag_per_connection_and_no_import_errors(tmp_path: Path) 
     syncs = {f"sync__{c}" for c in ("shopify_demo", "woo_demo", "odoo_demo", "hubspot_demo",
                                     "dhl_demo", "aftership_demo", "woo_settlements",
                                     "ecb_rates", "ebay_demo", "amazon_demo", "taobao_demo",
-                                    "jd_demo", "pinduoduo_demo")}
+                                    "jd_demo", "pinduoduo_demo", "youzan_demo",
+                                    "weimob_demo", "weidian_demo", "udesk_demo",
+                                    "sf_express_demo")}
     pushes = {f"push__{c}" for c in ("odoo_demo", "hubspot_demo", "shopify_demo", "woo_demo",
-                                     "aftership_demo", "ebay_demo")}
+                                     "aftership_demo", "ebay_demo", "youzan_demo",
+                                     "weimob_demo", "weidian_demo", "udesk_demo",
+                                     "sf_express_demo")}
     assert set(out["dags"]) == syncs | pushes | {"stock_sync", "feed__bi", "synchub_replay",
                                                  "ledger"}
     ledger = out["dags"]["ledger"]
