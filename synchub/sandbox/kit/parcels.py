@@ -16,6 +16,7 @@ answers as unknown and the ``track`` action's :meth:`~JourneyStore.set_status`.
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -174,9 +175,9 @@ class JourneyStore(CourierStore):
             advance(journey, status, self.stamp())
             return self.render(journey)
 
+    @abstractmethod
     def render(self, journey: Journey) -> dict[str, Any]:
         """The parcel as the courier's tracking answer shows it."""
-        raise NotImplementedError
 
 
 def track_router(system: str, get_store: Callable[[str], Any]) -> APIRouter:
